@@ -1,0 +1,62 @@
+# `make run`: set up and start the service on SQLite with demo data.
+# `make test`: set up and run the whole suite on SQLite, then on PostgreSQL.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+FLASK := $(VENV)/bin/flask --app wsgi
+PYTHON ?= python3
+REGISTRY_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/registry_test
+PYTEST_ARGS ?=
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test test-sqlite test-postgres bench system-deps system-deps-test clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+
+$(VENV)/.installed: setup.cfg pyproject.toml | $(PY)
+	$(PIP) install -q -e .
+	touch $@
+
+$(VENV)/.installed-dev: setup.cfg pyproject.toml | $(PY)
+	$(PIP) install -q -e ".[dev]"
+	touch $@ $(VENV)/.installed
+
+system-deps:
+	@bash scripts/system-deps.sh
+
+system-deps-test:
+	@bash scripts/system-deps.sh --test
+
+run: $(VENV)/.installed system-deps
+	$(FLASK) db upgrade
+	$(FLASK) registry seed-demo
+	@echo "Starting on http://$(HOST):$(PORT)  (Ctrl-C stops it)"
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+test: $(VENV)/.installed-dev system-deps-test
+	$(MAKE) --no-print-directory test-sqlite
+	$(MAKE) --no-print-directory test-postgres
+
+test-sqlite:
+	@echo "== pytest on SQLite =="
+	REGISTRY_TEST_DATABASE_URL= $(PY) -m pytest $(PYTEST_ARGS)
+
+test-postgres:
+	@if $(PY) scripts/ensure_pg_db.py "$(REGISTRY_TEST_POSTGRES_URL)"; then \
+		echo "== pytest on PostgreSQL =="; \
+		REGISTRY_TEST_DATABASE_URL="$(REGISTRY_TEST_POSTGRES_URL)" $(PY) -m pytest $(PYTEST_ARGS); \
+	elif [ "$$CI" = "true" ]; then \
+		echo "PostgreSQL run skipped: no server at $(REGISTRY_TEST_POSTGRES_URL) (required under CI)" >&2; exit 1; \
+	else \
+		echo "== PostgreSQL run SKIPPED: no server at $(REGISTRY_TEST_POSTGRES_URL) =="; \
+	fi
+
+bench: $(VENV)/.installed-dev system-deps
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) instance/registry.db

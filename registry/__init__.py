@@ -1,0 +1,86 @@
+"""The after-school provider whitelist registry (课后服务第三方机构白名单)."""
+import logging
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from registry.config import PROJECT_ROOT, load_config
+
+
+def create_app(config=None):
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+        instance_path=str(PROJECT_ROOT / "instance"),
+    )
+    app.config.update(load_config())
+    if config:
+        app.config.update(config)
+    configure_logging(app)
+    configure_extensions(app)
+    configure_blueprints(app)
+    configure_hooks(app)
+    configure_cli(app)
+    if app.config["PROXY_COUNT"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"], x_proto=app.config["PROXY_COUNT"])
+    return app
+
+
+def configure_logging(app):
+    if not app.logger.handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def configure_extensions(app):
+    from registry import models  # noqa: F401  (every table registered before Alembic looks)
+    from registry.core import db as core_db
+    from registry.extensions import api, csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    core_db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    app.config.setdefault("RATELIMIT_ENABLED", True)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    api.init_app(app)
+
+    from registry.auth import login as auth_login
+    auth_login.init_app(app)
+
+
+def configure_blueprints(app):
+    from registry.admin.views import bp as admin_bp
+    from registry.audit.views import bp as audit_bp
+    from registry.auth.api import blp as account_api
+    from registry.auth.views import account_bp, auth_bp
+    from registry.core.apidocs import bp as apidocs_bp
+    from registry.extensions import api, csrf
+    from registry.main.views import bp as main_bp
+    from registry.regions.api import blp as regions_api
+
+    for bp in (main_bp, auth_bp, account_bp, admin_bp, audit_bp, apidocs_bp):
+        app.register_blueprint(bp)
+    for blp in (account_api, regions_api):
+        api.register_blueprint(blp, url_prefix=f"/api/v1{blp.url_prefix or ''}")
+        # The API authenticates with bearer tokens only (never the cookie), so CSRF cannot apply.
+        csrf.exempt(blp)
+
+
+def configure_hooks(app):
+    from registry.auth.permissions import enforce
+    from registry.core import http
+
+    http.init_app(app)  # after api.init_app so our handlers replace flask-smorest's
+    app.before_request(enforce)
+
+    @app.context_processor
+    def inject_helpers():
+        from registry.core.templating import template_globals
+        return template_globals()
+
+
+def configure_cli(app):
+    from registry.cli import registry_cli
+    app.cli.add_command(registry_cli)

@@ -1,0 +1,104 @@
+"""User management by the sys_admin."""
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import or_, select
+
+from registry.auth import schemas, services
+from registry.auth.models import User
+from registry.auth.roles import ROLE_LABELS, Role
+from registry.core.errors import DomainError, ValidationFailed
+from registry.core.pagination import page_args, paginate
+from registry.core.schema import parse_form
+from registry.regions.models import Region, RegionLevel
+from registry.extensions import db
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def _region_choices():
+    return db.session.scalars(
+        select(Region).where(Region.level != RegionLevel.province).order_by(Region.code)
+    ).all()
+
+
+@bp.get("/users")
+def users():
+    stmt = select(User).order_by(User.id)
+    q = (request.args.get("q") or "").strip()
+    if q:
+        stmt = stmt.where(or_(User.username.contains(q), User.display_name.contains(q)))
+    role = request.args.get("role")
+    if role in Role.__members__:
+        stmt = stmt.where(User.role == Role(role))
+    page = paginate(stmt, *page_args())
+    return render_template("admin/users.html", page=page, q=q, role=role, roles=ROLE_LABELS)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+def new_user():
+    errors, form = {}, {}
+    if request.method == "POST":
+        form = request.form
+        try:
+            data = parse_form(schemas.UserCreateIn())
+            user = services.create_user(actor=current_user._get_current_object(), **data)
+        except ValidationFailed as exc:
+            errors = exc.errors
+        except DomainError as exc:
+            errors = {exc.field or "_schema": [exc.message]}
+        else:
+            flash(f"已创建用户 {user.username},首次登录须修改密码", "success")
+            return redirect(url_for("admin.user_detail", user_id=user.id))
+    return render_template("admin/user_new.html", errors=errors, form=form, roles=ROLE_LABELS,
+                           regions=_region_choices()), (422 if errors else 200)
+
+
+@bp.get("/users/<int:user_id>")
+def user_detail(user_id):
+    user = services.get_user(user_id)
+    return render_template("admin/user_detail.html", user=user, roles=ROLE_LABELS, regions=_region_choices(),
+                           errors={})
+
+
+def _act(user_id, action, success):
+    user = services.get_user(user_id)
+    try:
+        action(user)
+    except ValidationFailed as exc:
+        return render_template("admin/user_detail.html", user=user, roles=ROLE_LABELS,
+                               regions=_region_choices(), errors=exc.errors), 422
+    flash(success, "success")
+    return redirect(url_for("admin.user_detail", user_id=user.id))
+
+
+@bp.post("/users/<int:user_id>/role")
+def assign_role(user_id):
+    def action(user):
+        data = parse_form(schemas.AssignRoleIn())
+        services.assign_role(user, actor=current_user._get_current_object(), **data)
+    return _act(user_id, action, "角色和权限范围已更新,该用户需重新登录")
+
+
+@bp.post("/users/<int:user_id>/disable")
+def disable_user(user_id):
+    return _act(user_id, lambda u: services.disable_user(u, actor=current_user._get_current_object()),
+                "账户已停用,其所有登录已失效")
+
+
+@bp.post("/users/<int:user_id>/enable")
+def enable_user(user_id):
+    return _act(user_id, lambda u: services.enable_user(u, actor=current_user._get_current_object()), "账户已启用")
+
+
+@bp.post("/users/<int:user_id>/password")
+def reset_password(user_id):
+    def action(user):
+        data = parse_form(schemas.ResetPasswordIn(), drop_empty=False)
+        services.reset_password(user, new_password=data["new_password"], actor=current_user._get_current_object())
+    return _act(user_id, action, "已重置密码,用户下次登录须修改")
+
+
+@bp.post("/users/<int:user_id>/totp")
+def reset_totp(user_id):
+    return _act(user_id, lambda u: services.reset_totp(u, actor=current_user._get_current_object()),
+                "已清除该用户的动态验证码,下次登录时须重新绑定")

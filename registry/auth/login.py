@@ -1,0 +1,32 @@
+"""Flask-Login wiring: cookie sessions for HTML, bearer tokens for /api."""
+from flask import request, session
+
+from registry.auth import services
+from registry.extensions import login_manager
+
+
+def init_app(app):
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "请先登录"
+    login_manager.login_message_category = "warning"
+    login_manager.session_protection = None  # our own server-side sessions do the revocation
+
+    @login_manager.user_loader
+    def load_user(token):
+        if request.path.startswith("/api/"):
+            return None  # the API never trusts the cookie
+        user = services.load_session(token)
+        if user is None:
+            session.clear()
+        return user
+
+    @login_manager.request_loader
+    def load_from_header(req):
+        header = req.headers.get("Authorization", "")
+        if not req.path.startswith("/api/") or not header:
+            return None
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer":
+            from registry.core.errors import Unauthorized
+            raise Unauthorized("仅支持 Authorization: Bearer 访问令牌", code="invalid_token")
+        return services.authenticate_token(token.strip())

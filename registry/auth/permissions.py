@@ -1,0 +1,129 @@
+"""The one authorization table: every endpoint, which roles may use it, and which scope check applies.
+
+A request whose endpoint is missing here is denied (security.md 1). A test walks
+app.url_map for every role against this table.
+"""
+from dataclasses import dataclass
+
+from flask import current_app, g, redirect, request, url_for
+from flask_login import current_user
+
+from registry.auth.roles import Role
+from registry.core.errors import NotAllowed, Unauthorized
+
+PUBLIC = "public"
+ALL_ROLES = frozenset(Role)
+
+
+@dataclass(frozen=True)
+class Rule:
+    roles: frozenset | str
+    scope: str | None = None  # name in SCOPES; checked with the URL's view_args
+
+    def allows_role(self, role):
+        return self.roles == PUBLIC or role in self.roles
+
+
+def roles(*names):
+    return frozenset(Role(n) for n in names)
+
+
+ANY = Rule(ALL_ROLES)
+OPEN = Rule(PUBLIC)
+SYS_ADMIN = Rule(roles("sys_admin"))
+AUDITOR = Rule(roles("auditor"))
+
+TABLE: dict[str, Rule] = {
+    "static": OPEN,
+    # main
+    "main.index": OPEN,
+    "main.healthz": OPEN,
+    "main.dashboard": ANY,
+    # login, logout, second factor
+    "auth.login": OPEN,
+    "auth.login_mfa": OPEN,
+    "auth.login_enrol": OPEN,
+    "auth.logout": ANY,
+    # own account
+    "account.index": ANY,
+    "account.change_password": ANY,
+    "account.totp": ANY,
+    "account.tokens": ANY,
+    "account.create_token": ANY,
+    "account.revoke_token": ANY,
+    # user management
+    "admin.users": SYS_ADMIN,
+    "admin.new_user": SYS_ADMIN,
+    "admin.user_detail": SYS_ADMIN,
+    "admin.assign_role": SYS_ADMIN,
+    "admin.disable_user": SYS_ADMIN,
+    "admin.enable_user": SYS_ADMIN,
+    "admin.reset_password": SYS_ADMIN,
+    "admin.reset_totp": SYS_ADMIN,
+    # audit log
+    "audit.index": AUDITOR,
+    "audit.verify": AUDITOR,
+    # JSON API
+    "api-docs.openapi_json": OPEN,
+    "api_docs.docs": OPEN,
+    "api_account.Me": ANY,
+    "api_account.Tokens": ANY,
+    "api_account.TokenById": ANY,
+    "api_regions.Regions": OPEN,
+}
+
+# Endpoints a user who must change their password may still reach.
+PASSWORD_CHANGE_ALLOWED = {"static", "auth.logout", "account.change_password", "account.index"}
+
+SCOPES = {}
+
+
+def scope(name):
+    """Register a scope check: f(user, view_args) -> bool."""
+    def register(func):
+        SCOPES[name] = func
+        return func
+    return register
+
+
+def is_api_request():
+    return request.path.startswith("/api/")
+
+
+def _deny(reason):
+    from registry.audit import services as audit
+    from registry.core.db import keep_changes_on_error
+    from registry.extensions import db
+
+    db.session.rollback()
+    audit.record("authz.denied", result="denied", object_type="endpoint", object_id=request.endpoint,
+                 details={"reason": reason, "method": request.method, "path": request.path[:200]})
+    keep_changes_on_error()
+    raise NotAllowed("您没有权限访问此页面或执行此操作")
+
+
+def enforce():
+    """before_request: apply the table to the current request."""
+    endpoint = request.endpoint
+    if endpoint is None:  # no route matched: Flask answers 404/405 itself
+        return None
+    rule = TABLE.get(endpoint)
+    if rule is None:
+        current_app.logger.error("endpoint %s is not in the authorization table", endpoint)
+        return _deny("not_in_table")
+    if rule.roles == PUBLIC:
+        return None
+    if not current_user.is_authenticated:
+        if is_api_request():
+            raise Unauthorized("需要有效的访问令牌(Authorization: Bearer)", code="unauthenticated")
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    if current_user.must_change_password and endpoint not in PASSWORD_CHANGE_ALLOWED and not is_api_request():
+        return redirect(url_for("account.change_password"))
+    if not rule.allows_role(current_user.role):
+        return _deny("role")
+    if rule.scope is not None:
+        check = SCOPES.get(rule.scope)
+        if check is None or not check(current_user, request.view_args or {}):
+            return _deny(f"scope:{rule.scope}")
+    g.authz_rule = rule
+    return None

@@ -1,0 +1,116 @@
+"""`flask --app wsgi registry ...` commands. Each calls the same services as the web and commits once."""
+import sys
+
+import click
+from flask.cli import AppGroup
+
+from registry.core.errors import DomainError
+from registry.extensions import db
+
+registry_cli = AppGroup("registry", help="课后服务白名单管理命令")
+
+
+def _fail(exc):
+    db.session.rollback()
+    detail = ""
+    if getattr(exc, "errors", None):
+        detail = "; ".join(f"{k}: {'、'.join(v)}" for k, v in exc.errors.items())
+    raise click.ClickException(f"{exc.message}{(' — ' + detail) if detail and detail not in exc.message else ''}")
+
+
+@registry_cli.command("import-regions")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False))
+def import_regions(csv_file):
+    """Load administrative divisions from CSV (code,name,level,parent_code)."""
+    from registry.regions.services import import_regions as run
+
+    with open(csv_file, encoding="utf-8-sig") as handle:
+        text = handle.read()
+    try:
+        created, updated = run(text)
+    except DomainError as exc:
+        _fail(exc)
+    db.session.commit()
+    click.echo(f"regions: {created} created, {updated} updated")
+
+
+@registry_cli.command("create-user")
+@click.option("--username", required=True)
+@click.option("--name", "display_name", required=True)
+@click.option("--role", required=True, type=click.Choice([
+    "city_reviewer", "county_reviewer", "inspector", "school_admin", "provider_admin", "sys_admin", "auditor"]))
+@click.option("--region", "region_code", help="Region code for reviewer and inspector roles")
+@click.option("--email")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def create_user(username, display_name, role, region_code, email, password):
+    """Create an account (the first sys_admin is made this way)."""
+    from registry.auth import services
+    from registry.regions.services import get_by_code
+
+    region_id = None
+    if region_code:
+        region = get_by_code(region_code)
+        if region is None:
+            raise click.ClickException(f"region {region_code} not found")
+        region_id = region.id
+    try:
+        user = services.create_user(username=username, display_name=display_name, role=role, password=password,
+                                    region_id=region_id, email=email, must_change_password=False)
+    except DomainError as exc:
+        _fail(exc)
+    db.session.commit()
+    click.echo(f"created user {user.username} ({role})")
+
+
+@registry_cli.command("create-token")
+@click.option("--username", required=True)
+@click.option("--name", required=True)
+@click.option("--days", default=90, show_default=True, type=int)
+def create_token(username, name, days):
+    """Create a personal access token and print it once."""
+    from sqlalchemy import select
+
+    from registry.auth import services
+    from registry.auth.models import User
+
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise click.ClickException(f"user {username} not found")
+    try:
+        _row, plaintext = services.create_token(user, name=name, days=days)
+    except DomainError as exc:
+        _fail(exc)
+    db.session.commit()
+    click.echo(plaintext)
+
+
+@registry_cli.command("audit-verify")
+def audit_verify():
+    """Check the audit hash chain; name the first row that was changed or removed."""
+    from registry.audit.services import verify_chain
+
+    result = verify_chain()
+    if result.ok:
+        click.echo(f"audit chain OK: {result.checked} rows verified")
+        return
+    click.echo(f"audit chain BROKEN at row {result.first_bad_seq}: {result.problem} "
+               f"({result.checked} rows verified before it)", err=True)
+    sys.exit(1)
+
+
+@registry_cli.command("seed-demo")
+def seed_demo():
+    """Load regions and demo accounts; running it again changes nothing."""
+    from registry.demo import seed
+
+    logins = seed()
+    db.session.commit()
+    click.echo("demo data loaded")
+    click.echo(format_logins(logins))
+
+
+def format_logins(logins):
+    lines = ["", "Demo logins (http://127.0.0.1:5000/login):"]
+    for username, password, label in logins:
+        lines.append(f"  {label:<24} {username:<22} {password}")
+    return "\n".join(lines)

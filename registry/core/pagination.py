@@ -1,0 +1,47 @@
+"""Offset pagination with a fixed number of statements (one count, one page)."""
+from dataclasses import dataclass
+
+from flask import request
+from sqlalchemy import func, select
+
+from registry.extensions import db
+
+
+@dataclass
+class Page:
+    items: list
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self):
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self):
+        return self.page > 1
+
+    @property
+    def has_next(self):
+        return self.page < self.pages
+
+
+def page_args(default_per_page=20, max_per_page=100):
+    try:
+        page = max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        page = 1
+    try:
+        per_page = min(max_per_page, max(1, int(request.args.get("per_page", default_per_page))))
+    except ValueError:
+        per_page = default_per_page
+    return page, per_page
+
+
+def paginate(stmt, page, per_page, scalars=True):
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    query = stmt.limit(per_page).offset((page - 1) * per_page)
+    result = db.session.execute(query)
+    items = result.scalars().all() if scalars else result.all()
+    return Page(items, page, per_page, total)

@@ -1,0 +1,50 @@
+"""Helpers every template can use: navigation per role, dates in China time, masking."""
+from flask import request, url_for
+from flask_login import current_user
+
+from registry.auth.permissions import TABLE, PUBLIC
+from registry.auth.roles import ROLE_LABELS
+from registry.core import clock
+
+# (label, endpoint). An item shows only when the table lets the current role reach it,
+# so navigation can never advertise a page that answers 403.
+NAV = [
+    ("工作台", "main.dashboard"),
+    ("用户管理", "admin.users"),
+    ("审计日志", "audit.index"),
+    ("API 文档", "api_docs.docs"),
+]
+
+
+def nav_items():
+    if not current_user.is_authenticated:
+        return []
+    items = []
+    for label, endpoint in NAV:
+        rule = TABLE.get(endpoint)
+        if rule is not None and rule.allows_role(current_user.role):
+            items.append((label, url_for(endpoint), request.endpoint == endpoint))
+    return items
+
+
+def fmt_dt(value, fmt="%Y-%m-%d %H:%M"):
+    if value is None:
+        return ""
+    return clock.to_cst(value).strftime(fmt)
+
+
+def page_url(page):
+    args = dict(request.args)
+    args["page"] = page
+    return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
+def template_globals():
+    return {
+        "nav_items": nav_items,
+        "fmt_dt": fmt_dt,
+        "page_url": page_url,
+        "ROLE_LABELS": ROLE_LABELS,
+        "ROLE_OPTIONS": [(role.value, label) for role, label in ROLE_LABELS.items()],
+        "PUBLIC": PUBLIC,
+    }

@@ -1,0 +1,80 @@
+"""Shared fixtures: app, db (rolled back after each test), client, login helpers and factories.
+
+The database comes from REGISTRY_TEST_DATABASE_URL (the Makefile runs the suite on
+SQLite and then on PostgreSQL). The schema is created once per session; every test
+runs inside a transaction that is rolled back, and request commits become savepoints.
+"""
+import os
+import tempfile
+
+import pytest
+from sqlalchemy.orm import scoped_session, sessionmaker
+
+from registry import create_app
+from registry.core import clock
+from registry.extensions import db as _db
+
+pytest_plugins = ["tests.fixtures.accounts"]
+
+TEST_DB_URL = os.environ.get("REGISTRY_TEST_DATABASE_URL") or (
+    "sqlite:///" + os.path.join(tempfile.gettempdir(), f"registry-test-{os.getpid()}.db"))
+
+# Cheap scrypt for speed; tests/web/test_passwords.py proves the production default is N=2^17.
+TEST_CONFIG = {
+    "TESTING": True,
+    "SQLALCHEMY_DATABASE_URI": TEST_DB_URL,
+    "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
+    "WTF_CSRF_ENABLED": False,
+    "RATELIMIT_ENABLED": False,
+    "MFA_ENFORCED": False,
+    "SERVER_NAME": "localhost",
+}
+
+
+def make_app(**overrides):
+    tmp = tempfile.mkdtemp(prefix="registry-uploads-")
+    return create_app({**TEST_CONFIG, "UPLOAD_DIR": tmp, **overrides})
+
+
+@pytest.fixture(scope="session")
+def app():
+    application = make_app()
+    with application.app_context():
+        _db.drop_all()
+        _db.create_all()
+    yield application
+    with application.app_context():
+        _db.session.remove()
+        if application.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+            _db.drop_all()
+
+
+@pytest.fixture
+def db(app):
+    """The Flask-SQLAlchemy object with db.session bound to a transaction rolled back after the test."""
+    with app.app_context():
+        connection = _db.engine.connect()
+        outer = connection.begin()
+        original = _db.session
+        factory = sessionmaker(bind=connection, join_transaction_mode="create_savepoint")
+        _db.session = scoped_session(factory)
+        try:
+            yield _db
+        finally:
+            _db.session.remove()
+            _db.session = original
+            outer.rollback()
+            connection.close()
+            clock.freeze(None)
+
+
+@pytest.fixture
+def client(app, db):
+    return app.test_client()
+
+
+@pytest.fixture
+def frozen_clock():
+    """Freeze time: frozen_clock(datetime) sets it; unfrozen after the test."""
+    yield clock.freeze
+    clock.freeze(None)
