@@ -52,17 +52,30 @@ def configure_extensions(app):
 
 def configure_blueprints(app):
     from registry.admin.views import bp as admin_bp
+    from registry.applications import api as applications_api
+    from registry.applications import views as applications_views
     from registry.audit.views import bp as audit_bp
     from registry.auth.api import blp as account_api
     from registry.auth.views import account_bp, auth_bp
     from registry.core.apidocs import bp as apidocs_bp
     from registry.extensions import api, csrf
+    from registry.files import views as files_views
     from registry.main.views import bp as main_bp
+    from registry.people import api as people_api
+    from registry.people import views as people_views
+    from registry.projects import api as projects_api
+    from registry.projects import views as projects_views
+    from registry.providers import api as providers_api
+    from registry.providers import views as providers_views
     from registry.regions.api import blp as regions_api
 
-    for bp in (main_bp, auth_bp, account_bp, admin_bp, audit_bp, apidocs_bp):
+    html = (main_bp, auth_bp, account_bp, admin_bp, audit_bp, apidocs_bp, providers_views.bp, files_views.bp,
+            people_views.bp, projects_views.bp, applications_views.bp)
+    for bp in html:
         app.register_blueprint(bp)
-    for blp in (account_api, regions_api):
+    json_blueprints = (account_api, regions_api, providers_api.blp, people_api.blp, projects_api.blp,
+                       applications_api.blp)
+    for blp in json_blueprints:
         api.register_blueprint(blp, url_prefix=f"/api/v1{blp.url_prefix or ''}")
         # The API authenticates with bearer tokens only (never the cookie), so CSRF cannot apply.
         csrf.exempt(blp)

@@ -2,3 +2,10 @@
 from registry.audit.models import AuditHead, AuditLog  # noqa: F401
 from registry.auth.models import ApiToken, User, UserSession  # noqa: F401
 from registry.regions.models import Region  # noqa: F401
+from registry.core.lifecycle import StatusChange  # noqa: F401
+from registry.policy.models import CityPolicy  # noqa: F401
+from registry.files.models import StoredFile  # noqa: F401
+from registry.providers.models import Provider, ProviderDocument, ProviderServiceArea  # noqa: F401
+from registry.people.models import Consent, Person, PersonBan, PersonCheck, Qualification  # noqa: F401
+from registry.projects.models import Project, ProjectStaff  # noqa: F401
+from registry.applications.models import Application, ApplicationComment, ApplicationProject, ApplicationSnapshot  # noqa: F401

@@ -8,13 +8,15 @@ import os
 import tempfile
 
 import pytest
+from flask.globals import _cv_app
+from flask.testing import FlaskClient
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 from registry import create_app
 from registry.core import clock
 from registry.extensions import db as _db
 
-pytest_plugins = ["tests.fixtures.accounts"]
+pytest_plugins = ["tests.fixtures.accounts", "tests.fixtures.providers"]
 
 TEST_DB_URL = os.environ.get("REGISTRY_TEST_DATABASE_URL") or (
     "sqlite:///" + os.path.join(tempfile.gettempdir(), f"registry-test-{os.getpid()}.db"))
@@ -31,9 +33,42 @@ TEST_CONFIG = {
 }
 
 
+class RequestClient(FlaskClient):
+    """A test client whose every request runs as a server runs it.
+
+    The `db` fixture holds an application context for the whole test, and Flask reuses
+    a pushed context of the same app: `g` (and Flask-Login's cached user in it) would
+    then leak from one request, or one client, to the next. So each request gets its
+    own application context. What the test set up before the request is committed
+    first (a savepoint release inside the rolled-back transaction), as if an earlier
+    request had saved it, so a request that fails and rolls back cannot erase it.
+    """
+
+    def open(self, *args, **kwargs):
+        if isinstance(_db.session, _TestSession):
+            _db.session.commit()
+        token = _cv_app.set(None)
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            _cv_app.reset(token)
+
+
+class _TestSession(scoped_session):
+    """The `db` fixture's session outlives the requests (their teardown calls remove())."""
+
+    def remove(self):
+        pass
+
+    def really_remove(self):
+        super().remove()
+
+
 def make_app(**overrides):
     tmp = tempfile.mkdtemp(prefix="registry-uploads-")
-    return create_app({**TEST_CONFIG, "UPLOAD_DIR": tmp, **overrides})
+    application = create_app({**TEST_CONFIG, "UPLOAD_DIR": tmp, **overrides})
+    application.test_client_class = RequestClient
+    return application
 
 
 @pytest.fixture(scope="session")
@@ -57,11 +92,11 @@ def db(app):
         outer = connection.begin()
         original = _db.session
         factory = sessionmaker(bind=connection, join_transaction_mode="create_savepoint")
-        _db.session = scoped_session(factory)
+        _db.session = _TestSession(factory)
         try:
             yield _db
         finally:
-            _db.session.remove()
+            _db.session.really_remove()
             _db.session = original
             outer.rollback()
             connection.close()

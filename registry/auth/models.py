@@ -22,6 +22,7 @@ class User(TimestampMixin, UserMixin, db.Model):
     email: Mapped[str | None] = mapped_column(String(255))
     role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=32), nullable=False)
     region_id: Mapped[int | None] = mapped_column(ForeignKey("region.id"), index=True)
+    provider_id: Mapped[int | None] = mapped_column(ForeignKey("provider.id"), index=True)
     password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
     password_changed_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=clock.utcnow)
     must_change_password: Mapped[bool] = mapped_column(default=False, nullable=False)
@@ -33,12 +34,14 @@ class User(TimestampMixin, UserMixin, db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
     region: Mapped[Region | None] = relationship(lazy="joined")
+    provider = relationship("Provider", lazy="joined")
 
     __table_args__ = (
         CheckConstraint(
             "role NOT IN ('city_reviewer', 'county_reviewer', 'inspector') OR region_id IS NOT NULL",
             name="region_roles_have_region",
         ),
+        CheckConstraint("(role = 'provider_admin') = (provider_id IS NOT NULL)", name="provider_admin_has_provider"),
     )
 
     # Flask-Login: the id in the cookie is the server-side session token, not the user id,

@@ -55,8 +55,10 @@ def _region(region_id):
 
 
 def create_user(*, username, display_name, role, password, region_id=None, email=None, actor=None,
-                must_change_password=True):
+                must_change_password=True, provider_id=None):
     role = Role(role)
+    if (role == Role.provider_admin) != (provider_id is not None):
+        raise ValidationFailed({"provider_id": ["机构账号必须属于一个机构,其他角色不能属于机构"]})
     if not USERNAME_RE.match(username or ""):
         raise ValidationFailed({"username": ["用户名须为 3–64 位字母、数字、下划线、点或连字符"]})
     if db.session.scalar(select(User.id).where(User.username == username)) is not None:
@@ -66,7 +68,7 @@ def create_user(*, username, display_name, role, password, region_id=None, email
     user = User(
         username=username, display_name=display_name, email=email, role=role, region=region,
         password_hash=hash_password(password), must_change_password=must_change_password,
-        created_by_id=getattr(actor, "id", None),
+        created_by_id=getattr(actor, "id", None), provider_id=provider_id,
     )
     db.session.add(user)
     db.session.flush()
@@ -87,6 +89,8 @@ def assign_role(user, *, role, region_id, actor):
     role = Role(role)
     if actor is not None and actor.id == user.id:
         raise NotAllowed("不能修改自己的角色或权限范围", field="role", code="self_grant")
+    if Role.provider_admin in (role, user.role) and role != user.role:
+        raise ValidationFailed({"role": ["机构账号由机构自行注册或由机构管理员添加,不能与其他角色互相转换"]})
     region = _resolve_scope(role, region_id)
     before = {"role": user.role.value, "region_id": user.region_id}
     user.role, user.region = role, region

@@ -1,5 +1,5 @@
 """Helpers every template can use: navigation per role, dates in China time, masking."""
-from flask import request, url_for
+from flask import current_app, request, url_for
 from flask_login import current_user
 
 from registry.auth.permissions import TABLE, PUBLIC
@@ -10,6 +10,12 @@ from registry.core import clock
 # so navigation can never advertise a page that answers 403.
 NAV = [
     ("工作台", "main.dashboard"),
+    ("机构资料", "providers.profile"),
+    ("资质材料", "providers.documents"),
+    ("从业人员", "people.index"),
+    ("服务项目", "projects.index"),
+    ("申报", "applications.index"),
+    ("申报审核", "applications.review_list"),
     ("用户管理", "admin.users"),
     ("审计日志", "audit.index"),
     ("API 文档", "api_docs.docs"),
@@ -22,7 +28,7 @@ def nav_items():
     items = []
     for label, endpoint in NAV:
         rule = TABLE.get(endpoint)
-        if rule is not None and rule.allows_role(current_user.role):
+        if rule is not None and endpoint in current_app.view_functions and rule.allows_role(current_user.role):
             items.append((label, url_for(endpoint), request.endpoint == endpoint))
     return items
 

@@ -1,0 +1,139 @@
+import enum
+from datetime import datetime
+
+from sqlalchemy import JSON, DateTime, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from registry.core.models import TimestampMixin
+from registry.extensions import db
+from registry.projects.models import Project
+from registry.providers.models import Provider
+
+
+class ApplicationKind(str, enum.Enum):
+    admission = "admission"
+    annual = "annual"
+    change = "change"
+    reinstatement = "reinstatement"
+
+
+KIND_LABELS = {ApplicationKind.admission: "准入", ApplicationKind.annual: "年审",
+               ApplicationKind.change: "变更", ApplicationKind.reinstatement: "恢复"}
+
+
+class ApplicationStatus(str, enum.Enum):
+    draft = "draft"
+    submitted = "submitted"
+    county_review = "county_review"
+    city_review = "city_review"
+    publicity = "publicity"
+    approved = "approved"
+    rejected = "rejected"
+    withdrawn = "withdrawn"
+
+
+STATUS_LABELS = {
+    "draft": "草稿", "submitted": "已提交", "county_review": "县级初审中", "city_review": "市级复审中",
+    "publicity": "公示中", "approved": "已通过", "rejected": "未通过", "withdrawn": "已撤回",
+}
+OPEN_STATUSES = {ApplicationStatus.draft, ApplicationStatus.submitted, ApplicationStatus.county_review,
+                 ApplicationStatus.city_review, ApplicationStatus.publicity}
+
+
+class Application(TimestampMixin, db.Model):
+    """An application (申报). What reviewers see is the frozen snapshot of each submission."""
+
+    __tablename__ = "application"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("provider.id"), index=True, nullable=False)
+    kind: Mapped[ApplicationKind] = mapped_column(Enum(ApplicationKind, native_enum=False, length=16), nullable=False)
+    status: Mapped[ApplicationStatus] = mapped_column(
+        Enum(ApplicationStatus, native_enum=False, length=16), nullable=False, default=ApplicationStatus.draft)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    # Set while the application is open: a unique index then allows one open application per provider.
+    open_marker: Mapped[int | None] = mapped_column(Integer)
+    city_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True, nullable=False)
+    county_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True, nullable=False)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+    provider: Mapped[Provider] = relationship()
+    projects: Mapped[list["ApplicationProject"]] = relationship(
+        back_populates="application", cascade="all, delete-orphan", order_by="ApplicationProject.project_id")
+    snapshots: Mapped[list["ApplicationSnapshot"]] = relationship(
+        back_populates="application", order_by="ApplicationSnapshot.number")
+
+    __table_args__ = (
+        UniqueConstraint("provider_id", "open_marker", name="one_open_per_provider"),
+        Index("ix_application_status", "status"),
+    )
+
+    @property
+    def status_label(self):
+        return STATUS_LABELS[self.status.value]
+
+    @property
+    def kind_label(self):
+        return KIND_LABELS[self.kind]
+
+    @property
+    def latest_snapshot(self):
+        return self.snapshots[-1] if self.snapshots else None
+
+    def __repr__(self):
+        return f"<Application {self.id} {self.kind.value} {self.status.value}>"
+
+
+class ApplicationProject(db.Model):
+    __tablename__ = "application_project"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id", ondelete="CASCADE"), nullable=False)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id"), index=True, nullable=False)
+
+    application: Mapped[Application] = relationship(back_populates="projects")
+    project: Mapped[Project] = relationship()
+
+    __table_args__ = (UniqueConstraint("application_id", "project_id"),)
+
+    def __repr__(self):
+        return f"<ApplicationProject app={self.application_id} project={self.project_id}>"
+
+
+class ApplicationSnapshot(db.Model):
+    """The frozen content of one submission. Never updated after it is written."""
+
+    __tablename__ = "application_snapshot"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id"), nullable=False)
+    number: Mapped[int] = mapped_column(Integer, nullable=False)
+    data: Mapped[dict] = mapped_column(JSON, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+    application: Mapped[Application] = relationship(back_populates="snapshots")
+
+    __table_args__ = (UniqueConstraint("application_id", "number"),)
+
+    def __repr__(self):
+        return f"<ApplicationSnapshot app={self.application_id} #{self.number}>"
+
+
+class ApplicationComment(TimestampMixin, db.Model):
+    """A reviewer's comment on one item of a snapshot when returning it (退回修改)."""
+
+    __tablename__ = "application_comment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id"), index=True, nullable=False)
+    snapshot_number: Mapped[int] = mapped_column(Integer, nullable=False)
+    item_type: Mapped[str] = mapped_column(String(32), nullable=False)
+    item_key: Mapped[str] = mapped_column(String(64), nullable=False)
+    text: Mapped[str] = mapped_column(Text, nullable=False)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+    def __repr__(self):
+        return f"<ApplicationComment app={self.application_id} {self.item_type}:{self.item_key}>"

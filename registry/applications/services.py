@@ -1,0 +1,271 @@
+"""Applications (申报): choose projects, see what is missing, submit a frozen snapshot, withdraw."""
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from registry.applications.models import (
+    OPEN_STATUSES, STATUS_LABELS, Application, ApplicationKind, ApplicationProject, ApplicationSnapshot,
+    ApplicationStatus,
+)
+from registry.audit import services as audit
+from registry.core import clock
+from registry.core.errors import Conflict, NotAllowed, NotFound, ValidationFailed
+from registry.core.lifecycle import Lifecycle, Move
+from registry.extensions import db
+from registry.people import services as people
+from registry.people.models import CHECK_TYPE_LABELS, GENDER_LABELS, QUALIFICATION_LABELS, STAFF_ROLE_LABELS
+from registry.policy import services as policy
+from registry.projects.models import CATEGORY_LABELS, LEVEL_LABELS, STAGE_LABELS, Project, ProjectStaff
+from registry.projects.services import subject_word
+from registry.providers import services as providers
+from registry.providers.models import DOC_TYPE_LABELS, DocType, VerificationStatus
+
+S = ApplicationStatus
+
+
+def _provider_member(app, actor, **_):
+    if actor is None or getattr(actor, "provider_id", None) != app.provider_id:
+        raise NotAllowed("只有本机构账号可以执行该操作")
+
+
+def _keep_open_marker(app, move):
+    app.open_marker = 1 if S(move.target) in OPEN_STATUSES else None
+
+
+LIFECYCLE = Lifecycle(
+    name="application",
+    model=Application,
+    labels=STATUS_LABELS,
+    after=_keep_open_marker,
+    moves=[
+        Move("submit", frozenset({"draft"}), "submitted", _provider_member),
+        Move("route_county", frozenset({"submitted"}), "county_review"),
+        Move("route_city", frozenset({"submitted"}), "city_review"),
+        Move("pass", frozenset({"county_review"}), "city_review"),
+        Move("return", frozenset({"county_review", "city_review"}), "draft"),
+        Move("reject", frozenset({"county_review", "city_review", "publicity"}), "rejected"),
+        Move("start_publicity", frozenset({"city_review"}), "publicity"),
+        Move("approve", frozenset({"publicity"}), "approved"),
+        Move("withdraw", frozenset({"draft", "submitted", "county_review", "city_review"}), "withdrawn",
+             _provider_member),
+    ],
+)
+
+
+def transition(app, action, **kwargs):
+    return LIFECYCLE.transition(app, action, **kwargs)
+
+
+# ---------------------------------------------------------------- reading
+
+def get_application(application_id):
+    app = db.session.get(Application, application_id)
+    if app is None:
+        raise NotFound("申报不存在")
+    return app
+
+
+def open_application(provider_id):
+    return db.session.scalar(
+        select(Application).where(Application.provider_id == provider_id, Application.open_marker == 1))
+
+
+def list_for_provider(provider_id):
+    return db.session.scalars(
+        select(Application).where(Application.provider_id == provider_id).order_by(Application.id.desc())).all()
+
+
+# ---------------------------------------------------------------- drafting
+
+def create_application(provider, *, actor, project_ids, kind=ApplicationKind.admission):
+    if open_application(provider.id) is not None:
+        raise Conflict("本机构已有一份未办结的申报,请先完成或撤回该申报", code="open_application_exists")
+    app = Application(provider_id=provider.id, kind=ApplicationKind(kind), status=S.draft, version=1, open_marker=1,
+                      city_id=provider.city_id, county_id=provider.county_id, created_by_id=actor.id)
+    db.session.add(app)
+    _set_projects(app, provider, project_ids)
+    db.session.flush()
+    audit.record("application.create", object_type="application", object_id=app.id, actor=actor,
+                 details={"kind": app.kind.value, "projects": sorted(project_ids)})
+    return app
+
+
+def _set_projects(app, provider, project_ids):
+    ids = list(dict.fromkeys(project_ids or []))
+    if not ids:
+        raise ValidationFailed({"project_ids": ["请至少选择一个申报项目"]})
+    rows = db.session.scalars(select(Project).where(Project.id.in_(ids))).all()
+    if len(rows) != len(ids) or any(p.provider_id != provider.id or p.archived_at is not None for p in rows):
+        raise ValidationFailed({"project_ids": ["只能选择本机构的项目"]})
+    app.projects = [ApplicationProject(project=p) for p in rows]
+
+
+def set_projects(app, *, actor, project_ids):
+    _provider_member(app, actor)
+    if app.status != S.draft:
+        raise Conflict(f"当前状态为“{app.status_label}”,只有草稿可以修改申报项目", code="invalid_transition")
+    _set_projects(app, app.provider, project_ids)
+    db.session.flush()
+    audit.record("application.set_projects", object_type="application", object_id=app.id, actor=actor,
+                 details={"projects": sorted(project_ids)})
+
+
+# ---------------------------------------------------------------- completeness
+
+@dataclass
+class Missing:
+    area: str      # organisation | documents | people | projects
+    key: str       # e.g. "doc:liability_insurance", "person:12", "project:3"
+    message: str   # Chinese
+
+
+def checklist(app, day=None):
+    """Everything still missing before the application can be submitted (empty = ready)."""
+    day = day or clock.today()
+    provider = app.provider
+    rules = policy.for_city(provider.city)
+    missing = []
+    docs = {}
+    for doc in providers.current_documents(provider.id):
+        docs.setdefault(doc.doc_type, doc)
+    required = [provider.registration_doc_type, DocType.liability_insurance, DocType.safety_plan]
+    for doc_type in required:
+        label = DOC_TYPE_LABELS[doc_type]
+        doc = docs.get(doc_type)
+        if doc is None:
+            missing.append(Missing("documents", f"doc:{doc_type.value}", f"缺少{label}"))
+        elif doc.verification_status == VerificationStatus.rejected:
+            missing.append(Missing("documents", f"doc:{doc_type.value}", f"{label}已被审核驳回,请上传新版本"))
+        elif not doc.is_valid_on(day):
+            missing.append(Missing("documents", f"doc:{doc_type.value}",
+                                   f"{label}已于{doc.expiry_date.isoformat()}过期,请上传新版本"))
+    if not app.projects:
+        missing.append(Missing("projects", "projects", "请至少选择一个申报项目"))
+    seen_people = {}
+    for link in app.projects:
+        project = link.project
+        key = f"project:{project.id}"
+        if project.price > rules.price_cap:
+            missing.append(Missing("projects", key, f"项目“{project.title}”收费 {project.price} 元超过上限 {rules.price_cap} 元"))
+        for text in (project.title, project.description, project.syllabus):
+            word = subject_word(text)
+            if word:
+                missing.append(Missing("projects", key, f"项目“{project.title}”含有学科类内容“{word}”"))
+                break
+        if not project.staff:
+            missing.append(Missing("projects", key, f"项目“{project.title}”尚未指派授课人员"))
+        for assignment in project.staff:
+            person = assignment.person
+            pkey = f"person:{person.id}"
+            if person.id not in seen_people:
+                seen_people[person.id] = person
+                if not people.has_consent(person):
+                    missing.append(Missing("people", pkey, f"{person.name}:缺少本人签署的查询授权同意书"))
+            result = people.clearance(person, day, project.required_qualification, rules=rules)
+            for reason in result.reasons:
+                missing.append(Missing("people", pkey, f"{person.name}(项目“{project.title}”):{reason}"))
+    return missing
+
+
+# ---------------------------------------------------------------- submission
+
+def _iso(value):
+    return value.isoformat() if value is not None else None
+
+
+def build_snapshot(app, day=None):
+    """The frozen content reviewers review. Plain JSON; IDs only in masked form."""
+    day = day or clock.today()
+    provider = app.provider
+    rules = policy.for_city(provider.city)
+    documents = [{
+        "id": d.id, "doc_type": d.doc_type.value, "label": DOC_TYPE_LABELS[d.doc_type], "title": d.title,
+        "number": d.number, "issuer": d.issuer, "issue_date": _iso(d.issue_date), "expiry_date": _iso(d.expiry_date),
+        "sha256": d.sha256, "file_id": d.file_id, "file_name": d.file.original_name,
+        "verification_status": d.verification_status.value,
+    } for d in providers.current_documents(provider.id)]
+    projects, person_ids = [], []
+    for link in app.projects:
+        p = link.project
+        staff_ids = [s.person_id for s in p.staff]
+        person_ids.extend(i for i in staff_ids if i not in person_ids)
+        projects.append({
+            "id": p.id, "title": p.title, "category": p.category.value, "category_label": CATEGORY_LABELS[p.category],
+            "stages": [s.value for s in p.stages], "stage_labels": [STAGE_LABELS[s] for s in p.stages],
+            "level": p.level.value, "level_label": LEVEL_LABELS[p.level], "description": p.description,
+            "syllabus": p.syllabus, "sessions_per_term": p.sessions_per_term,
+            "minutes_per_session": p.minutes_per_session, "class_min": p.class_min, "class_max": p.class_max,
+            "price": str(p.price), "venue_needs": p.venue_needs, "safety_measures": p.safety_measures,
+            "required_qualification": p.required_qualification.value,
+            "required_qualification_label": QUALIFICATION_LABELS[p.required_qualification], "staff_ids": staff_ids,
+        })
+    staff = []
+    by_id = {p.id: p for p in people.list_people(provider.id, include_archived=True)}
+    for pid in person_ids:
+        person = by_id[pid]
+        result = people.clearance(person, day, rules=rules)
+        consent = person.consents[0] if person.consents else None
+        staff.append({
+            "id": person.id, "name": person.name, "id_masked": person.id_masked,
+            "gender": GENDER_LABELS[person.gender], "phone": person.phone,
+            "staff_role": STAFF_ROLE_LABELS[person.staff_role], "specialties": person.specialties,
+            "checks": [{
+                "id": c.id, "check_type": c.check_type.value, "label": CHECK_TYPE_LABELS[c.check_type],
+                "result": c.result.value, "check_date": _iso(c.check_date), "valid_until": _iso(c.valid_until),
+                "authority": c.authority, "reference_no": c.reference_no, "file_id": c.file_id,
+            } for c in person.checks],
+            "qualifications": [{
+                "id": q.id, "qual_type": q.qual_type.value, "label": QUALIFICATION_LABELS[q.qual_type],
+                "name": q.name, "number": q.number, "issuer": q.issuer, "issue_date": _iso(q.issue_date),
+                "expiry_date": _iso(q.expiry_date), "file_id": q.file_id,
+            } for q in person.qualifications],
+            "consent": {"date": _iso(consent.consent_date), "file_id": consent.file_id} if consent else None,
+            "cleared": result.cleared, "clearance_reasons": result.reasons,
+        })
+    return {
+        "organisation": {
+            "id": provider.id, "name": provider.name, "uscc": provider.uscc, "org_type": provider.org_type.value,
+            "org_type_label": provider.org_type_label, "legal_representative": provider.legal_representative,
+            "contact_name": provider.contact_name, "contact_phone": provider.contact_phone,
+            "address": provider.address, "county": provider.county.name, "city": provider.city.name,
+            "service_counties": [a.county.name for a in provider.service_areas], "description": provider.description,
+        },
+        "documents": documents,
+        "people": staff,
+        "projects": projects,
+        "as_of": day.isoformat(),
+    }
+
+
+def submit(app, *, actor):
+    """Freeze a snapshot and route the application to the first review stage of its city."""
+    _provider_member(app, actor)
+    if app.status != S.draft:
+        raise Conflict(f"当前状态为“{app.status_label}”,不能提交", code="invalid_transition")
+    missing = checklist(app)
+    if missing:
+        raise ValidationFailed({m.key: [m.message] for m in missing}, message=f"申报材料不完整,还有 {len(missing)} 项未满足")
+    number = len(app.snapshots) + 1
+    snapshot = ApplicationSnapshot(application_id=app.id, number=number, data=build_snapshot(app),
+                                   created_at=clock.utcnow(), submitted_by_id=actor.id)
+    db.session.add(snapshot)
+    app.submitted_at, app.submitted_by_id = clock.utcnow(), actor.id
+    transition(app, "submit", actor=actor, details={"snapshot": number})
+    county_stage = policy.for_city(app.provider.city).county_review_required
+    transition(app, "route_county" if county_stage else "route_city", actor=None, rule="city_policy")
+    db.session.refresh(app)
+    return app
+
+
+def withdraw(app, *, actor, reason=""):
+    return transition(app, "withdraw", actor=actor, reason=reason or None)
+
+
+def load_for_review(application_id):
+    return db.session.scalar(
+        select(Application).where(Application.id == application_id)
+        .options(selectinload(Application.snapshots),
+                 selectinload(Application.projects).selectinload(ApplicationProject.project)
+                 .selectinload(Project.staff).selectinload(ProjectStaff.person))
+    )

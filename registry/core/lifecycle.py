@@ -1,0 +1,117 @@
+"""One transition function per lifecycle: a table of allowed moves with guards, an audit
+entry and a status-change row, and the only place a `status` column is assigned.
+
+The UPDATE is conditional on the status and version the caller saw, so two reviewers
+acting at once cannot both win (security.md 7): the loser gets a Conflict.
+"""
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Callable
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, update
+from sqlalchemy.orm import Mapped, mapped_column
+
+from registry.audit import services as audit
+from registry.core import clock
+from registry.core.errors import Conflict, InvalidTransition, NotAllowed
+from registry.extensions import db
+
+
+class StatusChange(db.Model):
+    """Every transition of every lifecycle, with who, when, why and under which rule."""
+
+    __tablename__ = "status_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    object_type: Mapped[str] = mapped_column(String(32), nullable=False)
+    object_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    action: Mapped[str] = mapped_column(String(32), nullable=False)
+    from_status: Mapped[str] = mapped_column(String(32), nullable=False)
+    to_status: Mapped[str] = mapped_column(String(32), nullable=False)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    reason: Mapped[str | None] = mapped_column(Text)
+    rule: Mapped[str | None] = mapped_column(String(64))
+    details: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=clock.utcnow)
+
+    __table_args__ = (Index("ix_status_change_object", "object_type", "object_id"),)
+
+    def __repr__(self):
+        return f"<StatusChange {self.object_type}#{self.object_id} {self.from_status}->{self.to_status}>"
+
+
+@dataclass(frozen=True)
+class Move:
+    action: str
+    sources: frozenset
+    target: str
+    guard: Callable | None = None  # guard(obj, actor, **context) -> None or raises NotAllowed/Conflict
+
+
+@dataclass
+class Lifecycle:
+    name: str
+    model: type
+    moves: list
+    labels: dict = field(default_factory=dict)
+    after: Callable | None = None  # after(obj, move): keep derived columns in step with the new status
+
+    def allowed_actions(self, status):
+        return [m.action for m in self.moves if status in m.sources]
+
+    def find(self, action, status):
+        for move in self.moves:
+            if move.action == action and status in move.sources:
+                return move
+        return None
+
+    def label(self, status):
+        return self.labels.get(status, status)
+
+    def transition(self, obj, action, *, actor=None, reason=None, rule=None, details=None, **context):
+        current = obj.status.value if hasattr(obj.status, "value") else obj.status
+        move = self.find(action, current)
+        if move is None:
+            raise InvalidTransition(
+                f"当前状态为“{self.label(current)}”,不能执行该操作", code="invalid_transition")
+        if move.guard is not None:
+            move.guard(obj, actor, **context)
+        target = move.target
+        status_type = type(obj.status)
+        new_status = status_type(target) if hasattr(obj.status, "value") else target
+        result = db.session.execute(
+            update(self.model)
+            .where(self.model.id == obj.id, self.model.status == obj.status, self.model.version == obj.version)
+            .values(status=new_status, version=self.model.version + 1)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            db.session.refresh(obj)
+            raise Conflict(f"该记录已被他人处理,当前状态为“{self.label(obj.status.value)}”,请刷新后重试",
+                           code="concurrent_update")
+        # Keep the in-memory object in step with the row we just updated.
+        from sqlalchemy.orm.attributes import set_committed_value
+        set_committed_value(obj, "status", new_status)
+        set_committed_value(obj, "version", obj.version + 1)
+        if self.after is not None:
+            self.after(obj, move)
+        db.session.add(StatusChange(
+            object_type=self.name, object_id=obj.id, action=action, from_status=current, to_status=target,
+            actor_id=getattr(actor, "id", None), reason=reason, rule=rule, details=details or {},
+        ))
+        db.session.flush()
+        audit.record(f"{self.name}.{action}", object_type=self.name, object_id=obj.id, actor=actor,
+                     details={"from": current, "to": target, "rule": rule, **({"reason": reason[:200]} if reason else {})})
+        return obj
+
+
+def history(object_type, object_id):
+    from sqlalchemy import select
+    return db.session.scalars(
+        select(StatusChange).where(StatusChange.object_type == object_type, StatusChange.object_id == object_id)
+        .order_by(StatusChange.id)
+    ).all()
+
+
+def forbid(message):
+    raise NotAllowed(message)

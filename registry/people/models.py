@@ -1,0 +1,222 @@
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, Date, DateTime, Enum, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from registry.core.models import TimestampMixin
+from registry.extensions import db
+from registry.files.models import StoredFile
+from registry.providers.models import Provider, VerificationStatus
+
+
+class StaffRole(str, enum.Enum):
+    teacher = "teacher"
+    assistant = "assistant"
+    manager = "manager"
+
+
+STAFF_ROLE_LABELS = {StaffRole.teacher: "授课教师", StaffRole.assistant: "助教", StaffRole.manager: "管理人员"}
+
+
+class Gender(str, enum.Enum):
+    male = "male"
+    female = "female"
+
+
+GENDER_LABELS = {Gender.male: "男", Gender.female: "女"}
+
+
+class CheckType(str, enum.Enum):
+    criminal = "criminal"
+    sexual_offence = "sexual_offence"
+    health = "health"
+    moral = "moral"
+
+
+CHECK_TYPE_LABELS = {
+    CheckType.criminal: "违法犯罪记录查询",
+    CheckType.sexual_offence: "性侵违法犯罪信息查询",
+    CheckType.health: "健康证明",
+    CheckType.moral: "品德考察",
+}
+
+
+class CheckResult(str, enum.Enum):
+    clear = "clear"
+    adverse = "adverse"
+    pending = "pending"
+
+
+CHECK_RESULT_LABELS = {CheckResult.clear: "无异常", CheckResult.adverse: "有不良记录", CheckResult.pending: "待出结果"}
+
+
+class QualificationType(str, enum.Enum):
+    teacher = "teacher"
+    coach = "coach"
+    heritage = "heritage"
+    skill = "skill"
+    arts = "arts"
+    psychology = "psychology"
+    other = "other"
+
+
+QUALIFICATION_LABELS = {
+    QualificationType.teacher: "教师资格证",
+    QualificationType.coach: "教练员/社会体育指导员证书",
+    QualificationType.heritage: "非遗传承人证书",
+    QualificationType.skill: "职业技能等级证书",
+    QualificationType.arts: "艺术类专业证书",
+    QualificationType.psychology: "心理咨询/心理健康教育证书",
+    QualificationType.other: "其他专业证书",
+}
+
+
+class Person(TimestampMixin, db.Model):
+    """A person the provider brings into schools (从业人员). The ID number is encrypted;
+    `id_bidx` is a keyed blind index for exact matching (and registry-wide bans)."""
+
+    __tablename__ = "person"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("provider.id"), index=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(64), nullable=False)
+    id_enc: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    id_key_id: Mapped[str] = mapped_column(String(32), nullable=False)
+    id_bidx: Mapped[str] = mapped_column(String(64), index=True, nullable=False)
+    id_masked: Mapped[str] = mapped_column(String(18), nullable=False)
+    gender: Mapped[Gender] = mapped_column(Enum(Gender, native_enum=False, length=8), nullable=False)
+    phone: Mapped[str] = mapped_column(String(32), nullable=False)
+    staff_role: Mapped[StaffRole] = mapped_column(Enum(StaffRole, native_enum=False, length=16), nullable=False)
+    specialties: Mapped[str] = mapped_column(String(255), nullable=False, default="")
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    provider: Mapped[Provider] = relationship()
+    checks: Mapped[list["PersonCheck"]] = relationship(
+        back_populates="person", order_by="(PersonCheck.check_date.desc(), PersonCheck.id.desc())")
+    qualifications: Mapped[list["Qualification"]] = relationship(back_populates="person", order_by="Qualification.id")
+    consents: Mapped[list["Consent"]] = relationship(back_populates="person", order_by="Consent.consent_date.desc()")
+
+    __table_args__ = (UniqueConstraint("provider_id", "id_bidx", name="one_person_per_provider"),)
+
+    @property
+    def staff_role_label(self):
+        return STAFF_ROLE_LABELS[self.staff_role]
+
+    @property
+    def gender_label(self):
+        return GENDER_LABELS[self.gender]
+
+    def __repr__(self):
+        return f"<Person {self.id} provider={self.provider_id}>"
+
+
+class PersonCheck(TimestampMixin, db.Model):
+    """One background or health check. The latest check of each type counts."""
+
+    __tablename__ = "person_check"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), nullable=False)
+    check_type: Mapped[CheckType] = mapped_column(Enum(CheckType, native_enum=False, length=16), nullable=False)
+    result: Mapped[CheckResult] = mapped_column(Enum(CheckResult, native_enum=False, length=16), nullable=False)
+    check_date: Mapped[date] = mapped_column(Date, nullable=False)
+    valid_until: Mapped[date | None] = mapped_column(Date)
+    authority: Mapped[str] = mapped_column(String(128), nullable=False)
+    reference_no: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+    file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_file.id"))
+    verification_status: Mapped[VerificationStatus] = mapped_column(
+        Enum(VerificationStatus, native_enum=False, length=16), nullable=False, default=VerificationStatus.pending)
+    verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    verified_at: Mapped[datetime | None] = mapped_column(DateTime)
+    verification_note: Mapped[str | None] = mapped_column(String(500))
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+    person: Mapped[Person] = relationship(back_populates="checks")
+    file: Mapped[StoredFile | None] = relationship()
+
+    __table_args__ = (
+        Index("ix_person_check_person_type", "person_id", "check_type", "check_date"),
+        CheckConstraint("valid_until IS NULL OR valid_until >= check_date", name="valid_after_check"),
+    )
+
+    @property
+    def check_type_label(self):
+        return CHECK_TYPE_LABELS[self.check_type]
+
+    @property
+    def result_label(self):
+        return CHECK_RESULT_LABELS[self.result]
+
+    def __repr__(self):
+        return f"<PersonCheck {self.id} {self.check_type.value} {self.result.value}>"
+
+
+class Qualification(TimestampMixin, db.Model):
+    """A qualification certificate (教师资格证 or a professional certificate)."""
+
+    __tablename__ = "qualification"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True, nullable=False)
+    qual_type: Mapped[QualificationType] = mapped_column(Enum(QualificationType, native_enum=False, length=16), nullable=False)
+    name: Mapped[str] = mapped_column(String(128), nullable=False, default="")
+    number: Mapped[str] = mapped_column(String(64), nullable=False)
+    issuer: Mapped[str] = mapped_column(String(128), nullable=False)
+    issue_date: Mapped[date] = mapped_column(Date, nullable=False)
+    expiry_date: Mapped[date | None] = mapped_column(Date)
+    file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_file.id"))
+
+    person: Mapped[Person] = relationship(back_populates="qualifications")
+    file: Mapped[StoredFile | None] = relationship()
+
+    @property
+    def qual_type_label(self):
+        return QUALIFICATION_LABELS[self.qual_type]
+
+    def is_valid_on(self, day):
+        return self.issue_date <= day and (self.expiry_date is None or self.expiry_date >= day)
+
+    def __repr__(self):
+        return f"<Qualification {self.id} {self.qual_type.value}>"
+
+
+class Consent(TimestampMixin, db.Model):
+    """The person's signed consent to the checks and to processing their data (PIPL Art. 13, 29)."""
+
+    __tablename__ = "consent"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True, nullable=False)
+    consent_date: Mapped[date] = mapped_column(Date, nullable=False)
+    file_id: Mapped[int] = mapped_column(ForeignKey("stored_file.id"), nullable=False)
+    note: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+    person: Mapped[Person] = relationship(back_populates="consents")
+    file: Mapped[StoredFile] = relationship()
+
+    def __repr__(self):
+        return f"<Consent {self.id} person={self.person_id}>"
+
+
+class PersonBan(TimestampMixin, db.Model):
+    """A registry-wide ban on a person, matched by the blind index whichever provider they move to.
+    `ends_on` None means permanent (a sexual-offence hit)."""
+
+    __tablename__ = "person_ban"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    id_bidx: Mapped[str] = mapped_column(String(64), index=True, nullable=False)
+    reason: Mapped[str] = mapped_column(String(255), nullable=False)
+    source_check_id: Mapped[int | None] = mapped_column(ForeignKey("person_check.id"))
+    starts_on: Mapped[date] = mapped_column(Date, nullable=False)
+    ends_on: Mapped[date | None] = mapped_column(Date)
+    lifted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+    def is_active_on(self, day):
+        return self.lifted_at is None and self.starts_on <= day and (self.ends_on is None or self.ends_on >= day)
+
+    def __repr__(self):
+        return f"<PersonBan {self.id} until={self.ends_on}>"

@@ -1,0 +1,298 @@
+"""Staff (从业人员): identity, checks, qualifications, consent, and clearance computed for a date."""
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import select
+from stdnum.cn import ric
+from stdnum.exceptions import ValidationError as StdnumError
+
+from registry.audit import services as audit
+from registry.core import clock, crypto
+from registry.core.errors import Conflict, NotFound, ValidationFailed
+from registry.extensions import db
+from registry.files import services as files
+from registry.people.models import (
+    CHECK_TYPE_LABELS, QUALIFICATION_LABELS, CheckResult, CheckType, Consent, Gender, Person, PersonBan,
+    PersonCheck, Qualification, QualificationType, StaffRole,
+)
+from registry.policy import services as policy
+
+ID_CONTEXT = "person.id_number"
+ID_PURPOSE = "person-id"
+REQUIRED_CHECKS = (CheckType.criminal, CheckType.sexual_offence, CheckType.health, CheckType.moral)
+AGE_LIMITED_CHECKS = (CheckType.criminal, CheckType.sexual_offence)
+
+
+# ---------------------------------------------------------------- identity numbers
+
+def validate_id_number(value, field="id_number"):
+    """Normalise and check a 居民身份证号 (GB 11643, ISO 7064 MOD 11-2) with python-stdnum."""
+    try:
+        return ric.validate((value or "").strip().upper())
+    except StdnumError as exc:
+        message = {
+            "InvalidLength": "身份证号码应为 18 位",
+            "InvalidChecksum": "身份证号码校验位不正确",
+            "InvalidFormat": "身份证号码格式不正确",
+            "InvalidComponent": "身份证号码中的出生日期或地区码无效",
+        }.get(type(exc).__name__, "身份证号码无效")
+        raise ValidationFailed({field: [message]}) from exc
+
+
+def mask_id(number):
+    return number[:6] + "*" * 8 + number[-4:]
+
+
+def id_blind_index(number):
+    return crypto.blind_index(number, ID_PURPOSE)
+
+
+def _set_id(person, number):
+    person.id_enc = crypto.encrypt(number, ID_CONTEXT)
+    person.id_key_id = crypto.current_key_id()
+    person.id_bidx = id_blind_index(number)
+    person.id_masked = mask_id(number)
+
+
+def reveal_id(person, *, actor, reason):
+    """Decrypt the ID number for someone who states why; the reveal is audited."""
+    reason = (reason or "").strip()
+    if len(reason) < 4:
+        raise ValidationFailed({"reason": ["查看完整身份证号码须填写理由(至少 4 个字)"]})
+    number = crypto.decrypt(person.id_enc, ID_CONTEXT)
+    audit.record("person.reveal_id", object_type="person", object_id=person.id, actor=actor,
+                 details={"reason": reason[:200]})
+    return number
+
+
+def rotate_keys(batch_size=500):
+    """Re-encrypt every ID number under the current key. Rows under older keys stay readable until then."""
+    current = crypto.current_key_id()
+    rotated = 0
+    while True:
+        people = db.session.scalars(
+            select(Person).where(Person.id_key_id != current).order_by(Person.id).limit(batch_size)
+        ).all()
+        if not people:
+            break
+        for person in people:
+            number = crypto.decrypt(person.id_enc, ID_CONTEXT)
+            person.id_enc = crypto.encrypt(number, ID_CONTEXT)
+            person.id_key_id = current
+            rotated += 1
+        db.session.flush()
+    if rotated:
+        audit.record("crypto.rotate", object_type="person", details={"rows": rotated, "key_id": current})
+    return rotated
+
+
+# ---------------------------------------------------------------- people
+
+def _clean(value):
+    return (value or "").strip()
+
+
+def create_person(provider, *, actor, name, id_number, gender, phone, staff_role, specialties=""):
+    number = validate_id_number(id_number)
+    bidx = id_blind_index(number)
+    if db.session.scalar(select(Person.id).where(Person.provider_id == provider.id, Person.id_bidx == bidx)):
+        raise Conflict("本机构已登记过该身份证号码的人员", field="id_number", code="duplicate_person")
+    if not _clean(name):
+        raise ValidationFailed({"name": ["姓名不能为空"]})
+    person = Person(provider_id=provider.id, name=_clean(name), gender=Gender(gender), phone=_clean(phone),
+                    staff_role=StaffRole(staff_role), specialties=_clean(specialties))
+    _set_id(person, number)
+    db.session.add(person)
+    db.session.flush()
+    audit.record("person.create", object_type="person", object_id=person.id, actor=actor,
+                 details={"provider_id": provider.id})
+    return person
+
+
+def update_person(person, *, actor, **fields):
+    for key in ("name", "phone", "specialties"):
+        if key in fields:
+            setattr(person, key, _clean(fields[key]))
+    if "gender" in fields:
+        person.gender = Gender(fields["gender"])
+    if "staff_role" in fields:
+        person.staff_role = StaffRole(fields["staff_role"])
+    db.session.flush()
+    audit.record("person.update", object_type="person", object_id=person.id, actor=actor,
+                 details={"fields": sorted(fields)})
+    return person
+
+
+def get_person(person_id):
+    person = db.session.get(Person, person_id)
+    if person is None:
+        raise NotFound("人员不存在")
+    return person
+
+
+def _attach(provider_id, actor, upload, required, field):
+    if upload is None:
+        if required:
+            raise ValidationFailed({field: ["请上传文件"]})
+        return None
+    filename, data = upload
+    return files.store(filename, data, provider_id=provider_id, uploaded_by=actor, field=field)
+
+
+def add_check(person, *, actor, check_type, result, check_date, authority, reference_no="", valid_until=None,
+              upload=None):
+    check_type, result = CheckType(check_type), CheckResult(result)
+    today = clock.today()
+    if check_date > today:
+        raise ValidationFailed({"check_date": ["查询/体检日期不能晚于今天"]})
+    if valid_until is not None and valid_until < check_date:
+        raise ValidationFailed({"valid_until": ["有效期截止日期不能早于查询日期"]})
+    if not _clean(authority):
+        raise ValidationFailed({"authority": ["请填写出具机关"]})
+    if check_type == CheckType.health and valid_until is None:
+        days = policy.for_region(person.provider.county).health_validity_days
+        valid_until = check_date + timedelta(days=days)
+    stored = _attach(person.provider_id, actor, upload, False, "file")
+    check = PersonCheck(person_id=person.id, check_type=check_type, result=result, check_date=check_date,
+                        valid_until=valid_until, authority=_clean(authority), reference_no=_clean(reference_no),
+                        file_id=stored.id if stored else None, recorded_by_id=getattr(actor, "id", None))
+    db.session.add(check)
+    db.session.flush()
+    audit.record("person.check_add", object_type="person", object_id=person.id, actor=actor,
+                 details={"check_id": check.id, "check_type": check_type.value})
+    return check
+
+
+def add_qualification(person, *, actor, qual_type, number, issuer, issue_date, expiry_date=None, name="",
+                      upload=None):
+    qual_type = QualificationType(qual_type)
+    if expiry_date is not None and expiry_date < issue_date:
+        raise ValidationFailed({"expiry_date": ["有效期截止日期不能早于发证日期"]})
+    if issue_date > clock.today():
+        raise ValidationFailed({"issue_date": ["发证日期不能晚于今天"]})
+    for key, value in (("number", number), ("issuer", issuer)):
+        if not _clean(value):
+            raise ValidationFailed({key: ["此项为必填项"]})
+    stored = _attach(person.provider_id, actor, upload, False, "file")
+    qualification = Qualification(person_id=person.id, qual_type=qual_type, name=_clean(name), number=_clean(number),
+                                  issuer=_clean(issuer), issue_date=issue_date, expiry_date=expiry_date,
+                                  file_id=stored.id if stored else None)
+    db.session.add(qualification)
+    db.session.flush()
+    audit.record("person.qualification_add", object_type="person", object_id=person.id, actor=actor,
+                 details={"qualification_id": qualification.id, "qual_type": qual_type.value})
+    return qualification
+
+
+def record_consent(person, *, actor, consent_date, upload, note=""):
+    """The signed consent form to the checks (PIPL); required before the person can be submitted."""
+    if consent_date > clock.today():
+        raise ValidationFailed({"consent_date": ["签署日期不能晚于今天"]})
+    stored = _attach(person.provider_id, actor, upload, True, "file")
+    consent = Consent(person_id=person.id, consent_date=consent_date, file_id=stored.id, note=_clean(note),
+                      recorded_by_id=getattr(actor, "id", None))
+    db.session.add(consent)
+    db.session.flush()
+    audit.record("person.consent", object_type="person", object_id=person.id, actor=actor,
+                 details={"consent_id": consent.id})
+    return consent
+
+
+# ---------------------------------------------------------------- clearance
+
+@dataclass
+class Clearance:
+    cleared: bool
+    reasons: list = field(default_factory=list)  # Chinese, one per unmet condition
+    expiring: list = field(default_factory=list)  # (label, date) lapsing within the warning window
+
+
+def latest_checks(person):
+    latest = {}
+    for check in person.checks:  # ordered newest first
+        latest.setdefault(check.check_type, check)
+    return latest
+
+
+def active_bans(bidx, day):
+    return [b for b in db.session.scalars(select(PersonBan).where(PersonBan.id_bidx == bidx)) if b.is_active_on(day)]
+
+
+def check_expiry(check, max_age_days):
+    """The last day a check counts: age-limited checks by date, others by their validity end."""
+    if check.check_type in AGE_LIMITED_CHECKS:
+        by_age = check.check_date + timedelta(days=max_age_days)
+        return min(by_age, check.valid_until) if check.valid_until else by_age
+    return check.valid_until
+
+
+def clearance(person, day=None, required_qualification=None, bans=None, rules=None):
+    """Is `person` cleared (准入) on `day`? Computed from records (domain.md rule 4), never stored.
+
+    `required_qualification` is the project's; without one, any valid qualification will do.
+    `bans` may be passed in by list queries that loaded them in bulk.
+    """
+    day = day or clock.today()
+    rules = rules or policy.for_region(person.provider.county)
+    reasons, expiring = [], []
+    try:
+        validate_id_number(crypto.decrypt(person.id_enc, ID_CONTEXT))
+    except (ValidationFailed, crypto.DecryptionError):
+        reasons.append("身份证号码无效或无法核验")
+    latest = latest_checks(person)
+    for check_type in REQUIRED_CHECKS:
+        label = CHECK_TYPE_LABELS[check_type]
+        check = latest.get(check_type)
+        if check is None:
+            reasons.append(f"未登记{label}")
+            continue
+        if check.result == CheckResult.pending:
+            reasons.append(f"{label}结果待出")
+            continue
+        if check.result == CheckResult.adverse:
+            reasons.append(f"{label}结果为有不良记录")
+            continue
+        last_day = check_expiry(check, rules.check_max_age_days)
+        if last_day is not None and last_day < day:
+            if check.check_type in AGE_LIMITED_CHECKS and check.check_date + timedelta(days=rules.check_max_age_days) < day:
+                reasons.append(f"{label}已超过 {rules.check_max_age_days} 天(查询日期 {check.check_date.isoformat()}),须重新查询")
+            else:
+                reasons.append(f"{label}已于{last_day.isoformat()}过期")
+        elif last_day is not None and last_day <= day + timedelta(days=30):
+            expiring.append((label, last_day))
+    valid_quals = [q for q in person.qualifications if q.is_valid_on(day)]
+    if required_qualification is not None:
+        required_qualification = QualificationType(required_qualification)
+        fitting = [q for q in valid_quals if q.qual_type == required_qualification]
+        if not fitting:
+            reasons.append(f"无有效的{QUALIFICATION_LABELS[required_qualification]}")
+        valid_quals = fitting
+    elif not valid_quals:
+        reasons.append("无有效的资格证书")
+    for q in valid_quals:
+        if q.expiry_date is not None and q.expiry_date <= day + timedelta(days=30):
+            expiring.append((q.qual_type_label, q.expiry_date))
+    ban_list = bans if bans is not None else active_bans(person.id_bidx, day)
+    if ban_list:
+        until = ban_list[0].ends_on
+        reasons.append("该人员已被列入禁入名单" + (f"(至{until.isoformat()})" if until else "(永久)"))
+    return Clearance(not reasons, reasons, sorted(expiring, key=lambda item: item[1]))
+
+
+def has_consent(person):
+    return bool(person.consents)
+
+
+def list_people(provider_id, include_archived=False):
+    from sqlalchemy.orm import selectinload
+    stmt = (select(Person).where(Person.provider_id == provider_id)
+            .options(selectinload(Person.checks), selectinload(Person.qualifications), selectinload(Person.consents))
+            .order_by(Person.id))
+    if not include_archived:
+        stmt = stmt.where(Person.archived_at.is_(None))
+    return db.session.scalars(stmt).all()
+
+
+def ban_query(bidx):
+    return select(PersonBan).where(PersonBan.id_bidx == bidx)
+

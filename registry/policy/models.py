@@ -1,0 +1,40 @@
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import DateTime, ForeignKey, Numeric
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from registry.core import clock
+from registry.extensions import db
+from registry.regions.models import Region
+
+
+class CityPolicy(db.Model):
+    """Per-city policy numbers (domain.md: every policy number is per-city configuration).
+
+    A city without a row uses the defaults below.
+    """
+
+    __tablename__ = "city_policy"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    city_id: Mapped[int] = mapped_column(ForeignKey("region.id"), unique=True, nullable=False)
+    price_cap: Mapped[Decimal] = mapped_column(Numeric(8, 2), nullable=False, default=Decimal("5.00"))
+    county_review_required: Mapped[bool] = mapped_column(nullable=False, default=True)
+    publicity_working_days: Mapped[int] = mapped_column(nullable=False, default=5)
+    check_max_age_days: Mapped[int] = mapped_column(nullable=False, default=365)
+    health_validity_days: Mapped[int] = mapped_column(nullable=False, default=365)
+    referral_working_days: Mapped[int] = mapped_column(nullable=False, default=10)
+    validity_end_month: Mapped[int] = mapped_column(nullable=False, default=8)
+    validity_end_day: Mapped[int] = mapped_column(nullable=False, default=31)
+    renewal_window_days: Mapped[int] = mapped_column(nullable=False, default=60)
+    third_party_share_max: Mapped[Decimal] = mapped_column(Numeric(4, 3), nullable=False, default=Decimal("0.300"))
+    satisfaction_threshold: Mapped[Decimal] = mapped_column(Numeric(4, 3), nullable=False, default=Decimal("0.800"))
+    satisfaction_min_evaluations: Mapped[int] = mapped_column(nullable=False, default=10)
+    ban_years: Mapped[int] = mapped_column(nullable=False, default=3)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=clock.utcnow, onupdate=clock.utcnow)
+
+    city: Mapped[Region] = relationship()
+
+    def __repr__(self):
+        return f"<CityPolicy city={self.city_id} cap={self.price_cap}>"

@@ -1,0 +1,138 @@
+import enum
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import CheckConstraint, DateTime, Enum, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from registry.core.models import TimestampMixin
+from registry.extensions import db
+from registry.people.models import Person, QualificationType
+from registry.providers.models import Provider
+
+
+class Category(str, enum.Enum):
+    science = "science"
+    sports = "sports"
+    arts = "arts"
+    labour = "labour"
+    reading = "reading"
+    traditional_culture = "traditional_culture"
+    intangible_heritage = "intangible_heritage"
+    career = "career"
+    mental_health = "mental_health"
+    clubs = "clubs"
+
+
+CATEGORY_LABELS = {
+    Category.science: "科普/科技",
+    Category.sports: "体育",
+    Category.arts: "美育(艺术)",
+    Category.labour: "劳动",
+    Category.reading: "阅读",
+    Category.traditional_culture: "传统文化",
+    Category.intangible_heritage: "非遗",
+    Category.career: "职业体验",
+    Category.mental_health: "心理健康",
+    Category.clubs: "社团拓展",
+}
+
+
+class Stage(str, enum.Enum):
+    lower_primary = "lower_primary"
+    upper_primary = "upper_primary"
+    junior = "junior"
+
+
+STAGE_LABELS = {Stage.lower_primary: "小学低年级(1–3年级)", Stage.upper_primary: "小学高年级(4–6年级)",
+                Stage.junior: "初中(7–9年级)"}
+STAGE_BITS = {Stage.lower_primary: 1, Stage.upper_primary: 2, Stage.junior: 4}
+
+
+def stages_to_mask(stages):
+    mask = 0
+    for stage in stages:
+        mask |= STAGE_BITS[Stage(stage)]
+    return mask
+
+
+def mask_to_stages(mask):
+    return [stage for stage, bit in STAGE_BITS.items() if mask & bit]
+
+
+class Level(str, enum.Enum):
+    beginner = "beginner"
+    advanced = "advanced"
+
+
+LEVEL_LABELS = {Level.beginner: "零起点入门", Level.advanced: "提高拓展"}
+
+
+class Project(TimestampMixin, db.Model):
+    """A service project (服务项目). Price is per student per class hour (元/人·课时)."""
+
+    __tablename__ = "project"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("provider.id"), index=True, nullable=False)
+    title: Mapped[str] = mapped_column(String(128), nullable=False)
+    category: Mapped[Category] = mapped_column(Enum(Category, native_enum=False, length=32), nullable=False)
+    stages_mask: Mapped[int] = mapped_column(Integer, nullable=False)
+    level: Mapped[Level] = mapped_column(Enum(Level, native_enum=False, length=16), nullable=False)
+    description: Mapped[str] = mapped_column(Text, nullable=False)
+    syllabus: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    sessions_per_term: Mapped[int] = mapped_column(Integer, nullable=False)
+    minutes_per_session: Mapped[int] = mapped_column(Integer, nullable=False)
+    class_min: Mapped[int] = mapped_column(Integer, nullable=False)
+    class_max: Mapped[int] = mapped_column(Integer, nullable=False)
+    price: Mapped[Decimal] = mapped_column(Numeric(8, 2), nullable=False)
+    venue_needs: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    safety_measures: Mapped[str] = mapped_column(Text, nullable=False)
+    required_qualification: Mapped[QualificationType] = mapped_column(
+        Enum(QualificationType, native_enum=False, length=16), nullable=False)
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    provider: Mapped[Provider] = relationship()
+    staff: Mapped[list["ProjectStaff"]] = relationship(back_populates="project", cascade="all, delete-orphan")
+
+    __table_args__ = (
+        CheckConstraint("stages_mask > 0 AND stages_mask < 8", name="has_stage"),
+        CheckConstraint("class_min >= 1 AND class_max >= class_min", name="class_size"),
+        CheckConstraint("price >= 0", name="price_not_negative"),
+        CheckConstraint("sessions_per_term > 0 AND minutes_per_session > 0", name="positive_schedule"),
+    )
+
+    @property
+    def stages(self):
+        return mask_to_stages(self.stages_mask)
+
+    @property
+    def category_label(self):
+        return CATEGORY_LABELS[self.category]
+
+    @property
+    def level_label(self):
+        return LEVEL_LABELS[self.level]
+
+    @property
+    def stage_labels(self):
+        return [STAGE_LABELS[s] for s in self.stages]
+
+    def __repr__(self):
+        return f"<Project {self.id} {self.title}>"
+
+
+class ProjectStaff(db.Model):
+    __tablename__ = "project_staff"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"), nullable=False)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True, nullable=False)
+
+    project: Mapped[Project] = relationship(back_populates="staff")
+    person: Mapped[Person] = relationship()
+
+    __table_args__ = (UniqueConstraint("project_id", "person_id"),)
+
+    def __repr__(self):
+        return f"<ProjectStaff project={self.project_id} person={self.person_id}>"

@@ -1,0 +1,184 @@
+"""Provider registration, profile, colleagues and documents (资质材料)."""
+from datetime import timedelta
+
+from sqlalchemy import select
+from stdnum.cn import uscc as uscc_std
+from stdnum.exceptions import ValidationError as StdnumError
+
+from registry.audit import services as audit
+from registry.auth import services as auth
+from registry.core import clock
+from registry.core.errors import Conflict, NotAllowed, NotFound, ValidationFailed
+from registry.extensions import db
+from registry.files import services as files
+from registry.policy.services import WARNING_DAYS
+from registry.providers.models import (
+    DOC_TYPE_LABELS, EXPIRY_REQUIRED, DocType, OrgType, Provider, ProviderDocument, ProviderServiceArea,
+)
+from registry.regions.models import Region, RegionLevel
+
+
+def validate_uscc(value, field="uscc"):
+    """Normalise and check a 统一社会信用代码 (GB 32100) with python-stdnum."""
+    try:
+        return uscc_std.validate(value or "")
+    except StdnumError as exc:
+        message = {
+            "InvalidLength": "统一社会信用代码应为 18 位",
+            "InvalidChecksum": "统一社会信用代码校验位不正确",
+            "InvalidFormat": "统一社会信用代码格式不正确",
+            "InvalidComponent": "统一社会信用代码格式不正确",
+        }.get(type(exc).__name__, "统一社会信用代码无效")
+        raise ValidationFailed({field: [message]}) from exc
+
+
+def _county(region_id, field):
+    region = db.session.get(Region, region_id) if region_id is not None else None
+    if region is None or region.level != RegionLevel.county:
+        raise ValidationFailed({field: ["请选择有效的县(市、区)"]})
+    return region
+
+
+def _service_counties(county_ids, home):
+    ids = list(dict.fromkeys(county_ids or []))
+    if not ids:
+        raise ValidationFailed({"service_county_ids": ["请至少选择一个服务的县(市、区)"]})
+    counties = [_county(cid, "service_county_ids") for cid in ids]
+    for county in counties:
+        if county.parent_id != home.parent_id:
+            raise ValidationFailed({"service_county_ids": [f"服务区域“{county.name}”不在注册地所在设区市内,请向该市另行申报"]})
+    return counties
+
+
+def register_provider(*, name, uscc, org_type, legal_representative, contact_name, contact_phone, address,
+                      county_id, service_county_ids, description="", admin_username, admin_display_name,
+                      admin_password, admin_email=None):
+    """Self-registration: the organisation and its first provider_admin account."""
+    code = validate_uscc(uscc)
+    if db.session.scalar(select(Provider.id).where(Provider.uscc == code)) is not None:
+        raise Conflict("该统一社会信用代码已注册。如需加入该机构,请联系机构管理员为您添加账户。", field="uscc",
+                       code="duplicate_uscc")
+    home = _county(county_id, "county_id")
+    counties = _service_counties(service_county_ids, home)
+    provider = Provider(
+        name=name.strip(), uscc=code, org_type=OrgType(org_type), legal_representative=legal_representative.strip(),
+        contact_name=contact_name.strip(), contact_phone=contact_phone.strip(), address=address.strip(),
+        county=home, city_id=home.parent_id, description=(description or "").strip(),
+        service_areas=[ProviderServiceArea(county=c) for c in counties],
+    )
+    db.session.add(provider)
+    db.session.flush()
+    admin = auth.create_user(username=admin_username, display_name=admin_display_name, role="provider_admin",
+                             password=admin_password, email=admin_email, provider_id=provider.id,
+                             must_change_password=False)
+    audit.record("provider.register", object_type="provider", object_id=provider.id, actor=admin,
+                 details={"uscc": code})
+    return provider, admin
+
+
+def update_profile(provider, *, actor, **fields):
+    changed = {}
+    if "county_id" in fields:
+        raise NotAllowed("注册地不能自行修改,请联系审核部门", field="county_id")
+    if "service_county_ids" in fields:
+        counties = _service_counties(fields.pop("service_county_ids"), provider.county)
+        provider.service_areas = [ProviderServiceArea(county=c) for c in counties]
+        changed["service_county_ids"] = [c.id for c in counties]
+    for key, value in fields.items():
+        if key in {"name", "legal_representative", "contact_name", "contact_phone", "address", "description"}:
+            setattr(provider, key, (value or "").strip())
+            changed[key] = True
+        elif key == "org_type":
+            provider.org_type = OrgType(value)
+            changed[key] = value
+    db.session.flush()
+    audit.record("provider.update", object_type="provider", object_id=provider.id, actor=actor,
+                 details={"fields": sorted(changed)})
+    return provider
+
+
+def add_colleague(provider, *, actor, username, display_name, password, email=None):
+    if actor.provider_id != provider.id:
+        raise NotAllowed("只能为本机构添加账户")
+    return auth.create_user(username=username, display_name=display_name, role="provider_admin", password=password,
+                            email=email, provider_id=provider.id, actor=actor, must_change_password=True)
+
+
+def get_provider(provider_id):
+    provider = db.session.get(Provider, provider_id)
+    if provider is None:
+        raise NotFound("机构不存在")
+    return provider
+
+
+# ---------------------------------------------------------------- documents
+
+def _check_document_fields(doc_type, issue_date, expiry_date):
+    if expiry_date is not None and expiry_date < issue_date:
+        raise ValidationFailed({"expiry_date": ["有效期截止日期不能早于发证日期"]})
+    if doc_type in EXPIRY_REQUIRED and expiry_date is None:
+        raise ValidationFailed({"expiry_date": [f"{DOC_TYPE_LABELS[doc_type]}必须填写有效期截止日期"]})
+    if issue_date > clock.today():
+        raise ValidationFailed({"issue_date": ["发证日期不能晚于今天"]})
+
+
+def upload_document(provider, *, actor, doc_type, number, issuer, issue_date, expiry_date=None, title="",
+                    filename, data, replaces_id=None):
+    """Add a document, or a new version of one. The previous version is kept and marked superseded."""
+    doc_type = DocType(doc_type)
+    _check_document_fields(doc_type, issue_date, expiry_date)
+    previous = None
+    if replaces_id is not None:
+        previous = db.session.get(ProviderDocument, replaces_id)
+        if previous is None or previous.provider_id != provider.id:
+            raise NotFound("要替换的材料不存在")
+        if previous.superseded_at is not None:
+            raise Conflict("该材料已被新版本替换,请替换最新版本", code="already_superseded")
+        if previous.doc_type != doc_type:
+            raise ValidationFailed({"doc_type": ["替换的新版本必须是同一种材料"]})
+    stored = files.store(filename, data, provider_id=provider.id, uploaded_by=actor)
+    document = ProviderDocument(
+        provider_id=provider.id, doc_type=doc_type, title=(title or "").strip(), number=number.strip(),
+        issuer=issuer.strip(), issue_date=issue_date, expiry_date=expiry_date, file_id=stored.id,
+        sha256=stored.sha256, replaces_id=previous.id if previous else None, uploaded_by_id=actor.id,
+    )
+    db.session.add(document)
+    if previous is not None:
+        previous.superseded_at = clock.utcnow()
+    db.session.flush()
+    audit.record("document.upload", object_type="provider_document", object_id=document.id, actor=actor,
+                 details={"doc_type": doc_type.value, "sha256": stored.sha256, "replaces": replaces_id})
+    return document
+
+
+def current_documents(provider_id):
+    return db.session.scalars(
+        select(ProviderDocument)
+        .where(ProviderDocument.provider_id == provider_id, ProviderDocument.superseded_at.is_(None))
+        .order_by(ProviderDocument.doc_type, ProviderDocument.id)
+    ).all()
+
+
+def document_history(document):
+    """The chain of versions ending at `document`, newest first."""
+    chain, node = [], document
+    while node is not None:
+        chain.append(node)
+        node = db.session.get(ProviderDocument, node.replaces_id) if node.replaces_id else None
+    return chain
+
+
+def expiry_flag(expiry_date, day=None):
+    """'expired', 'within_7', 'within_30' or None (domain.md rule 8)."""
+    if expiry_date is None:
+        return None
+    day = day or clock.today()
+    if expiry_date < day:
+        return "expired"
+    for window in sorted(WARNING_DAYS):
+        if expiry_date <= day + timedelta(days=window):
+            return f"within_{window}"
+    return None
+
+
+EXPIRY_FLAG_LABELS = {"expired": "已过期", "within_7": "7天内到期", "within_30": "30天内到期"}
