@@ -110,7 +110,7 @@ def seed_demo():
 
 
 def format_logins(logins):
-    lines = ["", "Demo logins (http://127.0.0.1:5000/login):"]
+    lines = ["", "Demo logins (http://127.0.0.1:5000/login):", f"  {'username':<16} {'password':<16} role"]
     for username, password, label in logins:
-        lines.append(f"  {label:<24} {username:<22} {password}")
+        lines.append(f"  {username:<16} {password:<16} {label}")
     return "\n".join(lines)
