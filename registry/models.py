@@ -9,3 +9,4 @@ from registry.providers.models import Provider, ProviderDocument, ProviderServic
 from registry.people.models import Consent, Person, PersonBan, PersonCheck, Qualification  # noqa: F401
 from registry.projects.models import Project, ProjectStaff  # noqa: F401
 from registry.applications.models import Application, ApplicationComment, ApplicationProject, ApplicationSnapshot  # noqa: F401
+from registry.calendar.models import CalendarDay, CalendarYear  # noqa: F401
