@@ -61,6 +61,7 @@ def configure_blueprints(app):
     from registry.extensions import api, csrf
     from registry.files import views as files_views
     from registry.main.views import bp as main_bp
+    from registry.notifications import views as notifications_views
     from registry.people import api as people_api
     from registry.people import views as people_views
     from registry.projects import api as projects_api
@@ -70,7 +71,7 @@ def configure_blueprints(app):
     from registry.regions.api import blp as regions_api
 
     html = (main_bp, auth_bp, account_bp, admin_bp, audit_bp, apidocs_bp, providers_views.bp, files_views.bp,
-            people_views.bp, projects_views.bp, applications_views.bp)
+            people_views.bp, projects_views.bp, applications_views.bp, notifications_views.bp)
     for bp in html:
         app.register_blueprint(bp)
     json_blueprints = (account_api, regions_api, providers_api.blp, people_api.blp, projects_api.blp,

@@ -114,3 +114,30 @@ def format_logins(logins):
     for username, password, label in logins:
         lines.append(f"  {username:<16} {password:<16} {label}")
     return "\n".join(lines)
+
+
+@registry_cli.command("rotate-keys")
+def rotate_keys():
+    """Re-encrypt every ID number under the first key of REGISTRY_DATA_KEYS (all listed keys still decrypt)."""
+    from registry.core import crypto
+    from registry.people.services import rotate_keys as run
+
+    try:
+        rotated = run()
+    except crypto.DecryptionError as exc:
+        db.session.rollback()
+        raise click.ClickException(f"a stored ID number could not be decrypted with the configured keys ({exc}); "
+                                   "nothing was changed. Keep every old key in REGISTRY_DATA_KEYS until rotation is done")
+    db.session.commit()
+    click.echo(f"re-encrypted {rotated} rows under key {crypto.current_key_id()}")
+
+
+@registry_cli.command("send-mail")
+@click.option("--limit", default=200, show_default=True)
+def send_mail(limit):
+    """Send queued emails from the outbox."""
+    from registry.notifications.services import send_outbox
+
+    sent, failed = send_outbox(limit=limit)
+    db.session.commit()
+    click.echo(f"mail: {sent} sent, {failed} failed")

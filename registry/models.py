@@ -10,3 +10,4 @@ from registry.people.models import Consent, Person, PersonBan, PersonCheck, Qual
 from registry.projects.models import Project, ProjectStaff  # noqa: F401
 from registry.applications.models import Application, ApplicationComment, ApplicationProject, ApplicationSnapshot  # noqa: F401
 from registry.calendar.models import CalendarDay, CalendarYear  # noqa: F401
+from registry.notifications.models import Notification, OutboxMessage  # noqa: F401

@@ -17,6 +17,7 @@ NAV = [
     ("申报", "applications.index"),
     ("申报审核", "applications.review_list"),
     ("用户管理", "admin.users"),
+    ("消息", "notifications.inbox"),
     ("审计日志", "audit.index"),
     ("API 文档", "api_docs.docs"),
 ]
