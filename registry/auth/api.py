@@ -28,7 +28,8 @@ class Tokens(MethodView):
     def post(self, data):
         """创建访问令牌(明文只返回一次)"""
         row, plaintext = services.create_token(current_user._get_current_object(), name=data["name"], days=data["days"])
-        out = schemas.TokenOut().dump(row)
+        # Hand the response schema raw values: it dumps them itself (dumping twice fails on dates).
+        out = {name: getattr(row, name) for name in schemas.TokenOut().fields}
         out["token"] = plaintext
         return out
 
