@@ -11,3 +11,4 @@ from registry.projects.models import Project, ProjectStaff  # noqa: F401
 from registry.applications.models import Application, ApplicationComment, ApplicationProject, ApplicationSnapshot  # noqa: F401
 from registry.calendar.models import CalendarDay, CalendarYear  # noqa: F401
 from registry.notifications.models import Notification, OutboxMessage  # noqa: F401
+from registry.whitelist.models import BatchItem, Certificate, ChangeFeedItem, EntryCounty, Objection, ReleaseBatch, WhitelistEntry  # noqa: F401

@@ -43,7 +43,7 @@ LIFECYCLE = Lifecycle(
         Move("route_county", frozenset({"submitted"}), "county_review"),
         Move("route_city", frozenset({"submitted"}), "city_review"),
         Move("pass", frozenset({"county_review"}), "city_review"),
-        Move("return", frozenset({"county_review", "city_review"}), "draft"),
+        Move("return", frozenset({"county_review", "city_review", "publicity"}), "draft"),
         Move("reject", frozenset({"county_review", "city_review", "publicity"}), "rejected"),
         Move("start_publicity", frozenset({"city_review"}), "publicity"),
         Move("approve", frozenset({"publicity"}), "approved"),
@@ -98,7 +98,8 @@ def _set_projects(app, provider, project_ids):
     rows = db.session.scalars(select(Project).where(Project.id.in_(ids))).all()
     if len(rows) != len(ids) or any(p.provider_id != provider.id or p.archived_at is not None for p in rows):
         raise ValidationFailed({"project_ids": ["只能选择本机构的项目"]})
-    app.projects = [ApplicationProject(project=p) for p in rows]
+    keep = {link.project_id: link for link in app.projects}  # re-inserting a kept project would break the unique key
+    app.projects = [keep.get(p.id) or ApplicationProject(project=p) for p in rows]
 
 
 def set_projects(app, *, actor, project_ids):
@@ -245,7 +246,10 @@ def submit(app, *, actor):
         raise Conflict(f"当前状态为“{app.status_label}”,不能提交", code="invalid_transition")
     missing = checklist(app)
     if missing:
-        raise ValidationFailed({m.key: [m.message] for m in missing}, message=f"申报材料不完整,还有 {len(missing)} 项未满足")
+        errors = {}
+        for m in missing:  # several items can share a key (one person, several reasons): keep them all
+            errors.setdefault(m.key, []).append(m.message)
+        raise ValidationFailed(errors, message=f"申报材料不完整,还有 {len(missing)} 项未满足")
     number = len(app.snapshots) + 1
     snapshot = ApplicationSnapshot(application_id=app.id, number=number, data=build_snapshot(app),
                                    created_at=clock.utcnow(), submitted_by_id=actor.id)

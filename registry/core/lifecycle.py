@@ -68,7 +68,9 @@ class Lifecycle:
     def label(self, status):
         return self.labels.get(status, status)
 
-    def transition(self, obj, action, *, actor=None, reason=None, rule=None, details=None, **context):
+    def transition(self, obj, action, *, actor=None, reason=None, rule=None, details=None, changes=None, **context):
+        """Apply `action`. `changes` are columns written in the same UPDATE as the status, for
+        constraints that tie a column to the state (e.g. published <=> published_on)."""
         current = obj.status.value if hasattr(obj.status, "value") else obj.status
         move = self.find(action, current)
         if move is None:
@@ -82,7 +84,7 @@ class Lifecycle:
         result = db.session.execute(
             update(self.model)
             .where(self.model.id == obj.id, self.model.status == obj.status, self.model.version == obj.version)
-            .values(status=new_status, version=self.model.version + 1)
+            .values(status=new_status, version=self.model.version + 1, **(changes or {}))
             .execution_options(synchronize_session=False)
         )
         if result.rowcount != 1:
@@ -93,6 +95,8 @@ class Lifecycle:
         from sqlalchemy.orm.attributes import set_committed_value
         set_committed_value(obj, "status", new_status)
         set_committed_value(obj, "version", obj.version + 1)
+        for key, value in (changes or {}).items():
+            set_committed_value(obj, key, value)
         if self.after is not None:
             self.after(obj, move)
         db.session.add(StatusChange(

@@ -1,0 +1,268 @@
+"""Bureau review (审核) of submitted applications: queues, the four-eyes rule, decisions,
+verification of documents and checks, and what changed between two submissions."""
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from registry.applications import services as applications
+from registry.applications.models import Application, ApplicationComment, ApplicationStatus
+from registry.audit import services as audit
+from registry.auth.roles import Role
+from registry.calendar import services as calendar
+from registry.core import clock
+from registry.core.errors import NotAllowed, ValidationFailed
+from registry.extensions import db
+from registry.notifications import services as notifications
+from registry.people.models import CheckResult, CheckType, PersonBan, PersonCheck
+from registry.policy import services as policy
+from registry.providers.models import ProviderDocument, VerificationStatus
+
+S = ApplicationStatus
+STAGE_OF = {S.county_review: "county", S.city_review: "city"}
+
+
+# ---------------------------------------------------------------- who may decide
+
+def stage(app):
+    return STAGE_OF.get(app.status)
+
+
+def decision_problem(user, app):
+    """Why `user` may not decide on `app` now (None when they may)."""
+    current = stage(app)
+    if current is None:
+        return f"申报当前状态为“{app.status_label}”,不在审核阶段"
+    if user.role not in (Role.county_reviewer, Role.city_reviewer):
+        return "只有审核员可以作出审核决定"
+    if current == "county" and not (user.role == Role.county_reviewer and user.region_id == app.county_id):
+        return "该申报处于县级初审阶段,只有注册地所在县(市、区)的审核员可以处理"
+    if current == "city" and not (user.role == Role.city_reviewer and user.region_id == app.city_id):
+        return "该申报处于市级复审阶段,只有本市审核员可以处理"
+    if app.submitted_by_id == user.id or app.created_by_id == user.id:
+        return "不能审核自己提交的申报(四眼原则)"
+    if user.provider_id is not None and user.provider_id == app.provider_id:
+        return "不能审核本人所属机构的申报(四眼原则)"
+    return None
+
+
+def require_decider(user, app):
+    problem = decision_problem(user, app)
+    if problem:
+        raise NotAllowed(problem, code="four_eyes" if "四眼" in problem else "not_your_stage")
+
+
+def can_read(user, app):
+    if user.role == Role.city_reviewer:
+        return app.city_id == user.region_id
+    if user.role in (Role.county_reviewer, Role.inspector):
+        return app.county_id == user.region_id
+    return False
+
+
+# ---------------------------------------------------------------- queues
+
+@dataclass
+class QueueRow:
+    application: Application
+    waiting_days: int
+    waiting_working_days: int
+
+
+def queue(user, *, status=None, kind=None, q=None, sort="oldest"):
+    """Applications waiting for `user`'s stage in their jurisdiction, with waiting time."""
+    if user.role == Role.county_reviewer:
+        stmt = select(Application).where(Application.county_id == user.region_id,
+                                         Application.status == S.county_review)
+    elif user.role == Role.city_reviewer:
+        wanted = [S.city_review]
+        if not policy.for_city(user.region).county_review_required:
+            wanted.append(S.county_review)  # a city without a county stage sees everything
+        stmt = select(Application).where(Application.city_id == user.region_id, Application.status.in_(wanted))
+    else:
+        return []
+    if status in ("county_review", "city_review"):
+        stmt = stmt.where(Application.status == S(status))
+    if kind:
+        stmt = stmt.where(Application.kind == kind)
+    if q:
+        from registry.providers.models import Provider
+        stmt = stmt.join(Application.provider).where(Provider.name.contains(q.strip()))
+    stmt = stmt.options(selectinload(Application.provider), selectinload(Application.projects))
+    stmt = stmt.order_by(Application.submitted_at.desc() if sort == "newest" else Application.submitted_at.asc(),
+                         Application.id)
+    rows = db.session.scalars(stmt).all()
+    today = clock.today()
+    out = []
+    for app in rows:
+        since = clock.to_cst(app.submitted_at).date() if app.submitted_at else today
+        out.append(QueueRow(app, (today - since).days, calendar.working_days_between(since, today)))
+    return out
+
+
+# ---------------------------------------------------------------- decisions
+
+def pass_to_city(app, *, actor, note=""):
+    require_decider(actor, app)
+    if stage(app) != "county":
+        raise NotAllowed("只有县级初审阶段的申报可以报送市级复审")
+    applications.transition(app, "pass", actor=actor, reason=note or None)
+    _notify_provider(app, "申报已通过县级初审", "已报送市级复审。")
+    _notify_city_reviewers(app)
+    return app
+
+
+def return_for_revision(app, *, actor, comments, general="", from_objection=False):
+    """退回修改: comments maps snapshot item keys (e.g. "doc:12", "person:3", "project:5") to text."""
+    if not from_objection:
+        require_decider(actor, app)
+    comments = {k: (v or "").strip() for k, v in (comments or {}).items() if (v or "").strip()}
+    if not comments and not (general or "").strip():
+        raise ValidationFailed({"comments": ["退回修改时请至少对一项内容填写修改意见"]})
+    number = app.latest_snapshot.number
+    for key, text in comments.items():
+        item_type, _, item_key = key.partition(":")
+        if item_type not in {"organisation", "doc", "person", "project"}:
+            raise ValidationFailed({"comments": [f"无法识别的审核项 {key}"]})
+        db.session.add(ApplicationComment(application_id=app.id, snapshot_number=number, item_type=item_type,
+                                          item_key=item_key or "-", text=text, author_id=actor.id))
+    if (general or "").strip():
+        db.session.add(ApplicationComment(application_id=app.id, snapshot_number=number, item_type="general",
+                                          item_key="-", text=general.strip(), author_id=actor.id))
+    applications.transition(app, "return", actor=actor, reason=(general or "").strip() or "见逐项意见",
+                            details={"items": sorted(comments)})
+    _notify_provider(app, "申报被退回修改", (general or "").strip() or "请按审核员的逐项意见修改后重新提交。")
+    return app
+
+
+def reject(app, *, actor, reason, from_objection=False):
+    """不予通过. During publicity only an upheld objection (whitelist.services) rejects."""
+    if not (reason or "").strip():
+        raise ValidationFailed({"reason": ["不予通过时必须填写理由"]})
+    if not from_objection:
+        require_decider(actor, app)
+    applications.transition(app, "reject", actor=actor, reason=reason.strip())
+    _notify_provider(app, "申报未通过审核", reason.strip())
+    return app
+
+
+def comments_for(app, snapshot_number=None):
+    stmt = select(ApplicationComment).where(ApplicationComment.application_id == app.id)
+    if snapshot_number is not None:
+        stmt = stmt.where(ApplicationComment.snapshot_number == snapshot_number)
+    return db.session.scalars(stmt.order_by(ApplicationComment.id)).all()
+
+
+# ---------------------------------------------------------------- verification
+
+def _covers(actor, provider):
+    from registry.auth.jurisdiction import can_read_provider
+    if actor.role not in (Role.city_reviewer, Role.county_reviewer) or not can_read_provider(actor, provider):
+        raise NotAllowed("只能核验本辖区机构的材料")
+
+
+def verify_document(document: ProviderDocument, *, actor, ok, note=""):
+    _covers(actor, document.provider)
+    if not ok and not (note or "").strip():
+        raise ValidationFailed({"note": ["驳回材料时必须填写原因"]})
+    document.verification_status = VerificationStatus.verified if ok else VerificationStatus.rejected
+    document.verified_by_id, document.verified_at = actor.id, clock.utcnow()
+    document.verification_note = (note or "").strip() or None
+    db.session.flush()
+    audit.record("document.verify", object_type="provider_document", object_id=document.id, actor=actor,
+                 details={"result": document.verification_status.value})
+    return document
+
+
+def verify_check(check: PersonCheck, *, actor, ok, note=""):
+    """Confirm a check against its evidence, or mark it adverse (which bans the person registry-wide)."""
+    _covers(actor, check.person.provider)
+    if ok:
+        check.verification_status = VerificationStatus.verified
+        check.verified_by_id, check.verified_at = actor.id, clock.utcnow()
+        check.verification_note = (note or "").strip() or None
+        db.session.flush()
+        audit.record("check.verify", object_type="person_check", object_id=check.id, actor=actor)
+        return check
+    if not (note or "").strip():
+        raise ValidationFailed({"note": ["标记为有不良记录时必须填写依据"]})
+    return mark_adverse(check, actor=actor, note=note)
+
+
+def mark_adverse(check: PersonCheck, *, actor, note):
+    """An adverse result (domain.md rule 5): ban the person by blind index across the registry —
+    permanently for a sexual-offence hit — and refer the provider to the city reviewers."""
+    check.result = CheckResult.adverse
+    check.verification_status = VerificationStatus.verified
+    check.verified_by_id, check.verified_at = getattr(actor, "id", None), clock.utcnow()
+    check.verification_note = note.strip()
+    person = check.person
+    rules = policy.for_region(person.provider.county)
+    today = clock.today()
+    permanent = check.check_type == CheckType.sexual_offence
+    ends = None if permanent else today.replace(year=today.year + rules.ban_years) - timedelta(days=1)
+    ban = PersonBan(id_bidx=person.id_bidx, reason=f"{check.check_type_label}结果有不良记录", source_check_id=check.id,
+                    starts_on=today, ends_on=ends, created_by_id=getattr(actor, "id", None))
+    db.session.add(ban)
+    db.session.flush()
+    audit.record("person.ban", object_type="person", object_id=person.id, actor=actor,
+                 details={"check_id": check.id, "permanent": permanent, "ends_on": ends.isoformat() if ends else None})
+    deadline = calendar.add_working_days(today, rules.referral_working_days).end
+    from registry.auth.models import User
+    reviewers = db.session.scalars(select(User).where(User.role == Role.city_reviewer,
+                                                      User.region_id == person.provider.city_id)).all()
+    notifications.notify(reviewers, title=f"机构人员查询结果异常:{person.provider.name}",
+                         body=f"{person.name}({person.id_masked})的{check.check_type_label}有不良记录,已列入禁入名单。"
+                              f"请于{deadline.isoformat()}前完成对该机构的核查处理。",
+                         link=None, category="referral", dedupe_key=f"referral:check:{check.id}")
+    return check
+
+
+# ---------------------------------------------------------------- what changed
+
+def snapshot_diff(app):
+    """Differences between the last two snapshots, as (area, key, label, before, after) rows."""
+    snaps = app.snapshots
+    if len(snaps) < 2:
+        return []
+    before, after = snaps[-2].data, snaps[-1].data
+    rows = []
+    for field, value in after["organisation"].items():
+        if before["organisation"].get(field) != value:
+            rows.append(("organisation", field, field, before["organisation"].get(field), value))
+    for area, label_key in (("documents", "label"), ("people", "name"), ("projects", "title")):
+        old = {item["id"]: item for item in before.get(area, [])}
+        new = {item["id"]: item for item in after.get(area, [])}
+        for item_id in sorted(set(old) | set(new)):
+            o, n = old.get(item_id), new.get(item_id)
+            label = (n or o).get(label_key)
+            if o is None:
+                rows.append((area, item_id, label, None, "新增"))
+            elif n is None:
+                rows.append((area, item_id, label, "已删除", None))
+            else:
+                for field in sorted(set(o) | set(n)):
+                    if o.get(field) != n.get(field):
+                        rows.append((area, item_id, f"{label} · {field}", o.get(field), n.get(field)))
+    return rows
+
+
+# ---------------------------------------------------------------- notifications
+
+def _provider_users(provider_id):
+    from registry.auth.models import User
+    return db.session.scalars(select(User).where(User.provider_id == provider_id)).all()
+
+
+def _notify_provider(app, title, body):
+    notifications.notify(_provider_users(app.provider_id), title=title, body=body,
+                         link=f"/provider/applications/{app.id}", category="application")
+
+
+def _notify_city_reviewers(app):
+    from registry.auth.models import User
+    reviewers = db.session.scalars(select(User).where(User.role == Role.city_reviewer,
+                                                      User.region_id == app.city_id)).all()
+    notifications.notify(reviewers, title=f"有申报待市级复审:{app.provider.name}", link=f"/review/applications/{app.id}",
+                         category="review", email=False)

@@ -1,0 +1,244 @@
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import (CheckConstraint, Date, DateTime, Enum, ForeignKey, Index, Integer, String, Text,
+                        UniqueConstraint)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from registry.applications.models import Application
+from registry.core.models import TimestampMixin
+from registry.extensions import db
+from registry.projects.models import Project
+from registry.providers.models import Provider
+from registry.regions.models import Region
+
+
+class BatchStatus(str, enum.Enum):
+    draft = "draft"
+    publicity = "publicity"
+    published = "published"
+
+
+BATCH_STATUS_LABELS = {"draft": "待公示", "publicity": "公示中", "published": "已发布"}
+
+
+class ReleaseBatch(TimestampMixin, db.Model):
+    """A release batch (批次), e.g. 南昌市 2026年第1批: publicity (公示), then publication."""
+
+    __tablename__ = "release_batch"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    city_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True, nullable=False)
+    year: Mapped[int] = mapped_column(Integer, nullable=False)
+    seq: Mapped[int] = mapped_column(Integer, nullable=False)
+    status: Mapped[BatchStatus] = mapped_column(Enum(BatchStatus, native_enum=False, length=16), nullable=False,
+                                                default=BatchStatus.draft)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    issuer: Mapped[str] = mapped_column(String(64), nullable=False)
+    publicity_start: Mapped[date | None] = mapped_column(Date)
+    publicity_end: Mapped[date | None] = mapped_column(Date)
+    calendar_warning: Mapped[str | None] = mapped_column(String(255))
+    published_on: Mapped[date | None] = mapped_column(Date)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+    city: Mapped[Region] = relationship()
+    items: Mapped[list["BatchItem"]] = relationship(back_populates="batch", order_by="BatchItem.id")
+
+    __table_args__ = (
+        UniqueConstraint("city_id", "year", "seq"),
+        CheckConstraint("status = 'draft' OR (publicity_start IS NOT NULL AND publicity_end IS NOT NULL)",
+                        name="publicity_has_dates"),
+        CheckConstraint("(status = 'published') = (published_on IS NOT NULL)", name="published_has_date"),
+    )
+
+    @property
+    def name(self):
+        return f"{self.year}年第{self.seq}批"
+
+    @property
+    def status_label(self):
+        return BATCH_STATUS_LABELS[self.status.value]
+
+    def __repr__(self):
+        return f"<ReleaseBatch {self.id} {self.year}-{self.seq} {self.status.value}>"
+
+
+class BatchItem(TimestampMixin, db.Model):
+    """An application included in a batch. An upheld objection removes it (`removed_at`)."""
+
+    __tablename__ = "batch_item"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("release_batch.id"), nullable=False)
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id"), index=True, nullable=False)
+    removed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    removed_reason: Mapped[str | None] = mapped_column(Text)
+
+    batch: Mapped[ReleaseBatch] = relationship(back_populates="items")
+    application: Mapped[Application] = relationship()
+
+    __table_args__ = (UniqueConstraint("batch_id", "application_id"),)
+
+    def __repr__(self):
+        return f"<BatchItem batch={self.batch_id} app={self.application_id}>"
+
+
+class ObjectionStatus(str, enum.Enum):
+    open = "open"
+    upheld = "upheld"
+    dismissed = "dismissed"
+
+
+OBJECTION_STATUS_LABELS = {"open": "待处理", "upheld": "异议成立", "dismissed": "异议不成立"}
+
+
+class Objection(TimestampMixin, db.Model):
+    """An objection (异议) filed during publicity, under a real name with contact details."""
+
+    __tablename__ = "objection"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("release_batch.id"), index=True, nullable=False)
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id"), nullable=False)
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("project.id"))
+    name: Mapped[str] = mapped_column(String(64), nullable=False)
+    contact: Mapped[str] = mapped_column(String(128), nullable=False)
+    content: Mapped[str] = mapped_column(Text, nullable=False)
+    status: Mapped[ObjectionStatus] = mapped_column(Enum(ObjectionStatus, native_enum=False, length=16),
+                                                    nullable=False, default=ObjectionStatus.open)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    resolution: Mapped[str | None] = mapped_column(Text)
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    batch: Mapped[ReleaseBatch] = relationship()
+    application: Mapped[Application] = relationship()
+
+    @property
+    def status_label(self):
+        return OBJECTION_STATUS_LABELS[self.status.value]
+
+    def __repr__(self):
+        return f"<Objection {self.id} {self.status.value}>"
+
+
+class EntryStatus(str, enum.Enum):
+    active = "active"
+    suspended = "suspended"
+    delisted = "delisted"
+    expired = "expired"
+
+
+ENTRY_STATUS_LABELS = {"active": "有效", "suspended": "暂停", "delisted": "已移出", "expired": "已过期"}
+
+
+class WhitelistEntry(TimestampMixin, db.Model):
+    """One provider + project on the whitelist. Whether it is in force on a day is computed
+    (effective_status): a missed nightly job never leaves a stale "active"."""
+
+    __tablename__ = "whitelist_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("provider.id"), index=True, nullable=False)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id"), nullable=False)
+    city_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True, nullable=False)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("release_batch.id"), index=True, nullable=False)
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id"), nullable=False)
+    status: Mapped[EntryStatus] = mapped_column(Enum(EntryStatus, native_enum=False, length=16), nullable=False,
+                                                default=EntryStatus.active)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    valid_from: Mapped[date] = mapped_column(Date, nullable=False)
+    valid_until: Mapped[date] = mapped_column(Date, nullable=False)
+    suspended_until: Mapped[date | None] = mapped_column(Date)
+    status_reason: Mapped[str | None] = mapped_column(String(64))
+
+    provider: Mapped[Provider] = relationship()
+    project: Mapped[Project] = relationship()
+    batch: Mapped[ReleaseBatch] = relationship()
+    counties: Mapped[list["EntryCounty"]] = relationship(back_populates="entry", cascade="all, delete-orphan")
+
+    __table_args__ = (
+        UniqueConstraint("provider_id", "project_id", name="one_entry_per_project"),
+        CheckConstraint("valid_until >= valid_from", name="valid_range"),
+        Index("ix_whitelist_entry_status_until", "status", "valid_until"),
+    )
+
+    def effective_status(self, day):
+        if self.status in (EntryStatus.active, EntryStatus.suspended) and self.valid_until < day:
+            return EntryStatus.expired
+        return self.status
+
+    def __repr__(self):
+        return f"<WhitelistEntry {self.id} provider={self.provider_id} project={self.project_id} {self.status.value}>"
+
+
+class EntryCounty(db.Model):
+    """A county an entry covers: the provider's service counties within the city."""
+
+    __tablename__ = "entry_county"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("whitelist_entry.id", ondelete="CASCADE"), nullable=False)
+    county_id: Mapped[int] = mapped_column(ForeignKey("region.id"), nullable=False)
+
+    entry: Mapped[WhitelistEntry] = relationship(back_populates="counties")
+    county: Mapped[Region] = relationship(lazy="joined")
+
+    __table_args__ = (UniqueConstraint("entry_id", "county_id"), Index("ix_entry_county_county", "county_id", "entry_id"))
+
+    def __repr__(self):
+        return f"<EntryCounty entry={self.entry_id} county={self.county_id}>"
+
+
+class ChangeKind(str, enum.Enum):
+    added = "added"
+    renewed = "renewed"
+    suspended = "suspended"
+    reinstated = "reinstated"
+    delisted = "delisted"
+    expired = "expired"
+
+
+CHANGE_KIND_LABELS = {"added": "新增", "renewed": "年审续期", "suspended": "暂停", "reinstated": "恢复",
+                      "delisted": "移出", "expired": "到期"}
+
+
+class ChangeFeedItem(TimestampMixin, db.Model):
+    """The public change feed: what was added, suspended or delisted, when, and the reason category."""
+
+    __tablename__ = "change_feed_item"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[ChangeKind] = mapped_column(Enum(ChangeKind, native_enum=False, length=16), nullable=False)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("whitelist_entry.id"), index=True, nullable=False)
+    city_id: Mapped[int] = mapped_column(ForeignKey("region.id"), nullable=False)
+    happened_on: Mapped[date] = mapped_column(Date, nullable=False)
+    reason_category: Mapped[str | None] = mapped_column(String(64))
+
+    entry: Mapped[WhitelistEntry] = relationship()
+
+    __table_args__ = (Index("ix_change_feed_city_date", "city_id", "happened_on"),)
+
+    @property
+    def kind_label(self):
+        return CHANGE_KIND_LABELS[self.kind.value]
+
+    def __repr__(self):
+        return f"<ChangeFeedItem {self.kind.value} entry={self.entry_id}>"
+
+
+class Certificate(TimestampMixin, db.Model):
+    """An admission certificate (准入证明). Its QR code opens /verify/<token>, which shows the live status."""
+
+    __tablename__ = "certificate"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("provider.id"), unique=True, nullable=False)
+    token: Mapped[str] = mapped_column(String(43), unique=True, nullable=False)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("release_batch.id"), nullable=False)
+
+    provider: Mapped[Provider] = relationship()
+    batch: Mapped[ReleaseBatch] = relationship()
+
+    def __repr__(self):
+        return f"<Certificate provider={self.provider_id}>"

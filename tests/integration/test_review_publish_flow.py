@@ -1,0 +1,103 @@
+"""County review -> city review -> batch -> publicity -> objection -> publish, at service level."""
+from datetime import date
+
+import pytest
+
+from registry.applications.models import ApplicationStatus as S
+from registry.core.errors import Conflict, NotAllowed, ValidationFailed
+from registry.reviews import services as reviews
+from registry.whitelist import services as whitelist
+from registry.whitelist.models import ChangeFeedItem, EntryStatus, WhitelistEntry
+from tests.fixtures.reviews import at
+
+
+def _to_city(submitted, reviewers):
+    app = submitted["application"]
+    reviews.pass_to_city(app, actor=reviewers["county"])
+    return app
+
+
+def test_full_path_publishes_entries(db, submitted, reviewers, frozen_clock):
+    at(date(2026, 3, 2))  # Monday
+    app = _to_city(submitted, reviewers)
+    assert app.status == S.city_review
+    batch = whitelist.create_batch(actor=reviewers["city"])
+    whitelist.add_to_batch(batch, app, actor=reviewers["city"])
+    whitelist.start_publicity(batch, actor=reviewers["city"])
+    assert batch.publicity_end == date(2026, 3, 9) and app.status == S.publicity
+    at(date(2026, 3, 9))
+    with pytest.raises(Conflict, match="2026-03-10 起方可发布"):
+        whitelist.publish(batch, actor=reviewers["city"])
+    at(date(2026, 3, 10))
+    whitelist.publish(batch, actor=reviewers["city"])
+    assert app.status == S.approved
+    entry = db.session.query(WhitelistEntry).one()
+    assert entry.status == EntryStatus.active and entry.valid_until == date(2026, 8, 31)
+    assert [c.county.code for c in entry.counties] == ["360113"]
+    assert db.session.query(ChangeFeedItem).one().kind.value == "added"
+    from registry.whitelist.models import Certificate
+    cert = db.session.query(Certificate).one()
+    assert whitelist.certificate_status(cert)[0] == "valid"
+    assert entry.effective_status(date(2026, 9, 1)) == EntryStatus.expired
+
+
+def test_wrong_stage_and_jurisdiction_cannot_decide(db, submitted, reviewers):
+    app = submitted["application"]
+    for who in ("city", "other_county", "other_city"):
+        with pytest.raises(NotAllowed):
+            reviews.pass_to_city(app, actor=reviewers[who])
+    assert app.status == S.county_review
+
+
+def test_return_needs_a_comment_and_goes_back_to_draft(db, submitted, reviewers):
+    app = submitted["application"]
+    with pytest.raises(ValidationFailed):
+        reviews.return_for_revision(app, actor=reviewers["county"], comments={})
+    reviews.return_for_revision(app, actor=reviewers["county"], comments={f"project:{submitted['project'].id}": "价格依据不足"})
+    assert app.status == S.draft
+    assert reviews.comments_for(app)[0].text == "价格依据不足"
+
+
+def test_objection_upheld_removes_provider_and_returns_application(db, submitted, reviewers, frozen_clock):
+    at(date(2026, 3, 2))
+    app = _to_city(submitted, reviewers)
+    batch = whitelist.create_batch(actor=reviewers["city"])
+    whitelist.add_to_batch(batch, app, actor=reviewers["city"])
+    whitelist.start_publicity(batch, actor=reviewers["city"])
+    with pytest.raises(ValidationFailed) as err:
+        whitelist.file_objection(batch, application_id=app.id, name="", contact="", content="短")
+    assert set(err.value.errors) == {"name", "contact", "content"}
+    objection = whitelist.file_objection(batch, application_id=app.id, name="李明", contact="13812345678",
+                                         content="该机构曾在我校违规收取资料费,请核查。")
+    at(date(2026, 3, 10))
+    with pytest.raises(Conflict, match="异议未处理"):
+        whitelist.publish(batch, actor=reviewers["city"])
+    whitelist.resolve_objection(objection, actor=reviewers["city"], upheld=True, resolution="经核查属实", outcome="return")
+    assert app.status == S.draft
+    with pytest.raises(Conflict, match="已没有可发布的申报"):
+        whitelist.publish(batch, actor=reviewers["city"])
+
+
+def test_objection_outside_window_is_refused(db, submitted, reviewers, frozen_clock):
+    at(date(2026, 3, 2))
+    app = _to_city(submitted, reviewers)
+    batch = whitelist.create_batch(actor=reviewers["city"])
+    whitelist.add_to_batch(batch, app, actor=reviewers["city"])
+    whitelist.start_publicity(batch, actor=reviewers["city"])
+    at(date(2026, 3, 10))
+    with pytest.raises(Conflict, match="不在公示期内"):
+        whitelist.file_objection(batch, application_id=app.id, name="李明", contact="13812345678",
+                                 content="该机构曾在我校违规收取资料费,请核查。")
+
+
+def test_adverse_check_bans_person_everywhere(db, submitted, reviewers, create_user):
+    from registry.people import services as people
+    from tests.fixtures.providers import add_cleared_person, id_number_for
+    person = submitted["person"]
+    check = next(c for c in person.checks if c.check_type.value == "sexual_offence")
+    reviews.verify_check(check, actor=reviewers["city"], ok=False, note="公安机关反馈有记录")
+    assert not people.clearance(person).cleared
+    other = create_user("provider_admin")
+    moved = add_cleared_person(other.provider, other, id_number=id_number_for(1))  # same ID at another provider
+    result = people.clearance(moved)
+    assert not result.cleared and any("禁入名单(永久)" in r for r in result.reasons)
