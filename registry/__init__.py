@@ -89,10 +89,10 @@ def configure_hooks(app):
     http.init_app(app)  # after api.init_app so our handlers replace flask-smorest's
     app.before_request(enforce)
 
-    @app.context_processor
-    def inject_helpers():
-        from registry.core.templating import template_globals
-        return template_globals()
+    # Jinja globals rather than a context processor: macros imported without context
+    # (the pager in _macros/pagination.html) must see them too.
+    from registry.core.templating import template_globals
+    app.jinja_env.globals.update(template_globals())
 
 
 def configure_cli(app):

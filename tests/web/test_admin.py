@@ -117,3 +117,13 @@ def test_missing_user_is_404(login_as):
     client, _admin = login_as("sys_admin")
     response = client.get("/admin/users/999999")
     assert response.status_code == 404 and "不存在" in response.get_data(as_text=True)
+
+
+def test_user_list_paginates(login_as, create_user):
+    client, _admin = login_as("sys_admin")
+    for _ in range(21):
+        create_user("auditor")
+    response = client.get("/admin/users", query_string={"role": "auditor"})
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "第 1 / 2 页" in page and "role=auditor" in page

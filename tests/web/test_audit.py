@@ -230,3 +230,15 @@ def test_auditor_changes_nothing(app, db, login_as, create_user):
     stored = db.session.get(User, target.id)
     assert stored.disabled_at is None and stored.role.value == "county_reviewer"
     assert db.session.scalar(select(User).where(User.username == "sneaky")) is None
+
+
+def test_the_log_paginates(app, db, login_as):
+    client, _auditor = login_as("auditor")
+    for i in range(60):
+        audit.record("test.event", object_type="thing", object_id=i)
+    first = client.get("/audit/")
+    assert first.status_code == 200
+    page = first.get_data(as_text=True)
+    assert "第 1 / 2 页" in page and "page=2" in page
+    second = client.get("/audit/", query_string={"page": 2, "action": "test"}).get_data(as_text=True)
+    assert "第 2 / 2 页" in second and "page=1" in second and "action=test" in second
