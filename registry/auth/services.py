@@ -17,6 +17,7 @@ from registry.extensions import db
 from registry.regions.models import Region
 
 LOGIN_FAILED_MESSAGE = "用户名或密码错误,或账户已被临时锁定。连续失败 5 次将锁定 30 分钟。"
+MFA_LOCKED_MESSAGE = "验证失败次数过多,账户已被临时锁定 30 分钟"
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{3,64}$")
 TOTP_CONTEXT = "user.totp_secret"
 
@@ -165,26 +166,32 @@ def authenticate(username, password):
         audit.record("login", result="failure", actor=user, details={"reason": "locked"})
         raise LoginFailed(LOGIN_FAILED_MESSAGE)
     if not verify_password(user.password_hash, password or ""):
-        user.failed_logins += 1
-        reason = "bad_password"
-        if user.failed_logins >= current_app.config["LOCKOUT_THRESHOLD"]:
-            user.locked_until = now + timedelta(minutes=current_app.config["LOCKOUT_MINUTES"])
-            user.failed_logins = 0
-            reason = "bad_password_locked"
+        reason = "bad_password_locked" if _count_failure(user, now) else "bad_password"
         db.session.flush()
         audit.record("login", result="failure", actor=user, details={"reason": reason})
         raise LoginFailed(LOGIN_FAILED_MESSAGE)
     if user.disabled_at is not None:
         audit.record("login", result="failure", actor=user, details={"reason": "disabled"})
         raise LoginFailed(LOGIN_FAILED_MESSAGE)
-    user.failed_logins, user.locked_until = 0, None
-    db.session.flush()
+    # The failure count is cleared when a session starts, not here: a right password
+    # must not wipe the second-factor failures that came before it.
     return user
+
+
+def _count_failure(user, now):
+    """One more failed factor (password or second factor). Returns True when it locks the account."""
+    user.failed_logins += 1
+    if user.failed_logins < current_app.config["LOCKOUT_THRESHOLD"]:
+        return False
+    user.locked_until = now + timedelta(minutes=current_app.config["LOCKOUT_MINUTES"])
+    user.failed_logins = 0
+    return True
 
 
 def start_session(user, ip=None):
     """Create the server-side session; returns the token to put in the cookie."""
     token = secrets.token_urlsafe(32)
+    user.failed_logins, user.locked_until = 0, None
     db.session.add(UserSession(user_id=user.id, token_hash=crypto.token_hash(token), ip=ip))
     db.session.flush()
     user._session_token = token
@@ -266,12 +273,20 @@ def enrol_totp(user, *, secret, code):
 
 
 def verify_totp(user, code):
+    """Check a login's second factor. Wrong codes count towards the lockout like wrong passwords."""
+    now = clock.utcnow()
+    if user.is_locked(now):
+        audit.record("login.mfa", result="failure", actor=user, details={"reason": "locked"})
+        raise ValidationFailed({"code": [MFA_LOCKED_MESSAGE]})
     secret = crypto.decrypt(user.totp_secret, TOTP_CONTEXT)
     ok = _accept_code(user, secret, code)
-    db.session.flush()
     if not ok:
-        audit.record("login.mfa", result="failure", actor=user)
-        raise ValidationFailed({"code": ["动态验证码不正确或已使用"]})
+        locked = _count_failure(user, now)
+        db.session.flush()
+        audit.record("login.mfa", result="failure", actor=user,
+                     details={"reason": "bad_code_locked" if locked else "bad_code"})
+        raise ValidationFailed({"code": [MFA_LOCKED_MESSAGE if locked else "动态验证码不正确或已使用"]})
+    db.session.flush()
     return True
 
 

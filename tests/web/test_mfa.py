@@ -163,3 +163,37 @@ def test_admin_reset_of_the_second_factor_ends_sessions(app, db, login_as, froze
     db.session.expire_all()
     assert db.session.get(User, reviewer.id).totp_secret is None
     assert login(app.test_client(), reviewer.username, PASSWORD).headers["Location"].endswith("/dashboard")
+
+
+def wrong_code(secret, moment):
+    """A six-digit code that is not valid around `moment`."""
+    valid = {code_at(secret, moment + timedelta(seconds=30 * k)) for k in (-1, 0, 1)}
+    return next(c for c in ("000000", "111111", "222222", "333333") if c not in valid)
+
+
+def test_wrong_codes_count_towards_the_lockout(app, db, login_as, frozen_clock):
+    t0 = step_start()
+    frozen_clock(t0)
+    client, user = login_as("city_reviewer")
+    secret = enrol(client, t0)
+    client.post("/logout")
+    t1 = t0 + timedelta(minutes=2)
+    frozen_clock(t1)
+    login(client, user.username)
+    for _ in range(4):
+        assert client.post("/login/mfa", data={"code": wrong_code(secret, t1)}).status_code == 422
+    # Starting again with the right password does not wipe the count.
+    assert login(client, user.username).headers["Location"].endswith("/login/mfa")
+    response = client.post("/login/mfa", data={"code": wrong_code(secret, t1)})
+    assert response.status_code == 422 and "已被临时锁定" in response.get_data(as_text=True)
+    # Locked: the right code and the right password are both refused for 30 minutes.
+    assert client.post("/login/mfa", data={"code": code_at(secret, t1)}).status_code == 422
+    assert not logged_in(client)
+    assert login(app.test_client(), user.username).status_code == 401
+    t2 = t1 + timedelta(minutes=31)
+    frozen_clock(t2)
+    assert login(client, user.username).headers["Location"].endswith("/login/mfa")
+    assert client.post("/login/mfa", data={"code": code_at(secret, t2)}).status_code == 302
+    assert logged_in(client)
+    db.session.expire_all()
+    assert db.session.get(User, user.id).failed_logins == 0
