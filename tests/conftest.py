@@ -16,7 +16,7 @@ from registry import create_app
 from registry.core import clock
 from registry.extensions import db as _db
 
-pytest_plugins = ["tests.fixtures.accounts", "tests.fixtures.providers", "tests.fixtures.reviews"]
+pytest_plugins = ["tests.fixtures.accounts", "tests.fixtures.providers", "tests.fixtures.reviews", "tests.fixtures.schools", "tests.fixtures.orders"]
 
 TEST_DB_URL = os.environ.get("REGISTRY_TEST_DATABASE_URL") or (
     "sqlite:///" + os.path.join(tempfile.gettempdir(), f"registry-test-{os.getpid()}.db"))

@@ -76,6 +76,43 @@ def record(action, *, object_type=None, object_id=None, result="success", detail
     return seq
 
 
+def record_many(entries, *, actor=None):
+    """Append several rows with a fixed number of statements (for set-based jobs).
+
+    `entries` are dicts with action, object_type, object_id, result, details."""
+    if not entries:
+        return []
+    session = db.session
+    n = len(entries)
+    tip = session.execute(
+        update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + n)
+        .returning(AuditHead.seq, AuditHead.hash)
+    ).first()
+    if tip is None:
+        session.execute(insert(AuditHead).values(id=1, seq=0, hash=GENESIS_HASH))
+        last_seq, prev_hash = 0, GENESIS_HASH
+    else:
+        last_seq, prev_hash = tip[0] - n, tip[1]
+    now = clock.utcnow()
+    ip = request.remote_addr if has_request_context() else None
+    rows = []
+    for offset, entry in enumerate(entries, start=1):
+        row = {
+            "seq": last_seq + offset, "created_at": now, "actor_id": getattr(actor, "id", None),
+            "actor_name": getattr(actor, "username", None) or entry.get("actor_name"),
+            "actor_role": getattr(actor, "role", None), "action": entry["action"],
+            "object_type": entry.get("object_type"),
+            "object_id": None if entry.get("object_id") is None else str(entry["object_id"]),
+            "result": entry.get("result", "success"), "ip": ip, "details": entry.get("details") or {},
+        }
+        digest = compute_hash(prev_hash, row)
+        rows.append({**row, "prev_hash": prev_hash, "hash": digest})
+        prev_hash = digest
+    session.execute(insert(AuditLog), rows)
+    session.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=prev_hash))
+    return [r["seq"] for r in rows]
+
+
 @dataclass
 class VerifyResult:
     ok: bool

@@ -23,6 +23,7 @@ class User(TimestampMixin, UserMixin, db.Model):
     role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=32), nullable=False)
     region_id: Mapped[int | None] = mapped_column(ForeignKey("region.id"), index=True)
     provider_id: Mapped[int | None] = mapped_column(ForeignKey("provider.id"), index=True)
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id"), index=True)
     password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
     password_changed_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=clock.utcnow)
     must_change_password: Mapped[bool] = mapped_column(default=False, nullable=False)
@@ -35,6 +36,7 @@ class User(TimestampMixin, UserMixin, db.Model):
 
     region: Mapped[Region | None] = relationship(lazy="joined")
     provider = relationship("Provider", lazy="joined")
+    school = relationship("School", lazy="joined")
 
     __table_args__ = (
         CheckConstraint(
@@ -42,6 +44,7 @@ class User(TimestampMixin, UserMixin, db.Model):
             name="region_roles_have_region",
         ),
         CheckConstraint("(role = 'provider_admin') = (provider_id IS NOT NULL)", name="provider_admin_has_provider"),
+        CheckConstraint("(role = 'school_admin') = (school_id IS NOT NULL)", name="school_admin_has_school"),
     )
 
     # Flask-Login: the id in the cookie is the server-side session token, not the user id,

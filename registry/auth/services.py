@@ -56,10 +56,12 @@ def _region(region_id):
 
 
 def create_user(*, username, display_name, role, password, region_id=None, email=None, actor=None,
-                must_change_password=True, provider_id=None):
+                must_change_password=True, provider_id=None, school_id=None):
     role = Role(role)
     if (role == Role.provider_admin) != (provider_id is not None):
         raise ValidationFailed({"provider_id": ["机构账号必须属于一个机构,其他角色不能属于机构"]})
+    if (role == Role.school_admin) != (school_id is not None):
+        raise ValidationFailed({"school_id": ["学校管理员必须属于一所学校,其他角色不能属于学校"]})
     if not USERNAME_RE.match(username or ""):
         raise ValidationFailed({"username": ["用户名须为 3–64 位字母、数字、下划线、点或连字符"]})
     if db.session.scalar(select(User.id).where(User.username == username)) is not None:
@@ -69,7 +71,7 @@ def create_user(*, username, display_name, role, password, region_id=None, email
     user = User(
         username=username, display_name=display_name, email=email, role=role, region=region,
         password_hash=hash_password(password), must_change_password=must_change_password,
-        created_by_id=getattr(actor, "id", None), provider_id=provider_id,
+        created_by_id=getattr(actor, "id", None), provider_id=provider_id, school_id=school_id,
     )
     db.session.add(user)
     db.session.flush()
@@ -92,6 +94,8 @@ def assign_role(user, *, role, region_id, actor):
         raise NotAllowed("不能修改自己的角色或权限范围", field="role", code="self_grant")
     if Role.provider_admin in (role, user.role) and role != user.role:
         raise ValidationFailed({"role": ["机构账号由机构自行注册或由机构管理员添加,不能与其他角色互相转换"]})
+    if Role.school_admin in (role, user.role) and role != user.role:
+        raise ValidationFailed({"role": ["学校管理员账号在学校管理中创建,不能与其他角色互相转换"]})
     region = _resolve_scope(role, region_id)
     before = {"role": user.role.value, "region_id": user.region_id}
     user.role, user.region = role, region

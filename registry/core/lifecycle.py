@@ -109,6 +109,50 @@ class Lifecycle:
         return obj
 
 
+    def transition_many(self, objects, action, *, actor=None, reason=None, rule=None, details_for=None, changes=None):
+        """Set-based form for jobs: one conditional UPDATE for all objects that are still in a source
+        state, then one insert of status changes and one batch of audit rows. Returns the ids moved.
+        The statement count does not depend on how many objects there are."""
+        from sqlalchemy import insert
+
+        moves = [m for m in self.moves if m.action == action]
+        if not objects or not moves:
+            return []
+        move = moves[0]
+        by_id = {obj.id: obj for obj in objects}
+        column = self.model.status.property.columns[0]
+        sources = list(move.sources)
+        target = move.target
+        moved = db.session.execute(
+            update(self.model)
+            .where(self.model.id.in_(list(by_id)), column.in_(sources))
+            .values(status=target, version=self.model.version + 1, **(changes or {}))
+            .returning(self.model.id, self.model.version)
+            .execution_options(synchronize_session=False)
+        ).all()
+        if not moved:
+            return []
+        from sqlalchemy.orm.attributes import set_committed_value
+        rows, audit_rows = [], []
+        for obj_id, version in moved:
+            obj = by_id[obj_id]
+            before = obj.status.value if hasattr(obj.status, "value") else obj.status
+            status_type = type(obj.status)
+            set_committed_value(obj, "status", status_type(target) if hasattr(obj.status, "value") else target)
+            set_committed_value(obj, "version", version)
+            for key, value in (changes or {}).items():
+                set_committed_value(obj, key, value)
+            details = details_for(obj) if details_for else {}
+            rows.append({"object_type": self.name, "object_id": obj_id, "action": action, "from_status": before,
+                         "to_status": target, "actor_id": getattr(actor, "id", None), "reason": reason, "rule": rule,
+                         "details": details, "created_at": clock.utcnow()})
+            audit_rows.append({"action": f"{self.name}.{action}", "object_type": self.name, "object_id": obj_id,
+                               "details": {"from": before, "to": target, "rule": rule}})
+        db.session.execute(insert(StatusChange), rows)
+        audit.record_many(audit_rows, actor=actor)
+        return [obj_id for obj_id, _ in moved]
+
+
 def history(object_type, object_id):
     from sqlalchemy import select
     return db.session.scalars(

@@ -37,6 +37,36 @@ def notify(users, *, title, body="", link=None, category="info", email=True, ded
     return created
 
 
+def notify_many(items, email=True):
+    """Set-based notify for jobs: items are (user, title, body, link, category, dedupe_key) tuples.
+    A fixed number of statements however many items there are."""
+    from sqlalchemy import insert, tuple_
+
+    items = [i for i in items if i[0] is not None and i[0].is_active]
+    keyed = [(i[0].id, i[5]) for i in items if i[5]]
+    existing = set()
+    if keyed:
+        existing = set(db.session.execute(select(Notification.user_id, Notification.dedupe_key).where(
+            tuple_(Notification.user_id, Notification.dedupe_key).in_(keyed))).all())
+    rows, mails, seen = [], [], set()
+    now = clock.utcnow()
+    for user, title, body, link, category, key in items:
+        if key and ((user.id, key) in existing or (user.id, key) in seen):
+            continue
+        if key:
+            seen.add((user.id, key))
+        rows.append({"user_id": user.id, "title": title[:200], "body": body, "link": link, "category": category,
+                     "dedupe_key": key, "created_at": now})
+        if email and user.email:
+            mails.append({"to_addr": user.email, "subject": f"【课后服务白名单】{title}"[:200],
+                          "body": _email_body(user, title, body, link), "attempts": 0, "created_at": now})
+    if rows:
+        db.session.execute(insert(Notification), rows)
+    if mails:
+        db.session.execute(insert(OutboxMessage), mails)
+    return len(rows)
+
+
 def _email_body(user, title, body, link):
     base = current_app.config["BASE_URL"].rstrip("/")
     lines = [f"{user.display_name}:", "", title, ""]

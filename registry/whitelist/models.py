@@ -150,6 +150,7 @@ class WhitelistEntry(TimestampMixin, db.Model):
     valid_from: Mapped[date] = mapped_column(Date, nullable=False)
     valid_until: Mapped[date] = mapped_column(Date, nullable=False)
     suspended_until: Mapped[date | None] = mapped_column(Date)
+    suspended_by_rule: Mapped[str | None] = mapped_column(String(64))  # None = by hand (never lifted automatically)
     status_reason: Mapped[str | None] = mapped_column(String(64))
 
     provider: Mapped[Provider] = relationship()

@@ -1,0 +1,384 @@
+"""`flask registry sweep`: record and notify what the request-time computation already says.
+
+Every rule is set-based: its number of SQL statements does not grow with the number of
+providers. Running it twice changes nothing the second time; two copies at once do the work
+once (a PostgreSQL advisory lock; on SQLite the write lock taken by the run row).
+"""
+from collections import defaultdict
+from datetime import timedelta
+
+from sqlalchemy import and_, delete, exists, insert, not_, or_, select, text, update
+from sqlalchemy.orm import aliased, selectinload
+
+from registry.adjustments.models import ActionKind, ProviderAction, ReasonCategory, REASON_LABELS
+from registry.adjustments.models_sweep import SweepRun
+from registry.auth.models import User
+from registry.auth.roles import Role
+from registry.calendar import services as calendar
+from registry.core import clock
+from registry.extensions import db
+from registry.notifications import services as notifications
+from registry.orders import services as orders
+from registry.orders.models import Order, OrderStaff, OrderStatus
+from registry.people.models import CheckResult, CheckType, Person, PersonBan, PersonCheck, Qualification
+from registry.policy import services as policy
+from registry.policy.models import CityPolicy
+from registry.projects.models import Project, ProjectStaff
+from registry.providers.models import DOC_TYPE_LABELS, Provider, ProviderDocument, VerificationStatus
+from registry.whitelist import eligibility
+from registry.whitelist.models import ChangeFeedItem, ChangeKind, EntryStatus, WhitelistEntry
+from registry.whitelist.services import ENTRY
+
+LOCK_KEY = 0x5EEB  # pg_advisory_xact_lock key for the sweep
+AUTO_RULES = ("document_expired", "staff_not_cleared")
+WARN_WINDOWS = (7, 30)
+
+
+# ---------------------------------------------------------------- clearance in SQL
+
+def _latest(check):
+    newer = aliased(PersonCheck)
+    return not_(exists().where(
+        newer.person_id == check.person_id, newer.check_type == check.check_type,
+        or_(newer.check_date > check.check_date, and_(newer.check_date == check.check_date, newer.id > check.id))))
+
+
+def _age_cutoffs(day):
+    """Per-city cutoff dates for criminal/sexual-offence checks (policy numbers can differ by city)."""
+    default = day - timedelta(days=policy.defaults().check_max_age_days)
+    custom = {row.city_id: day - timedelta(days=row.check_max_age_days)
+              for row in db.session.scalars(select(CityPolicy))}
+    return default, custom
+
+
+def cleared_condition(day, person=Person):
+    """A SQL condition: `person` is cleared on `day` apart from the project's qualification
+    (the same rules as people.services.clearance, except the ID check digit, validated on input)."""
+    default_cutoff, custom = _age_cutoffs(day)
+    conditions = [person.archived_at.is_(None)]
+    for check_type in (CheckType.criminal, CheckType.sexual_offence, CheckType.health, CheckType.moral):
+        c = aliased(PersonCheck)
+        valid = [c.result == CheckResult.clear]
+        if check_type in (CheckType.criminal, CheckType.sexual_offence):
+            if custom:
+                city_of = select(Provider.city_id).where(Provider.id == person.provider_id).scalar_subquery()
+                age = or_(*[and_(city_of == city_id, c.check_date >= cutoff) for city_id, cutoff in custom.items()],
+                          and_(city_of.notin_(list(custom)), c.check_date >= default_cutoff))
+            else:
+                age = c.check_date >= default_cutoff
+            valid += [age, or_(c.valid_until.is_(None), c.valid_until >= day)]
+        elif check_type == CheckType.health:
+            valid.append(c.valid_until >= day)
+        else:
+            valid.append(or_(c.valid_until.is_(None), c.valid_until >= day))
+        conditions.append(exists().where(c.person_id == person.id, c.check_type == check_type, _latest(c), *valid))
+    ban = aliased(PersonBan)
+    conditions.append(not_(exists().where(
+        ban.id_bidx == person.id_bidx, ban.lifted_at.is_(None), ban.starts_on <= day,
+        or_(ban.ends_on.is_(None), ban.ends_on >= day))))
+    return and_(*conditions)
+
+
+def qualified_condition(day, person, qual_type_column):
+    q = aliased(Qualification)
+    return exists().where(q.person_id == person.id, q.qual_type == qual_type_column, q.issue_date <= day,
+                          or_(q.expiry_date.is_(None), q.expiry_date >= day))
+
+
+def projects_with_cleared_staff(day):
+    """Select of project ids that have at least one person cleared for them on `day`."""
+    person = aliased(Person)
+    return (select(ProjectStaff.project_id)
+            .join(Project, Project.id == ProjectStaff.project_id)
+            .join(person, person.id == ProjectStaff.person_id)
+            .where(cleared_condition(day, person), qualified_condition(day, person, Project.required_qualification)))
+
+
+# ---------------------------------------------------------------- the run
+
+def _lock():
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
+
+
+def run(day=None, actor=None):
+    """Apply every rule for `day` (default today). Returns {rule: count}."""
+    day = day or clock.today()
+    _lock()
+    run_row = SweepRun(as_of=day, started_at=clock.utcnow(), summary={})
+    db.session.add(run_row)
+    db.session.flush()
+    summary = {}
+    summary["validity_ended"] = _expire_entries(day, actor)
+    summary["document_expired"] = _suspend_for_documents(day, actor)
+    summary["adverse_check"] = _ban_adverse(day, actor)
+    summary["staff_not_cleared"] = _suspend_without_staff(day, actor)
+    summary["orders_flagged"] = _flag_orders(day)
+    summary["lifted"] = _lift(day, actor)
+    summary["orders_activated"], summary["orders_completed"] = _order_terms(day, actor)
+    summary["expiry_warnings"] = _warn(day)
+    run_row.finished_at, run_row.summary = clock.utcnow(), summary
+    db.session.flush()
+    return summary
+
+
+def _feed(entries, kind, day, category):
+    if entries:
+        db.session.execute(insert(ChangeFeedItem), [
+            {"kind": kind, "entry_id": e.id, "city_id": e.city_id, "happened_on": day,
+             "reason_category": REASON_LABELS[category], "created_at": clock.utcnow()} for e in entries])
+
+
+def _actions(rows):
+    """Insert ProviderAction rows, skipping dedupe keys that exist (one select, one insert)."""
+    keys = [r["dedupe_key"] for r in rows]
+    if not keys:
+        return 0
+    existing = set(db.session.scalars(select(ProviderAction.dedupe_key).where(ProviderAction.dedupe_key.in_(keys))))
+    fresh = [r for r in rows if r["dedupe_key"] not in existing]
+    now = clock.utcnow()
+    if fresh:
+        db.session.execute(insert(ProviderAction), [{**r, "created_at": now} for r in fresh])
+    return len(fresh)
+
+
+def _provider_users(provider_ids):
+    users = defaultdict(list)
+    if provider_ids:
+        for user in db.session.scalars(select(User).where(User.provider_id.in_(list(provider_ids)))):
+            users[user.provider_id].append(user)
+    return users
+
+
+def _suspend_entries(entries, day, actor, rule, category, evidence_for, message_for):
+    if not entries:
+        return 0
+    label = REASON_LABELS[category]
+    moved = set(ENTRY.transition_many(entries, "suspend", actor=actor, reason=label, rule=rule,
+                                      changes={"suspended_by_rule": rule, "status_reason": label}))
+    moved_entries = [e for e in entries if e.id in moved]
+    _feed(moved_entries, ChangeKind.suspended, day, category)
+    _actions([{"provider_id": e.provider_id, "entry_id": e.id, "kind": ActionKind.suspension,
+               "reason_category": ReasonCategory(category), "reason": message_for(e), "effective_on": day,
+               "rule": rule, "evidence": evidence_for(e), "dedupe_key": f"{rule}:{e.id}:{day.isoformat()}"}
+              for e in moved_entries])
+    orders.suspend_for_entries(list(moved), actor=actor, reason=f"白名单暂停:{label}", rule=rule)
+    users = _provider_users({e.provider_id for e in moved_entries})
+    notifications.notify_many([(u, f"白名单暂停:{label}", message_for(e), "/provider", "adjustment", None)
+                               for e in moved_entries for u in users[e.provider_id]])
+    return len(moved_entries)
+
+
+def _expire_entries(day, actor):
+    entries = db.session.scalars(select(WhitelistEntry).where(
+        WhitelistEntry.status.in_([EntryStatus.active, EntryStatus.suspended]), WhitelistEntry.valid_until < day)).all()
+    if not entries:
+        return 0
+    moved = set(ENTRY.transition_many(entries, "expire", actor=actor, reason="有效期届满未年审", rule="validity_ended",
+                                      changes={"status_reason": "有效期届满"}))
+    expired = [e for e in entries if e.id in moved]
+    _feed(expired, ChangeKind.expired, day, "validity_ended")
+    _actions([{"provider_id": e.provider_id, "entry_id": e.id, "kind": ActionKind.expiry,
+               "reason_category": ReasonCategory.validity_ended, "reason": f"有效期至{e.valid_until.isoformat()},未完成年审",
+               "effective_on": day, "rule": "validity_ended", "evidence": {"valid_until": e.valid_until.isoformat()},
+               "dedupe_key": f"validity_ended:{e.id}:{e.valid_until.isoformat()}"} for e in expired])
+    orders.suspend_for_entries(list(moved), actor=actor, reason="白名单条目已到期", rule="validity_ended")
+    return len(expired)
+
+
+def _document_problems_by_provider(provider_ids, day):
+    docs = defaultdict(list)
+    for doc in db.session.scalars(select(ProviderDocument).where(
+            ProviderDocument.provider_id.in_(provider_ids), ProviderDocument.superseded_at.is_(None))
+            .order_by(ProviderDocument.id.desc())):
+        docs[doc.provider_id].append(doc)
+    providers = {p.id: p for p in db.session.scalars(select(Provider).where(Provider.id.in_(provider_ids)))}
+    return {pid: eligibility.document_problems(providers[pid], docs[pid], day) for pid in provider_ids}
+
+
+def _suspend_for_documents(day, actor):
+    entries = db.session.scalars(select(WhitelistEntry).where(WhitelistEntry.status == EntryStatus.active)).all()
+    provider_ids = {e.provider_id for e in entries}
+    if not provider_ids:
+        return 0
+    problems = _document_problems_by_provider(provider_ids, day)
+    hit = [e for e in entries if problems[e.provider_id]]
+    return _suspend_entries(
+        hit, day, actor, "document_expired", "document_expired",
+        evidence_for=lambda e: {"documents": [{"id": d.id, "type": d.doc_type.value,
+                                               "expiry": d.expiry_date.isoformat() if d.expiry_date else None}
+                                              if d else {"missing": True, "text": text}
+                                              for d, text in problems[e.provider_id]]},
+        message_for=lambda e: ";".join(t for _, t in problems[e.provider_id]) + "。更新材料并经审核核验后自动恢复。")
+
+
+def _suspend_without_staff(day, actor):
+    covered = projects_with_cleared_staff(day)
+    entries = db.session.scalars(select(WhitelistEntry).where(
+        WhitelistEntry.status == EntryStatus.active, WhitelistEntry.project_id.notin_(covered))
+        .options(selectinload(WhitelistEntry.project))).all()
+    return _suspend_entries(
+        entries, day, actor, "staff_not_cleared", "staff_not_cleared",
+        evidence_for=lambda e: {"project_id": e.project_id, "as_of": day.isoformat()},
+        message_for=lambda e: f"项目“{e.project.title}”已没有准入合格的授课人员(查询记录或证书过期)。")
+
+
+def _flag_orders(day):
+    """Live orders with an assigned person who is not cleared today are flagged; both sides are told."""
+    person = aliased(Person)
+    rows = db.session.execute(
+        select(Order.id, Order.school_id, Order.provider_id, person.name)
+        .join(OrderStaff, OrderStaff.order_id == Order.id).join(person, person.id == OrderStaff.person_id)
+        .join(Project, Project.id == Order.project_id)
+        .where(Order.status.in_([OrderStatus.accepted, OrderStatus.active, OrderStatus.suspended]),
+               OrderStaff.removed_at.is_(None), Order.staff_flagged_at.is_(None),
+               not_(and_(cleared_condition(day, person), qualified_condition(day, person, Project.required_qualification))))
+    ).all()
+    if not rows:
+        return 0
+    order_ids = {r.id for r in rows}
+    orders.flag_staff(order_ids)
+    users = db.session.scalars(select(User).where(or_(User.school_id.in_({r.school_id for r in rows}),
+                                                      User.provider_id.in_({r.provider_id for r in rows})))).all()
+    items = []
+    for r in rows:
+        body = f"订单 {r.id} 指派的人员 {r.name} 今天已不符合准入条件,请更换人员。"
+        items += [(u, "订单人员不再符合条件", body, None, "order", f"flag:{r.id}:{r.name}")
+                  for u in users if u.school_id == r.school_id or u.provider_id == r.provider_id]
+    notifications.notify_many(items)
+    return len(order_ids)
+
+
+def _ban_adverse(day, actor):
+    """Adverse checks without a ban: ban by blind index, remove from every assignment, refer the provider."""
+    rows = db.session.execute(
+        select(PersonCheck.id, PersonCheck.check_type, Person.id, Person.id_bidx, Person.name, Person.id_masked,
+               Provider.id, Provider.name, Provider.city_id)
+        .join(Person, Person.id == PersonCheck.person_id).join(Provider, Provider.id == Person.provider_id)
+        .where(PersonCheck.result == CheckResult.adverse,
+               not_(exists().where(PersonBan.source_check_id == PersonCheck.id)))).all()
+    if rows:
+        years = policy.defaults().ban_years
+        custom = {r.city_id: r.ban_years for r in db.session.scalars(select(CityPolicy))}
+        db.session.execute(insert(PersonBan), [{
+            "id_bidx": r[3], "reason": "查询结果有不良记录", "source_check_id": r[0], "starts_on": day,
+            "ends_on": None if r[1] == CheckType.sexual_offence
+            else day.replace(year=day.year + custom.get(r[8], years)) - timedelta(days=1),
+            "created_at": clock.utcnow()} for r in rows])
+        deadline = calendar.add_working_days(day, policy.defaults().referral_working_days).end
+        _actions([{"provider_id": r[6], "kind": ActionKind.referral, "reason_category": ReasonCategory.adverse_check,
+                   "reason": f"{r[4]}({r[5]})查询结果有不良记录,已列入禁入名单;请于{deadline.isoformat()}前完成核查",
+                   "effective_on": day, "rule": "adverse_check",
+                   "evidence": {"check_id": r[0], "deadline": deadline.isoformat()},
+                   "dedupe_key": f"adverse_check:{r[0]}"} for r in rows])
+        reviewers = db.session.scalars(select(User).where(User.role == Role.city_reviewer,
+                                                          User.region_id.in_({r[8] for r in rows}))).all()
+        notifications.notify_many([(u, f"机构人员查询结果异常:{r[7]}",
+                                    f"{r[4]}({r[5]})已列入禁入名单,请于{deadline.isoformat()}前核查处理该机构。",
+                                    None, "referral", f"referral:check:{r[0]}")
+                                   for r in rows for u in reviewers if u.region_id == r[8]])
+    # Anyone under an active ban leaves every assignment, whichever provider they are at now.
+    banned = select(Person.id).where(exists().where(
+        PersonBan.id_bidx == Person.id_bidx, PersonBan.lifted_at.is_(None), PersonBan.starts_on <= day,
+        or_(PersonBan.ends_on.is_(None), PersonBan.ends_on >= day)))
+    db.session.execute(update(OrderStaff).where(OrderStaff.person_id.in_(banned), OrderStaff.removed_at.is_(None))
+                       .values(removed_at=clock.utcnow(), removed_reason="人员被列入禁入名单")
+                       .execution_options(synchronize_session=False))
+    db.session.execute(delete(ProjectStaff).where(ProjectStaff.person_id.in_(banned))
+                       .execution_options(synchronize_session=False))
+    return len(rows)
+
+
+def _lift(day, actor):
+    """Suspensions whose lift date has passed, or whose automatic cause is gone, are lifted when
+    nothing blocks the entry any more. A document suspension needs the renewed document verified."""
+    entries = db.session.scalars(select(WhitelistEntry).where(
+        WhitelistEntry.status == EntryStatus.suspended, WhitelistEntry.valid_until >= day,
+        or_(WhitelistEntry.suspended_until < day, WhitelistEntry.suspended_by_rule.in_(AUTO_RULES)))
+        .options(selectinload(WhitelistEntry.project), selectinload(WhitelistEntry.provider),
+                 selectinload(WhitelistEntry.counties))).all()
+    if not entries:
+        return 0
+    results = eligibility.evaluate(entries, day)
+    verified = set()
+    doc_rule = [e for e in entries if e.suspended_by_rule == "document_expired"]
+    if doc_rule:
+        # The document types named in the suspension's evidence must now be current and verified.
+        wanted = defaultdict(set)
+        for action in db.session.scalars(select(ProviderAction).where(
+                ProviderAction.entry_id.in_([e.id for e in doc_rule]), ProviderAction.rule == "document_expired")):
+            wanted[action.entry_id] |= {d["type"] for d in action.evidence.get("documents", []) if "type" in d}
+        verified_types = defaultdict(set)
+        for provider_id, doc_type in db.session.execute(select(ProviderDocument.provider_id, ProviderDocument.doc_type).where(
+                ProviderDocument.provider_id.in_({e.provider_id for e in doc_rule}),
+                ProviderDocument.superseded_at.is_(None),
+                ProviderDocument.verification_status == VerificationStatus.verified)):
+            verified_types[provider_id].add(doc_type.value)
+        verified = {e.id for e in doc_rule if wanted[e.id] <= verified_types[e.provider_id]}
+    liftable = [e for e in entries
+                if not (results[e.id].causes - {"status"})
+                and (e.suspended_by_rule != "document_expired" or e.id in verified)]
+    if not liftable:
+        return 0
+    moved = set(ENTRY.transition_many(liftable, "lift", actor=actor, reason="暂停原因已消除", rule="lift",
+                                      changes={"suspended_until": None, "suspended_by_rule": None,
+                                               "status_reason": None}))
+    lifted = [e for e in liftable if e.id in moved]
+    _feed(lifted, ChangeKind.reinstated, day, "other")
+    _actions([{"provider_id": e.provider_id, "entry_id": e.id, "kind": ActionKind.lift,
+               "reason_category": ReasonCategory.other, "reason": "暂停原因已消除,自动恢复", "effective_on": day,
+               "rule": "lift", "evidence": {}, "dedupe_key": f"lift:{e.id}:{day.isoformat()}"} for e in lifted])
+    orders.resume_for_entries(list(moved), actor=actor, reason="白名单暂停已解除", rule="lift")
+    return len(lifted)
+
+
+def _order_terms(day, actor):
+    from registry.schools.models import Term
+    starting = db.session.scalars(select(Order).join(Term, Term.id == Order.term_id).where(
+        Order.status == OrderStatus.accepted, Term.starts_on <= day, Term.ends_on >= day)).all()
+    activated = orders.LIFECYCLE.transition_many(starting, "activate", actor=actor, rule="term_started")
+    ending = db.session.scalars(select(Order).join(Term, Term.id == Order.term_id).where(
+        Order.status.in_([OrderStatus.accepted, OrderStatus.active]), Term.ends_on < day)).all()
+    completed = orders.LIFECYCLE.transition_many(ending, "complete", actor=actor, rule="term_ended")
+    return len(activated), len(completed)
+
+
+def _warn(day):
+    """30 and 7 days before any document, check or qualification expires, warn the provider once per window."""
+    horizon = day + timedelta(days=max(WARN_WINDOWS))
+    items = []
+    for doc in db.session.scalars(select(ProviderDocument).where(
+            ProviderDocument.superseded_at.is_(None), ProviderDocument.expiry_date > day,
+            ProviderDocument.expiry_date <= horizon)):
+        items.append((doc.provider_id, f"doc:{doc.id}", doc.expiry_date,
+                      f"{DOC_TYPE_LABELS[doc.doc_type]}(编号 {doc.number})将于{doc.expiry_date.isoformat()}到期"))
+    default_cutoff, _ = _age_cutoffs(day)
+    age = policy.defaults().check_max_age_days
+    c = aliased(PersonCheck)
+    checks = db.session.execute(
+        select(c.id, c.check_type, c.check_date, c.valid_until, Person.provider_id, Person.name)
+        .join(Person, Person.id == c.person_id)
+        .where(Person.archived_at.is_(None), c.result == CheckResult.clear, _latest(c))).all()
+    from registry.people.models import CHECK_TYPE_LABELS
+    for row in checks:
+        if row.check_type in (CheckType.criminal, CheckType.sexual_offence):
+            ends = row.check_date + timedelta(days=age)
+            if row.valid_until:
+                ends = min(ends, row.valid_until)
+        else:
+            ends = row.valid_until
+        if ends is not None and day < ends <= horizon:
+            items.append((row.provider_id, f"check:{row.id}", ends,
+                          f"{row.name}的{CHECK_TYPE_LABELS[row.check_type]}将于{ends.isoformat()}失效,请及时重新查询"))
+    for q, provider_id, name in db.session.execute(
+            select(Qualification, Person.provider_id, Person.name).join(Person, Person.id == Qualification.person_id)
+            .where(Qualification.expiry_date > day, Qualification.expiry_date <= horizon)):
+        items.append((provider_id, f"qual:{q.id}", q.expiry_date,
+                      f"{name}的{q.qual_type_label}将于{q.expiry_date.isoformat()}到期"))
+    users = _provider_users({i[0] for i in items})
+    notes = []
+    for provider_id, key, ends, text in items:
+        window = min(w for w in WARN_WINDOWS if ends <= day + timedelta(days=w))
+        for user in users[provider_id]:
+            notes.append((user, f"到期提醒({window}天内)", text, "/provider", "expiry", f"expiry:{key}:{window}"))
+    return notifications.notify_many(notes)

@@ -1,0 +1,272 @@
+"""Schools order (点单) whitelisted projects; providers accept with cleared staff.
+
+Every refusal says exactly why: which document, which person, which check, which limit."""
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from registry.auth.models import User
+from registry.core import clock
+from registry.core.errors import Conflict, NotAllowed, NotFound, ValidationFailed
+from registry.core.lifecycle import Lifecycle, Move
+from registry.extensions import db
+from registry.notifications import services as notifications
+from registry.orders.models import ORDER_STATUS_LABELS, Order, OrderStaff, OrderStatus
+from registry.people import services as people
+from registry.people.models import Person
+from registry.policy import services as policy
+from registry.schools.models import SchoolProject, Term
+from registry.whitelist import eligibility
+from registry.whitelist.models import WhitelistEntry
+
+LIFECYCLE = Lifecycle("order", Order, labels=ORDER_STATUS_LABELS, moves=[
+    Move("accept", frozenset({"requested"}), "accepted"),
+    Move("decline", frozenset({"requested"}), "declined"),
+    Move("activate", frozenset({"accepted"}), "active"),
+    Move("suspend", frozenset({"accepted", "active"}), "suspended"),
+    Move("resume", frozenset({"suspended"}), "active"),
+    Move("cancel", frozenset({"requested", "suspended"}), "cancelled"),
+    Move("complete", frozenset({"active", "accepted"}), "completed"),
+])
+LIVE = (OrderStatus.requested, OrderStatus.accepted, OrderStatus.active, OrderStatus.suspended)
+
+
+def get_order(order_id):
+    order = db.session.get(Order, order_id)
+    if order is None:
+        raise NotFound("订单不存在")
+    return order
+
+
+# ---------------------------------------------------------------- third-party share
+
+@dataclass
+class Share:
+    own: int
+    third_party: int
+    limit: Decimal
+
+    @property
+    def total(self):
+        return self.own + self.third_party
+
+    @property
+    def ratio(self):
+        return Decimal(self.third_party) / Decimal(self.total) if self.total else Decimal(0)
+
+    def allows_one_more(self):
+        return Decimal(self.third_party + 1) / Decimal(self.total + 1) <= self.limit
+
+
+def share(school, term):
+    own = db.session.scalar(select(func.count()).select_from(SchoolProject).where(
+        SchoolProject.school_id == school.id, SchoolProject.term_id == term.id))
+    third = db.session.scalar(select(func.count(func.distinct(Order.project_id))).where(
+        Order.school_id == school.id, Order.term_id == term.id, Order.status.in_(LIVE)))
+    return Share(own, third, policy.for_city(school.city).third_party_share_max)
+
+
+# ---------------------------------------------------------------- ordering
+
+def _validate_order_fields(entry, school, data):
+    errors = {}
+    project = entry.project
+    students = data["expected_students"]
+    if not project.class_min <= students <= project.class_max:
+        errors["expected_students"] = [f"预计人数须在项目班额 {project.class_min}–{project.class_max} 人之间"]
+    if data["sessions"] < 1 or data["sessions"] > 200:
+        errors["sessions"] = ["服务次数须在 1 到 200 之间"]
+    weekdays = sorted(set(data["weekdays"]))
+    if not weekdays or any(d not in range(5) for d in weekdays):
+        errors["weekdays"] = ["请选择周一至周五中的服务日"]
+    grades = sorted(set(data["grades"]))
+    allowed = {"lower_primary": {1, 2, 3}, "upper_primary": {4, 5, 6}, "junior": {7, 8, 9}}
+    fitting = set().union(*(allowed[s.value] for s in project.stages))
+    school_grades = {"primary": set(range(1, 7)), "junior": {7, 8, 9}, "nine_year": set(range(1, 10))}[school.school_type.value]
+    bad = [g for g in grades if g not in fitting or g not in school_grades]
+    if not grades:
+        errors["grades"] = ["请选择年级"]
+    elif bad:
+        errors["grades"] = [f"{'、'.join(str(g) for g in bad)}年级不在项目适用学段或本校学段内"]
+    if "price" in data and data["price"] is not None and Decimal(str(data["price"])) > project.price:
+        errors["price"] = [f"订单价格不能高于公布价格 {project.price} 元/人·课时"]
+    if errors:
+        raise ValidationFailed(errors)
+    return weekdays, grades
+
+
+def create_order(school, *, actor, entry_id, term_id, grades, classes, weekdays, time_slot, sessions,
+                 expected_students, venue, price=None):
+    if actor.school_id != school.id:
+        raise NotAllowed("只能为本校点单")
+    entry = db.session.get(WhitelistEntry, entry_id)
+    if entry is None:
+        raise ValidationFailed({"entry_id": ["所选白名单项目不存在"]})
+    term = db.session.get(Term, term_id)
+    today = clock.today()
+    if term is None or term.ends_on < today:
+        raise ValidationFailed({"term_id": ["请选择尚未结束的学期"]})
+    result = eligibility.evaluate_one(entry, today, school)
+    if not result.ok:
+        raise ValidationFailed({"entry_id": result.reasons}, message="该项目今天不能点单:" + ";".join(result.reasons))
+    data = {"expected_students": expected_students, "sessions": sessions, "weekdays": weekdays, "grades": grades,
+            "price": price}
+    weekdays, grades = _validate_order_fields(entry, school, data)
+    current = share(school, term)
+    if not current.allows_one_more():
+        after = (Decimal(current.third_party + 1) / Decimal(current.total + 1) * 100).quantize(Decimal("1"))
+        raise ValidationFailed({"entry_id": [
+            f"本学期第三方项目将占课后服务项目的 {after}%({current.third_party + 1}/{current.total + 1}),"
+            f"超过本市上限 {(current.limit * 100).quantize(Decimal('1'))}%。请先登记本校自有课后服务项目"]})
+    unit = entry.project.price
+    order = Order(school_id=school.id, entry_id=entry.id, project_id=entry.project_id, provider_id=entry.provider_id,
+                  batch_id=entry.batch_id, term_id=term.id, status=OrderStatus.requested, version=1, grades=grades,
+                  classes=(classes or "").strip(), weekdays=weekdays, time_slot=(time_slot or "").strip(),
+                  sessions=sessions, expected_students=expected_students, venue=(venue or "").strip(), price=unit,
+                  class_hours=Decimal(sessions), total=unit * expected_students * sessions, created_by_id=actor.id)
+    db.session.add(order)
+    db.session.flush()
+    from registry.audit import services as audit
+    audit.record("order.create", object_type="order", object_id=order.id, actor=actor,
+                 details={"entry_id": entry.id, "price": str(unit), "total": str(order.total)})
+    notifications.notify(_provider_users(entry.provider_id), title=f"收到新的点单:{school.name}",
+                         body=f"项目“{entry.project.title}”,{term.name},预计 {expected_students} 人。",
+                         link=f"/provider/orders/{order.id}", category="order")
+    return order
+
+
+# ---------------------------------------------------------------- provider side
+
+@dataclass
+class AcceptResult:
+    order: Order
+    warnings: list
+
+
+def accept_order(order, *, actor, person_ids):
+    if actor.provider_id != order.provider_id:
+        raise NotAllowed("只能处理本机构的订单")
+    today = clock.today()
+    ids = list(dict.fromkeys(person_ids or []))
+    if not ids:
+        raise ValidationFailed({"person_ids": ["接单时须指派至少一名授课人员"]})
+    result = eligibility.evaluate_one(order.entry, today, order.school)
+    blocking = [r for r in result.reasons if "学段" not in r and "服务区域" not in r]
+    if blocking:
+        raise ValidationFailed({"order": blocking}, message="该项目今天不能接单:" + ";".join(blocking))
+    persons = db.session.scalars(select(Person).where(Person.id.in_(ids))
+                                 .options(selectinload(Person.checks), selectinload(Person.qualifications))).all()
+    found = {p.id: p for p in persons}
+    errors, warnings = [], []
+    rules = policy.for_city(order.entry.provider.city)
+    for pid in ids:
+        person = found.get(pid)
+        if person is None or person.provider_id != order.provider_id or person.archived_at is not None:
+            errors.append("只能指派本机构在册人员")
+            continue
+        clearance = people.clearance(person, today, order.project.required_qualification, rules=rules)
+        if not clearance.cleared:
+            errors.append(f"{person.name}今天未准入:{';'.join(clearance.reasons)}")
+            continue
+        at_end = people.clearance(person, order.term.ends_on, order.project.required_qualification, rules=rules)
+        if not at_end.cleared:
+            warnings.append(f"{person.name}在学期结束({order.term.ends_on.isoformat()})前将不再符合条件:"
+                            f"{';'.join(at_end.reasons)}")
+    if errors:
+        raise ValidationFailed({"person_ids": errors})
+    order.staff = [OrderStaff(person_id=pid) for pid in ids]
+    LIFECYCLE.transition(order, "accept", actor=actor, details={"staff": ids, "warnings": len(warnings)})
+    notifications.notify(_school_users(order.school_id), title=f"机构已接单:{order.project.title}",
+                         body="机构已确认服务并指派授课人员。", link=f"/school/orders/{order.id}", category="order")
+    return AcceptResult(order, warnings)
+
+
+def decline_order(order, *, actor, reason):
+    if actor.provider_id != order.provider_id:
+        raise NotAllowed("只能处理本机构的订单")
+    if not (reason or "").strip():
+        raise ValidationFailed({"reason": ["拒绝点单时须填写原因"]})
+    order.status_reason = reason.strip()
+    LIFECYCLE.transition(order, "decline", actor=actor, reason=reason.strip())
+    notifications.notify(_school_users(order.school_id), title=f"机构未接单:{order.project.title}", body=reason.strip(),
+                         link=f"/school/orders/{order.id}", category="order")
+    return order
+
+
+def cancel_order(order, *, actor, reason=""):
+    if actor.school_id != order.school_id:
+        raise NotAllowed("只能取消本校的订单")
+    order.status_reason = (reason or "").strip() or order.status_reason
+    return LIFECYCLE.transition(order, "cancel", actor=actor, reason=(reason or "").strip() or None)
+
+
+# ---------------------------------------------------------------- cascades (used by adjustments and the sweep)
+
+def suspend_for_entries(entry_ids, *, actor=None, reason, rule=None):
+    """Suspend every accepted or active order of these entries; tell the schools and providers in the same run."""
+    if not entry_ids:
+        return []
+    orders = db.session.scalars(select(Order).where(
+        Order.entry_id.in_(list(entry_ids)), Order.status.in_([OrderStatus.accepted, OrderStatus.active]))
+        .options(selectinload(Order.project))).all()
+    moved = set(LIFECYCLE.transition_many(orders, "suspend", actor=actor, reason=reason, rule=rule))
+    affected = [o for o in orders if o.id in moved]
+    if affected:
+        from sqlalchemy import update
+        db.session.execute(update(Order).where(Order.id.in_(moved)).values(status_reason=reason)
+                           .execution_options(synchronize_session=False))
+        _notify_bulk(affected, title="点单服务已暂停", body=reason)
+    return affected
+
+
+def resume_for_entries(entry_ids, *, actor=None, reason, rule=None):
+    orders = db.session.scalars(select(Order).where(
+        Order.entry_id.in_(list(entry_ids)), Order.status == OrderStatus.suspended)
+        .options(selectinload(Order.project))).all()
+    moved = set(LIFECYCLE.transition_many(orders, "resume", actor=actor, reason=reason, rule=rule))
+    affected = [o for o in orders if o.id in moved]
+    if affected:
+        _notify_bulk(affected, title="点单服务已恢复", body=reason)
+    return affected
+
+
+def _notify_bulk(orders, *, title, body):
+    school_ids = {o.school_id for o in orders}
+    provider_ids = {o.provider_id for o in orders}
+    users = db.session.scalars(select(User).where(
+        (User.school_id.in_(school_ids)) | (User.provider_id.in_(provider_ids)))).all()
+    by_school, by_provider = {}, {}
+    for user in users:
+        if user.school_id:
+            by_school.setdefault(user.school_id, []).append(user)
+        if user.provider_id:
+            by_provider.setdefault(user.provider_id, []).append(user)
+    items = []
+    for order in orders:
+        text = f"{order.project.title}(订单 {order.id}):{body}"
+        items += [(u, title, text, f"/school/orders/{order.id}", "order", None) for u in by_school.get(order.school_id, [])]
+        items += [(u, title, text, f"/provider/orders/{order.id}", "order", None)
+                  for u in by_provider.get(order.provider_id, [])]
+    notifications.notify_many(items)
+
+
+def _provider_users(provider_id):
+    return db.session.scalars(select(User).where(User.provider_id == provider_id)).all()
+
+
+def _school_users(school_id):
+    return db.session.scalars(select(User).where(User.school_id == school_id)).all()
+
+
+def flag_staff(order_ids):
+    from sqlalchemy import update
+    if order_ids:
+        db.session.execute(update(Order).where(Order.id.in_(list(order_ids)), Order.staff_flagged_at.is_(None))
+                           .values(staff_flagged_at=clock.utcnow()).execution_options(synchronize_session=False))
+
+
+def lapse_warning_days():
+    return timedelta(days=30)
