@@ -74,7 +74,26 @@ TABLE: dict[str, Rule] = {
     # ---- files: downloads (owner: providers helper)
     # ---- people: staff, checks, qualifications, consent, import (owner: people helper)
     # ---- projects (owner: projects/applications helper)
+    "projects.index": Rule(roles("provider_admin")),
+    "projects.new": Rule(roles("provider_admin")),
+    "projects.edit": Rule(roles("provider_admin")),
+    "api_projects.Projects": Rule(roles("provider_admin")),
+    "api_projects.ProjectById": Rule(roles("provider_admin")),
     # ---- applications and reviewer read views (owner: projects/applications helper)
+    "applications.index": Rule(roles("provider_admin")),
+    "applications.create": Rule(roles("provider_admin")),
+    "applications.set_projects": Rule(roles("provider_admin")),
+    "applications.submit": Rule(roles("provider_admin")),
+    "applications.withdraw": Rule(roles("provider_admin")),
+    "applications.detail": Rule(roles("provider_admin")),
+    "applications.review_list": Rule(roles("city_reviewer", "county_reviewer")),
+    "applications.review_detail": Rule(roles("city_reviewer", "county_reviewer")),
+    "api_applications.Applications": Rule(roles("provider_admin")),
+    "api_applications.ApplicationById": Rule(roles("provider_admin")),
+    "api_applications.ApplicationChecklist": Rule(roles("provider_admin")),
+    "api_applications.ApplicationProjects": Rule(roles("provider_admin")),
+    "api_applications.ApplicationSubmit": Rule(roles("provider_admin")),
+    "api_applications.ApplicationWithdraw": Rule(roles("provider_admin")),
 }
 
 # Endpoints a user who must change their password may still reach.

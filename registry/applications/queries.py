@@ -1,0 +1,313 @@
+"""Reads shared by the project and application pages, the reviewer views, the API and the provider dashboard."""
+from dataclasses import dataclass, field
+
+from flask import current_app, url_for
+from sqlalchemy import false, or_, select
+from sqlalchemy.orm import joinedload
+from werkzeug.routing import BuildError
+
+from registry.applications import services as applications
+from registry.applications.models import OPEN_STATUSES, Application, ApplicationProject, ApplicationStatus
+from registry.auth import jurisdiction
+from registry.auth.models import User
+from registry.auth.roles import Role
+from registry.core import clock
+from registry.core.errors import NotFound
+from registry.core.lifecycle import history
+from registry.extensions import db
+from registry.people import services as people
+from registry.people.models import PersonBan
+from registry.policy import services as policy
+from registry.projects import services as projects
+from registry.projects.models import Project
+from registry.providers.models import Provider
+
+S = ApplicationStatus
+IN_REVIEW = frozenset({S.submitted, S.county_review, S.city_review, S.publicity})
+AREA_LABELS = {"organisation": "机构", "documents": "材料", "people": "人员", "projects": "项目"}
+AREA_ORDER = ("organisation", "documents", "people", "projects")
+ACTION_LABELS = {
+    "submit": "提交申报", "route_county": "转县级初审", "route_city": "转市级复审", "pass": "初审通过",
+    "return": "退回修改", "reject": "不予通过", "start_publicity": "进入公示", "approve": "审核通过",
+    "withdraw": "撤回申报",
+}
+
+
+# ---------------------------------------------------------------- ownership (IDOR): someone else's id is a 404
+
+def own_project(user, project_id):
+    project = db.session.get(Project, project_id)
+    if project is None or project.provider_id != user.provider_id or project.archived_at is not None:
+        raise NotFound("项目不存在")
+    return project
+
+
+def own_application(user, application_id):
+    app = db.session.get(Application, application_id)
+    if app is None or app.provider_id != user.provider_id:
+        raise NotFound("申报不存在")
+    return app
+
+
+def readable_application(user, application_id):
+    """A submitted application whose provider lies in the reviewer's jurisdiction."""
+    app = applications.load_for_review(application_id)
+    if app is None or not app.snapshots or not jurisdiction.can_read_provider(user, app.provider):
+        raise NotFound("申报不存在")
+    return app
+
+
+# ---------------------------------------------------------------- links
+
+def safe_url(*candidates):
+    """The first (endpoint, values) that exists and builds; None when none does (another area not built yet)."""
+    for endpoint, values in candidates:
+        if endpoint in current_app.view_functions:
+            try:
+                return url_for(endpoint, **values)
+            except BuildError:
+                continue
+    return None
+
+
+def fix_url(missing):
+    """Where the provider goes to put right one checklist item."""
+    kind, _, ident = missing.key.partition(":")
+    if kind == "doc":
+        return safe_url(("providers.documents", {"_anchor": f"doc-{ident}"}))
+    if kind == "person":
+        return safe_url(("people.detail", {"person_id": int(ident)}), ("people.index", {}))
+    if kind == "project":
+        return safe_url(("projects.edit", {"project_id": int(ident)}))
+    if kind == "projects":
+        return safe_url(("applications.index", {"_anchor": "choose"}))
+    return safe_url(("providers.profile", {}))
+
+
+@dataclass
+class ChecklistGroup:
+    area: str
+    label: str
+    items: list  # [(Missing, url or None)]
+
+
+def grouped_checklist(missing):
+    groups = {}
+    for item in missing:
+        groups.setdefault(item.area, []).append((item, fix_url(item)))
+    return [ChecklistGroup(area, AREA_LABELS.get(area, area), groups[area]) for area in AREA_ORDER if area in groups]
+
+
+# ---------------------------------------------------------------- clearance of a provider's staff, in bulk
+
+class ClearanceBook:
+    """Clearance of one provider's people on one day: the people, their records and bans loaded once."""
+
+    def __init__(self, provider, day=None):
+        self.day = day or clock.today()
+        self.rules = policy.for_city(provider.city)
+        self.people = people.list_people(provider.id)
+        bidxs = [p.id_bidx for p in self.people]
+        self._bans = {}
+        if bidxs:
+            for ban in db.session.scalars(select(PersonBan).where(PersonBan.id_bidx.in_(bidxs))):
+                if ban.is_active_on(self.day):
+                    self._bans.setdefault(ban.id_bidx, []).append(ban)
+        self._cache = {}
+
+    def of(self, person, qualification=None):
+        key = (person.id, qualification)
+        if key not in self._cache:
+            self._cache[key] = people.clearance(person, self.day, qualification,
+                                                bans=self._bans.get(person.id_bidx, []), rules=self.rules)
+        return self._cache[key]
+
+
+# ---------------------------------------------------------------- projects
+
+@dataclass
+class ProjectState:
+    code: str
+    label: str
+    badge: str
+
+
+PROJECT_STATES = {
+    "draft": ProjectState("draft", "草稿", "badge"),
+    "applying": ProjectState("applying", "申报中", "badge badge-warn"),
+    "approved": ProjectState("approved", "已通过", "badge badge-ok"),
+}
+
+
+def project_states(provider_id):
+    """project id -> ProjectState, derived from the applications that carried the project."""
+    rows = db.session.execute(
+        select(ApplicationProject.project_id, Application.status)
+        .join(Application, Application.id == ApplicationProject.application_id)
+        .where(Application.provider_id == provider_id)
+    ).all()
+    rank = {"draft": 0, "applying": 1, "approved": 2}
+    states = {}
+    for project_id, status in rows:
+        code = "approved" if status == S.approved else "applying" if status in IN_REVIEW else "draft"
+        if project_id not in states or rank[code] > rank[states[project_id]]:
+            states[project_id] = code
+    return {pid: PROJECT_STATES[code] for pid, code in states.items()}
+
+
+def project_state(states, project_id):
+    return states.get(project_id, PROJECT_STATES["draft"])
+
+
+@dataclass
+class ProjectRow:
+    project: object
+    state: ProjectState
+    staff: int
+    cleared: int
+
+
+def project_rows(provider, book=None):
+    book = book or ClearanceBook(provider)
+    states = project_states(provider.id)
+    rows = []
+    for project in projects.list_projects(provider.id):
+        staff = [link.person for link in project.staff]
+        cleared = sum(1 for person in staff if book.of(person, project.required_qualification).cleared)
+        rows.append(ProjectRow(project, project_state(states, project.id), len(staff), cleared))
+    return rows
+
+
+# ---------------------------------------------------------------- history
+
+@dataclass
+class HistoryRow:
+    change: object
+    action_label: str
+    from_label: str
+    to_label: str
+    actor_name: str
+
+
+def history_rows(application_id):
+    changes = history("application", application_id)
+    actor_ids = {c.actor_id for c in changes if c.actor_id}
+    names = {}
+    if actor_ids:
+        names = dict(db.session.execute(select(User.id, User.display_name).where(User.id.in_(actor_ids))).all())
+    label = applications.LIFECYCLE.label
+    return [HistoryRow(c, ACTION_LABELS.get(c.action, c.action), label(c.from_status), label(c.to_status),
+                       names.get(c.actor_id, "系统(按本市规则)" if c.actor_id is None else "—"))
+            for c in changes]
+
+
+# ---------------------------------------------------------------- reviewer lists
+
+REVIEW_FILTERS = {
+    "open": ("待办", OPEN_STATUSES),
+    "closed": ("已办结", frozenset(S) - OPEN_STATUSES),
+    "all": ("全部", frozenset(S)),
+}
+
+
+def review_query(user, state="open"):
+    """Applications a reviewer may read: in their jurisdiction (filtered in SQL), submitted at least once."""
+    stmt = select(Application).where(or_(Application.status != S.draft, Application.submitted_at.is_not(None)))
+    if user.role == Role.city_reviewer:
+        stmt = stmt.where(Application.city_id == user.region_id)
+    elif user.role == Role.county_reviewer:
+        stmt = stmt.where(Application.county_id == user.region_id)
+    else:
+        stmt = stmt.where(false())
+    _label, statuses = REVIEW_FILTERS.get(state, REVIEW_FILTERS["open"])
+    stmt = stmt.where(Application.status.in_(list(statuses)))
+    order = Application.submitted_at.asc() if state == "open" else Application.submitted_at.desc()
+    return stmt.options(joinedload(Application.provider).joinedload(Provider.county)).order_by(order, Application.id)
+
+
+def waiting_days(app, today=None):
+    """Whole days an open application has waited since it was submitted (None when closed or never submitted)."""
+    if app.submitted_at is None or app.status not in OPEN_STATUSES:
+        return None
+    today = today or clock.today()
+    return (today - clock.to_cst(app.submitted_at).date()).days
+
+
+# ---------------------------------------------------------------- provider dashboard
+
+@dataclass
+class NotCleared:
+    person: object
+    reasons: list
+
+
+@dataclass
+class NextStep:
+    message: str
+    url: str | None = None
+
+
+@dataclass
+class DashboardSummary:
+    projects: list                      # [ProjectRow]
+    not_cleared: list                   # [NotCleared]
+    expiring: list                      # [(person, label, date)] checks and certificates lapsing within 30 days
+    next_steps: list                    # [NextStep]
+    application: object = None          # the open application, if any
+    checklist: list = field(default_factory=list)  # [ChecklistGroup] for an open draft
+
+
+def _people_problems(book, project_list):
+    """Each person who is not cleared today, with every reason (for the projects they teach, else in general)."""
+    quals = {}
+    titles = {}
+    for project in project_list:
+        for link in project.staff:
+            quals.setdefault(link.person_id, set()).add(project.required_qualification)
+            titles.setdefault((link.person_id, project.required_qualification), []).append(project.title)
+    out, expiring = [], []
+    for person in book.people:
+        reasons = []
+        if not people.has_consent(person):
+            reasons.append("缺少本人签署的查询授权同意书")
+        wanted = sorted(quals.get(person.id, {None}), key=lambda q: q.value if q else "")
+        for qual in wanted:
+            result = book.of(person, qual)
+            for reason in result.reasons:
+                where = "、".join(titles.get((person.id, qual), []))
+                text = f"{reason}(项目“{where}”)" if where and reason.startswith("无有效的") else reason
+                if text not in reasons:
+                    reasons.append(text)
+            for label, day in result.expiring:
+                if (person, label, day) not in expiring:
+                    expiring.append((person, label, day))
+        if reasons:
+            out.append(NotCleared(person, reasons))
+    return out, sorted(expiring, key=lambda item: item[2])
+
+
+def dashboard_summary(provider, day=None):
+    """What the provider dashboard shows from this area: project states, people not cleared and why, next steps."""
+    book = ClearanceBook(provider, day)
+    rows = project_rows(provider, book)
+    not_cleared, expiring = _people_problems(book, [r.project for r in rows])
+    app = applications.open_application(provider.id)
+    groups, steps = [], []
+    if not rows:
+        steps.append(NextStep("添加第一个服务项目", safe_url(("projects.new", {}))))
+    if not book.people:
+        steps.append(NextStep("登记从业人员及其查询、体检和资格证书", safe_url(("people.index", {}))))
+    if app is None:
+        if rows:
+            steps.append(NextStep("选择服务项目,发起准入申报", safe_url(("applications.index", {"_anchor": "choose"}))))
+    elif app.status == S.draft:
+        missing = applications.checklist(app, book.day)
+        groups = grouped_checklist(missing)
+        if missing:
+            steps.extend(NextStep(item.message, url) for group in groups for item, url in group.items)
+        else:
+            steps.append(NextStep("申报材料已齐全,可以提交申报", safe_url(("applications.index", {}))))
+    else:
+        steps.append(NextStep(f"申报正在办理中(当前状态:{app.status_label}),请留意审核意见",
+                              safe_url(("applications.detail", {"application_id": app.id}))))
+    return DashboardSummary(rows, not_cleared, expiring, steps, app, groups)
