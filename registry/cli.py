@@ -141,3 +141,23 @@ def send_mail(limit):
     sent, failed = send_outbox(limit=limit)
     db.session.commit()
     click.echo(f"mail: {sent} sent, {failed} failed")
+
+
+@registry_cli.command("sweep")
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), help="Run for this date (default today)")
+def sweep_command(as_of):
+    """Record and notify what the request-time rules already say (idempotent, safe to run twice at once)."""
+    from registry.adjustments import sweep
+
+    day = as_of.date() if as_of else None
+    summary = sweep.run(day)
+    db.session.commit()
+    labels = {
+        "validity_ended": "entries expired", "document_expired": "entries suspended (document expired)",
+        "adverse_check": "adverse checks banned", "staff_not_cleared": "entries suspended (no cleared staff)",
+        "orders_flagged": "orders flagged (staff not cleared)", "lifted": "suspensions lifted",
+        "orders_activated": "orders activated", "orders_completed": "orders completed",
+        "expiry_warnings": "expiry warnings sent",
+    }
+    for key, value in summary.items():
+        click.echo(f"{labels.get(key, key)}: {value}")

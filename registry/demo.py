@@ -1,6 +1,11 @@
-"""Demo data for `make run`. Idempotent: what exists already is left as it is."""
+"""Demo data for `make run`: every capability populated, as a reviewer, provider, school or
+member of the public would see it. Idempotent: when the demo providers exist, nothing is added.
+
+History is played through the real services with the clock set to past dates (registration
+and publication in September 2026, a delisting in November), then today's sweep runs.
+"""
 import io
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from stdnum.cn import ric, uscc
@@ -13,9 +18,11 @@ from registry.providers.models import Provider
 from registry.regions import services as regions
 
 DEMO_PASSWORD = "Kehou#Demo2026"
+PAST = date(2026, 9, 1)          # registration, review and the first batch's publicity
+FIRST_PUBLISHED = date(2026, 9, 10)
+DELISTED_ON = date(2026, 11, 10)
 
 DEMO_USERS = [
-    # username, display name, role, region code
     ("admin", "系统管理员", "sys_admin", None),
     ("auditor", "审计管理员", "auditor", None),
     ("nc_city", "南昌市教育局审核员", "city_reviewer", "360100"),
@@ -25,15 +32,64 @@ DEMO_USERS = [
     ("nc_inspector", "红谷滩区责任督学", "inspector", "360113"),
 ]
 
-# name, USCC body (17 chars), org type, county, services, admin username, dossier kind
-DEMO_PROVIDERS = [
-    ("南昌启航体育文化发展有限公司", "91360113MA38QH01", "enterprise", "360113", ["360113", "360102"],
-     "qihang", "complete_submitted"),
-    ("南昌市东湖区小小科学家科普服务中心", "52360102MJ80KP02", "private_non_enterprise", "360102", ["360102"],
-     "kepu", "complete_draft"),
-    ("赣州章贡非遗剪纸传习社", "51360702MJ90FY03", "social_organization", "360702", ["360702"],
-     "feiyi", "incomplete"),
+# key, name, USCC body, org type, county, service counties, offering, where it ends up
+PROVIDERS = [
+    ("qihang", "南昌启航体育文化发展有限公司", "91360113MA38QH01", "enterprise", "360113", ["360113", "360102"],
+     "sports", "published"),
+    ("qinghe", "南昌青禾劳动教育服务中心", "52360113MJ80QH04", "private_non_enterprise", "360113", ["360113"],
+     "labour", "delisted"),
+    ("xinghe", "南昌星河艺术培训有限公司", "91360102MA38XH05", "enterprise", "360102", ["360102", "360113"],
+     "arts", "rule_suspended"),
+    ("zuqiu", "南昌市少儿足球俱乐部", "51360113MJ80FQ06", "social_organization", "360113", ["360113"],
+     "football", "publicity"),
+    ("tongxin", "红谷滩区童心阅读推广中心", "52360113MJ80TX07", "private_non_enterprise", "360113", ["360113"],
+     "reading", "city_review"),
+    ("kepu", "南昌市东湖区小小科学家科普服务中心", "52360102MJ80KP02", "private_non_enterprise", "360102", ["360102"],
+     "science", "county_review"),
+    ("feiyi", "赣州章贡非遗剪纸传习社", "51360702MJ90FY03", "social_organization", "360702", ["360702"],
+     "heritage", "incomplete"),
 ]
+
+# name, gender, role, specialties, qualification, check age in days on the real date (None = a check is missing)
+STAFF = {
+    "sports": [("王丽娟", "female", "teacher", "花样跳绳、踢毽子", "coach", 150),
+               ("张伟", "male", "teacher", "足球", "coach", 350),
+               ("李娜", "female", "assistant", "体育助教", "coach", 120)],
+    "labour": [("刘春生", "male", "teacher", "种植、木工", "skill", 140)],
+    "arts": [("陈思雨", "female", "teacher", "儿童画、剪纸", "arts", 130)],
+    "football": [("黄志强", "male", "teacher", "青少年足球", "coach", 40)],
+    "reading": [("林小燕", "female", "teacher", "绘本阅读", "teacher", 30)],
+    "science": [("赵敏", "female", "teacher", "青少年科普、机器人", "teacher", 45),
+                ("孙浩然", "male", "teacher", "天文观测", "teacher", 45)],
+    "heritage": [("周桂英", "female", "teacher", "赣南剪纸(非遗传承人)", "heritage", None),
+                 ("吴建国", "male", "teacher", "折纸", "heritage", 50)],
+}
+
+# title, category, stages, level, qualification, price, staff indexes
+PROJECTS = {
+    "sports": [("花样跳绳", "sports", ["lower_primary", "upper_primary"], "beginner", "coach", "3.00", [0, 2]),
+               ("趣味足球", "sports", ["upper_primary", "junior"], "advanced", "coach", "4.50", [1])],
+    "labour": [("校园小农场", "labour", ["lower_primary", "upper_primary"], "beginner", "skill", "2.00", [0])],
+    "arts": [("创意儿童画", "arts", ["lower_primary", "upper_primary"], "beginner", "arts", "4.00", [0])],
+    "football": [("足球启蒙", "sports", ["lower_primary"], "beginner", "coach", "3.50", [0])],
+    "reading": [("绘本共读", "reading", ["lower_primary"], "beginner", "teacher", "0.00", [0])],
+    "science": [("小小科学家:动手做实验", "science", ["lower_primary", "upper_primary"], "beginner", "teacher", "0.00", [0]),
+                ("星空观测社", "science", ["junior", "upper_primary"], "advanced", "teacher", "2.00", [1])],
+    "heritage": [("赣南剪纸", "intangible_heritage", ["upper_primary", "junior"], "beginner", "heritage", "2.50", [0, 1])],
+}
+
+SCHOOLS = [
+    # code, name, county, type, students, admin username
+    ("2136011301", "南昌市红谷滩区凤凰城小学", "360113", "primary", 1860, "fhc_school"),
+    ("2136010201", "南昌市东湖区育新学校", "360102", "nine_year", 2410, "yx_school"),
+]
+OWN_PROJECTS = [("合唱团", "arts"), ("书法社", "traditional_culture"), ("篮球社", "sports"), ("科学探究", "science"),
+                ("经典诵读", "reading"), ("田径队", "sports"), ("美术社", "arts"), ("心理成长课", "mental_health")]
+TERM = ("2026—2027学年第一学期", date(2026, 9, 1), date(2027, 1, 22))
+
+
+def _at(day):
+    clock.freeze(datetime(day.year, day.month, day.day, 2, 0))
 
 
 def _uscc(body):
@@ -41,8 +97,8 @@ def _uscc(body):
     return body + uscc.calc_check_digit(body)
 
 
-def _id_number(prefix, birth, seq):
-    body = f"{prefix}{birth}{seq:03d}"
+def _id_number(birth, seq):
+    body = f"360121{birth}{seq:03d}"  # 南昌县: a birthplace code valid for these birth years
     return body + ric.calc_check_digit(body + "0")
 
 
@@ -56,133 +112,187 @@ def _pdf(title):
     return buf.getvalue()
 
 
+def _user(username):
+    return db.session.scalar(select(User).where(User.username == username))
+
+
 def seed():
     regions.seed_jiangxi()
     logins = []
     for username, name, role, region_code in DEMO_USERS:
-        user = _db_user(username)
+        user = _user(username)
         if user is None:
             region = regions.get_by_code(region_code) if region_code else None
             user = auth.create_user(username=username, display_name=name, role=role, password=DEMO_PASSWORD,
                                     region_id=region.id if region else None, must_change_password=False)
         logins.append((username, DEMO_PASSWORD, user.role_label))
-    for spec in DEMO_PROVIDERS:
-        admin = _seed_provider(*spec)
-        logins.append((admin.username, DEMO_PASSWORD, f"机构账号 · {admin.provider.name}"))
+    if db.session.scalar(select(Provider.id).where(Provider.uscc == _uscc(PROVIDERS[0][2]))) is None:
+        real_today = clock.today()
+        try:
+            _play_history(real_today)
+        finally:
+            clock.freeze(None)
+        from registry.adjustments import sweep
+        sweep.run()
+    for key, name, *_ in PROVIDERS:
+        logins.append((f"{key}_admin", DEMO_PASSWORD, f"机构账号 · {name}"))
+    for _code, name, _county, _type, _students, username in SCHOOLS:
+        logins.append((username, DEMO_PASSWORD, f"学校管理员 · {name}"))
     return logins
 
 
-def _db_user(username):
-    return db.session.scalar(select(User).where(User.username == username))
-
-
-def _seed_provider(name, uscc_body, org_type, county_code, service_codes, username, kind):
+def _play_history(real_today):
     from registry.applications import services as applications
+    from registry.reviews import services as reviews
+    from registry.whitelist import services as whitelist
+
+    reviewer = {"city": _user("nc_city"), "360113": _user("nc_honggutan"), "360102": _user("nc_donghu")}
+    _at(PAST)
+    built = {}
+    for spec in PROVIDERS:
+        built[spec[0]] = _build_provider(*spec, real_today=real_today)
+    # Review and the first batch: published on 2026-09-10.
+    first = [k for k, *_rest, path in PROVIDERS if path in ("published", "delisted", "rule_suspended")]
+    for key in first:
+        app = built[key]["application"]
+        applications.submit(app, actor=built[key]["admin"])
+        reviews.pass_to_city(app, actor=reviewer[app.county.code if hasattr(app, "county") else built[key]["county"]])
+    batch = whitelist.create_batch(actor=reviewer["city"])
+    for key in first:
+        whitelist.add_to_batch(batch, built[key]["application"], actor=reviewer["city"])
+    for doc in built["qihang"]["documents"]:
+        reviews.verify_document(doc, actor=reviewer["city"], ok=True)
+    whitelist.start_publicity(batch, actor=reviewer["city"])
+    _at(FIRST_PUBLISHED)
+    whitelist.publish(batch, actor=reviewer["city"])
+    _seed_schools_and_orders(built)
+    # 星河: its insurance was renewed with a policy ending on 2026-11-20; nobody renewed it again.
+    _at(date(2026, 10, 8))
+    from registry.providers import services as providers
+    old = next(d for d in built["xinghe"]["documents"] if d.doc_type.value == "liability_insurance")
+    providers.upload_document(built["xinghe"]["provider"], actor=built["xinghe"]["admin"],
+                              doc_type="liability_insurance", number="PICC-2026-XH", issuer="中国人保南昌分公司",
+                              issue_date=date(2025, 11, 21), expiry_date=date(2026, 11, 20), filename="保险单.pdf",
+                              data=_pdf("insurance"), replaces_id=old.id)
+    # 青禾: delisted by hand after an upheld complaint about fees.
+    _at(DELISTED_ON)
+    from registry.adjustments import services as adjustments
+    adjustments.delist(built["qinghe"]["provider"], actor=reviewer["city"], reason_category="illegal_fees",
+                       reason="经核查,该机构在凤凰城小学以“材料费”名义另行收费,违反公益性收费规定。",
+                       ban_until=adjustments.default_ban_end(built["qinghe"]["provider"]))
+    # Today: one application at each review stage, and a second batch under publicity with an objection.
+    _at(real_today)
+    for key, *_rest, path in PROVIDERS:
+        app = built[key]["application"]
+        if path in ("publicity", "city_review", "county_review"):
+            applications.submit(app, actor=built[key]["admin"])
+        if path in ("publicity", "city_review"):
+            reviews.pass_to_city(app, actor=reviewer[built[key]["county"]])
+    second = whitelist.create_batch(actor=reviewer["city"])
+    whitelist.add_to_batch(second, built["zuqiu"]["application"], actor=reviewer["city"])
+    whitelist.start_publicity(second, actor=reviewer["city"])
+    whitelist.file_objection(second, application_id=built["zuqiu"]["application"].id, name="张明",
+                             contact="13907911234", content="该俱乐部教练曾在校外培训中要求学生购买指定球鞋,请核实是否存在推销行为。")
+
+
+def _build_provider(key, name, uscc_body, org_type, county_code, service_codes, offering, path, real_today):
+    from registry.applications import services as applications
+    from registry.people import services as people
+    from registry.projects import services as projects
     from registry.providers import services as providers
 
-    code = _uscc(uscc_body)
-    if db.session.scalar(select(Provider.id).where(Provider.uscc == code)) is not None:
-        return _db_user(f"{username}_admin")
     county = regions.get_by_code(county_code)
     provider, admin = providers.register_provider(
-        name=name, uscc=code, org_type=org_type, legal_representative="刘建华", contact_name="陈晓燕",
-        contact_phone="0791-8888" + uscc_body[-4:], address=f"{county.parent.name}{county.name}示范路{len(name)}号",
+        name=name, uscc=_uscc(uscc_body), org_type=org_type, legal_representative="刘建华", contact_name="陈晓燕",
+        contact_phone=f"0791-8{uscc_body[-4:]}66", address=f"{county.parent.name}{county.name}示范路{len(name) * 3}号",
         county_id=county.id, service_county_ids=[regions.get_by_code(c).id for c in service_codes],
-        description=f"{name}长期面向中小学生开展公益性课后服务活动。", admin_username=f"{username}_admin",
-        admin_display_name=f"{name[:6]}管理员", admin_password=DEMO_PASSWORD,
-    )
+        description=f"{name}长期面向中小学生开展公益性课后服务活动,师资稳定,安全制度健全。",
+        admin_username=f"{key}_admin", admin_display_name=f"{name[:8]}管理员", admin_password=DEMO_PASSWORD,
+        admin_email=f"{key}@demo.invalid")
     today = clock.today()
     docs = [(provider.registration_doc_type.value, None), ("safety_plan", None)]
-    if kind != "incomplete":
-        docs.append(("liability_insurance", today + timedelta(days=200)))
-    for doc_type, expiry in docs:
-        providers.upload_document(provider, actor=admin, doc_type=doc_type, number=f"{uscc_body[-4:]}-{doc_type[:4].upper()}",
-                                  issuer=f"{county.parent.name}行政审批局", issue_date=today - timedelta(days=400),
-                                  expiry_date=expiry, filename=f"{doc_type}.pdf", data=_pdf(doc_type))
-    staff = _seed_staff(provider, admin, kind, county_code)
-    projects = _seed_projects(provider, admin, kind, staff)
-    if kind in ("complete_submitted", "complete_draft"):
-        app = applications.create_application(provider, actor=admin, project_ids=[p.id for p in projects])
-        if kind == "complete_submitted":
-            applications.submit(app, actor=admin)
-    elif kind == "incomplete":
-        applications.create_application(provider, actor=admin, project_ids=[p.id for p in projects])
-    db.session.flush()
-    return admin
-
-
-STAFF = {
-    # name, gender, role, specialties, qualification, state
-    "complete_submitted": [("王丽娟", "female", "teacher", "花样跳绳、踢毽子", "coach", "clear"),
-                           ("张伟", "male", "teacher", "足球", "coach", "expiring"),
-                           ("李娜", "female", "assistant", "体育助教", "coach", "clear")],
-    "complete_draft": [("赵敏", "female", "teacher", "青少年科普、机器人", "teacher", "clear"),
-                       ("孙浩然", "male", "teacher", "天文观测", "teacher", "clear")],
-    "incomplete": [("周桂英", "female", "teacher", "赣南剪纸(非遗传承人)", "heritage", "missing_check"),
-                   ("吴建国", "male", "teacher", "折纸", "heritage", "no_consent")],
-}
-
-
-def _seed_staff(provider, admin, kind, county_code):
-    from registry.people import services as people
-
-    today = clock.today()
-    created = []
-    for i, (name, gender, role, specialties, qual, state) in enumerate(STAFF[kind], start=1):
-        birth = f"19{75 + i * 4}0{i}1{i}"
-        person = people.create_person(provider, actor=admin, name=name,
-                                      id_number=_id_number("360121", birth, provider.id * 10 + i),
-                                      gender=gender, phone=f"1390791{provider.id:02d}{i:02d}", staff_role=role,
-                                      specialties=specialties)
-        age = 350 if state == "expiring" else 60
+    if path != "incomplete":
+        docs.append(("liability_insurance", date(2027, 6, 30)))
+    documents = [providers.upload_document(
+        provider, actor=admin, doc_type=doc_type, number=f"{uscc_body[-4:]}-{doc_type[:4].upper()}",
+        issuer=f"{county.parent.name}行政审批局", issue_date=today - timedelta(days=400), expiry_date=expiry,
+        filename=f"{doc_type}.pdf", data=_pdf(doc_type)) for doc_type, expiry in docs]
+    staff = []
+    for i, (pname, gender, role, specialties, qual, age) in enumerate(STAFF[offering], start=1):
+        seq = sum(ord(c) for c in key) % 90 * 10 + i
+        person = people.create_person(provider, actor=admin, name=pname, id_number=_id_number(f"19{78 + i * 3}0{i}1{i}", seq),
+                                      gender=gender, phone=f"139079{seq:05d}", staff_role=role, specialties=specialties)
+        checked = real_today - timedelta(days=age if age is not None else 60)
         for check_type in ("criminal", "sexual_offence", "health", "moral"):
-            if state == "missing_check" and check_type == "sexual_offence":
+            if age is None and check_type == "sexual_offence":
                 continue
-            people.add_check(person, actor=admin, check_type=check_type, result="clear",
-                             check_date=today - timedelta(days=age), authority="公安机关/卫生健康部门",
-                             reference_no=f"{check_type[:3].upper()}{provider.id}{i:03d}",
-                             upload=(f"{check_type}.pdf", _pdf(check_type)))
-        people.add_qualification(person, actor=admin, qual_type=qual, number=f"{qual.upper()}-{provider.id}{i:04d}",
+            people.add_check(person, actor=admin, check_type=check_type, result="clear", check_date=min(checked, today),
+                             authority="公安机关" if check_type in ("criminal", "sexual_offence") else "南昌市第一医院",
+                             reference_no=f"{check_type[:3].upper()}{seq:05d}", upload=(f"{check_type}.pdf", _pdf(check_type)))
+        people.add_qualification(person, actor=admin, qual_type=qual, number=f"{qual.upper()}-{seq:06d}",
                                  issuer="江西省相关主管部门", issue_date=today - timedelta(days=900),
                                  upload=("资格证书.pdf", _pdf("qualification")))
-        if state != "no_consent":
-            people.record_consent(person, actor=admin, consent_date=today - timedelta(days=age + 1),
+        if not (offering == "heritage" and i == 2):
+            people.record_consent(person, actor=admin, consent_date=min(checked, today),
                                   upload=("查询授权同意书.pdf", _pdf("consent")))
-        created.append(person)
-    return created
-
-
-PROJECTS = {
-    "complete_submitted": [
-        dict(title="花样跳绳", category="sports", stages=["lower_primary", "upper_primary"], level="beginner",
-             required_qualification="coach", price="3.00", staff=[0, 2]),
-        dict(title="趣味足球", category="sports", stages=["upper_primary", "junior"], level="advanced",
-             required_qualification="coach", price="4.50", staff=[1]),
-    ],
-    "complete_draft": [
-        dict(title="小小科学家:动手做实验", category="science", stages=["lower_primary", "upper_primary"],
-             level="beginner", required_qualification="teacher", price="0.00", staff=[0]),
-        dict(title="星空观测社", category="science", stages=["junior"], level="advanced",
-             required_qualification="teacher", price="2.00", staff=[1]),
-    ],
-    "incomplete": [
-        dict(title="赣南剪纸", category="intangible_heritage", stages=["upper_primary", "junior"], level="beginner",
-             required_qualification="heritage", price="2.50", staff=[0, 1]),
-    ],
-}
-
-
-def _seed_projects(provider, admin, kind, staff):
-    from registry.projects import services as projects
-
+        staff.append(person)
     created = []
-    for spec in PROJECTS[kind]:
-        spec = dict(spec)
-        members = [staff[i] for i in spec.pop("staff")]
+    for title, category, stages, level, qual, price, members in PROJECTS[offering]:
         created.append(projects.create_project(
-            provider, actor=admin, staff_ids=[p.id for p in members],
-            description=f"{spec['title']}:面向{'、'.join(['小学低年级', '小学高年级', '初中'][:len(spec['stages'])])}学生的兴趣活动,寓教于乐。",
-            syllabus="共16课时:认识与体验、基础技能、综合练习、成果展示。", sessions_per_term=16, minutes_per_session=60,
-            class_min=10, class_max=30, venue_needs="普通教室或活动室", safety_measures="课前安全教育,全程专人看护,配备应急药箱。",
-            **spec))
-    return created
+            provider, actor=admin, staff_ids=[staff[i].id for i in members], title=title, category=category,
+            stages=stages, level=level, required_qualification=qual, price=price,
+            description=f"{title}:寓教于乐的兴趣活动,注重安全与参与。", syllabus="共16课时:认识与体验、基础技能、综合练习、成果展示。",
+            sessions_per_term=16, minutes_per_session=60, class_min=10, class_max=30, venue_needs="普通教室或活动场地",
+            safety_measures="课前安全教育,全程专人看护,配备应急药箱。"))
+    application = applications.create_application(provider, actor=admin, project_ids=[p.id for p in created])
+    return {"provider": provider, "admin": admin, "documents": documents, "staff": staff, "projects": created,
+            "application": application, "county": county_code}
+
+
+def _seed_schools_and_orders(built):
+    from registry.orders import services as orders
+    from registry.schools.models import School, SchoolProject, SchoolType, Term
+    from registry.whitelist.models import WhitelistEntry
+
+    term = Term(name=TERM[0], starts_on=TERM[1], ends_on=TERM[2])
+    db.session.add(term)
+    schools = {}
+    for code, name, county_code, school_type, students, username in SCHOOLS:
+        county = regions.get_by_code(county_code)
+        school = School(name=name, code=code, county=county, city_id=county.parent_id,
+                        school_type=SchoolType(school_type), address=f"{county.name}学府路1号", student_count=students)
+        db.session.add(school)
+        db.session.flush()
+        for i, (own, category) in enumerate(OWN_PROJECTS):
+            db.session.add(SchoolProject(school_id=school.id, term_id=term.id, name=own, category=category,
+                                         teacher=f"本校教师{i + 1}"))
+        schools[username] = (school, auth.create_user(username=username, display_name=f"{name}管理员",
+                                                      role="school_admin", password=DEMO_PASSWORD,
+                                                      school_id=school.id, must_change_password=False,
+                                                      email=f"{username}@demo.invalid"))
+    db.session.flush()
+
+    def entry(key, index=0):
+        project = built[key]["projects"][index]
+        return db.session.scalar(select(WhitelistEntry).where(WhitelistEntry.project_id == project.id))
+
+    def order(username, key, index=0, grades=(3, 4), students=25):
+        school, admin = schools[username]
+        return orders.create_order(school, actor=admin, entry_id=entry(key, index).id, term_id=term.id,
+                                   grades=list(grades), classes="、".join(f"{g}年级兴趣班" for g in grades),
+                                   weekdays=[1, 3], time_slot="16:30-17:30", sessions=16, expected_students=students,
+                                   venue="学校活动室")
+
+    _at(date(2026, 9, 12))
+    q = built["qihang"]
+    active = order("fhc_school", "qihang")
+    orders.accept_order(active, actor=q["admin"], person_ids=[q["staff"][0].id])
+    xh = order("fhc_school", "xinghe")
+    orders.accept_order(xh, actor=built["xinghe"]["admin"], person_ids=[built["xinghe"]["staff"][0].id])
+    qh = order("fhc_school", "qinghe")
+    orders.accept_order(qh, actor=built["qinghe"]["admin"], person_ids=[built["qinghe"]["staff"][0].id])
+    order("yx_school", "qihang", index=1, grades=(7,), students=20)  # stays requested
+    declined = order("yx_school", "qihang", index=0, grades=(2,), students=28)
+    orders.decline_order(declined, actor=q["admin"], reason="周二、周四 16:30 时段教练已排满,可改约周三。")
+    cancelled = order("yx_school", "xinghe", grades=(5,), students=22)
+    orders.cancel_order(cancelled, actor=schools["yx_school"][1], reason="学校调整了课后服务安排")

@@ -138,6 +138,8 @@ def checklist(app, day=None):
             missing.append(Missing("documents", f"doc:{doc_type.value}", f"缺少{label}"))
         elif doc.verification_status == VerificationStatus.rejected:
             missing.append(Missing("documents", f"doc:{doc_type.value}", f"{label}已被审核驳回,请上传新版本"))
+        elif doc.issue_date > day:
+            missing.append(Missing("documents", f"doc:{doc_type.value}", f"{label}尚未生效(发证日期 {doc.issue_date.isoformat()})"))
         elif not doc.is_valid_on(day):
             missing.append(Missing("documents", f"doc:{doc_type.value}",
                                    f"{label}已于{doc.expiry_date.isoformat()}过期,请上传新版本"))
