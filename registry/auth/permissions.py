@@ -73,6 +73,26 @@ TABLE: dict[str, Rule] = {
     # ---- providers: registration, profile, colleagues, documents (owner: providers helper)
     # ---- files: downloads (owner: providers helper)
     # ---- people: staff, checks, qualifications, consent, import (owner: people helper)
+    "people.index": Rule(roles("provider_admin")),
+    "people.new": Rule(roles("provider_admin")),
+    "people.detail": Rule(roles("provider_admin")),
+    "people.update": Rule(roles("provider_admin")),
+    "people.add_check": Rule(roles("provider_admin")),
+    "people.add_qualification": Rule(roles("provider_admin")),
+    "people.record_consent": Rule(roles("provider_admin")),
+    "people.reveal": Rule(roles("provider_admin")),
+    "people.import_template": Rule(roles("provider_admin")),
+    "people.import_form": Rule(roles("provider_admin")),
+    "people.import_upload": Rule(roles("provider_admin")),
+    "api_people.People": Rule(roles("provider_admin")),
+    "api_people.PersonById": Rule(roles("provider_admin")),
+    "api_people.PersonChecks": Rule(roles("provider_admin")),
+    "api_people.PersonChecksMultipart": Rule(roles("provider_admin")),
+    "api_people.PersonQualifications": Rule(roles("provider_admin")),
+    "api_people.PersonQualificationsMultipart": Rule(roles("provider_admin")),
+    "api_people.PersonConsent": Rule(roles("provider_admin")),
+    "api_people.PersonReveal": Rule(roles("provider_admin")),
+    "api_people.PersonClearance": Rule(roles("provider_admin")),
     # ---- projects (owner: projects/applications helper)
     "projects.index": Rule(roles("provider_admin")),
     "projects.new": Rule(roles("provider_admin")),

@@ -1,3 +1,240 @@
-from flask import Blueprint
+"""Staff pages for a provider admin (从业人员): list, create, detail with checks, qualifications, consent, reveal, import.
+
+Every page is limited to the admin's own provider: another provider's person answers 404.
+"""
+from collections import defaultdict
+from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from registry.audit import services as audit
+from registry.core import clock, crypto
+from registry.core.db import keep_changes_on_error
+from registry.core.errors import DomainError, NotFound, ValidationFailed
+from registry.core.schema import parse_form
+from registry.extensions import db
+from registry.files import services as files
+from registry.people import importer, schemas, services
+from registry.people.models import (
+    CHECK_RESULT_LABELS, CHECK_TYPE_LABELS, GENDER_LABELS, QUALIFICATION_LABELS, STAFF_ROLE_LABELS, Person, PersonBan,
+)
+from registry.policy import services as policy
 
 bp = Blueprint("people", __name__)
+
+OPTIONS = {
+    "gender": [(k.value, v) for k, v in GENDER_LABELS.items()],
+    "staff_role": [(k.value, v) for k, v in STAFF_ROLE_LABELS.items()],
+    "check_type": [(k.value, v) for k, v in CHECK_TYPE_LABELS.items()],
+    "result": [(k.value, v) for k, v in CHECK_RESULT_LABELS.items()],
+    "qual_type": [(k.value, v) for k, v in QUALIFICATION_LABELS.items()],
+}
+TEMPLATE_NAME = "从业人员导入模板.xlsx"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _actor():
+    return current_user._get_current_object()
+
+
+def _provider():
+    return current_user.provider
+
+
+def own_person(person_id):
+    """The person if it belongs to the caller's provider; 404 otherwise (never reveal that it exists)."""
+    person = db.session.get(Person, person_id)
+    if person is None or person.provider_id != current_user.provider_id:
+        raise NotFound("人员不存在")
+    return person
+
+
+class IdUnreadable(DomainError):
+    """The stored ciphertext does not decrypt (tampered, or its key was removed from REGISTRY_DATA_KEYS)."""
+
+    status = 500
+    code = "decryption_failed"
+
+
+def reveal_number(person, reason):
+    """services.reveal_id, plus a clear error (and an audit row that survives the rollback) when decryption fails."""
+    try:
+        return services.reveal_id(person, actor=_actor(), reason=reason)
+    except crypto.DecryptionError:
+        audit.record("person.reveal_id", object_type="person", object_id=person.id, actor=_actor(), result="failure",
+                     details={"reason": (reason or "").strip()[:200], "error": "decryption_failed"})
+        keep_changes_on_error()
+        raise IdUnreadable("该人员的身份证号码无法解密(数据可能被篡改或密钥缺失),本次查看已记入审计日志,请联系系统管理员") from None
+
+
+def _errors_of(exc):
+    if isinstance(exc, ValidationFailed):
+        return exc.errors
+    return {exc.field or "_schema": [exc.message]}
+
+
+def bans_by_index(indexes, day):
+    """Active bans for many blind indexes in one query: {bidx: [ban, ...]}."""
+    found = defaultdict(list)
+    if indexes:
+        for ban in db.session.scalars(select(PersonBan).where(PersonBan.id_bidx.in_(set(indexes)))):
+            if ban.is_active_on(day):
+                found[ban.id_bidx].append(ban)
+    return found
+
+
+def clearances(people, provider, day):
+    """{person.id: Clearance} for a list of people, without a query per person."""
+    rules = policy.for_region(provider.county)
+    bans = bans_by_index([p.id_bidx for p in people], day)
+    return {p.id: services.clearance(p, day, bans=bans.get(p.id_bidx, []), rules=rules) for p in people}
+
+
+# ---------------------------------------------------------------- list and create
+
+@bp.get("/provider/people")
+def index():
+    provider = _provider()
+    day = clock.today()
+    people = services.list_people(provider.id)
+    status = clearances(people, provider, day)
+    return render_template("people/index.html", people=people, status=status, day=day,
+                           cleared=sum(1 for c in status.values() if c.cleared))
+
+
+@bp.route("/provider/people/new", methods=["GET", "POST"])
+def new():
+    errors, form = {}, {}
+    if request.method == "POST":
+        form = request.form
+        try:
+            data = parse_form(schemas.PersonIn())
+            person = services.create_person(_provider(), actor=_actor(), **data)
+        except DomainError as exc:
+            errors = _errors_of(exc)
+        else:
+            flash(f"已登记人员 {person.name},请继续补充查询记录、资格证书和授权同意书", "success")
+            return redirect(url_for("people.detail", person_id=person.id))
+    return render_template("people/new.html", errors=errors, form=form, options=OPTIONS), (422 if errors else 200)
+
+
+# ---------------------------------------------------------------- detail and the forms on it
+
+def _detail(person, status=200, errors=None, forms=None, revealed=None):
+    day = clock.today()
+    provider = person.provider
+    result = clearances([person], provider, day)[person.id]
+    return render_template(
+        "people/detail.html", person=person, clearance=result, day=day, errors=errors or {}, forms=forms or {},
+        options=OPTIONS, revealed=revealed, has_consent=services.has_consent(person),
+        health_days=policy.for_region(provider.county).health_validity_days,
+    ), status
+
+
+@bp.get("/provider/people/<int:person_id>")
+def detail(person_id):
+    return _detail(own_person(person_id))
+
+
+def _act(person_id, section, action, success):
+    """Run one form's action; on a rule error re-render the detail page with that form's errors and input."""
+    person = own_person(person_id)
+    try:
+        action(person)
+    except DomainError as exc:
+        if not isinstance(exc, ValidationFailed) and exc.status not in (409, 413):
+            raise
+        db.session.rollback()
+        person = own_person(person_id)
+        return _detail(person, status=exc.status, errors={section: _errors_of(exc)},
+                       forms={section: request.form})
+    flash(success, "success")
+    return redirect(url_for("people.detail", person_id=person_id, _anchor=section))
+
+
+def _upload(optional=True):
+    storage = request.files.get("file")
+    if optional and (storage is None or not storage.filename):
+        return None
+    return files.read_upload(storage)
+
+
+@bp.post("/provider/people/<int:person_id>/edit")
+def update(person_id):
+    def action(person):
+        data = parse_form(schemas.PersonUpdateIn(), drop_empty=False)
+        services.update_person(person, actor=_actor(), **data)
+    return _act(person_id, "edit", action, "人员信息已保存")
+
+
+@bp.post("/provider/people/<int:person_id>/checks")
+def add_check(person_id):
+    def action(person):
+        data = parse_form(schemas.CheckIn())
+        services.add_check(person, actor=_actor(), upload=_upload(), **data)
+    return _act(person_id, "check", action, "查询记录已添加")
+
+
+@bp.post("/provider/people/<int:person_id>/qualifications")
+def add_qualification(person_id):
+    def action(person):
+        data = parse_form(schemas.QualificationIn())
+        services.add_qualification(person, actor=_actor(), upload=_upload(), **data)
+    return _act(person_id, "qual", action, "资格证书已添加")
+
+
+@bp.post("/provider/people/<int:person_id>/consent")
+def record_consent(person_id):
+    def action(person):
+        data = parse_form(schemas.ConsentIn())
+        upload = _upload()
+        if upload is None:
+            raise ValidationFailed({"file": ["请上传本人签署的授权同意书(PDF、JPG 或 PNG)"]})
+        services.record_consent(person, actor=_actor(), upload=upload, **data)
+    return _act(person_id, "consent", action, "授权同意书已登记")
+
+
+@bp.post("/provider/people/<int:person_id>/reveal")
+def reveal(person_id):
+    """Show the full ID number once, on this response only (never in a URL, never cached)."""
+    person = own_person(person_id)
+    try:
+        data = parse_form(schemas.RevealIn())
+        number = reveal_number(person, data["reason"])
+    except ValidationFailed as exc:
+        return _detail(person, status=422, errors={"reveal": exc.errors}, forms={"reveal": request.form})
+    return _detail(person, revealed=number)
+
+
+# ---------------------------------------------------------------- Excel import
+
+@bp.get("/provider/people/import/template")
+def import_template():
+    import io
+    return send_file(io.BytesIO(importer.build_template()), mimetype=XLSX_TYPE, as_attachment=True,
+                     download_name=TEMPLATE_NAME, max_age=0)
+
+
+def _import_page(status=200, problems=None, file_error=None, created=None):
+    return render_template("people/import.html", problems=problems or [], file_error=file_error, created=created,
+                           max_rows=importer.MAX_ROWS, columns=importer.COLUMNS), status
+
+
+@bp.get("/provider/people/import")
+def import_form():
+    return _import_page()
+
+
+@bp.post("/provider/people/import")
+def import_upload():
+    try:
+        _filename, data = files.read_upload(request.files.get("file"))
+        created = importer.import_people(_provider(), actor=_actor(), data=data)
+    except importer.ImportRejected as exc:
+        return _import_page(422, problems=exc.problems)
+    except DomainError as exc:
+        if not isinstance(exc, ValidationFailed) and exc.status != 413:
+            raise
+        return _import_page(exc.status, file_error=exc.message)
+    flash(f"已导入 {len(created)} 名人员", "success")
+    return redirect(url_for("people.index"))
