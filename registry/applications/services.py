@@ -5,7 +5,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from registry.applications.models import (
-    OPEN_STATUSES, STATUS_LABELS, Application, ApplicationKind, ApplicationProject, ApplicationSnapshot,
+    KIND_LABELS, OPEN_STATUSES, STATUS_LABELS, Application, ApplicationKind, ApplicationProject, ApplicationSnapshot,
     ApplicationStatus,
 )
 from registry.audit import services as audit
@@ -78,9 +78,88 @@ def list_for_provider(provider_id):
 
 # ---------------------------------------------------------------- drafting
 
+# ---------------------------------------------------------------- kinds: admission, annual review, change, reinstatement
+
+@dataclass
+class KindOption:
+    kind: ApplicationKind
+    label: str
+    problem: str | None = None        # why this kind cannot be started now (None: it can)
+    project_ids: set | None = None    # the projects this kind may carry (None: any of the provider's)
+    hint: str = ""
+
+
+def kind_options(provider, day=None):
+    """Which kinds of application the provider may start today, and why not the others (domain.md rule 7,
+    the entry lifecycle, and "a banned provider cannot apply until its ban ends")."""
+    from registry.adjustments.services import active_ban
+    from registry.whitelist.models import EntryStatus, WhitelistEntry
+    from registry.whitelist.services import renewal_window
+
+    day = day or clock.today()
+    K, E = ApplicationKind, EntryStatus
+    ban = active_ban(provider.id, day)
+    if ban is not None:
+        until = f"至 {ban.ends_on.isoformat()}" if ban.ends_on else "(永久)"
+        problem = f"本机构被禁入{until},禁入期间不能提出任何申报"
+        return [KindOption(k, KIND_LABELS[k], problem) for k in K]
+    rules = policy.for_city(provider.city)
+    entries = db.session.scalars(select(WhitelistEntry).where(WhitelistEntry.provider_id == provider.id)).all()
+    state = {e.id: e.effective_status(day) for e in entries}
+    in_force = [e for e in entries if state[e.id] in (E.active, E.suspended)]
+    renewable = [e for e in in_force if renewal_window(e, rules, day)[1]] + [e for e in entries if state[e.id] == E.expired]
+    active = [e for e in entries if state[e.id] == E.active]
+    stopped = [e for e in entries if e.status in (E.delisted, E.suspended) and state[e.id] != E.expired]
+    options = [KindOption(K.admission, KIND_LABELS[K.admission],
+                          None if not entries else "本机构已列入过白名单,请按条目情况选择年审、变更或恢复申报",
+                          hint="首次申请列入白名单")]
+    if renewable:
+        options.append(KindOption(K.annual, KIND_LABELS[K.annual], None, {e.project_id for e in renewable},
+                                  hint="续期即将到期或已过期的白名单项目"))
+    elif in_force:
+        first = min(in_force, key=lambda e: renewal_window(e, rules, day)[0])
+        opens = renewal_window(first, rules, day)[0]
+        options.append(KindOption(K.annual, KIND_LABELS[K.annual],
+                                  f"年审于 {opens.isoformat()} 起开放(有效期至 {first.valid_until.isoformat()},"
+                                  f"到期前 {rules.renewal_window_days} 天开放)"))
+    else:
+        options.append(KindOption(K.annual, KIND_LABELS[K.annual], "本机构没有可年审的白名单项目"))
+    options.append(KindOption(K.change, KIND_LABELS[K.change],
+                              None if active else "变更申报仅适用于白名单内有效的机构",
+                              hint="新增服务项目或授课人员,已有的白名单条目保持不变"))
+    options.append(KindOption(K.reinstatement, KIND_LABELS[K.reinstatement],
+                              None if stopped else "本机构没有被暂停或移出的白名单项目",
+                              {e.project_id for e in stopped} if stopped else None,
+                              hint="申请恢复被暂停或移出的白名单项目"))
+    return options
+
+
+def require_kind(provider, kind, project_ids, day=None):
+    """Refuse a kind the provider may not use now (a ban: 403 with its end date), or projects it cannot carry."""
+    kind = ApplicationKind(kind)
+    option = next(o for o in kind_options(provider, day) if o.kind == kind)
+    if option.problem:
+        if option.problem.startswith("本机构被禁入"):
+            raise NotAllowed(option.problem, code="banned")
+        raise ValidationFailed({"kind": [option.problem]})
+    if option.project_ids is not None:
+        outside = [pid for pid in project_ids if pid not in option.project_ids]
+        if outside:
+            titles = "、".join(p.title for p in db.session.scalars(select(Project).where(Project.id.in_(outside))))
+            what = "可年审(有效期即将届满或已过期)" if kind == ApplicationKind.annual else "被暂停或移出"
+            raise ValidationFailed({"project_ids": [f"{option.label}申报只能选择{what}的白名单项目,"
+                                                    f"以下项目不符合:{titles}"]})
+    return option
+
+
 def create_application(provider, *, actor, project_ids, kind=ApplicationKind.admission):
     if open_application(provider.id) is not None:
         raise Conflict("本机构已有一份未办结的申报,请先完成或撤回该申报", code="open_application_exists")
+    try:
+        kind = ApplicationKind(kind)
+    except ValueError:
+        raise ValidationFailed({"kind": ["申报类型应为准入、年审、变更或恢复之一"]}) from None
+    require_kind(provider, kind, list(project_ids or []))
     app = Application(provider_id=provider.id, kind=ApplicationKind(kind), status=S.draft, version=1, open_marker=1,
                       city_id=provider.city_id, county_id=provider.county_id, created_by_id=actor.id)
     db.session.add(app)
@@ -106,6 +185,7 @@ def set_projects(app, *, actor, project_ids):
     _provider_member(app, actor)
     if app.status != S.draft:
         raise Conflict(f"当前状态为“{app.status_label}”,只有草稿可以修改申报项目", code="invalid_transition")
+    require_kind(app.provider, app.kind, list(project_ids or []))
     _set_projects(app, app.provider, project_ids)
     db.session.flush()
     audit.record("application.set_projects", object_type="application", object_id=app.id, actor=actor,
@@ -208,7 +288,7 @@ def build_snapshot(app, day=None):
     for pid in person_ids:
         person = by_id[pid]
         result = people.clearance(person, day, rules=rules)
-        consent = person.consents[0] if person.consents else None
+        consent = max(person.consents, key=lambda c: (c.consent_date, c.id or 0)) if person.consents else None
         staff.append({
             "id": person.id, "name": person.name, "id_masked": person.id_masked,
             "gender": GENDER_LABELS[person.gender], "phone": person.phone,
@@ -246,6 +326,7 @@ def submit(app, *, actor):
     _provider_member(app, actor)
     if app.status != S.draft:
         raise Conflict(f"当前状态为“{app.status_label}”,不能提交", code="invalid_transition")
+    require_kind(app.provider, app.kind, [link.project_id for link in app.projects])  # a ban or entries may have changed
     missing = checklist(app)
     if missing:
         errors = {}

@@ -156,7 +156,7 @@ def add_check(person, *, actor, check_type, result, check_date, authority, refer
     check = PersonCheck(person_id=person.id, check_type=check_type, result=result, check_date=check_date,
                         valid_until=valid_until, authority=_clean(authority), reference_no=_clean(reference_no),
                         file_id=stored.id if stored else None, recorded_by_id=getattr(actor, "id", None))
-    db.session.add(check)
+    person.checks.append(check)  # through the relationship, so a loaded person sees it at once
     db.session.flush()
     audit.record("person.check_add", object_type="person", object_id=person.id, actor=actor,
                  details={"check_id": check.id, "check_type": check_type.value})
@@ -177,7 +177,7 @@ def add_qualification(person, *, actor, qual_type, number, issuer, issue_date, e
     qualification = Qualification(person_id=person.id, qual_type=qual_type, name=_clean(name), number=_clean(number),
                                   issuer=_clean(issuer), issue_date=issue_date, expiry_date=expiry_date,
                                   file_id=stored.id if stored else None)
-    db.session.add(qualification)
+    person.qualifications.append(qualification)
     db.session.flush()
     audit.record("person.qualification_add", object_type="person", object_id=person.id, actor=actor,
                  details={"qualification_id": qualification.id, "qual_type": qual_type.value})
@@ -191,7 +191,7 @@ def record_consent(person, *, actor, consent_date, upload, note=""):
     stored = _attach(person.provider_id, actor, upload, True, "file")
     consent = Consent(person_id=person.id, consent_date=consent_date, file_id=stored.id, note=_clean(note),
                       recorded_by_id=getattr(actor, "id", None))
-    db.session.add(consent)
+    person.consents.append(consent)
     db.session.flush()
     audit.record("person.consent", object_type="person", object_id=person.id, actor=actor,
                  details={"consent_id": consent.id})
@@ -208,9 +208,12 @@ class Clearance:
 
 
 def latest_checks(person):
+    """The newest check of each type (by check date, then by id), whatever order the list is in."""
     latest = {}
-    for check in person.checks:  # ordered newest first
-        latest.setdefault(check.check_type, check)
+    for check in person.checks:
+        current = latest.get(check.check_type)
+        if current is None or (check.check_date, check.id or 0) > (current.check_date, current.id or 0):
+            latest[check.check_type] = check
     return latest
 
 
