@@ -7,6 +7,7 @@ PIP := $(PY) -m pip
 FLASK := $(VENV)/bin/flask --app wsgi
 PYTHON ?= python3
 REGISTRY_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/registry_test
+PYTEST_WORKERS ?= 2
 PYTEST_ARGS ?=
 HOST ?= 127.0.0.1
 PORT ?= 5000
@@ -43,12 +44,12 @@ test: $(VENV)/.installed-dev system-deps-test
 
 test-sqlite:
 	@echo "== pytest on SQLite =="
-	REGISTRY_TEST_DATABASE_URL= $(PY) -m pytest $(PYTEST_ARGS)
+	REGISTRY_TEST_DATABASE_URL= $(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 test-postgres:
 	@if $(PY) scripts/ensure_pg_db.py "$(REGISTRY_TEST_POSTGRES_URL)"; then \
 		echo "== pytest on PostgreSQL =="; \
-		REGISTRY_TEST_DATABASE_URL="$(REGISTRY_TEST_POSTGRES_URL)" $(PY) -m pytest $(PYTEST_ARGS); \
+		REGISTRY_TEST_DATABASE_URL="$(REGISTRY_TEST_POSTGRES_URL)" $(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS); \
 	elif [ "$$CI" = "true" ]; then \
 		echo "PostgreSQL run skipped: no server at $(REGISTRY_TEST_POSTGRES_URL) (required under CI)" >&2; exit 1; \
 	else \

@@ -18,8 +18,25 @@ from registry.extensions import db as _db
 
 pytest_plugins = ["tests.fixtures.accounts", "tests.fixtures.providers", "tests.fixtures.reviews", "tests.fixtures.schools", "tests.fixtures.orders"]
 
-TEST_DB_URL = os.environ.get("REGISTRY_TEST_DATABASE_URL") or (
-    "sqlite:///" + os.path.join(tempfile.gettempdir(), f"registry-test-{os.getpid()}.db"))
+def _per_worker(url):
+    """Under pytest-xdist each worker gets its own database (created on PostgreSQL when missing)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker or url.startswith("sqlite"):
+        return url
+    from sqlalchemy.engine import make_url
+    import psycopg
+
+    parsed = make_url(url)
+    name = f"{parsed.database}_{worker}"
+    admin = parsed.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+    return parsed.set(database=name).render_as_string(hide_password=False)
+
+
+TEST_DB_URL = _per_worker(os.environ.get("REGISTRY_TEST_DATABASE_URL") or (
+    "sqlite:///" + os.path.join(tempfile.gettempdir(), f"registry-test-{os.getpid()}.db")))
 
 # Cheap scrypt for speed; tests/web/test_passwords.py proves the production default is N=2^17.
 TEST_CONFIG = {
