@@ -71,7 +71,23 @@ TABLE: dict[str, Rule] = {
     "api_account.TokenById": ANY,
     "api_regions.Regions": OPEN,
     # ---- providers: registration, profile, colleagues, documents (owner: providers helper)
+    "providers.register": OPEN,
+    "providers.dashboard": Rule(roles("provider_admin")),
+    "providers.profile": Rule(roles("provider_admin")),
+    "providers.colleagues": Rule(roles("provider_admin")),
+    "providers.add_colleague": Rule(roles("provider_admin")),
+    "providers.documents": Rule(roles("provider_admin")),
+    "providers.upload_document": Rule(roles("provider_admin")),
+    "providers.document_history": Rule(roles("provider_admin")),
+    "providers.replace_document": Rule(roles("provider_admin")),
+    "api_providers.Providers": OPEN,
+    "api_providers.ProviderMe": Rule(roles("provider_admin")),
+    "api_providers.Colleagues": Rule(roles("provider_admin")),
+    "api_providers.Documents": Rule(roles("provider_admin")),
+    "api_providers.DocumentReplace": Rule(roles("provider_admin")),
+    "api_providers.DocumentHistory": Rule(roles("provider_admin")),
     # ---- files: downloads (owner: providers helper)
+    "files.download": Rule(roles("provider_admin", "city_reviewer", "county_reviewer", "inspector")),
     # ---- people: staff, checks, qualifications, consent, import (owner: people helper)
     "people.index": Rule(roles("provider_admin")),
     "people.new": Rule(roles("provider_admin")),

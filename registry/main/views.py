@@ -2,6 +2,7 @@ from flask import Blueprint, jsonify, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import text
 
+from registry.auth.roles import Role
 from registry.extensions import db
 
 bp = Blueprint("main", __name__)
@@ -16,6 +17,8 @@ def index():
 
 @bp.get("/dashboard")
 def dashboard():
+    if current_user.role == Role.provider_admin:
+        return redirect(url_for("providers.dashboard"))
     return render_template("main/dashboard.html")
 
 

@@ -1,4 +1,5 @@
 """Provider registration, profile, colleagues and documents (资质材料)."""
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -14,6 +15,7 @@ from registry.files import services as files
 from registry.policy.services import WARNING_DAYS
 from registry.providers.models import (
     DOC_TYPE_LABELS, EXPIRY_REQUIRED, DocType, OrgType, Provider, ProviderDocument, ProviderServiceArea,
+    VerificationStatus,
 )
 from registry.regions.models import Region, RegionLevel
 
@@ -50,6 +52,11 @@ def _service_counties(county_ids, home):
     return counties
 
 
+# Account fields as the registration form and POST /api/v1/providers name them.
+ADMIN_FIELDS = {"username": "admin_username", "display_name": "admin_display_name", "password": "admin_password",
+                "email": "admin_email"}
+
+
 def register_provider(*, name, uscc, org_type, legal_representative, contact_name, contact_phone, address,
                       county_id, service_county_ids, description="", admin_username, admin_display_name,
                       admin_password, admin_email=None):
@@ -68,9 +75,14 @@ def register_provider(*, name, uscc, org_type, legal_representative, contact_nam
     )
     db.session.add(provider)
     db.session.flush()
-    admin = auth.create_user(username=admin_username, display_name=admin_display_name, role="provider_admin",
-                             password=admin_password, email=admin_email, provider_id=provider.id,
-                             must_change_password=False)
+    try:
+        admin = auth.create_user(username=admin_username, display_name=admin_display_name, role="provider_admin",
+                                 password=admin_password, email=admin_email, provider_id=provider.id,
+                                 must_change_password=False)
+    except ValidationFailed as exc:  # name the registration form's fields, not the account's
+        raise ValidationFailed({ADMIN_FIELDS.get(k, k): v for k, v in exc.errors.items()}) from exc
+    except Conflict as exc:
+        raise Conflict(exc.message, field=ADMIN_FIELDS.get(exc.field, exc.field), code=exc.code) from exc
     audit.record("provider.register", object_type="provider", object_id=provider.id, actor=admin,
                  details={"uscc": code})
     return provider, admin
@@ -82,7 +94,10 @@ def update_profile(provider, *, actor, **fields):
         raise NotAllowed("注册地不能自行修改,请联系审核部门", field="county_id")
     if "service_county_ids" in fields:
         counties = _service_counties(fields.pop("service_county_ids"), provider.county)
-        provider.service_areas = [ProviderServiceArea(county=c) for c in counties]
+        # Keep the rows of counties that stay: a new row for the same county would be inserted
+        # before the old one is deleted and break the (provider, county) unique constraint.
+        existing = {area.county_id: area for area in provider.service_areas}
+        provider.service_areas = [existing.get(c.id) or ProviderServiceArea(county=c) for c in counties]
         changed["service_county_ids"] = [c.id for c in counties]
     for key, value in fields.items():
         if key in {"name", "legal_representative", "contact_name", "contact_phone", "address", "description"}:
@@ -102,6 +117,12 @@ def add_colleague(provider, *, actor, username, display_name, password, email=No
         raise NotAllowed("只能为本机构添加账户")
     return auth.create_user(username=username, display_name=display_name, role="provider_admin", password=password,
                             email=email, provider_id=provider.id, actor=actor, must_change_password=True)
+
+
+def list_colleagues(provider):
+    """The provider's accounts, oldest first."""
+    from registry.auth.models import User
+    return db.session.scalars(select(User).where(User.provider_id == provider.id).order_by(User.id)).all()
 
 
 def get_provider(provider_id):
@@ -182,3 +203,61 @@ def expiry_flag(expiry_date, day=None):
 
 
 EXPIRY_FLAG_LABELS = {"expired": "已过期", "within_7": "7天内到期", "within_30": "30天内到期"}
+
+
+def get_document(provider, document_id):
+    """One of the provider's documents; another provider's document is 'not found', never 'forbidden'."""
+    document = db.session.get(ProviderDocument, document_id)
+    if document is None or document.provider_id != provider.id:
+        raise NotFound("材料不存在")
+    return document
+
+
+def latest_version(document):
+    """Follow the replacements forward to the newest version of `document`."""
+    node = document
+    while node.superseded_at is not None:
+        newer = db.session.scalar(select(ProviderDocument).where(ProviderDocument.replaces_id == node.id))
+        if newer is None:
+            break
+        node = newer
+    return node
+
+
+def required_document_types(provider):
+    """domain.md rule 3: the registration document for the organisation type, insurance, safety plan."""
+    return [provider.registration_doc_type, DocType.liability_insurance, DocType.safety_plan]
+
+
+@dataclass
+class RequiredDocument:
+    doc_type: DocType
+    label: str
+    document: ProviderDocument | None
+    problem: str | None  # Chinese; None when the document is present and usable
+
+
+def document_checklist(provider, day=None):
+    """Each required document with what is wrong with it (missing, rejected, expired), if anything."""
+    day = day or clock.today()
+    current = {}
+    for doc in current_documents(provider.id):
+        current.setdefault(doc.doc_type, doc)
+    items = []
+    for doc_type in required_document_types(provider):
+        label, doc, problem = DOC_TYPE_LABELS[doc_type], current.get(doc_type), None
+        if doc is None:
+            problem = f"缺少{label}"
+        elif doc.verification_status == VerificationStatus.rejected:
+            problem = f"{label}已被审核驳回,请上传新版本"
+        elif not doc.is_valid_on(day):
+            problem = f"{label}已于{doc.expiry_date.isoformat()}过期,请上传新版本"
+        items.append(RequiredDocument(doc_type, label, doc, problem))
+    return items
+
+
+def expiring_documents(provider_id, day=None):
+    """Current documents that have expired or expire within a warning window: [(document, flag)]."""
+    day = day or clock.today()
+    flagged = [(doc, expiry_flag(doc.expiry_date, day)) for doc in current_documents(provider_id)]
+    return sorted(((d, f) for d, f in flagged if f), key=lambda pair: pair[0].expiry_date)
