@@ -69,13 +69,16 @@ def configure_blueprints(app):
     from registry.providers import api as providers_api
     from registry.providers import views as providers_views
     from registry.regions.api import blp as regions_api
+    from registry.whitelist import batch_api, batch_views
 
     html = (main_bp, auth_bp, account_bp, admin_bp, audit_bp, apidocs_bp, providers_views.bp, files_views.bp,
             people_views.bp, projects_views.bp, applications_views.bp, notifications_views.bp)
+    html += (batch_views.bp,)
     for bp in html:
         app.register_blueprint(bp)
     json_blueprints = (account_api, regions_api, providers_api.blp, people_api.blp, projects_api.blp,
                        applications_api.blp)
+    json_blueprints += (batch_api.blp, batch_api.objections_blp, batch_api.publicity_blp)
     for blp in json_blueprints:
         api.register_blueprint(blp, url_prefix=f"/api/v1{blp.url_prefix or ''}")
         # The API authenticates with bearer tokens only (never the cookie), so CSRF cannot apply.
