@@ -8,23 +8,26 @@ only POST /people/<id>/reveal returns the full number, and that reveal is audite
 """
 from flask.views import MethodView
 from flask_login import current_user
-from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 
 from registry.core import clock
-from registry.core.schema import BaseSchema
+from registry.core.api import MULTIPART, MultipartBlueprint
 from registry.files import services as files
 from registry.people import schemas, services
 from registry.people.views import clearances, own_person, reveal_number
 
-blp = Blueprint("api_people", __name__, url_prefix="/people", description="从业人员、查询记录与资格证书")
+blp = MultipartBlueprint("api_people", __name__, url_prefix="/people", description="从业人员、查询记录与资格证书")
 
 
-class EvidenceFileIn(BaseSchema):
-    file = Upload(metadata={"description": "PDF、JPG 或 PNG"})
+class CheckUploadIn(schemas.CheckIn):
+    file = Upload(metadata={"description": "证明文件:PDF、JPG 或 PNG(可选)"})
 
 
-class ConsentFileIn(BaseSchema):
+class QualificationUploadIn(schemas.QualificationIn):
+    file = Upload(metadata={"description": "证书扫描件:PDF、JPG 或 PNG(可选)"})
+
+
+class ConsentUploadIn(schemas.ConsentIn):
     file = Upload(required=True, metadata={"description": "本人签署的授权同意书(PDF、JPG 或 PNG)"})
 
 
@@ -41,8 +44,8 @@ def _with_clearance(people):
     return people
 
 
-def _upload(files_data):
-    storage = (files_data or {}).get("file")
+def _upload(data):
+    storage = data.pop("file", None)
     return files.read_upload(storage) if storage is not None and storage.filename else None
 
 
@@ -88,12 +91,12 @@ class PersonChecks(MethodView):
 
 @blp.route("/<int:person_id>/checks/multipart")
 class PersonChecksMultipart(MethodView):
-    @blp.arguments(schemas.CheckIn, location="form")
-    @blp.arguments(EvidenceFileIn, location="files")
+    @blp.arguments(CheckUploadIn, **MULTIPART)
     @blp.response(201, schemas.CheckOut)
-    def post(self, data, files_data, person_id):
+    def post(self, data, person_id):
         """添加查询或体检记录,并上传证明文件(multipart/form-data,文件字段 file 可选)"""
-        return services.add_check(own_person(person_id), actor=_actor(), upload=_upload(files_data), **data)
+        upload = _upload(data)
+        return services.add_check(own_person(person_id), actor=_actor(), upload=upload, **data)
 
 
 @blp.route("/<int:person_id>/qualifications")
@@ -107,24 +110,22 @@ class PersonQualifications(MethodView):
 
 @blp.route("/<int:person_id>/qualifications/multipart")
 class PersonQualificationsMultipart(MethodView):
-    @blp.arguments(schemas.QualificationIn, location="form")
-    @blp.arguments(EvidenceFileIn, location="files")
+    @blp.arguments(QualificationUploadIn, **MULTIPART)
     @blp.response(201, schemas.QualificationOut)
-    def post(self, data, files_data, person_id):
+    def post(self, data, person_id):
         """添加资格证书,并上传扫描件(multipart/form-data,文件字段 file 可选)"""
-        return services.add_qualification(own_person(person_id), actor=_actor(), upload=_upload(files_data), **data)
+        upload = _upload(data)
+        return services.add_qualification(own_person(person_id), actor=_actor(), upload=upload, **data)
 
 
 @blp.route("/<int:person_id>/consent")
 class PersonConsent(MethodView):
-    @blp.arguments(schemas.ConsentIn, location="form")
-    @blp.arguments(ConsentFileIn, location="files")
+    @blp.arguments(ConsentUploadIn, **MULTIPART)
     @blp.response(201, schemas.ConsentOut)
-    def post(self, data, files_data, person_id):
+    def post(self, data, person_id):
         """登记授权同意书(multipart/form-data:consent_date、note 和必需的文件 file)"""
         person = own_person(person_id)
-        return services.record_consent(person, actor=_actor(), upload=files.read_upload(files_data.get("file")),
-                                       **data)
+        return services.record_consent(person, actor=_actor(), upload=files.read_upload(data.pop("file")), **data)
 
 
 @blp.route("/<int:person_id>/reveal")

@@ -1,33 +1,16 @@
 """JSON API for registration, the caller's own provider, its colleagues and documents (same services as HTML)."""
 from flask.views import MethodView
 from flask_login import current_user
-from flask_smorest import Blueprint
-from webargs.flaskparser import FlaskParser
-from werkzeug.datastructures import CombinedMultiDict
-
 from registry.auth.views import login_rate_limit
+from registry.core.api import MULTIPART, MultipartBlueprint
 from registry.extensions import limiter
 from registry.files import services as files
 from registry.providers import schemas, services
 from registry.providers.views import own_document
 
 
-
-class MultipartParser(FlaskParser):
-    """Location "form" also sees the uploaded files, so ONE schema parses and documents a multipart body
-    (flask-smorest documents only one request body per operation: a form schema plus a files schema
-    would leave the form fields out of the OpenAPI requestBody)."""
-
-    def load_form(self, req, schema):
-        return self._makeproxy(CombinedMultiDict([req.form, req.files]), schema)
-
-
-class MultipartBlueprint(Blueprint):
-    ARGUMENTS_PARSER = MultipartParser()
-
-
 blp = MultipartBlueprint("api_providers", __name__, url_prefix="/providers", description="机构注册、资料与资质材料")
-MULTIPART = {"location": "form", "content_type": "multipart/form-data"}
+
 
 def _actor():
     return current_user._get_current_object()
