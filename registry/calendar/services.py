@@ -99,6 +99,10 @@ def mark_year_complete(year, *, source, actor):
     """Declare that every holiday and make-up day of `year` has been entered."""
     if not 2000 <= year <= 2100:
         raise ValidationFailed({"year": ["年份无效"]})
+    if package_covers(year):
+        raise ValidationFailed({"year": [f"{year} 年的节假日已由系统内置日历提供,无需标记"]})
+    if not days_of_year(year):
+        raise ValidationFailed({"year": [f"尚未录入 {year} 年的任何节假日或调休日,不能标记为已录入完整"]})
     row = db.session.get(CalendarYear, year) or CalendarYear(year=year)
     row.source, row.created_by_id = (source or "").strip()[:128], actor.id
     db.session.add(row)

@@ -43,3 +43,12 @@ def test_entered_day_without_complete_year_still_warns(db, create_user):
     result = cal.add_working_days(date(2026, 12, 30), 3)
     assert result.end == date(2027, 1, 5)  # 31 Dec, (1 Jan off), 4 Jan, 5 Jan
     assert result.fallback_years == [2027]
+
+
+def test_year_cannot_be_marked_complete_when_covered_or_empty(db, create_user):
+    from registry.core.errors import ValidationFailed
+    admin = create_user("sys_admin")
+    with pytest.raises(ValidationFailed, match="内置日历"):
+        cal.mark_year_complete(2026, source="x", actor=admin)
+    with pytest.raises(ValidationFailed, match="尚未录入 2027"):
+        cal.mark_year_complete(2027, source="x", actor=admin)
