@@ -74,11 +74,15 @@ def configure_blueprints(app):
     html = (main_bp, auth_bp, account_bp, admin_bp, audit_bp, apidocs_bp, providers_views.bp, files_views.bp,
             people_views.bp, projects_views.bp, applications_views.bp, notifications_views.bp)
     html += (batch_views.bp,)
+    from registry.reviews import views as reviews_views
+    html += (reviews_views.bp,)
     for bp in html:
         app.register_blueprint(bp)
     json_blueprints = (account_api, regions_api, providers_api.blp, people_api.blp, projects_api.blp,
                        applications_api.blp)
     json_blueprints += (batch_api.blp, batch_api.objections_blp, batch_api.publicity_blp)
+    from registry.reviews import api as reviews_api
+    json_blueprints += (reviews_api.blp,)
     for blp in json_blueprints:
         api.register_blueprint(blp, url_prefix=f"/api/v1{blp.url_prefix or ''}")
         # The API authenticates with bearer tokens only (never the cookie), so CSRF cannot apply.

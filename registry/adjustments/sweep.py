@@ -377,8 +377,8 @@ def _warn(day):
                       f"{name}的{q.qual_type_label}将于{q.expiry_date.isoformat()}到期"))
     users = _provider_users({i[0] for i in items})
     notes = []
-    for provider_id, key, ends, text in items:
+    for provider_id, key, ends, message in items:
         window = min(w for w in WARN_WINDOWS if ends <= day + timedelta(days=w))
         for user in users[provider_id]:
-            notes.append((user, f"到期提醒({window}天内)", text, "/provider", "expiry", f"expiry:{key}:{window}"))
+            notes.append((user, f"到期提醒({window}天内)", message, "/provider", "expiry", f"expiry:{key}:{window}"))
     return notifications.notify_many(notes)

@@ -255,6 +255,7 @@ class DashboardSummary:
     next_steps: list                    # [NextStep]
     application: object = None          # the open application, if any
     checklist: list = field(default_factory=list)  # [ChecklistGroup] for an open draft
+    has_people: bool = False
 
 
 def _people_problems(book, project_list):
@@ -293,10 +294,14 @@ def dashboard_summary(provider, day=None):
     not_cleared, expiring = _people_problems(book, [r.project for r in rows])
     app = applications.open_application(provider.id)
     groups, steps = [], []
-    if not rows:
-        steps.append(NextStep("添加第一个服务项目", safe_url(("projects.new", {}))))
+    from registry.providers import services as providers
+    for item in providers.document_checklist(provider, book.day) if app is None else []:
+        if item.problem:
+            steps.append(NextStep(item.problem, safe_url(("providers.documents", {}))))
     if not book.people:
         steps.append(NextStep("登记从业人员及其查询、体检和资格证书", safe_url(("people.index", {}))))
+    if not rows:
+        steps.append(NextStep("添加第一个服务项目(须指派已准入的人员)", safe_url(("projects.new", {}))))
     if app is None:
         if rows:
             steps.append(NextStep("选择服务项目,发起准入申报", safe_url(("applications.index", {"_anchor": "choose"}))))
@@ -310,4 +315,4 @@ def dashboard_summary(provider, day=None):
     else:
         steps.append(NextStep(f"申报正在办理中(当前状态:{app.status_label}),请留意审核意见",
                               safe_url(("applications.detail", {"application_id": app.id}))))
-    return DashboardSummary(rows, not_cleared, expiring, steps, app, groups)
+    return DashboardSummary(rows, not_cleared, expiring, steps, app, groups, has_people=bool(book.people))

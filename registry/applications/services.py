@@ -19,7 +19,7 @@ from registry.policy import services as policy
 from registry.projects.models import CATEGORY_LABELS, LEVEL_LABELS, STAGE_LABELS, Project, ProjectStaff
 from registry.projects.services import subject_word
 from registry.providers import services as providers
-from registry.providers.models import DOC_TYPE_LABELS, DocType, VerificationStatus
+from registry.providers.models import DOC_TYPE_LABELS
 
 S = ApplicationStatus
 
@@ -207,22 +207,9 @@ def checklist(app, day=None):
     provider = app.provider
     rules = policy.for_city(provider.city)
     missing = []
-    docs = {}
-    for doc in providers.current_documents(provider.id):
-        docs.setdefault(doc.doc_type, doc)
-    required = [provider.registration_doc_type, DocType.liability_insurance, DocType.safety_plan]
-    for doc_type in required:
-        label = DOC_TYPE_LABELS[doc_type]
-        doc = docs.get(doc_type)
-        if doc is None:
-            missing.append(Missing("documents", f"doc:{doc_type.value}", f"缺少{label}"))
-        elif doc.verification_status == VerificationStatus.rejected:
-            missing.append(Missing("documents", f"doc:{doc_type.value}", f"{label}已被审核驳回,请上传新版本"))
-        elif doc.issue_date > day:
-            missing.append(Missing("documents", f"doc:{doc_type.value}", f"{label}尚未生效(发证日期 {doc.issue_date.isoformat()})"))
-        elif not doc.is_valid_on(day):
-            missing.append(Missing("documents", f"doc:{doc_type.value}",
-                                   f"{label}已于{doc.expiry_date.isoformat()}过期,请上传新版本"))
+    for item in providers.document_checklist(provider, day):
+        if item.problem:
+            missing.append(Missing("documents", f"doc:{item.doc_type.value}", item.problem))
     if not app.projects:
         missing.append(Missing("projects", "projects", "请至少选择一个申报项目"))
     seen_people = {}

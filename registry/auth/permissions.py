@@ -157,6 +157,22 @@ TABLE: dict[str, Rule] = {
     "api_publicity.Publicity": OPEN,
     "api_publicity.PublicityById": OPEN,
     "api_publicity.PublicityObjections": OPEN,
+    # ---- review decisions (owner: reviews helper)
+    "reviews.pass_to_city": Rule(roles("city_reviewer", "county_reviewer")),
+    "reviews.approve_in_principle": Rule(roles("city_reviewer", "county_reviewer")),
+    "reviews.return_for_revision": Rule(roles("city_reviewer", "county_reviewer")),
+    "reviews.reject": Rule(roles("city_reviewer", "county_reviewer")),
+    "reviews.verify_document": Rule(roles("city_reviewer", "county_reviewer")),
+    "reviews.verify_check": Rule(roles("city_reviewer", "county_reviewer")),
+    "api_reviews.ReviewQueue": Rule(roles("city_reviewer", "county_reviewer")),
+    "api_reviews.ReviewById": Rule(roles("city_reviewer", "county_reviewer")),
+    "api_reviews.ReviewPass": Rule(roles("city_reviewer", "county_reviewer")),
+    "api_reviews.ReviewApprove": Rule(roles("city_reviewer", "county_reviewer")),
+    "api_reviews.ReviewReturn": Rule(roles("city_reviewer", "county_reviewer")),
+    "api_reviews.ReviewReject": Rule(roles("city_reviewer", "county_reviewer")),
+    "api_reviews.DocumentVerify": Rule(roles("city_reviewer", "county_reviewer")),
+    "api_reviews.CheckVerify": Rule(roles("city_reviewer", "county_reviewer")),
+    "api_applications.ApplicationKinds": Rule(roles("provider_admin")),
 }
 
 # Endpoints a user who must change their password may still reach.

@@ -54,10 +54,25 @@ def page_url(page):
     return url_for(request.endpoint, **(request.view_args or {}), **args)
 
 
+def check_last_day(check):
+    """The last day a check counts (age-limited checks by date), with the provider's city policy."""
+    from flask import g
+
+    from registry.people.services import check_expiry
+    from registry.policy import services as policy
+
+    cache = g.setdefault("policy_by_county", {})
+    county = check.person.provider.county
+    if county.id not in cache:
+        cache[county.id] = policy.for_region(county)
+    return check_expiry(check, cache[county.id].check_max_age_days)
+
+
 def template_globals():
     return {
         "nav_items": nav_items,
         "fmt_dt": fmt_dt,
+        "check_last_day": check_last_day,
         "page_url": page_url,
         "ROLE_LABELS": ROLE_LABELS,
         "ROLE_OPTIONS": [(role.value, label) for role, label in ROLE_LABELS.items()],

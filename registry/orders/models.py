@@ -1,8 +1,8 @@
 import enum
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import (JSON, CheckConstraint, Date, DateTime, Enum, ForeignKey, Index, Integer, Numeric, String,
+from sqlalchemy import (JSON, CheckConstraint, DateTime, Enum, ForeignKey, Index, Integer, Numeric, String,
                         Text, UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 

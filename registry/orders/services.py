@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from registry.auth.models import User
 from registry.core import clock
-from registry.core.errors import Conflict, NotAllowed, NotFound, ValidationFailed
+from registry.core.errors import NotAllowed, NotFound, ValidationFailed
 from registry.core.lifecycle import Lifecycle, Move
 from registry.extensions import db
 from registry.notifications import services as notifications

@@ -237,23 +237,31 @@ class RequiredDocument:
     problem: str | None  # Chinese; None when the document is present and usable
 
 
-def document_checklist(provider, day=None):
-    """Each required document with what is wrong with it (missing, rejected, expired), if anything."""
+def required_document_problem(doc_type, doc, day):
+    """What is wrong with the current document of a required type on `day` (None when usable).
+    The one statement of domain.md rule 3 used by the checklist, the application and ordering."""
+    label = DOC_TYPE_LABELS[doc_type]
+    if doc is None:
+        return f"缺少{label}"
+    if doc.verification_status == VerificationStatus.rejected:
+        return f"{label}(编号 {doc.number})未通过审核核验,请上传新版本"
+    if doc.issue_date > day:
+        return f"{label}(编号 {doc.number})尚未生效(发证日期 {doc.issue_date.isoformat()})"
+    if doc.expiry_date is not None and doc.expiry_date < day:
+        return f"{label}(编号 {doc.number})已于{doc.expiry_date.isoformat()}过期,请上传新版本"
+    return None
+
+
+def document_checklist(provider, day=None, documents=None):
+    """Each required document with what is wrong with it (missing, rejected, expired), if anything.
+    `documents` may be passed in by bulk callers that loaded the current documents already."""
     day = day or clock.today()
     current = {}
-    for doc in current_documents(provider.id):
+    for doc in (documents if documents is not None else current_documents(provider.id)):
         current.setdefault(doc.doc_type, doc)
-    items = []
-    for doc_type in required_document_types(provider):
-        label, doc, problem = DOC_TYPE_LABELS[doc_type], current.get(doc_type), None
-        if doc is None:
-            problem = f"缺少{label}"
-        elif doc.verification_status == VerificationStatus.rejected:
-            problem = f"{label}已被审核驳回,请上传新版本"
-        elif not doc.is_valid_on(day):
-            problem = f"{label}已于{doc.expiry_date.isoformat()}过期,请上传新版本"
-        items.append(RequiredDocument(doc_type, label, doc, problem))
-    return items
+    return [RequiredDocument(doc_type, DOC_TYPE_LABELS[doc_type], current.get(doc_type),
+                             required_document_problem(doc_type, current.get(doc_type), day))
+            for doc_type in required_document_types(provider)]
 
 
 def expiring_documents(provider_id, day=None):

@@ -14,10 +14,9 @@ from registry.people.models import Person, PersonBan
 from registry.policy.models import CityPolicy
 from registry.policy import services as policy
 from registry.projects.models import STAGE_LABELS, ProjectStaff, mask_to_stages
-from registry.providers.models import DOC_TYPE_LABELS, DocType, ProviderDocument, VerificationStatus
+from registry.providers.models import ProviderDocument
 from registry.whitelist.models import ENTRY_STATUS_LABELS, EntryStatus
 
-REQUIRED_EXTRA_DOCS = (DocType.liability_insurance, DocType.safety_plan)
 
 
 @dataclass
@@ -28,26 +27,11 @@ class Eligibility:
     causes: set = field(default_factory=set)  # machine-readable: status, provider_ban, document, staff, region, stage
 
 
-def required_doc_types(provider):
-    return (provider.registration_doc_type, *REQUIRED_EXTRA_DOCS)
-
-
 def document_problems(provider, docs, day):
-    """Chinese reasons for each required document that is missing, rejected or expired on `day`."""
-    current = {}
-    for doc in docs:
-        current.setdefault(doc.doc_type, doc)
-    problems = []
-    for doc_type in required_doc_types(provider):
-        label = DOC_TYPE_LABELS[doc_type]
-        doc = current.get(doc_type)
-        if doc is None:
-            problems.append((None, f"机构缺少{label}"))
-        elif doc.verification_status == VerificationStatus.rejected:
-            problems.append((doc, f"机构{label}(编号 {doc.number})未通过审核核验"))
-        elif doc.expiry_date is not None and doc.expiry_date < day:
-            problems.append((doc, f"机构{label}(编号 {doc.number})已于{doc.expiry_date.isoformat()}过期"))
-    return problems
+    """(document, Chinese reason) for each required document that is missing, rejected or expired on `day`."""
+    from registry.providers.services import document_checklist
+    return [(item.document, f"机构{item.problem}") for item in document_checklist(provider, day, documents=docs)
+            if item.problem]
 
 
 def _load(entries, day):

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from registry.applications import services as applications
-from registry.applications.models import Application, ApplicationKind, ApplicationStatus
+from registry.applications.models import ApplicationKind, ApplicationStatus
 from registry.audit import services as audit
 from registry.auth.roles import Role
 from registry.calendar import services as calendar
@@ -269,7 +269,8 @@ def _apply_approval(app, batch, rules, today, actor):
             start = max(today, entry.valid_until)
             entry.valid_until = school_year_end(date.fromordinal(start.toordinal() + 1), rules)
             entry.batch_id, entry.application_id = batch.id, app.id
-            entry.counties = [EntryCounty(county=c) for c in counties]
+            kept = {ec.county_id: ec for ec in entry.counties}  # a new row for a kept county would break the unique key
+            entry.counties = [kept.get(c.id) or EntryCounty(county=c) for c in counties]
             if entry.status == EntryStatus.expired or app.kind == ApplicationKind.reinstatement:
                 ENTRY.transition(entry, "reinstate", actor=actor, reason="年审/恢复申报通过", rule="approval")
                 _feed(entry, ChangeKind.reinstated, today)

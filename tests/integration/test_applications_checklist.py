@@ -48,8 +48,8 @@ def test_expired_insurance_is_listed(db, provider_admin):
     person = add_cleared_person(provider, provider_admin)
     project = add_project(provider, provider_admin, staff=[person])
     app = applications.create_application(provider, actor=provider_admin, project_ids=[project.id])
-    assert ("documents", "doc:liability_insurance", f"公众责任保险已于{expired.isoformat()}过期,请上传新版本") \
-        in _messages(app)
+    assert ("documents", "doc:liability_insurance",
+            f"公众责任保险(编号 NO-liability_insurance)已于{expired.isoformat()}过期,请上传新版本") in _messages(app)
 
 
 def test_person_without_consent_is_listed(db, complete_dossier):
