@@ -70,10 +70,13 @@ def configure_blueprints(app):
     from registry.providers import views as providers_views
     from registry.regions.api import blp as regions_api
     from registry.whitelist import batch_api, batch_views
+    from registry.whitelist import api as whitelist_api
+    from registry.whitelist import views as whitelist_views
 
     html = (main_bp, auth_bp, account_bp, admin_bp, audit_bp, apidocs_bp, providers_views.bp, files_views.bp,
             people_views.bp, projects_views.bp, applications_views.bp, notifications_views.bp)
     html += (batch_views.bp,)
+    html += (whitelist_views.bp,)
     from registry.reviews import views as reviews_views
     html += (reviews_views.bp,)
     for bp in html:
@@ -81,6 +84,7 @@ def configure_blueprints(app):
     json_blueprints = (account_api, regions_api, providers_api.blp, people_api.blp, projects_api.blp,
                        applications_api.blp)
     json_blueprints += (batch_api.blp, batch_api.objections_blp, batch_api.publicity_blp)
+    json_blueprints += (whitelist_api.blp,)
     from registry.reviews import api as reviews_api
     json_blueprints += (reviews_api.blp,)
     for blp in json_blueprints:

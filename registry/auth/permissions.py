@@ -173,6 +173,20 @@ TABLE: dict[str, Rule] = {
     "api_reviews.DocumentVerify": Rule(roles("city_reviewer", "county_reviewer")),
     "api_reviews.CheckVerify": Rule(roles("city_reviewer", "county_reviewer")),
     "api_applications.ApplicationKinds": Rule(roles("provider_admin")),
+    # ---- public whitelist (owner: whitelist helper)
+    "whitelist.index": OPEN,
+    "whitelist.export_csv": OPEN,
+    "whitelist.export_xlsx": OPEN,
+    "whitelist.export_json": OPEN,
+    "whitelist.provider": OPEN,
+    "whitelist.changes": OPEN,
+    "whitelist.announcement": OPEN,
+    "whitelist.certificate": OPEN,
+    "whitelist.verify": OPEN,
+    "api_whitelist.Whitelist": OPEN,
+    "api_whitelist.WhitelistProvider": OPEN,
+    "api_whitelist.WhitelistChanges": OPEN,
+    "api_whitelist.WhitelistVerify": OPEN,
 }
 
 # Endpoints a user who must change their password may still reach.

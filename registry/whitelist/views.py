@@ -1,0 +1,126 @@
+"""The public whitelist (no login): the list, provider pages, exports, the change feed, the batch
+announcement and admission-certificate PDFs, and certificate verification (/verify/<token>)."""
+from flask import Blueprint, render_template, request
+from marshmallow import EXCLUDE
+
+from registry.auth.views import qr_data_uri
+from registry.core import clock, pdf
+from registry.core.errors import Conflict
+from registry.core.schema import load
+from registry.extensions import limiter
+from registry.whitelist import exports, queries, schemas
+from registry.whitelist.models import ENTRY_STATUS_LABELS
+
+bp = Blueprint("whitelist", __name__)
+
+# PDFs are rendered on request in a child process: cap how often one address can ask for them.
+PDF_RATE_LIMIT = "30 per minute"
+EXPORT_RATE_LIMIT = "30 per minute"
+# Rows per page of the announcement table: each row is two lines (names wrap once, stages print as a grade range).
+ANNOUNCEMENT_FIRST_PAGE_ROWS = 16
+ANNOUNCEMENT_ROWS_PER_PAGE = 22
+STATUS_BADGES = {"active": "badge-ok", "suspended": "badge-warn", "delisted": "badge-err", "expired": "badge-err",
+                 "valid": "badge-ok"}
+
+
+def _render(template, **context):
+    return render_template(template, badges=STATUS_BADGES, status_labels=ENTRY_STATUS_LABELS,
+                           county_names=queries.county_names, **context)
+
+
+def _args(schema_class):
+    # Unknown query arguments are ignored, as the API does for its query string: shared links carry
+    # tracking arguments (WeChat adds from=singlemessage&isappinstalled=0) and must still open.
+    return load(schema_class(unknown=EXCLUDE), request.args.to_dict())
+
+
+@bp.get("/whitelist")
+def index():
+    args = _args(schemas.WhitelistQueryIn)
+    page = queries.list_entries(args, args["page"], args["per_page"])
+    return _render(
+        "whitelist/index.html", page=page, args=args, regions=queries.region_choices(),
+        batches=queries.recent_batches(args.get("city"), limit=6), today=clock.today(),
+        categories=schemas.CATEGORY_CHOICES, stages=schemas.STAGE_CHOICES, levels=schemas.LEVEL_CHOICES,
+        statuses=schemas.STATUS_CHOICES,
+        export_args={k: v for k, v in request.args.items() if k not in ("page", "per_page") and v})
+
+
+def _export(fmt):
+    args = _args(schemas.WhitelistFilterIn)
+    day = clock.today()
+    entries = queries.all_entries(args, day)
+    if fmt == "csv":
+        data = exports.to_csv(entries)
+    elif fmt == "xlsx":
+        data = exports.to_xlsx(entries)
+    else:
+        data = exports.to_json(entries, day)
+    return exports.response(data, fmt, day)
+
+
+@bp.get("/whitelist/export.csv")
+@limiter.limit(EXPORT_RATE_LIMIT)
+def export_csv():
+    return _export("csv")
+
+
+@bp.get("/whitelist/export.xlsx")
+@limiter.limit(EXPORT_RATE_LIMIT)
+def export_xlsx():
+    return _export("xlsx")
+
+
+@bp.get("/whitelist/export.json")
+@limiter.limit(EXPORT_RATE_LIMIT)
+def export_json():
+    return _export("json")
+
+
+@bp.get("/whitelist/providers/<int:provider_id>")
+def provider(provider_id):
+    view = queries.provider_page(provider_id)
+    return _render("whitelist/provider.html", view=view)
+
+
+@bp.get("/whitelist/changes")
+def changes():
+    args = _args(schemas.WhitelistChangesQueryIn)
+    page = queries.list_changes(args, args["page"], args["per_page"])
+    return _render("whitelist/changes.html", page=page, args=args, regions=queries.region_choices(),
+                           kinds=schemas.KIND_CHOICES)
+
+
+@bp.get("/whitelist/batches/<int:batch_id>/announcement.pdf")
+@limiter.limit(PDF_RATE_LIMIT)
+def announcement(batch_id):
+    batch = queries.published_batch(batch_id)
+    data = render_announcement(batch, queries.announcement_rows(batch))
+    return pdf.pdf_response(data, f"{batch.issuer}{batch.name}白名单公告.pdf")
+
+
+def render_announcement(batch, rows):
+    return pdf.render_pdf("announcement.html", batch=batch, rows=rows,
+                          blocks=queries.page_blocks(rows, ANNOUNCEMENT_FIRST_PAGE_ROWS, ANNOUNCEMENT_ROWS_PER_PAGE),
+                          provider_count=len({r.provider.id for r in rows}), grades=queries.grades)
+
+
+@bp.get("/whitelist/providers/<int:provider_id>/certificate.pdf")
+@limiter.limit(PDF_RATE_LIMIT)
+def certificate(provider_id):
+    view = queries.provider_page(provider_id)
+    cert = queries.certificate_for(provider_id)
+    if not view.has_active:
+        raise Conflict("该机构目前没有有效的白名单项目,不出具准入证明;可扫描原证明二维码或在白名单中查询其状态",
+                       code="no_active_entry")
+    url = queries.verify_url(cert)
+    active = [e for e in view.current if e.effective_status(view.day).value == "active"]
+    data = pdf.render_pdf("certificate.html", view=view, cert=cert, entries=active, verify_url=url,
+                          qr=qr_data_uri(url), issued_on=view.day)
+    return pdf.pdf_response(data, f"{view.provider.name}准入证明.pdf")
+
+
+@bp.get("/verify/<token>")
+def verify(token):
+    result = queries.verification(token)
+    return _render("whitelist/verify.html", result=result)
