@@ -76,6 +76,9 @@ def configure_blueprints(app):
     html = (main_bp, auth_bp, account_bp, admin_bp, audit_bp, apidocs_bp, providers_views.bp, files_views.bp,
             people_views.bp, projects_views.bp, applications_views.bp, notifications_views.bp)
     html += (batch_views.bp,)
+    from registry.adjustments import views as adjustments_views
+    from registry.orders import views_provider as provider_orders_views
+    html += (provider_orders_views.bp, adjustments_views.bp)
     html += (whitelist_views.bp,)
     from registry.reviews import views as reviews_views
     html += (reviews_views.bp,)
@@ -84,6 +87,9 @@ def configure_blueprints(app):
     json_blueprints = (account_api, regions_api, providers_api.blp, people_api.blp, projects_api.blp,
                        applications_api.blp)
     json_blueprints += (batch_api.blp, batch_api.objections_blp, batch_api.publicity_blp)
+    from registry.adjustments import api as adjustments_api
+    from registry.orders import api_provider as provider_orders_api
+    json_blueprints += (provider_orders_api.blp, adjustments_api.blp)
     json_blueprints += (whitelist_api.blp,)
     from registry.reviews import api as reviews_api
     json_blueprints += (reviews_api.blp,)

@@ -65,7 +65,7 @@ def _feed(entries, kind, day, category):
 
 def _tell_provider(provider, title, body):
     users = db.session.scalars(select(User).where(User.provider_id == provider.id)).all()
-    notifications.notify(users, title=title, body=body, link="/provider", category="adjustment")
+    notifications.notify(users, title=title, body=body, link="/provider/adjustments", category="adjustment")
 
 
 def warn(provider, *, actor, reason_category, reason, effective_on=None):
@@ -139,18 +139,19 @@ def ban(provider, *, actor, reason_category, reason, ends_on, effective_on=None)
     return action
 
 
-def reinstate(provider, *, actor, reason, project_ids=None):
+def reinstate(provider, *, actor, reason, project_ids=None, reason_category=ReasonCategory.other.value,
+              effective_on=None):
     """恢复: lift suspensions, return delisted entries to the list, and end any ban."""
-    category, reason, today = _check(ReasonCategory.other.value, reason, None)
+    category, reason, effective_on = _check(reason_category, reason, effective_on)
     _require_city_reviewer(actor, provider)
     entries = _entries(provider, project_ids, (EntryStatus.suspended, EntryStatus.delisted))
-    live = [e for e in entries if e.valid_until >= today]
-    action = _record(provider, ActionKind.reinstatement, category, reason, today, actor,
+    live = [e for e in entries if e.valid_until >= clock.today()]
+    action = _record(provider, ActionKind.reinstatement, category, reason, effective_on, actor,
                      evidence={"entries": [e.id for e in live]})
     for entry in live:
         ENTRY.transition(entry, "lift" if entry.status == EntryStatus.suspended else "reinstate", actor=actor,
                          reason=reason, changes={"suspended_until": None, "suspended_by_rule": None, "status_reason": None})
-    _feed(live, ChangeKind.reinstated, today, category)
+    _feed(live, ChangeKind.reinstated, effective_on, category)
     orders.resume_for_entries([e.id for e in live], actor=actor, reason="白名单恢复")
     db.session.execute(update(ProviderAction).where(
         ProviderAction.provider_id == provider.id, ProviderAction.kind == ActionKind.ban,
