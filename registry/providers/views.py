@@ -46,6 +46,13 @@ def _applications_panel(provider):
     return {"summary": dashboard_summary(provider)}
 
 
+@dashboard_panel("adjustments/_provider_actions.html")
+def _adjustments_panel(provider):
+    """Whitelist entries and every dynamic-adjustment action with its reasons (built by the adjustments area)."""
+    from registry.adjustments.views import panel_context
+    return {"panel": panel_context(provider)}
+
+
 def _actor():
     return current_user._get_current_object()
 

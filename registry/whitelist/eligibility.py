@@ -76,12 +76,10 @@ def evaluate(entries, day, school=None):
     for entry in entries:
         reasons, causes = [], set()
         status = entry.effective_status(day)
-        lifted_by_date = (status == EntryStatus.suspended and entry.suspended_until is not None
-                          and entry.suspended_until < day)
         if status == EntryStatus.expired:
             reasons.append(f"白名单条目已于{entry.valid_until.isoformat()}到期")
             causes.add("status")
-        elif status != EntryStatus.active and not lifted_by_date:
+        elif status != EntryStatus.active:
             reasons.append(f"白名单条目状态为“{ENTRY_STATUS_LABELS[status.value]}”"
                            + (f"(原因:{entry.status_reason})" if entry.status_reason else ""))
             causes.add("status")

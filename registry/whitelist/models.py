@@ -165,8 +165,12 @@ class WhitelistEntry(TimestampMixin, db.Model):
     )
 
     def effective_status(self, day):
+        """The status in force on `day`: past its validity an entry is expired, and a suspension
+        whose lift date has passed no longer holds (the sweep then records the lift)."""
         if self.status in (EntryStatus.active, EntryStatus.suspended) and self.valid_until < day:
             return EntryStatus.expired
+        if self.status == EntryStatus.suspended and self.suspended_until is not None and self.suspended_until < day:
+            return EntryStatus.active
         return self.status
 
     def __repr__(self):

@@ -194,3 +194,18 @@ def test_sweep_statements_do_not_grow_with_data(db, whitelisted, create_user):
     at(date(2026, 9, 2))
     large = _statements(db, sweep.run)
     assert large == small
+
+
+def test_lift_date_counts_before_the_sweep_records_it(db, whitelisted, ordering_school):
+    """Public status and ordering agree as soon as the lift date has passed; the sweep only records it."""
+    from registry.whitelist import eligibility
+    entry = whitelisted["entry"]
+    adjustments.suspend(whitelisted["provider"], actor=whitelisted["reviewers"]["city"],
+                        reason_category="safety_incident", reason="场地安全整改", lift_on=date(2026, 3, 20))
+    at(date(2026, 3, 20))
+    assert entry.effective_status(date(2026, 3, 20)) == EntryStatus.suspended
+    assert not eligibility.evaluate_one(entry, date(2026, 3, 20), ordering_school["school"]).ok
+    at(date(2026, 3, 21))
+    assert entry.status == EntryStatus.suspended  # nothing recorded yet
+    assert entry.effective_status(date(2026, 3, 21)) == EntryStatus.active
+    assert eligibility.evaluate_one(entry, date(2026, 3, 21), ordering_school["school"]).ok
