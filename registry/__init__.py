@@ -80,6 +80,9 @@ def configure_blueprints(app):
     from registry.orders import views_provider as provider_orders_views
     html += (provider_orders_views.bp, adjustments_views.bp)
     html += (whitelist_views.bp,)
+    from registry.orders import views_school as school_orders_views
+    from registry.schools import views as schools_views
+    html += (schools_views.bp, school_orders_views.bp)
     from registry.reviews import views as reviews_views
     html += (reviews_views.bp,)
     for bp in html:
@@ -91,6 +94,9 @@ def configure_blueprints(app):
     from registry.orders import api_provider as provider_orders_api
     json_blueprints += (provider_orders_api.blp, adjustments_api.blp)
     json_blueprints += (whitelist_api.blp,)
+    from registry.orders import api_school as school_orders_api
+    from registry.schools import api as schools_api
+    json_blueprints += (schools_api.blp, school_orders_api.blp)
     from registry.reviews import api as reviews_api
     json_blueprints += (reviews_api.blp,)
     for blp in json_blueprints:

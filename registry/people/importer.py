@@ -6,7 +6,6 @@ provider gets every problem as (row number, column, Chinese message). Messages n
 repeat the ID number itself.
 """
 import io
-import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -14,6 +13,7 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 
 from registry.audit import services as audit
+from registry.core import tabular
 from registry.core.errors import ValidationFailed
 from registry.extensions import db
 from registry.people import services
@@ -34,7 +34,6 @@ HEADER_OF = {f: h for f, h, _ in COLUMNS}
 GENDER_VALUES = {label: g.value for g, label in GENDER_LABELS.items()}
 ROLE_VALUES = {label: r.value for r, label in STAFF_ROLE_LABELS.items()}
 MAX_ROWS = 2000
-MAX_UNZIPPED_BYTES = 50 * 1024 * 1024
 XLSX_MAGIC = b"PK\x03\x04"
 NOT_XLSX = "文件不是有效的 Excel .xlsx 文件(按文件内容识别)。请下载模板填写,并以 .xlsx 格式保存后上传"
 
@@ -141,19 +140,7 @@ def _check_container(data):
         raise _file_error("请选择要上传的 Excel 文件")
     if not data.startswith(XLSX_MAGIC):
         raise _file_error(NOT_XLSX)
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        members = archive.infolist()
-        if sum(m.file_size for m in members) > MAX_UNZIPPED_BYTES:
-            raise _file_error("Excel 文件解压后过大,请拆分后分批导入")
-        for member in members:
-            if member.filename.endswith((".xml", ".rels")):
-                with archive.open(member) as handle:
-                    head = handle.read(4096)
-                if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
-                    raise _file_error("Excel 文件含有不允许的 XML 声明,不予接受")
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError, EOFError) as exc:
-        raise _file_error(NOT_XLSX) from exc
+    tabular.check_xlsx_container(data, NOT_XLSX)
 
 
 def _cell_text(value, field):

@@ -1,0 +1,154 @@
+"""Ordering (点单) and the school's catalog: one input schema for the HTML form and /api/v1; output schemas
+with explicit field lists. Staff appear with masked ID numbers only."""
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from registry.core import clock
+from registry.core.schema import BaseSchema
+from registry.orders.catalog import SORT_CHOICES
+from registry.orders.models import ORDER_STATUS_LABELS, WEEKDAY_LABELS
+from registry.projects.models import Category, Level, Stage
+from registry.schools.schemas import PageOut, PagedQueryIn, TermOut, text
+from registry.whitelist.schemas import BatchPublicOut, ProjectPublicOut
+
+TIME_SLOT = validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$",
+                            error="时间段格式应为 开始-结束,如 16:30-17:30")
+GRADE_LABELS = {1: "一年级", 2: "二年级", 3: "三年级", 4: "四年级", 5: "五年级", 6: "六年级", 7: "七年级", 8: "八年级",
+                9: "九年级"}
+STATUS_CHOICES = [(k, v) for k, v in ORDER_STATUS_LABELS.items()]
+
+
+def not_negative(what):
+    """A Decimal rule as a plain function: a Range validator would put a Decimal into the OpenAPI document."""
+    def check(value):
+        if value < 0:
+            raise ValidationError(f"{what}不能为负数")
+    return check
+
+
+class OrderIn(BaseSchema):
+    entry_id = fields.Integer(required=True, metadata={"description": "白名单条目 id(见 /api/v1/school/catalog)"})
+    term_id = fields.Integer(required=True, error_messages={"required": "请选择学期"})
+    grades = fields.List(fields.Integer(validate=validate.Range(min=1, max=9, error="年级应为 1–9")), required=True,
+                         validate=validate.Length(min=1, error="请选择年级"), error_messages={"required": "请选择年级"},
+                         metadata={"description": "年级,1–9"})
+    classes = text(255, "班级", required=True)
+    weekdays = fields.List(fields.Integer(validate=validate.Range(min=0, max=4, error="服务日应为周一至周五")),
+                           required=True, validate=validate.Length(min=1, error="请选择周一至周五中的服务日"),
+                           error_messages={"required": "请选择周一至周五中的服务日"},
+                           metadata={"description": "0=周一 … 4=周五"})
+    time_slot = fields.String(required=True, validate=TIME_SLOT, metadata={"description": "如 16:30-17:30"})
+    sessions = fields.Integer(required=True, validate=validate.Range(min=1, max=200, error="服务次数须在 1 到 200 之间"))
+    expected_students = fields.Integer(required=True, validate=validate.Range(min=1, error="预计人数须为正整数"))
+    venue = text(128, "上课地点", required=True)
+    price = fields.Decimal(load_default=None, places=2, validate=not_negative("价格"),
+                           metadata={"description": "可不填:订单按公布价格计价;填写时不能高于公布价格"})
+
+    @validates_schema
+    def _slot_order(self, data, **_kwargs):
+        slot = data.get("time_slot")
+        if slot and slot.split("-")[0] >= slot.split("-")[1]:
+            raise ValidationError("时间段的结束时间须晚于开始时间", field_name="time_slot")
+
+
+class CatalogQueryIn(PagedQueryIn):
+    category = fields.String(validate=validate.OneOf([c.value for c in Category], error="活动类别无效"))
+    stage = fields.String(validate=validate.OneOf([s.value for s in Stage], error="学段无效"))
+    level = fields.String(validate=validate.OneOf([lv.value for lv in Level], error="层次无效"))
+    max_price = fields.Decimal(validate=not_negative("价格上限"),
+                               metadata={"description": "最高价格(元/人·课时)"})
+    provider_id = fields.Integer(metadata={"description": "只看某一机构"})
+    q = fields.String(validate=validate.Length(max=50, error="关键词不能超过 50 个字"),
+                      metadata={"description": "机构名称、项目名称中的任意文字,或完整的统一社会信用代码"})
+    sort = fields.String(load_default="provider", validate=validate.OneOf([k for k, _ in SORT_CHOICES], error="排序方式无效"),
+                         metadata={"description": "provider / title / price / -price"})
+    show = fields.String(load_default="eligible", validate=validate.OneOf(["eligible", "all"], error="显示范围无效"),
+                         metadata={"description": "eligible 只看可点单项目;all 同时列出本市不能点单的项目及原因"})
+
+
+class OrderQueryIn(PagedQueryIn):
+    status = fields.String(validate=validate.OneOf(list(ORDER_STATUS_LABELS), error="状态无效"))
+    term_id = fields.Integer()
+
+
+class CancelIn(BaseSchema):
+    reason = text(500, "取消原因")
+
+
+# ---------------------------------------------------------------- output
+
+def _money(value):
+    return f"{value:.2f}"
+
+
+class ProviderBriefOut(BaseSchema):
+    id = fields.Integer()
+    name = fields.String()
+    uscc = fields.String()
+    county = fields.Function(lambda p: p.county.name)
+
+
+class CatalogProjectOut(ProjectPublicOut):
+    id = fields.Integer()
+    description = fields.String()
+    sessions_per_term = fields.Integer()
+    minutes_per_session = fields.Integer()
+    class_min = fields.Integer()
+    class_max = fields.Integer()
+
+
+class CatalogItemOut(BaseSchema):
+    entry_id = fields.Function(lambda r: r.entry.id)
+    provider = fields.Function(lambda r: ProviderBriefOut().dump(r.entry.provider))
+    project = fields.Function(lambda r: CatalogProjectOut().dump(r.entry.project))
+    price = fields.Function(lambda r: _money(r.entry.project.price), metadata={"description": "元/人·课时"})
+    valid_from = fields.Function(lambda r: r.entry.valid_from.isoformat())
+    valid_until = fields.Function(lambda r: r.entry.valid_until.isoformat())
+    batch = fields.Function(lambda r: BatchPublicOut().dump(r.entry.batch))
+    counties = fields.Function(lambda r: [c.county.name for c in r.entry.counties])
+    orderable = fields.Boolean(attribute="ok")
+    reasons = fields.List(fields.String(), metadata={"description": "不能点单的原因(中文);可点单时为空"})
+    cleared_staff = fields.Integer(attribute="cleared_count", metadata={"description": "今日准入合格的授课人员数"})
+
+
+class CatalogPageOut(PageOut):
+    items = fields.List(fields.Nested(CatalogItemOut))
+    hidden = fields.Integer(metadata={"description": "因不能点单而未列出的项目数(show=eligible 时)"})
+
+
+class StaffOut(BaseSchema):
+    name = fields.Function(lambda s: s.person.name)
+    id_masked = fields.Function(lambda s: s.person.id_masked, metadata={"description": "脱敏身份证号码"})
+    removed = fields.Function(lambda s: s.removed_at is not None)
+    removed_reason = fields.String(allow_none=True)
+
+
+class OrderOut(BaseSchema):
+    id = fields.Integer()
+    status = fields.Function(lambda o: o.effective_status(clock.today()).value,
+                             metadata={"description": "当前状态(已接单且学期已开始即为 active)"})
+    status_label = fields.Function(lambda o: ORDER_STATUS_LABELS[o.effective_status(clock.today()).value])
+    status_reason = fields.String(allow_none=True)
+    staff_flagged = fields.Function(lambda o: o.staff_flagged_at is not None,
+                                    metadata={"description": "授课人员准入状态有变,需要关注"})
+    school = fields.Function(lambda o: {"id": o.school.id, "name": o.school.name, "code": o.school.code})
+    provider = fields.Function(lambda o: ProviderBriefOut().dump(o.provider))
+    project = fields.Function(lambda o: ProjectPublicOut().dump(o.project))
+    entry_id = fields.Integer()
+    batch = fields.Function(lambda o: BatchPublicOut().dump(o.entry.batch))
+    term = fields.Function(lambda o: TermOut().dump(o.term))
+    grades = fields.List(fields.Integer())
+    classes = fields.String()
+    weekdays = fields.List(fields.Integer())
+    weekday_labels = fields.Function(lambda o: [WEEKDAY_LABELS[d] for d in o.weekdays])
+    time_slot = fields.String()
+    sessions = fields.Integer()
+    expected_students = fields.Integer()
+    venue = fields.String()
+    price = fields.Function(lambda o: _money(o.price), metadata={"description": "元/人·课时(点单时的公布价格)"})
+    total = fields.Function(lambda o: _money(o.total), metadata={"description": "单价 × 预计人数 × 服务次数(元)"})
+    staff = fields.Function(lambda o: StaffOut(many=True).dump(o.staff))
+    created_at = fields.DateTime()
+
+
+class OrderPageOut(PageOut):
+    items = fields.List(fields.Nested(OrderOut))
