@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 from flask import current_app, json
 
+from registry.core import clock
 from registry.whitelist.models import ENTRY_STATUS_LABELS
 from registry.whitelist.queries import county_names
 from registry.whitelist.schemas import WhitelistEntryOut
@@ -39,7 +40,7 @@ def row(entry):
         entry.valid_from.isoformat(),
         entry.valid_until.isoformat(),
         f"{batch.issuer}{batch.name}",
-        ENTRY_STATUS_LABELS[entry.status.value],
+        ENTRY_STATUS_LABELS[entry.effective_status(clock.today()).value],
     ]
 
 

@@ -41,6 +41,12 @@ def in_force(day):
         WhitelistEntry.valid_until >= day)
 
 
+def suspended_on(day):
+    """SQL mirror of effective_status for entries in force: suspended, and any lift date not yet passed."""
+    return (WhitelistEntry.status == EntryStatus.suspended) & (
+        WhitelistEntry.suspended_until.is_(None) | (WhitelistEntry.suspended_until >= day))
+
+
 def _region_id(code):
     return select(Region.id).where(Region.code == code).scalar_subquery()
 
@@ -70,8 +76,10 @@ def entries_stmt(filters, day=None):
         stmt = stmt.where(Project.stages_mask.bitwise_and(STAGE_BITS[Stage(filters["stage"])]) != 0)
     if filters.get("level"):
         stmt = stmt.where(Project.level == filters["level"])
-    if filters.get("status") in ("active", "suspended"):
-        stmt = stmt.where(WhitelistEntry.status == EntryStatus(filters["status"]))
+    if filters.get("status") == "suspended":
+        stmt = stmt.where(suspended_on(day))
+    elif filters.get("status") == "active":
+        stmt = stmt.where(~suspended_on(day))
     text = (filters.get("q") or "").strip()
     if text:
         # LIKE '%…%' (not trigram or FTS indexes): 1- and 2-character Chinese queries must match.

@@ -2,6 +2,7 @@
 output schemas with explicit field lists. Nothing here can carry a phone number, an ID number or a check."""
 from marshmallow import fields, pre_load, validate
 
+from registry.core import clock
 from registry.core.schema import BaseSchema
 from registry.projects.models import CATEGORY_LABELS, LEVEL_LABELS, STAGE_LABELS, Category, Level, Stage
 from registry.whitelist.models import CHANGE_KIND_LABELS, ENTRY_STATUS_LABELS, ChangeKind
@@ -95,8 +96,8 @@ class WhitelistEntryOut(BaseSchema):
     valid_from = fields.Function(lambda e: _day(e.valid_from))
     valid_until = fields.Function(lambda e: _day(e.valid_until))
     batch = fields.Nested(BatchPublicOut)
-    status = fields.Function(lambda e: e.status.value)
-    status_label = fields.Function(lambda e: ENTRY_STATUS_LABELS[e.status.value])
+    status = fields.Function(lambda e: e.effective_status(clock.today()).value)
+    status_label = fields.Function(lambda e: ENTRY_STATUS_LABELS[e.effective_status(clock.today()).value])
 
 
 def page_of(item_schema, name):

@@ -92,6 +92,18 @@ def test_suspended_entries_stay_listed_with_their_status_delisted_ones_go(db, th
     assert "花样跳绳" not in _titles({})
 
 
+def test_suspension_whose_lift_date_passed_counts_as_active(db, three, frozen_clock):
+    entry = three["qihang"]["entries"][0]
+    whitelist.ENTRY.transition(entry, "suspend", actor=three["qihang"]["city_reviewer"], reason="限期整改",
+                               changes={"suspended_until": date(2026, 3, 20)})
+    assert _titles({"status": "suspended"}, day=date(2026, 3, 20)) == ["花样跳绳"]
+    assert _titles({"status": "suspended"}, day=date(2026, 3, 21)) == []
+    assert "花样跳绳" in _titles({"status": "active"}, day=date(2026, 3, 21))
+    at(date(2026, 3, 21))
+    dumped = WhitelistEntryOut(many=True).dump(queries.all_entries({"q": "花样跳绳"}))
+    assert [(d["status"], d["status_label"]) for d in dumped] == [("active", "有效")]
+
+
 def test_entry_past_valid_until_drops_out_without_any_job(db, three, frozen_clock):
     entry = three["qihang"]["entries"][0]
     assert entry.valid_until == date(2026, 8, 31) and entry.status == EntryStatus.active
