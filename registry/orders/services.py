@@ -116,7 +116,10 @@ def create_order(school, *, actor, entry_id, term_id, grades, classes, weekdays,
             "price": price}
     weekdays, grades = _validate_order_fields(entry, school, data)
     current = share(school, term)
-    if not current.allows_one_more():
+    ordered_already = db.session.scalar(select(Order.id).where(
+        Order.school_id == school.id, Order.term_id == term.id, Order.project_id == entry.project_id,
+        Order.status.in_(LIVE)).limit(1)) is not None  # another class of a project already counted
+    if not ordered_already and not current.allows_one_more():
         after = (Decimal(current.third_party + 1) / Decimal(current.total + 1) * 100).quantize(Decimal("1"))
         raise ValidationFailed({"entry_id": [
             f"本学期第三方项目将占课后服务项目的 {after}%({current.third_party + 1}/{current.total + 1}),"

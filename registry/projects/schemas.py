@@ -34,6 +34,11 @@ def _count(label, low, high):
     return fields.Integer(required=True, validate=rule)
 
 
+def _price_in_range(value):
+    if not 0 <= value <= 9999:
+        raise ValidationError("收费标准应在 0–9999 元/人·课时之间")
+
+
 class ProjectIn(BaseSchema):
     """All fields of a service project. PATCH loads it with partial=True."""
 
@@ -52,8 +57,9 @@ class ProjectIn(BaseSchema):
     minutes_per_session = _count("每课时长(分钟)", 10, 240)
     class_min = _count("班额下限", 1, 200)
     class_max = _count("班额上限", 1, 200)
-    price = fields.Decimal(required=True, places=2, validate=validate.Range(
-        min=0, max=9999, error="收费标准应在 0–9999 元/人·课时之间"))
+    # A plain function validator: apispec would copy a Range's Decimal bounds into the spec as strings.
+    price = fields.Decimal(required=True, places=2, validate=_price_in_range,
+                           metadata={"minimum": 0, "maximum": 9999, "description": "元/人·课时"})
     venue_needs = _text("场地要求", 2000, required=False)
     safety_measures = _text("安全保障措施", 5000)
     required_qualification = fields.String(required=True, validate=validate.OneOf(

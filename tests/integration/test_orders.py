@@ -111,3 +111,13 @@ def test_accept_refuses_uncleared_person(db, whitelisted, ordering_school):
     with pytest.raises(ValidationFailed) as err:
         orders.accept_order(order, actor=whitelisted["admin"], person_ids=[stale.id])
     assert "今天未准入" in err.value.errors["person_ids"][0] and "超过 365 天" in err.value.errors["person_ids"][0]
+
+
+def test_second_class_of_an_ordered_project_does_not_count_twice(db, whitelisted, ordering_school):
+    from registry.schools.models import SchoolProject
+    # 3 own projects: one third-party project is 25%, a second distinct one would be 40%.
+    first = _order(ordering_school, whitelisted["entry"])
+    again = _order(ordering_school, whitelisted["entry"], classes="五(3)班", grades=[5])
+    assert first.id != again.id and again.status == OrderStatus.requested
+    assert orders.share(ordering_school["school"], ordering_school["term"]).third_party == 1
+    assert db.session.query(SchoolProject).filter_by(school_id=ordering_school["school"].id).count() == 3
