@@ -20,11 +20,20 @@ class Applications(MethodView):
         """本机构的全部申报(最新在前)"""
         return applications.list_for_provider(current_user.provider_id)
 
-    @blp.arguments(schemas.ProjectIdsIn)
+    @blp.arguments(schemas.CreateApplicationIn)
     @blp.response(201, schemas.ApplicationOut)
     def post(self, data):
-        """创建准入申报草稿(同一机构同一时间只能有一份未办结的申报)"""
-        return applications.create_application(current_user.provider, actor=_actor(), project_ids=data["project_ids"])
+        """创建申报草稿:准入、年审(有效期届满前开放)、变更(已在白名单内)或恢复;同一机构同一时间只能有一份未办结的申报;禁入期间 403"""
+        return applications.create_application(current_user.provider, actor=_actor(), project_ids=data["project_ids"],
+                                               kind=data["kind"])
+
+
+@blp.route("/kinds")
+class ApplicationKinds(MethodView):
+    @blp.response(200, schemas.KindOptionOut(many=True))
+    def get(self):
+        """本机构当前可发起的申报类型(准入、年审、变更、恢复),以及其他类型不可用的原因"""
+        return applications.kind_options(current_user.provider)
 
 
 @blp.route("/<int:application_id>")

@@ -12,6 +12,17 @@ class ProjectIdsIn(BaseSchema):
                               error_messages={"required": "请至少选择一个申报项目"})
 
 
+KINDS = ["admission", "annual", "change", "reinstatement"]
+
+
+class CreateApplicationIn(ProjectIdsIn):
+    """A new application: its kind (准入 admission, 年审 annual, 变更 change, 恢复 reinstatement) and projects."""
+
+    kind = fields.String(load_default="admission",
+                         validate=validate.OneOf(KINDS, error="申报类型应为准入、年审、变更或恢复之一"),
+                         metadata={"enum": KINDS, "description": "申报类型;只能选择本机构当前可用的类型"})
+
+
 class SubmitIn(BaseSchema):
     """Submitting takes no fields; anything sent is refused rather than ignored."""
 
@@ -55,3 +66,13 @@ class ChecklistOut(BaseSchema):
     status = fields.String()
     ready = fields.Boolean()
     missing = fields.List(fields.Nested(MissingOut))
+
+
+class KindOptionOut(BaseSchema):
+    kind = fields.Function(lambda o: o.kind.value)
+    label = fields.String()
+    allowed = fields.Function(lambda o: o.problem is None)
+    problem = fields.String(allow_none=True, metadata={"description": "当前不能发起该类型申报的原因"})
+    project_ids = fields.Function(lambda o: sorted(o.project_ids) if o.project_ids is not None else None,
+                                  allow_none=True, metadata={"description": "该类型只能选择的项目(为空表示不限)"})
+    hint = fields.String()

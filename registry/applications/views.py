@@ -4,9 +4,7 @@ from flask_login import current_user
 
 from registry.applications import queries, schemas
 from registry.applications import services as applications
-from registry.applications.models import OPEN_STATUSES
 from registry.core.errors import DomainError, ValidationFailed
-from registry.core.pagination import page_args, paginate
 from registry.core.schema import parse_form
 from registry.people.models import CHECK_RESULT_LABELS
 from registry.providers.models import VERIFICATION_LABELS
@@ -40,10 +38,21 @@ def _render_index(errors=None, message=None, status=200):
         chosen = set(request.form.getlist("project_ids"))
     return render_template(
         "applications/index.html", app=app, rows=rows, groups=groups, missing_count=missing_count, past=past,
-        chosen=chosen, errors=errors or {}, message=message,
+        chosen=chosen, errors=errors or {}, message=message, **_kind_and_comments(provider, app),
         history=queries.history_rows(app.id) if app is not None else [],
         can_withdraw=app is not None and "withdraw" in applications.LIFECYCLE.allowed_actions(app.status.value),
     ), status
+
+
+def _kind_and_comments(provider, app):
+    """The kinds the provider may start (when nothing is open), and the comments of the last return."""
+    from registry.reviews import presenters
+    if app is not None:
+        return {"kinds": [], "chosen_kind": None, "return_comments": presenters.provider_comments(app)}
+    kinds = applications.kind_options(provider)
+    allowed = [o.kind.value for o in kinds if o.problem is None]
+    wanted = request.form.get("kind") if request.method == "POST" else None
+    return {"kinds": kinds, "chosen_kind": wanted or (allowed[0] if allowed else None), "return_comments": []}
 
 
 @bp.get("/provider/application")
@@ -66,8 +75,9 @@ def _act(action, success):
 @bp.post("/provider/applications")
 def create():
     def action():
-        data = parse_form(schemas.ProjectIdsIn(), multi=("project_ids",))
-        applications.create_application(current_user.provider, actor=_actor(), project_ids=data["project_ids"])
+        data = parse_form(schemas.CreateApplicationIn(), multi=("project_ids",))
+        applications.create_application(current_user.provider, actor=_actor(), project_ids=data["project_ids"],
+                                        kind=data["kind"])
     return _act(action, "已创建申报草稿,请对照下方清单补齐材料后提交")
 
 
@@ -106,8 +116,11 @@ def withdraw(application_id):
 def detail(application_id):
     app = queries.own_application(current_user, application_id)
     snapshot = _chosen_snapshot(app)
+    from registry.reviews import presenters
+    views = presenters.comment_views(app, snapshot.number) if snapshot else []
     return render_template("applications/detail.html", app=app, snapshot=snapshot, labels=SNAPSHOT_LABELS,
-                           history=queries.history_rows(app.id))
+                           history=queries.history_rows(app.id),
+                           review_comments=presenters.place_comments(views, snapshot.data, snapshot.data) if views else {})
 
 
 def _chosen_snapshot(app):
@@ -119,21 +132,15 @@ def _chosen_snapshot(app):
     return app.latest_snapshot
 
 
-# ---------------------------------------------------------------- reviewers (read only in this issue)
+# ---------------------------------------------------------------- reviewers (the queue and the review screen)
 
 @bp.get("/review/applications")
 def review_list():
-    state = request.args.get("state", "open")
-    if state not in queries.REVIEW_FILTERS:
-        state = "open"
-    page = paginate(queries.review_query(current_user, state), *page_args())
-    return render_template("applications/review_list.html", page=page, state=state, filters=queries.REVIEW_FILTERS,
-                           waiting_days=queries.waiting_days, open_statuses=OPEN_STATUSES)
+    from registry.reviews import views as reviews_views
+    return reviews_views.queue_page()
 
 
 @bp.get("/review/applications/<int:application_id>")
 def review_detail(application_id):
-    app = queries.readable_application(current_user, application_id)
-    return render_template("applications/review_detail.html", app=app, snapshot=_chosen_snapshot(app),
-                           labels=SNAPSHOT_LABELS, history=queries.history_rows(app.id),
-                           waiting=queries.waiting_days(app))
+    from registry.reviews import views as reviews_views
+    return reviews_views.review_page(application_id)

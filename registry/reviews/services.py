@@ -3,8 +3,9 @@ verification of documents and checks, and what changed between two submissions."
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from registry.applications import services as applications
 from registry.applications.models import Application, ApplicationComment, ApplicationStatus
@@ -12,7 +13,7 @@ from registry.audit import services as audit
 from registry.auth.roles import Role
 from registry.calendar import services as calendar
 from registry.core import clock
-from registry.core.errors import NotAllowed, ValidationFailed
+from registry.core.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
 from registry.extensions import db
 from registry.notifications import services as notifications
 from registry.people.models import CheckResult, CheckType, PersonBan, PersonCheck
@@ -51,6 +52,30 @@ def require_decider(user, app):
     problem = decision_problem(user, app)
     if problem:
         raise NotAllowed(problem, code="four_eyes" if "四眼" in problem else "not_your_stage")
+
+
+# Which decision a reviewer may take from which state (the review screen's buttons). Anything else is an
+# illegal transition: 409 naming the current state.
+DECISION_SOURCES = {
+    "pass": {S.county_review},
+    "return": {S.county_review, S.city_review},
+    "reject": {S.county_review, S.city_review},
+    "approve": {S.city_review},
+}
+DECISION_LABELS = {"pass": "报送市级复审", "return": "退回修改", "reject": "不予通过", "approve": "同意纳入公示批次"}
+
+
+def expect_version(app, version):
+    """The reviewer decided on what their page showed: refuse (409) when the application moved on since."""
+    if version is not None and int(version) != app.version:
+        raise Conflict(f"该申报已被他人处理,当前状态为“{app.status_label}”,请刷新页面查看最新情况后再操作",
+                       code="concurrent_update")
+
+
+def require_decision(app, decision):
+    if app.status not in DECISION_SOURCES[decision]:
+        raise InvalidTransition(f"当前状态为“{app.status_label}”,不能{DECISION_LABELS[decision]}",
+                                code="invalid_transition")
 
 
 def can_read(user, app):
@@ -121,17 +146,23 @@ def return_for_revision(app, *, actor, comments, general="", from_objection=Fals
     if not comments and not (general or "").strip():
         raise ValidationFailed({"comments": ["退回修改时请至少对一项内容填写修改意见"]})
     number = app.latest_snapshot.number
+    rows = []
     for key, text in comments.items():
         item_type, _, item_key = key.partition(":")
         if item_type not in {"organisation", "doc", "person", "project"}:
             raise ValidationFailed({"comments": [f"无法识别的审核项 {key}"]})
-        db.session.add(ApplicationComment(application_id=app.id, snapshot_number=number, item_type=item_type,
-                                          item_key=item_key or "-", text=text, author_id=actor.id))
+        rows.append(ApplicationComment(application_id=app.id, snapshot_number=number, item_type=item_type,
+                                       item_key=item_key or "-", text=text, author_id=actor.id))
     if (general or "").strip():
-        db.session.add(ApplicationComment(application_id=app.id, snapshot_number=number, item_type="general",
-                                          item_key="-", text=general.strip(), author_id=actor.id))
+        rows.append(ApplicationComment(application_id=app.id, snapshot_number=number, item_type="general",
+                                       item_key="-", text=general.strip(), author_id=actor.id))
     applications.transition(app, "return", actor=actor, reason=(general or "").strip() or "见逐项意见",
                             details={"items": sorted(comments)})
+    # The comments are written after the application row is ours: inserting them first would take a key-share
+    # lock on that row (their foreign key), and a concurrent reject, which also updates the row's unique
+    # open_marker, would deadlock with us instead of one of us getting a clean 409 (PostgreSQL).
+    db.session.add_all(rows)
+    db.session.flush()
     _notify_provider(app, "申报被退回修改", (general or "").strip() or "请按审核员的逐项意见修改后重新提交。")
     return app
 
@@ -145,6 +176,28 @@ def reject(app, *, actor, reason, from_objection=False):
     applications.transition(app, "reject", actor=actor, reason=reason.strip())
     _notify_provider(app, "申报未通过审核", reason.strip())
     return app
+
+
+def approve_in_principle(app, *, actor, batch=None):
+    """同意纳入公示 (city stage): put the application into one of the city's draft batches (a new one when
+    `batch` is None). The application stays at city review until the batch's publicity starts; its version
+    moves on with the same conditional UPDATE as a transition, so two reviewers cannot both decide."""
+    from registry.whitelist import services as whitelist
+    require_decision(app, "approve")
+    require_decider(actor, app)
+    result = db.session.execute(
+        update(Application).where(Application.id == app.id, Application.status == app.status,
+                                  Application.version == app.version)
+        .values(version=Application.version + 1).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        db.session.refresh(app)
+        raise Conflict(f"该申报已被他人处理,当前状态为“{app.status_label}”,请刷新页面查看最新情况后再操作",
+                       code="concurrent_update")
+    set_committed_value(app, "version", app.version + 1)
+    batch = batch or whitelist.create_batch(actor=actor)
+    item = whitelist.add_to_batch(batch, app, actor=actor)
+    _notify_provider(app, "申报已通过市级复审", f"已同意纳入{batch.name}公示,公示开始后将另行通知。")
+    return item
 
 
 def comments_for(app, snapshot_number=None):

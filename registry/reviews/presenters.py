@@ -1,0 +1,355 @@
+"""Read-side helpers for the review screen, the review API and the provider's view of review comments:
+the checklist built from a frozen snapshot, what changed between two submissions in words, and each
+comment placed next to its item. Nothing here writes."""
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import select
+
+from registry.applications.models import ApplicationStatus
+from registry.auth.models import User
+from registry.extensions import db
+from registry.people.models import CHECK_RESULT_LABELS, PersonCheck
+from registry.policy import services as policy
+from registry.projects.services import subject_word
+from registry.providers.models import VERIFICATION_LABELS, ProviderDocument
+from registry.reviews import services as reviews
+from registry.whitelist.models import BatchItem, BatchStatus, ReleaseBatch
+
+RESULT_LABELS = {k.value: v for k, v in CHECK_RESULT_LABELS.items()}
+VERIFY_LABELS = {k.value: v for k, v in VERIFICATION_LABELS.items()}
+AREA_LABELS = {"organisation": "机构信息", "documents": "资质材料", "people": "从业人员", "projects": "服务项目"}
+ITEM_TYPE_OF_AREA = {"organisation": "organisation", "documents": "doc", "people": "person", "projects": "project"}
+
+# The organisation rows a reviewer can comment on, and which snapshot fields feed each row.
+ORG_FIELDS = [
+    ("name", "机构名称", ("name",)),
+    ("uscc", "统一社会信用代码", ("uscc",)),
+    ("org_type", "机构类型", ("org_type_label",)),
+    ("legal_representative", "法定代表人", ("legal_representative",)),
+    ("contact", "联系人", ("contact_name", "contact_phone")),
+    ("address", "地址", ("address",)),
+    ("registered", "注册地", ("city", "county")),
+    ("service_counties", "拟服务区域", ("service_counties",)),
+    ("description", "机构简介", ("description",)),
+]
+ORG_ROW_OF = {source: key for key, _label, sources in ORG_FIELDS for source in sources}
+ORG_LABELS = {key: label for key, label, _sources in ORG_FIELDS}
+
+FIELD_LABELS = {
+    "documents": {"title": "名称", "number": "编号", "issuer": "发证机关", "issue_date": "发证日期",
+                  "expiry_date": "有效期至", "sha256": "文件指纹(SHA-256)", "file_name": "文件",
+                  "verification_status": "核验状态", "label": "材料类型"},
+    "people": {"name": "姓名", "id_masked": "身份证号", "gender": "性别", "phone": "电话", "staff_role": "岗位",
+               "specialties": "特长", "checks": "查询/体检记录", "qualifications": "资格证书",
+               "consent": "查询授权同意书", "cleared": "提交时准入", "clearance_reasons": "未准入原因"},
+    "projects": {"title": "项目名称", "category_label": "活动类别", "stage_labels": "适用学段", "level_label": "层次",
+                 "description": "项目简介", "syllabus": "教学大纲", "sessions_per_term": "每学期课次",
+                 "minutes_per_session": "每次时长(分钟)", "class_min": "最小班额", "class_max": "最大班额",
+                 "price": "收费标准(元/人·课时)", "venue_needs": "场地要求", "safety_measures": "安全保障措施",
+                 "required_qualification_label": "资质要求", "staff_ids": "授课人员"},
+}
+# Codes that always change together with a label shown instead.
+HIDDEN_FIELDS = {"organisation": {"id", "org_type"}, "documents": {"id", "doc_type", "file_id"},
+                 "people": {"id"}, "projects": {"id", "category", "stages", "level", "required_qualification"}}
+
+
+# ---------------------------------------------------------------- values in words
+
+def _names(*snapshots):
+    names = {}
+    for data in snapshots:
+        for person in (data or {}).get("people", []):
+            names[person["id"]] = person["name"]
+    return names
+
+
+def words(field_name, value, names=None):
+    """One snapshot value as a reviewer reads it."""
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if field_name == "checks":
+        return ";".join(f"{c['label']} {c['check_date']} {RESULT_LABELS.get(c['result'], c['result'])}"
+                        + (f"(有效期至 {c['valid_until']})" if c.get("valid_until") else "")
+                        for c in sorted(value, key=lambda c: c["id"]))
+    if field_name == "qualifications":
+        return ";".join(f"{q['label']} {q['number']}" + (f"(有效期至 {q['expiry_date']})" if q.get("expiry_date") else "")
+                        for q in sorted(value, key=lambda q: q["id"]))
+    if field_name == "consent":
+        return f"{value.get('date')} 签署"
+    if field_name == "staff_ids":
+        return "、".join((names or {}).get(i, f"#{i}") for i in value)
+    if field_name == "sha256":
+        return f"{value[:16]}…"
+    if field_name == "verification_status":
+        return VERIFY_LABELS.get(value, value)
+    if isinstance(value, list):
+        return "、".join(str(v) for v in value)
+    return str(value)
+
+
+# ---------------------------------------------------------------- what changed
+
+@dataclass
+class DiffRow:
+    area: str
+    area_label: str
+    item_key: str      # the comment key of the item: "organisation:name", "doc:12", "person:3", "project:5"
+    item: str          # the item in words
+    field: str         # the field in words ("" for an item added or removed)
+    before: str
+    after: str
+
+
+def _same(before, after):
+    """Lists of records (checks, qualifications) compare without regard to their order."""
+    def norm(value):
+        if isinstance(value, list) and all(isinstance(v, dict) and "id" in v for v in value):
+            return sorted(value, key=lambda v: v["id"])
+        return value
+    return norm(before) == norm(after)
+
+
+def _replaced_documents(old, new):
+    """A document replaced by a new version has a new id: compare the two versions field by field."""
+    rows = []
+    old_docs = {d["id"]: d for d in old.get("documents", [])}
+    new_docs = {d["id"]: d for d in new.get("documents", [])}
+    gone = {d["doc_type"]: d for i, d in old_docs.items() if i not in new_docs}
+    paired = set()
+    for i, d in new_docs.items():
+        if i in old_docs or d["doc_type"] not in gone:
+            continue
+        before = gone[d["doc_type"]]
+        paired |= {before["id"], i}
+        for field_name, label in FIELD_LABELS["documents"].items():
+            if field_name != "verification_status" and before.get(field_name) != d.get(field_name):
+                rows.append(DiffRow("documents", AREA_LABELS["documents"], f"doc:{i}", f"{d['label']}(已换新版本)",
+                                    label, words(field_name, before.get(field_name)), words(field_name, d.get(field_name))))
+    return rows, paired
+
+
+def diff_rows(app):
+    """reviews.services.snapshot_diff in words, in the order of the review screen."""
+    snaps = app.snapshots
+    if len(snaps) < 2:
+        return []
+    names = _names(snaps[-2].data, snaps[-1].data)
+    replaced, paired = _replaced_documents(snaps[-2].data, snaps[-1].data)
+    out, seen_org = [], set()
+    for area, key, label, before, after in reviews.snapshot_diff(app):
+        if area == "documents" and key in paired:
+            if replaced:
+                out.extend(replaced)
+                replaced = []
+            continue
+        if area == "organisation":
+            if key in HIDDEN_FIELDS["organisation"]:
+                continue
+            row = ORG_ROW_OF.get(key, key)
+            if row in seen_org:
+                continue
+            seen_org.add(row)
+            old, new = snaps[-2].data["organisation"], snaps[-1].data["organisation"]
+            sources = next((s for k, _l, s in ORG_FIELDS if k == row), (key,))
+            out.append(DiffRow(area, AREA_LABELS[area], f"organisation:{row}", "机构信息", ORG_LABELS.get(row, row),
+                               " ".join(words(s, old.get(s)) for s in sources),
+                               " ".join(words(s, new.get(s)) for s in sources)))
+            continue
+        item_key = f"{ITEM_TYPE_OF_AREA[area]}:{key}"
+        if (before is None and after == "新增") or (before == "已删除" and after is None):  # item added or removed
+            out.append(DiffRow(area, AREA_LABELS[area], item_key, label, "",
+                               "—" if before is None else "本次提交中已没有", "新增" if before is None else "—"))
+            continue
+        item, _sep, field_name = label.rpartition(" · ")
+        if field_name in HIDDEN_FIELDS[area] or _same(before, after):
+            continue
+        out.append(DiffRow(area, AREA_LABELS[area], item_key, item, FIELD_LABELS[area].get(field_name, field_name),
+                           words(field_name, before, names), words(field_name, after, names)))
+    return out
+
+
+# ---------------------------------------------------------------- comments next to their items
+
+@dataclass
+class CommentView:
+    comment: object
+    key: str
+    item: str           # the item in words, from the snapshot the comment was made on
+    author: str
+
+
+def _item_words(key, data):
+    item_type, _sep, ident = key.partition(":")
+    if item_type == "organisation":
+        return f"机构信息 · {ORG_LABELS.get(ident, ident)}"
+    if item_type == "general":
+        return "总体意见"
+    area = {"doc": "documents", "person": "people", "project": "projects"}.get(item_type)
+    for item in (data or {}).get(area, []) if area else []:
+        if str(item["id"]) == ident:
+            name = item.get("label") or item.get("name") or item.get("title")
+            return f"{AREA_LABELS[area]} · {name}"
+    return key
+
+
+def comment_views(app, snapshot_number):
+    """The comments reviewers left on one submission, with their items in words."""
+    comments = reviews.comments_for(app, snapshot_number)
+    if not comments:
+        return []
+    snapshot = next((s for s in app.snapshots if s.number == snapshot_number), None)
+    data = snapshot.data if snapshot else {}
+    authors = dict(db.session.execute(select(User.id, User.display_name).where(
+        User.id.in_({c.author_id for c in comments if c.author_id}))).all())
+    views = []
+    for c in comments:
+        key = f"{c.item_type}:{c.item_key}" if c.item_type != "general" else "general"
+        views.append(CommentView(c, key, _item_words(key, data), authors.get(c.author_id, "审核员")))
+    return views
+
+
+def place_comments(views, made_on, shown):
+    """Comments made on snapshot `made_on` keyed by the item they concern in snapshot `shown`. A document
+    replaced by a new version has a new id: its comment goes to the current document of the same type."""
+    doc_type_then = {str(d["id"]): d["doc_type"] for d in (made_on or {}).get("documents", [])}
+    doc_now = {d["doc_type"]: d["id"] for d in (shown or {}).get("documents", [])}
+    ids_now = {str(d["id"]) for d in (shown or {}).get("documents", [])}
+    placed = {}
+    for view in views:
+        key = view.key
+        item_type, _sep, ident = key.partition(":")
+        if item_type == "doc" and ident not in ids_now and doc_type_then.get(ident) in doc_now:
+            key = f"doc:{doc_now[doc_type_then[ident]]}"
+        placed.setdefault(key, []).append(view)
+    return placed
+
+
+def allowed_comment_keys(data):
+    keys = {f"organisation:{key}" for key, _label, _sources in ORG_FIELDS}
+    keys |= {f"doc:{d['id']}" for d in data.get("documents", [])}
+    keys |= {f"person:{p['id']}" for p in data.get("people", [])}
+    keys |= {f"project:{p['id']}" for p in data.get("projects", [])}
+    return keys
+
+
+# ---------------------------------------------------------------- the checklist
+
+@dataclass
+class CheckRow:
+    data: dict
+    live: object  # PersonCheck or None
+
+
+@dataclass
+class StaffFit:
+    person_id: int
+    name: str
+    cleared: bool
+    reasons: list
+    qualified: bool
+
+
+@dataclass
+class ProjectFit:
+    data: dict
+    cap: Decimal
+    price_ok: bool
+    subject: str | None
+    staff: list = field(default_factory=list)  # [StaffFit]
+
+    @property
+    def ok(self):
+        return self.price_ok and not self.subject and self.staff and all(s.cleared and s.qualified for s in self.staff)
+
+
+def _qualified(person, required, as_of):
+    day = date.fromisoformat(as_of)
+    return any(q["qual_type"] == required and (not q.get("expiry_date") or date.fromisoformat(q["expiry_date"]) >= day)
+               for q in person.get("qualifications", []))
+
+
+def project_fits(app, data):
+    """Do category, price and staff fit? Against the city's cap today and the staff as frozen in the snapshot."""
+    cap = policy.for_city(app.provider.city).price_cap
+    people = {p["id"]: p for p in data.get("people", [])}
+    fits = []
+    for p in data.get("projects", []):
+        try:
+            price_ok = Decimal(p["price"]) <= cap
+        except (InvalidOperation, TypeError):
+            price_ok = False
+        subject = next((w for w in (subject_word(p.get(k)) for k in ("title", "description", "syllabus")) if w), None)
+        staff = []
+        for sid in p.get("staff_ids", []):
+            person = people.get(sid, {"name": f"#{sid}", "cleared": False, "clearance_reasons": ["快照中没有该人员"]})
+            staff.append(StaffFit(sid, person["name"], person.get("cleared", False), person.get("clearance_reasons", []),
+                                  _qualified(person, p["required_qualification"], data["as_of"])))
+        fits.append(ProjectFit(p, cap, price_ok, subject, staff))
+    return fits
+
+
+def live_documents(data):
+    ids = [d["id"] for d in data.get("documents", [])]
+    return {d.id: d for d in db.session.scalars(select(ProviderDocument).where(ProviderDocument.id.in_(ids)))} if ids else {}
+
+
+def live_checks(data):
+    ids = [c["id"] for p in data.get("people", []) for c in p.get("checks", [])]
+    return {c.id: c for c in db.session.scalars(select(PersonCheck).where(PersonCheck.id.in_(ids)))} if ids else {}
+
+
+# ---------------------------------------------------------------- batches
+
+def batch_of(application_ids):
+    """application id -> the unpublished batch (draft or under publicity) that holds it."""
+    if not application_ids:
+        return {}
+    rows = db.session.execute(
+        select(BatchItem.application_id, ReleaseBatch).join(BatchItem.batch)
+        .where(BatchItem.application_id.in_(list(application_ids)), BatchItem.removed_at.is_(None),
+               ReleaseBatch.status != BatchStatus.published)).all()
+    return {app_id: batch for app_id, batch in rows}
+
+
+def draft_batches(city_id):
+    return db.session.scalars(select(ReleaseBatch).where(ReleaseBatch.city_id == city_id,
+                                                         ReleaseBatch.status == BatchStatus.draft)
+                              .order_by(ReleaseBatch.year, ReleaseBatch.seq)).all()
+
+
+def decisions_for(app):
+    """The decisions the review screen offers at the application's stage."""
+    if app.status == ApplicationStatus.county_review:
+        return ["pass", "return", "reject"]
+    if app.status == ApplicationStatus.city_review:
+        return ["approve", "return", "reject"]
+    return []
+
+
+# ---------------------------------------------------------------- the provider's side
+
+def _fix_url(key, data):
+    from registry.applications.queries import safe_url
+    item_type, _sep, ident = key.partition(":")
+    if item_type == "organisation":
+        return safe_url(("providers.profile", {}))
+    if item_type == "doc":
+        doc_type = next((d["doc_type"] for d in data.get("documents", []) if str(d["id"]) == ident), None)
+        return safe_url(("providers.documents", {"_anchor": f"doc-{doc_type}"} if doc_type else {}))
+    if item_type == "person":
+        return safe_url(("people.detail", {"person_id": int(ident)}), ("people.index", {}))
+    if item_type == "project":
+        return safe_url(("projects.edit", {"project_id": int(ident)}), ("projects.index", {}))
+    return None
+
+
+def provider_comments(app):
+    """The comments of the last return, for the provider's draft: [(CommentView, url to fix the item)]."""
+    snapshot = app.latest_snapshot
+    if snapshot is None or app.status != ApplicationStatus.draft:
+        return []
+    return [(view, _fix_url(view.key, snapshot.data)) for view in comment_views(app, snapshot.number)]
