@@ -70,6 +70,10 @@ TABLE: dict[str, Rule] = {
     "api_account.Tokens": ANY,
     "api_account.TokenById": ANY,
     "api_regions.Regions": OPEN,
+    # ---- notifications: every signed-in user has an inbox
+    "notifications.inbox": ANY,
+    "notifications.mark_read": ANY,
+    "notifications.mark_all_read": ANY,
     # ---- providers: registration, profile, colleagues, documents (owner: providers helper)
     "providers.register": OPEN,
     "providers.dashboard": Rule(roles("provider_admin")),

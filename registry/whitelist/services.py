@@ -121,9 +121,14 @@ def remove_from_batch(batch, application_id, *, actor):
 def start_publicity(batch, *, actor):
     """公示: from today for N working days (per city). Every application in the batch moves to publicity."""
     _require_city_reviewer(actor, batch.city_id)
+    # An application withdrawn (or returned) after it was put in the draft batch leaves it now.
+    for item in _live_items(batch) if batch.status == BatchStatus.draft else []:
+        if item.application.status != ApplicationStatus.city_review:
+            db.session.delete(item)
+            batch.items.remove(item)
     items = _live_items(batch)
     if not items:
-        raise ValidationFailed({"batch": ["批次中还没有申报,不能开始公示"]})
+        raise ValidationFailed({"batch": ["批次中还没有处于市级复审阶段的申报,不能开始公示"]})
     rules = policy.for_city(batch.city)
     today = clock.today()
     count = calendar.add_working_days(today, rules.publicity_working_days)

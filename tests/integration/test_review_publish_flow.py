@@ -101,3 +101,15 @@ def test_adverse_check_bans_person_everywhere(db, submitted, reviewers, create_u
     moved = add_cleared_person(other.provider, other, id_number=id_number_for(1))  # same ID at another provider
     result = people.clearance(moved)
     assert not result.cleared and any("禁入名单(永久)" in r for r in result.reasons)
+
+
+def test_withdrawn_application_leaves_the_draft_batch(db, submitted, reviewers, frozen_clock):
+    from registry.applications import services as applications
+    at(date(2026, 3, 2))
+    app = _to_city(submitted, reviewers)
+    batch = whitelist.create_batch(actor=reviewers["city"])
+    whitelist.add_to_batch(batch, app, actor=reviewers["city"])
+    applications.withdraw(app, actor=submitted["admin"])
+    with pytest.raises(ValidationFailed, match="没有处于市级复审阶段的申报"):
+        whitelist.start_publicity(batch, actor=reviewers["city"])
+    assert batch.items == []
