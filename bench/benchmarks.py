@@ -1,0 +1,213 @@
+"""The benchmarks `python -m bench` runs on each database. Each one returns [(name, value), ...].
+
+Every benchmark runs with the clock frozen at 02:30 CST on AS_OF (the dataset's "today"), so the
+figures describe the same data whenever the dataset was generated.
+
+- orm_vs_raw: the public whitelist listing of one city, 50 rows a page, page 1 and a middle page.
+  ORM: registry.whitelist.queries.list_entries (the app's own statement with its eager loading, one
+  count, one page, one selectin for counties) in a fresh session, then the fields the JSON API shows.
+  Raw: hand-written SQL on the DBAPI cursor (count, page, counties) selecting only those fields.
+  Both build the same list of dicts (checked before timing). Calls alternate, each side's median is
+  taken, and the figure is median(ORM) / median(raw) over both pages. Target ≤ 1.5.
+- sweep: registry.adjustments.sweep.run(AS_OF) inside a transaction that is rolled back afterwards,
+  so the dataset stays reusable. Seconds of wall time, and the SQL statements the run sent
+  (a before_cursor_execute listener; an executemany counts once per batch the driver sends).
+"""
+import statistics
+import sys
+import time
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+
+from sqlalchemy import event, text
+
+from bench.generate import AS_OF
+
+FROZEN_AT = datetime.combine(AS_OF - timedelta(days=1), datetime.min.time()) + timedelta(hours=18, minutes=30)
+# 18:30 UTC the day before = 02:30 CST on AS_OF, when cron runs the nightly sweep
+
+
+def note(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+@contextmanager
+def frozen_clock():
+    from registry.core import clock
+    clock.freeze(FROZEN_AT)
+    try:
+        assert clock.today() == AS_OF
+        yield
+    finally:
+        clock.freeze(None)
+
+
+@contextmanager
+def count_statements(engine):
+    counter = {"n": 0}
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        counter["n"] += 1
+
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield counter
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+
+
+# ---------------------------------------------------------------- orm_vs_raw
+
+STAGE_BITS = ((1, "lower_primary"), (2, "upper_primary"), (4, "junior"))
+
+RAW_FILTER = """
+WHERE e.status IN ('active', 'suspended') AND e.valid_from <= {ph} AND e.valid_until >= {ph}
+  AND e.city_id = (SELECT rc.id FROM region rc WHERE rc.code = {ph})"""
+RAW_COUNT = """SELECT count(*)
+FROM whitelist_entry e
+JOIN provider p ON p.id = e.provider_id
+JOIN project j ON j.id = e.project_id""" + RAW_FILTER
+RAW_PAGE = """SELECT e.id, bc.name, bc.code, p.id, p.name, p.uscc, p.org_type, pc.name,
+       j.title, j.category, j.stages_mask, j.level, j.price,
+       e.valid_from, e.valid_until, b.id, b.year, b.seq, b.issuer, b.published_on, e.status
+FROM whitelist_entry e
+JOIN provider p ON p.id = e.provider_id
+JOIN project j ON j.id = e.project_id
+JOIN region pc ON pc.id = p.county_id
+JOIN release_batch b ON b.id = e.batch_id
+JOIN region bc ON bc.id = b.city_id""" + RAW_FILTER + """
+ORDER BY p.name, p.id, j.title, e.id
+LIMIT 50 OFFSET {ph}"""
+RAW_COUNTIES = """SELECT ec.entry_id, r.name, r.code FROM entry_county ec JOIN region r ON r.id = ec.county_id
+WHERE ec.entry_id IN ({marks})"""
+
+
+def _day(value):
+    return None if value is None else str(value)[:10]
+
+
+def _listing_item(entry_id, city, city_code, counties, provider, project, valid_from, valid_until, batch, status):
+    return {"id": entry_id, "city": city, "city_code": city_code, "counties": counties, "provider": provider,
+            "project": project, "valid_from": _day(valid_from), "valid_until": _day(valid_until), "batch": batch,
+            "status": status}
+
+
+def orm_listing(city_code, page, per_page=50):
+    """The app's listing (registry.whitelist.queries) and the fields WhitelistEntryOut shows."""
+    from registry.extensions import db
+    from registry.whitelist import queries
+    try:
+        result = queries.list_entries({"city": city_code}, page, per_page)
+        items = []
+        for e in result.items:
+            p, j, b = e.provider, e.project, e.batch
+            items.append(_listing_item(
+                e.id, b.city.name, b.city.code, queries.county_names(e),
+                {"id": p.id, "name": p.name, "uscc": p.uscc, "org_type": p.org_type.value, "county": p.county.name},
+                {"title": j.title, "category": j.category.value, "stages": [s.value for s in j.stages],
+                 "level": j.level.value, "price": f"{j.price:.2f}"},
+                e.valid_from, e.valid_until,
+                {"id": b.id, "name": b.name, "issuer": b.issuer, "published_on": _day(b.published_on)},
+                e.status.value))
+        return result.total, items
+    finally:
+        db.session.remove()
+
+
+class RawListing:
+    def __init__(self, engine):
+        self.engine = engine
+        self.sqlite = engine.dialect.name == "sqlite"
+        ph = "?" if self.sqlite else "%s"
+        self.ph = ph
+        self.count_sql = RAW_COUNT.format(ph=ph)
+        self.page_sql = RAW_PAGE.format(ph=ph)
+
+    def __call__(self, city_code, page, per_page=50):
+        day = AS_OF.isoformat() if self.sqlite else AS_OF
+        conn = self.engine.raw_connection()
+        try:
+            cur = conn.cursor()
+            cur.execute(self.count_sql, (day, day, city_code))
+            total = cur.fetchone()[0]
+            cur.execute(self.page_sql, (day, day, city_code, (page - 1) * per_page))
+            rows = cur.fetchall()
+            counties = {}
+            if rows:
+                ids = [r[0] for r in rows]
+                cur.execute(RAW_COUNTIES.format(marks=", ".join([self.ph] * len(ids))), ids)
+                for entry_id, name, code in cur.fetchall():
+                    counties.setdefault(entry_id, []).append((code, name))
+            cur.close()
+        finally:
+            conn.close()
+        items = []
+        for (eid, city, city_code_, pid, pname, uscc, org_type, county, title, category, mask, level, price,
+             valid_from, valid_until, bid, year, seq, issuer, published_on, status) in rows:
+            items.append(_listing_item(
+                eid, city, city_code_, [name for _code, name in sorted(counties.get(eid, ()))],
+                {"id": pid, "name": pname, "uscc": uscc, "org_type": org_type, "county": county},
+                {"title": title, "category": category, "stages": [v for bit, v in STAGE_BITS if mask & bit],
+                 "level": level, "price": f"{price:.2f}"},
+                valid_from, valid_until,
+                {"id": bid, "name": f"{year}年第{seq}批", "issuer": issuer, "published_on": _day(published_on)},
+                status))
+        return total, items
+
+
+def orm_vs_raw(app, kind, seconds=20.0, max_rounds=200):
+    from registry.extensions import db
+    with app.app_context(), frozen_clock():
+        city_code = db.session.execute(text(
+            "SELECT r.code FROM whitelist_entry e JOIN region r ON r.id = e.city_id "
+            "WHERE e.status IN ('active', 'suspended') GROUP BY r.code ORDER BY count(*) DESC, r.code LIMIT 1")).scalar()
+        db.session.remove()
+        raw = RawListing(db.engine)
+        total, orm_items = orm_listing(city_code, 1)
+        pages = [1] + ([max(2, (total + 49) // 50 // 2)] if total > 100 else [])
+        for page in pages:
+            orm_result, raw_result = orm_listing(city_code, page), raw(city_code, page)
+            if orm_result != raw_result:
+                raise AssertionError(f"orm_vs_raw: ORM and raw listings differ on page {page}")
+        times = {"orm": [], "raw": []}
+        started = time.perf_counter()
+        rounds = 0
+        while rounds < max_rounds and (rounds < 10 or time.perf_counter() - started < seconds):
+            sides = (("orm", orm_listing), ("raw", raw)) if rounds % 2 == 0 else (("raw", raw), ("orm", orm_listing))
+            for page in pages:
+                for side, fn in sides:
+                    t0 = time.perf_counter()
+                    fn(city_code, page)
+                    times[side].append(time.perf_counter() - t0)
+            rounds += 1
+        with count_statements(db.engine) as counter:
+            orm_listing(city_code, 1)
+        orm_ms = statistics.median(times["orm"]) * 1000
+        raw_ms = statistics.median(times["raw"]) * 1000
+    note(f"orm_vs_raw[{kind}]: city {city_code}, {total} entries in force, pages {pages}, {rounds} rounds, "
+         f"ORM {counter['n']} statements per page")
+    return [(f"orm_vs_raw_{kind}", round(orm_ms / raw_ms, 2)), (f"orm_listing_ms_{kind}", round(orm_ms, 2)),
+            (f"raw_listing_ms_{kind}", round(raw_ms, 2))]
+
+
+# ---------------------------------------------------------------- sweep
+
+def sweep(app, kind):
+    from registry.adjustments import sweep as sweep_module
+    from registry.extensions import db
+    with app.app_context(), frozen_clock():
+        db.session.remove()
+        try:
+            with count_statements(db.engine) as counter:
+                started = time.perf_counter()
+                summary = sweep_module.run(AS_OF)
+                db.session.flush()
+                elapsed = time.perf_counter() - started
+        finally:
+            db.session.rollback()
+            db.session.remove()
+    note(f"sweep[{kind}]: {summary}")
+    return [(f"sweep_seconds_{kind}", round(elapsed, 2)), (f"sweep_statements_{kind}", counter["n"])]
+
+
+BENCHMARKS = {"orm_vs_raw": orm_vs_raw, "sweep": sweep}
