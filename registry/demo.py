@@ -61,7 +61,7 @@ STAFF = {
     "reading": [("林小燕", "female", "teacher", "绘本阅读", "teacher", 30)],
     "science": [("赵敏", "female", "teacher", "青少年科普、机器人", "teacher", 45),
                 ("孙浩然", "male", "teacher", "天文观测", "teacher", 45)],
-    "heritage": [("周桂英", "female", "teacher", "赣南剪纸(非遗传承人)", "heritage", None),
+    "heritage": [("周桂英", "female", "teacher", "赣南剪纸（非遗传承人）", "heritage", None),
                  ("吴建国", "male", "teacher", "折纸", "heritage", 50)],
 }
 
@@ -73,7 +73,7 @@ PROJECTS = {
     "arts": [("创意儿童画", "arts", ["lower_primary", "upper_primary"], "beginner", "arts", "4.00", [0])],
     "football": [("足球启蒙", "sports", ["lower_primary"], "beginner", "coach", "3.50", [0])],
     "reading": [("绘本共读", "reading", ["lower_primary"], "beginner", "teacher", "0.00", [0])],
-    "science": [("小小科学家:动手做实验", "science", ["lower_primary", "upper_primary"], "beginner", "teacher", "0.00", [0]),
+    "science": [("小小科学家：动手做实验", "science", ["lower_primary", "upper_primary"], "beginner", "teacher", "0.00", [0]),
                 ("星空观测社", "science", ["junior", "upper_primary"], "advanced", "teacher", "2.00", [1])],
     "heritage": [("赣南剪纸", "intangible_heritage", ["upper_primary", "junior"], "beginner", "heritage", "2.50", [0, 1])],
 }
@@ -98,7 +98,7 @@ def _uscc(body):
 
 
 def _id_number(birth, seq):
-    body = f"360121{birth}{seq:03d}"  # 南昌县: a birthplace code valid for these birth years
+    body = f"360121{birth}{seq:03d}"  # 南昌县： a birthplace code valid for these birth years
     return body + ric.calc_check_digit(body + "0")
 
 
@@ -178,7 +178,7 @@ def _play_history(real_today):
     _at(DELISTED_ON)
     from registry.adjustments import services as adjustments
     adjustments.delist(built["qinghe"]["provider"], actor=reviewer["city"], reason_category="illegal_fees",
-                       reason="经核查,该机构在凤凰城小学以“材料费”名义另行收费,违反公益性收费规定。",
+                       reason="经核查，该机构在凤凰城小学以“材料费”名义另行收费，违反公益性收费规定。",
                        ban_until=adjustments.default_ban_end(built["qinghe"]["provider"]))
     # Today: one application at each review stage, and a second batch under publicity with an objection.
     _at(real_today)
@@ -192,7 +192,7 @@ def _play_history(real_today):
     whitelist.add_to_batch(second, built["zuqiu"]["application"], actor=reviewer["city"])
     whitelist.start_publicity(second, actor=reviewer["city"])
     whitelist.file_objection(second, application_id=built["zuqiu"]["application"].id, name="张明",
-                             contact="13907911234", content="该俱乐部教练曾在校外培训中要求学生购买指定球鞋,请核实是否存在推销行为。")
+                             contact="13907911234", content="该俱乐部教练曾在校外培训中要求学生购买指定球鞋，请核实是否存在推销行为。")
 
 
 def _build_provider(key, name, uscc_body, org_type, county_code, service_codes, offering, path, real_today):
@@ -206,7 +206,7 @@ def _build_provider(key, name, uscc_body, org_type, county_code, service_codes, 
         name=name, uscc=_uscc(uscc_body), org_type=org_type, legal_representative="刘建华", contact_name="陈晓燕",
         contact_phone=f"0791-8{uscc_body[-4:]}66", address=f"{county.parent.name}{county.name}示范路{len(name) * 3}号",
         county_id=county.id, service_county_ids=[regions.get_by_code(c).id for c in service_codes],
-        description=f"{name}长期面向中小学生开展公益性课后服务活动,师资稳定,安全制度健全。",
+        description=f"{name}长期面向中小学生开展公益性课后服务活动，师资稳定，安全制度健全。",
         admin_username=f"{key}_admin", admin_display_name=f"{name[:8]}管理员", admin_password=DEMO_PASSWORD,
         admin_email=f"{key}@demo.invalid")
     today = clock.today()
@@ -241,9 +241,9 @@ def _build_provider(key, name, uscc_body, org_type, county_code, service_codes, 
         created.append(projects.create_project(
             provider, actor=admin, staff_ids=[staff[i].id for i in members], title=title, category=category,
             stages=stages, level=level, required_qualification=qual, price=price,
-            description=f"{title}:寓教于乐的兴趣活动,注重安全与参与。", syllabus="共16课时:认识与体验、基础技能、综合练习、成果展示。",
+            description=f"{title}：寓教于乐的兴趣活动，注重安全与参与。", syllabus="共16课时：认识与体验、基础技能、综合练习、成果展示。",
             sessions_per_term=16, minutes_per_session=60, class_min=10, class_max=30, venue_needs="普通教室或活动场地",
-            safety_measures="课前安全教育,全程专人看护,配备应急药箱。"))
+            safety_measures="课前安全教育，全程专人看护，配备应急药箱。"))
     application = applications.create_application(provider, actor=admin, project_ids=[p.id for p in created])
     return {"provider": provider, "admin": admin, "documents": documents, "staff": staff, "projects": created,
             "application": application, "county": county_code}
@@ -293,6 +293,6 @@ def _seed_schools_and_orders(built):
     orders.accept_order(qh, actor=built["qinghe"]["admin"], person_ids=[built["qinghe"]["staff"][0].id])
     order("yx_school", "qihang", index=1, grades=(7,), students=20)  # stays requested
     declined = order("yx_school", "qihang", index=0, grades=(2,), students=28)
-    orders.decline_order(declined, actor=q["admin"], reason="周二、周四 16:30 时段教练已排满,可改约周三。")
+    orders.decline_order(declined, actor=q["admin"], reason="周二、周四 16:30 时段教练已排满，可改约周三。")
     cancelled = order("yx_school", "xinghe", grades=(5,), students=22)
     orders.cancel_order(cancelled, actor=schools["yx_school"][1], reason="学校调整了课后服务安排")

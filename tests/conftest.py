@@ -19,15 +19,15 @@ from registry.extensions import db as _db
 pytest_plugins = ["tests.fixtures.accounts", "tests.fixtures.providers", "tests.fixtures.reviews", "tests.fixtures.schools", "tests.fixtures.orders"]
 
 def _per_worker(url):
-    """Under pytest-xdist each worker gets its own database (created on PostgreSQL when missing)."""
+    """Under pytest-xdist each worker gets its own database; on PostgreSQL it is created when missing."""
     worker = os.environ.get("PYTEST_XDIST_WORKER")
-    if not worker or url.startswith("sqlite"):
+    if url.startswith("sqlite"):
         return url
     from sqlalchemy.engine import make_url
     import psycopg
 
     parsed = make_url(url)
-    name = f"{parsed.database}_{worker}"
+    name = f"{parsed.database}_{worker}" if worker else parsed.database
     admin = parsed.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
     with psycopg.connect(admin, autocommit=True) as conn:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():

@@ -11,7 +11,7 @@ from registry.core import clock
 from registry.core.pagination import paginate
 
 blp = Blueprint("api_adjustments", __name__, url_prefix="/adjustments",
-                description="动态调整:警告、暂停、移出、禁入、恢复,以及机构查看处理原因")
+                description="动态调整：警告、暂停、移出、禁入、恢复，以及机构查看处理原因")
 
 
 def _actor():
@@ -31,7 +31,7 @@ class Providers(MethodView):
     @blp.arguments(schemas.ProviderQueryIn, location="query")
     @blp.response(200, schemas.ProviderPageOut)
     def get(self, args):
-        """本市白名单机构:各条目当前状态、最近的处理记录、是否处于禁入期"""
+        """本市白名单机构：各条目当前状态、最近的处理记录、是否处于禁入期"""
         day = clock.today()
         page = paginate(queries.city_providers_stmt(_actor(), args, day), args["page"], args["per_page"])
         return {"items": queries.provider_rows(page.items, day), "total": page.total, "page": page.page,
@@ -42,7 +42,7 @@ class Providers(MethodView):
 class ProviderById(MethodView):
     @blp.response(200, schemas.ProviderDetailOut)
     def get(self, provider_id):
-        """一家机构:白名单条目、受影响的订单、全部处理记录(自动规则附触发依据)"""
+        """一家机构：白名单条目、受影响的订单、全部处理记录（自动规则附触发依据）"""
         return queries.provider_detail(_provider(provider_id))
 
 
@@ -60,7 +60,7 @@ class ProviderSuspension(MethodView):
     @blp.arguments(schemas.SuspendIn)
     @blp.response(201, schemas.ActionOut)
     def post(self, data, provider_id):
-        """暂停(可指定项目;可设自动解除日期):受影响的订单同时暂停,学校和机构收到通知"""
+        """暂停（可指定项目；可设自动解除日期）：受影响的订单同时暂停，学校和机构收到通知"""
         return _view(adjustments.suspend(_provider(provider_id), actor=_actor(), **data))
 
 
@@ -69,7 +69,7 @@ class ProviderDelisting(MethodView):
     @blp.arguments(schemas.DelistIn)
     @blp.response(201, schemas.ActionOut)
     def post(self, data, provider_id):
-        """移出白名单(可同时禁入至 ban_until):受影响的订单暂停,学校和机构收到通知"""
+        """移出白名单（可同时禁入至 ban_until）：受影响的订单暂停，学校和机构收到通知"""
         return _view(adjustments.delist(_provider(provider_id), actor=_actor(), **data))
 
 
@@ -78,7 +78,7 @@ class ProviderBan(MethodView):
     @blp.arguments(schemas.BanIn)
     @blp.response(201, schemas.ActionOut)
     def post(self, data, provider_id):
-        """禁入至 ends_on(不填为本市默认禁入期):禁入期内不能申报,现有条目移出"""
+        """禁入至 ends_on（不填为本市默认禁入期）：禁入期内不能申报，现有条目移出"""
         provider = _provider(provider_id)
         data["ends_on"] = data.get("ends_on") or adjustments.default_ban_end(provider)
         return _view(adjustments.ban(provider, actor=_actor(), **data))
@@ -89,7 +89,7 @@ class ProviderReinstatement(MethodView):
     @blp.arguments(schemas.ReinstateIn)
     @blp.response(201, schemas.ActionOut)
     def post(self, data, provider_id):
-        """恢复:解除暂停、恢复移出的条目(有效期内)、结束禁入,暂停的订单恢复"""
+        """恢复：解除暂停、恢复移出的条目（有效期内）、结束禁入，暂停的订单恢复"""
         return _view(adjustments.reinstate(_provider(provider_id), actor=_actor(), **data))
 
 

@@ -50,7 +50,7 @@ class ActionView:
     @property
     def rule_label(self):
         rule = self.action.rule
-        return RULE_LABELS.get(rule, f"自动规则:{rule}") if rule else None
+        return RULE_LABELS.get(rule, f"自动规则：{rule}") if rule else None
 
     @property
     def evidence_text(self):
@@ -223,5 +223,5 @@ def provider_detail(provider, day=None, with_orders=True):
 def entry_choices(row, statuses):
     """(project_id, label) for the provider's entries in one of `statuses` (by today's effective status)."""
     day = clock.today()
-    return [(e.project_id, f"{e.project.title}({ENTRY_STATUS_LABELS[e.effective_status(day).value]})")
+    return [(e.project_id, f"{e.project.title}（{ENTRY_STATUS_LABELS[e.effective_status(day).value]}）")
             for e in row.entries if e.effective_status(day).value in statuses]

@@ -13,11 +13,11 @@ ACTION_CHOICES = list(ACTION_LABELS.items())
 ENTRY_STATUS_CHOICES = list(ENTRY_STATUS_LABELS.items())
 # The automatic rules of registry.adjustments.sweep, as a reviewer and a provider read them.
 RULE_LABELS = {
-    "document_expired": "自动规则:必备资质材料过期",
-    "staff_not_cleared": "自动规则:项目无准入合格人员",
-    "adverse_check": "自动规则:人员查询结果异常",
-    "validity_ended": "自动规则:有效期届满未年审",
-    "lift": "自动规则:暂停原因已消除",
+    "document_expired": "自动规则：必备资质材料过期",
+    "staff_not_cleared": "自动规则：项目无准入合格人员",
+    "adverse_check": "自动规则：人员查询结果异常",
+    "validity_ended": "自动规则：有效期届满未年审",
+    "lift": "自动规则：暂停原因已消除",
 }
 
 
@@ -36,18 +36,18 @@ class ActionIn(_DropEmpty):
     reason_category = fields.String(
         required=True, validate=validate.OneOf(list(REASON_LABELS), error="请选择原因类别"),
         error_messages={"required": "请选择原因类别"},
-        metadata={"description": "原因类别:" + "、".join(f"{k} {v}" for k, v in REASON_LABELS.items())})
+        metadata={"description": "原因类别：" + "、".join(f"{k} {v}" for k, v in REASON_LABELS.items())})
     reason = fields.String(
         required=True, validate=[validate.Length(max=2000, error="具体原因不能超过 2000 个字"),
-                                 validate.Regexp(r"[\s\S]*\S", error="请填写具体原因,机构将看到这段说明")],
-        error_messages={"required": "请填写具体原因,机构将看到这段说明"},
-        metadata={"description": "具体原因(机构可以看到)"})
-    effective_on = _date("生效日期", load_default=None, metadata={"description": "生效日期,默认今天;不能晚于今天"})
+                                 validate.Regexp(r"[\s\S]*\S", error="请填写具体原因，机构将看到这段说明")],
+        error_messages={"required": "请填写具体原因，机构将看到这段说明"},
+        metadata={"description": "具体原因（机构可以看到）"})
+    effective_on = _date("生效日期", load_default=None, metadata={"description": "生效日期，默认今天；不能晚于今天"})
 
 
 def _project_ids():
     return fields.List(fields.Integer(error_messages={"invalid": "项目编号应为整数"}), load_default=None,
-                       metadata={"description": "只处理这些项目的白名单条目;不填为全部"})
+                       metadata={"description": "只处理这些项目的白名单条目；不填为全部"})
 
 
 class WarnIn(ActionIn):
@@ -56,30 +56,30 @@ class WarnIn(ActionIn):
 
 class SuspendIn(ActionIn):
     lift_on = _date("自动解除日期", load_default=None,
-                    metadata={"description": "可选:此日期之后、原因消除时自动解除暂停"})
+                    metadata={"description": "可选：此日期之后、原因消除时自动解除暂停"})
     project_ids = _project_ids()
 
 
 class DelistIn(ActionIn):
     project_ids = _project_ids()
-    ban_until = _date("禁入截止日期", load_default=None, metadata={"description": "可选:同时禁入至此日期"})
+    ban_until = _date("禁入截止日期", load_default=None, metadata={"description": "可选：同时禁入至此日期"})
 
 
 class BanIn(ActionIn):
     ends_on = _date("禁入截止日期", load_default=None,
-                    metadata={"description": "禁入截止日期;不填为本市默认禁入期(默认 3 年)"})
+                    metadata={"description": "禁入截止日期；不填为本市默认禁入期（默认 3 年）"})
 
 
 class ReinstateIn(ActionIn):
     reason_category = fields.String(
         load_default="other", validate=validate.OneOf(list(REASON_LABELS), error="请选择原因类别"),
-        metadata={"description": "原因类别,默认 other 其他"})
+        metadata={"description": "原因类别，默认 other 其他"})
     project_ids = _project_ids()
 
 
 class ProviderQueryIn(_DropEmpty):
     status = fields.String(validate=validate.OneOf(list(ENTRY_STATUS_LABELS), error="状态无效"),
-                           metadata={"description": "只看有该状态(按今天计算)白名单条目的机构"})
+                           metadata={"description": "只看有该状态（按今天计算）白名单条目的机构"})
     q = fields.String(validate=validate.Length(max=50, error="关键词不能超过 50 个字"),
                       metadata={"description": "机构名称中的文字或统一社会信用代码"})
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000, error="页码无效"))
@@ -103,12 +103,12 @@ class ActionOut(BaseSchema):
     lift_on = fields.Function(lambda a: _day(a.lift_on), metadata={"description": "暂停自动解除日期"})
     ends_on = fields.Function(lambda a: _day(a.ends_on), metadata={"description": "禁入截止日期"})
     lifted = fields.Function(lambda a: a.lifted_at is not None, metadata={"description": "禁入已因恢复而结束"})
-    rule = fields.String(allow_none=True, metadata={"description": "自动规则名称;人工处理为 null"})
+    rule = fields.String(allow_none=True, metadata={"description": "自动规则名称；人工处理为 null"})
     rule_label = fields.String(allow_none=True)
-    evidence = fields.Dict(metadata={"description": "触发该处理的依据(自动规则)或涉及的条目(人工处理)"})
+    evidence = fields.Dict(metadata={"description": "触发该处理的依据（自动规则）或涉及的条目（人工处理）"})
     evidence_text = fields.List(fields.String(), metadata={"description": "依据的中文说明"})
     projects = fields.List(fields.String(), metadata={"description": "涉及的项目"})
-    actor = fields.String(allow_none=True, attribute="actor_name", metadata={"description": "处理人;自动规则为 null"})
+    actor = fields.String(allow_none=True, attribute="actor_name", metadata={"description": "处理人；自动规则为 null"})
     created_at = fields.DateTime()
 
 

@@ -33,7 +33,7 @@ def _check(reason_category, reason, effective_on):
         category = None
         errors["reason_category"] = ["请选择原因类别"]
     if not (reason or "").strip():
-        errors["reason"] = ["请填写具体原因,机构将看到这段说明"]
+        errors["reason"] = ["请填写具体原因，机构将看到这段说明"]
     effective_on = effective_on or clock.today()
     if effective_on > clock.today():
         errors["effective_on"] = ["生效日期不能晚于今天"]
@@ -75,7 +75,7 @@ def warn(provider, *, actor, reason_category, reason, effective_on=None):
     from registry.audit import services as audit
     audit.record("provider.warning", object_type="provider", object_id=provider.id, actor=actor,
                  details={"reason_category": category.value})
-    _tell_provider(provider, f"警告:{REASON_LABELS[category.value]}", reason)
+    _tell_provider(provider, f"警告：{REASON_LABELS[category.value]}", reason)
     return action
 
 
@@ -96,9 +96,9 @@ def suspend(provider, *, actor, reason_category, reason, effective_on=None, lift
         ENTRY.transition(entry, "suspend", actor=actor, reason=reason, rule=rule,
                          changes={"suspended_until": lift_on, "suspended_by_rule": rule, "status_reason": label})
     _feed(entries, ChangeKind.suspended, effective_on, category)
-    orders.suspend_for_entries([e.id for e in entries], actor=actor, reason=f"白名单暂停:{label}", rule=rule)
-    _tell_provider(provider, f"白名单暂停:{label}",
-                   reason + (f"(将于{lift_on.isoformat()}后在原因消除时自动解除)" if lift_on else ""))
+    orders.suspend_for_entries([e.id for e in entries], actor=actor, reason=f"白名单暂停：{label}", rule=rule)
+    _tell_provider(provider, f"白名单暂停：{label}",
+                   reason + (f"（将于{lift_on.isoformat()}后在原因消除时自动解除）" if lift_on else ""))
     return action
 
 
@@ -115,11 +115,11 @@ def delist(provider, *, actor, reason_category, reason, effective_on=None, proje
     for entry in entries:
         ENTRY.transition(entry, "delist", actor=actor, reason=reason, changes={"status_reason": label})
     _feed(entries, ChangeKind.delisted, effective_on, category)
-    orders.suspend_for_entries([e.id for e in entries], actor=actor, reason=f"白名单移出:{label}")
+    orders.suspend_for_entries([e.id for e in entries], actor=actor, reason=f"白名单移出：{label}")
     if ban_until is not None:
         ban(provider, actor=actor, reason_category=category.value, reason=reason, ends_on=ban_until,
             effective_on=effective_on)
-    _tell_provider(provider, f"移出白名单:{label}", reason)
+    _tell_provider(provider, f"移出白名单：{label}", reason)
     return action
 
 
@@ -141,7 +141,7 @@ def ban(provider, *, actor, reason_category, reason, ends_on, effective_on=None)
 
 def reinstate(provider, *, actor, reason, project_ids=None, reason_category=ReasonCategory.other.value,
               effective_on=None):
-    """恢复: lift suspensions, return delisted entries to the list, and end any ban."""
+    """恢复： lift suspensions, return delisted entries to the list, and end any ban."""
     category, reason, effective_on = _check(reason_category, reason, effective_on)
     _require_city_reviewer(actor, provider)
     entries = _entries(provider, project_ids, (EntryStatus.suspended, EntryStatus.delisted))

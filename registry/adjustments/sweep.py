@@ -61,7 +61,8 @@ def cleared_condition(day, person=Person):
         valid = [c.result == CheckResult.clear]
         if check_type in (CheckType.criminal, CheckType.sexual_offence):
             if custom:
-                city_of = select(Provider.city_id).where(Provider.id == person.provider_id).scalar_subquery()
+                city_of = (select(Provider.city_id).where(Provider.id == person.provider_id)
+                           .correlate_except(Provider).scalar_subquery())
                 age = or_(*[and_(city_of == city_id, c.check_date >= cutoff) for city_id, cutoff in custom.items()],
                           and_(city_of.notin_(list(custom)), c.check_date >= default_cutoff))
             else:
@@ -124,7 +125,7 @@ def run(day=None, actor=None):
 
 def _feed(entries, kind, day, category):
     if entries:
-        db.session.execute(insert(ChangeFeedItem), [
+        db.session.execute(insert(ChangeFeedItem).execution_options(render_nulls=True), [
             {"kind": kind, "entry_id": e.id, "city_id": e.city_id, "happened_on": day,
              "reason_category": REASON_LABELS[category], "created_at": clock.utcnow()} for e in entries])
 
@@ -138,7 +139,7 @@ def _actions(rows):
     fresh = [r for r in rows if r["dedupe_key"] not in existing]
     now = clock.utcnow()
     if fresh:
-        db.session.execute(insert(ProviderAction), [{**r, "created_at": now} for r in fresh])
+        db.session.execute(insert(ProviderAction).execution_options(render_nulls=True), [{**r, "created_at": now} for r in fresh])
     return len(fresh)
 
 
@@ -162,9 +163,9 @@ def _suspend_entries(entries, day, actor, rule, category, evidence_for, message_
                "reason_category": ReasonCategory(category), "reason": message_for(e), "effective_on": day,
                "rule": rule, "evidence": evidence_for(e), "dedupe_key": f"{rule}:{e.id}:{day.isoformat()}"}
               for e in moved_entries])
-    orders.suspend_for_entries(list(moved), actor=actor, reason=f"白名单暂停:{label}", rule=rule)
+    orders.suspend_for_entries(list(moved), actor=actor, reason=f"白名单暂停：{label}", rule=rule)
     users = _provider_users({e.provider_id for e in moved_entries})
-    notifications.notify_many([(u, f"白名单暂停:{label}", message_for(e), "/provider", "adjustment", None)
+    notifications.notify_many([(u, f"白名单暂停：{label}", message_for(e), "/provider", "adjustment", None)
                                for e in moved_entries for u in users[e.provider_id]])
     return len(moved_entries)
 
@@ -179,7 +180,7 @@ def _expire_entries(day, actor):
     expired = [e for e in entries if e.id in moved]
     _feed(expired, ChangeKind.expired, day, "validity_ended")
     _actions([{"provider_id": e.provider_id, "entry_id": e.id, "kind": ActionKind.expiry,
-               "reason_category": ReasonCategory.validity_ended, "reason": f"有效期至{e.valid_until.isoformat()},未完成年审",
+               "reason_category": ReasonCategory.validity_ended, "reason": f"有效期至{e.valid_until.isoformat()}，未完成年审",
                "effective_on": day, "rule": "validity_ended", "evidence": {"valid_until": e.valid_until.isoformat()},
                "dedupe_key": f"validity_ended:{e.id}:{e.valid_until.isoformat()}"} for e in expired])
     orders.suspend_for_entries(list(moved), actor=actor, reason="白名单条目已到期", rule="validity_ended")
@@ -209,7 +210,7 @@ def _suspend_for_documents(day, actor):
                                                "expiry": d.expiry_date.isoformat() if d.expiry_date else None}
                                               if d else {"missing": True, "text": text}
                                               for d, text in problems[e.provider_id]]},
-        message_for=lambda e: ";".join(t for _, t in problems[e.provider_id]) + "。更新材料并经审核核验后自动恢复。")
+        message_for=lambda e: "；".join(t for _, t in problems[e.provider_id]) + "。更新材料并经审核核验后自动恢复。")
 
 
 def _suspend_without_staff(day, actor):
@@ -220,7 +221,7 @@ def _suspend_without_staff(day, actor):
     return _suspend_entries(
         entries, day, actor, "staff_not_cleared", "staff_not_cleared",
         evidence_for=lambda e: {"project_id": e.project_id, "as_of": day.isoformat()},
-        message_for=lambda e: f"项目“{e.project.title}”已没有准入合格的授课人员(查询记录或证书过期)。")
+        message_for=lambda e: f"项目“{e.project.title}”已没有准入合格的授课人员（查询记录或证书过期）。")
 
 
 def _flag_orders(day):
@@ -242,7 +243,7 @@ def _flag_orders(day):
                                                       User.provider_id.in_({r.provider_id for r in rows})))).all()
     items = []
     for r in rows:
-        body = f"订单 {r.id} 指派的人员 {r.name} 今天已不符合准入条件,请更换人员。"
+        body = f"订单 {r.id} 指派的人员 {r.name} 今天已不符合准入条件，请更换人员。"
         items += [(u, "订单人员不再符合条件", body, None, "order", f"flag:{r.id}:{r.name}")
                   for u in users if u.school_id == r.school_id or u.provider_id == r.provider_id]
     notifications.notify_many(items)
@@ -260,21 +261,21 @@ def _ban_adverse(day, actor):
     if rows:
         years = policy.defaults().ban_years
         custom = {r.city_id: r.ban_years for r in db.session.scalars(select(CityPolicy))}
-        db.session.execute(insert(PersonBan), [{
+        db.session.execute(insert(PersonBan).execution_options(render_nulls=True), [{
             "id_bidx": r[3], "reason": "查询结果有不良记录", "source_check_id": r[0], "starts_on": day,
             "ends_on": None if r[1] == CheckType.sexual_offence
             else day.replace(year=day.year + custom.get(r[8], years)) - timedelta(days=1),
             "created_at": clock.utcnow()} for r in rows])
         deadline = calendar.add_working_days(day, policy.defaults().referral_working_days).end
         _actions([{"provider_id": r[6], "kind": ActionKind.referral, "reason_category": ReasonCategory.adverse_check,
-                   "reason": f"{r[4]}({r[5]})查询结果有不良记录,已列入禁入名单;请于{deadline.isoformat()}前完成核查",
+                   "reason": f"{r[4]}（{r[5]}）查询结果有不良记录，已列入禁入名单；请于{deadline.isoformat()}前完成核查",
                    "effective_on": day, "rule": "adverse_check",
                    "evidence": {"check_id": r[0], "deadline": deadline.isoformat()},
                    "dedupe_key": f"adverse_check:{r[0]}"} for r in rows])
         reviewers = db.session.scalars(select(User).where(User.role == Role.city_reviewer,
                                                           User.region_id.in_({r[8] for r in rows}))).all()
-        notifications.notify_many([(u, f"机构人员查询结果异常:{r[7]}",
-                                    f"{r[4]}({r[5]})已列入禁入名单,请于{deadline.isoformat()}前核查处理该机构。",
+        notifications.notify_many([(u, f"机构人员查询结果异常：{r[7]}",
+                                    f"{r[4]}（{r[5]}）已列入禁入名单，请于{deadline.isoformat()}前核查处理该机构。",
                                     None, "referral", f"referral:check:{r[0]}")
                                    for r in rows for u in reviewers if u.region_id == r[8]])
     # Anyone under an active ban leaves every assignment, whichever provider they are at now.
@@ -326,7 +327,7 @@ def _lift(day, actor):
     lifted = [e for e in liftable if e.id in moved]
     _feed(lifted, ChangeKind.reinstated, day, "other")
     _actions([{"provider_id": e.provider_id, "entry_id": e.id, "kind": ActionKind.lift,
-               "reason_category": ReasonCategory.other, "reason": "暂停原因已消除,自动恢复", "effective_on": day,
+               "reason_category": ReasonCategory.other, "reason": "暂停原因已消除，自动恢复", "effective_on": day,
                "rule": "lift", "evidence": {}, "dedupe_key": f"lift:{e.id}:{day.isoformat()}"} for e in lifted])
     orders.resume_for_entries(list(moved), actor=actor, reason="白名单暂停已解除", rule="lift")
     return len(lifted)
@@ -351,7 +352,7 @@ def _warn(day):
             ProviderDocument.superseded_at.is_(None), ProviderDocument.expiry_date > day,
             ProviderDocument.expiry_date <= horizon)):
         items.append((doc.provider_id, f"doc:{doc.id}", doc.expiry_date,
-                      f"{DOC_TYPE_LABELS[doc.doc_type]}(编号 {doc.number})将于{doc.expiry_date.isoformat()}到期"))
+                      f"{DOC_TYPE_LABELS[doc.doc_type]}（编号 {doc.number}）将于{doc.expiry_date.isoformat()}到期"))
     default_cutoff, _ = _age_cutoffs(day)
     age = policy.defaults().check_max_age_days
     c = aliased(PersonCheck)
@@ -369,7 +370,7 @@ def _warn(day):
             ends = row.valid_until
         if ends is not None and day < ends <= horizon:
             items.append((row.provider_id, f"check:{row.id}", ends,
-                          f"{row.name}的{CHECK_TYPE_LABELS[row.check_type]}将于{ends.isoformat()}失效,请及时重新查询"))
+                          f"{row.name}的{CHECK_TYPE_LABELS[row.check_type]}将于{ends.isoformat()}失效，请及时重新查询"))
     for q, provider_id, name in db.session.execute(
             select(Qualification, Person.provider_id, Person.name).join(Person, Person.id == Qualification.person_id)
             .where(Qualification.expiry_date > day, Qualification.expiry_date <= horizon)):
@@ -380,5 +381,5 @@ def _warn(day):
     for provider_id, key, ends, message in items:
         window = min(w for w in WARN_WINDOWS if ends <= day + timedelta(days=w))
         for user in users[provider_id]:
-            notes.append((user, f"到期提醒({window}天内)", message, "/provider", "expiry", f"expiry:{key}:{window}"))
+            notes.append((user, f"到期提醒（{window}天内）", message, "/provider", "expiry", f"expiry:{key}:{window}"))
     return notifications.notify_many(notes)

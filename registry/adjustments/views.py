@@ -85,7 +85,7 @@ def _entries_text(action, verb):
 def warn(provider_id):
     def call(provider, data):
         adjustments.warn(provider, actor=_actor(), **data)
-        return "已对该机构作出警告,机构将在消息和“动态调整记录”中看到原因"
+        return "已对该机构作出警告，机构将在消息和“动态调整记录”中看到原因"
     return _act(provider_id, "warn", schemas.WarnIn(), call)
 
 
@@ -93,7 +93,7 @@ def warn(provider_id):
 def suspend(provider_id):
     def call(provider, data):
         action = adjustments.suspend(provider, actor=_actor(), **data)
-        return _entries_text(action, "暂停") + ";受影响的订单已暂停,学校和机构已收到通知"
+        return _entries_text(action, "暂停") + "；受影响的订单已暂停，学校和机构已收到通知"
     return _act(provider_id, "suspend", schemas.SuspendIn(), call)
 
 
@@ -101,8 +101,8 @@ def suspend(provider_id):
 def delist(provider_id):
     def call(provider, data):
         action = adjustments.delist(provider, actor=_actor(), **data)
-        text = _entries_text(action, "移出") + ";受影响的订单已暂停,学校和机构已收到通知"
-        return text + (f";并禁入至 {data['ban_until'].isoformat()}" if data.get("ban_until") else "")
+        text = _entries_text(action, "移出") + "；受影响的订单已暂停，学校和机构已收到通知"
+        return text + (f"；并禁入至 {data['ban_until'].isoformat()}" if data.get("ban_until") else "")
     return _act(provider_id, "delist", schemas.DelistIn(), call)
 
 
@@ -111,7 +111,7 @@ def ban(provider_id):
     def call(provider, data):
         data["ends_on"] = data.get("ends_on") or adjustments.default_ban_end(provider)
         adjustments.ban(provider, actor=_actor(), **data)
-        return f"已禁入至 {data['ends_on'].isoformat()}:禁入期内该机构不能申报,其白名单条目已移出"
+        return f"已禁入至 {data['ends_on'].isoformat()}：禁入期内该机构不能申报，其白名单条目已移出"
     return _act(provider_id, "ban", schemas.BanIn(), call)
 
 
@@ -119,7 +119,7 @@ def ban(provider_id):
 def reinstate(provider_id):
     def call(provider, data):
         action = adjustments.reinstate(provider, actor=_actor(), **data)
-        return _entries_text(action, "恢复") + ";暂停的订单已恢复,禁入已结束"
+        return _entries_text(action, "恢复") + "；暂停的订单已恢复，禁入已结束"
     return _act(provider_id, "reinstate", schemas.ReinstateIn(), call)
 
 

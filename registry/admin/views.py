@@ -47,7 +47,7 @@ def new_user():
         except DomainError as exc:
             errors = {exc.field or "_schema": [exc.message]}
         else:
-            flash(f"已创建用户 {user.username},首次登录须修改密码", "success")
+            flash(f"已创建用户 {user.username}，首次登录须修改密码", "success")
             return redirect(url_for("admin.user_detail", user_id=user.id))
     return render_template("admin/user_new.html", errors=errors, form=form, roles=ROLE_LABELS,
                            regions=_region_choices()), (422 if errors else 200)
@@ -76,13 +76,13 @@ def assign_role(user_id):
     def action(user):
         data = parse_form(schemas.AssignRoleIn())
         services.assign_role(user, actor=current_user._get_current_object(), **data)
-    return _act(user_id, action, "角色和权限范围已更新,该用户需重新登录")
+    return _act(user_id, action, "角色和权限范围已更新，该用户需重新登录")
 
 
 @bp.post("/users/<int:user_id>/disable")
 def disable_user(user_id):
     return _act(user_id, lambda u: services.disable_user(u, actor=current_user._get_current_object()),
-                "账户已停用,其所有登录已失效")
+                "账户已停用，其所有登录已失效")
 
 
 @bp.post("/users/<int:user_id>/enable")
@@ -95,10 +95,10 @@ def reset_password(user_id):
     def action(user):
         data = parse_form(schemas.ResetPasswordIn(), drop_empty=False)
         services.reset_password(user, new_password=data["new_password"], actor=current_user._get_current_object())
-    return _act(user_id, action, "已重置密码,用户下次登录须修改")
+    return _act(user_id, action, "已重置密码，用户下次登录须修改")
 
 
 @bp.post("/users/<int:user_id>/totp")
 def reset_totp(user_id):
     return _act(user_id, lambda u: services.reset_totp(u, actor=current_user._get_current_object()),
-                "已清除该用户的动态验证码,下次登录时须重新绑定")
+                "已清除该用户的动态验证码，下次登录时须重新绑定")

@@ -17,13 +17,13 @@ def _actor():
 class Applications(MethodView):
     @blp.response(200, schemas.ApplicationSummaryOut(many=True))
     def get(self):
-        """本机构的全部申报(最新在前)"""
+        """本机构的全部申报（最新在前）"""
         return applications.list_for_provider(current_user.provider_id)
 
     @blp.arguments(schemas.CreateApplicationIn)
     @blp.response(201, schemas.ApplicationOut)
     def post(self, data):
-        """创建申报草稿:准入、年审(有效期届满前开放)、变更(已在白名单内)或恢复;同一机构同一时间只能有一份未办结的申报;禁入期间 403"""
+        """创建申报草稿：准入、年审（有效期届满前开放）、变更（已在白名单内）或恢复；同一机构同一时间只能有一份未办结的申报；禁入期间 403"""
         return applications.create_application(current_user.provider, actor=_actor(), project_ids=data["project_ids"],
                                                kind=data["kind"])
 
@@ -32,7 +32,7 @@ class Applications(MethodView):
 class ApplicationKinds(MethodView):
     @blp.response(200, schemas.KindOptionOut(many=True))
     def get(self):
-        """本机构当前可发起的申报类型(准入、年审、变更、恢复),以及其他类型不可用的原因"""
+        """本机构当前可发起的申报类型（准入、年审、变更、恢复），以及其他类型不可用的原因"""
         return applications.kind_options(current_user.provider)
 
 
@@ -40,7 +40,7 @@ class ApplicationKinds(MethodView):
 class ApplicationById(MethodView):
     @blp.response(200, schemas.ApplicationOut)
     def get(self, application_id):
-        """申报状态、项目,以及已提交时冻结的内容"""
+        """申报状态、项目，以及已提交时冻结的内容"""
         return queries.own_application(current_user, application_id)
 
 
@@ -48,7 +48,7 @@ class ApplicationById(MethodView):
 class ApplicationChecklist(MethodView):
     @blp.response(200, schemas.ChecklistOut)
     def get(self, application_id):
-        """完整性清单:提交前仍缺的每一项"""
+        """完整性清单：提交前仍缺的每一项"""
         app = queries.own_application(current_user, application_id)
         missing = applications.checklist(app)
         return {"application_id": app.id, "status": app.status.value, "ready": not missing, "missing": missing}
@@ -59,7 +59,7 @@ class ApplicationProjects(MethodView):
     @blp.arguments(schemas.ProjectIdsIn)
     @blp.response(200, schemas.ApplicationOut)
     def put(self, data, application_id):
-        """替换申报项目(仅草稿)"""
+        """替换申报项目（仅草稿）"""
         app = queries.own_application(current_user, application_id)
         applications.set_projects(app, actor=_actor(), project_ids=data["project_ids"])
         return app
@@ -70,7 +70,7 @@ class ApplicationSubmit(MethodView):
     @blp.arguments(schemas.SubmitIn)
     @blp.response(200, schemas.ApplicationOut)
     def post(self, _data, application_id):
-        """提交申报:材料不全时 422 并列出每一项;非草稿时 409"""
+        """提交申报：材料不全时 422 并列出每一项；非草稿时 409"""
         app = queries.own_application(current_user, application_id)
         return applications.submit(app, actor=_actor())
 
@@ -80,6 +80,6 @@ class ApplicationWithdraw(MethodView):
     @blp.arguments(schemas.WithdrawIn)
     @blp.response(200, schemas.ApplicationOut)
     def post(self, data, application_id):
-        """审核决定作出前撤回申报;状态不允许时 409"""
+        """审核决定作出前撤回申报；状态不允许时 409"""
         app = queries.own_application(current_user, application_id)
         return applications.withdraw(app, actor=_actor(), reason=data["reason"])

@@ -197,7 +197,7 @@ def history_rows(application_id):
         names = dict(db.session.execute(select(User.id, User.display_name).where(User.id.in_(actor_ids))).all())
     label = applications.LIFECYCLE.label
     return [HistoryRow(c, ACTION_LABELS.get(c.action, c.action), label(c.from_status), label(c.to_status),
-                       names.get(c.actor_id, "系统(按本市规则)" if c.actor_id is None else "—"))
+                       names.get(c.actor_id, "系统（按本市规则）" if c.actor_id is None else "—"))
             for c in changes]
 
 
@@ -276,7 +276,7 @@ def _people_problems(book, project_list):
             result = book.of(person, qual)
             for reason in result.reasons:
                 where = "、".join(titles.get((person.id, qual), []))
-                text = f"{reason}(项目“{where}”)" if where and reason.startswith("无有效的") else reason
+                text = f"{reason}（项目“{where}”）" if where and reason.startswith("无有效的") else reason
                 if text not in reasons:
                     reasons.append(text)
             for label, day in result.expiring:
@@ -301,18 +301,18 @@ def dashboard_summary(provider, day=None):
     if not book.people:
         steps.append(NextStep("登记从业人员及其查询、体检和资格证书", safe_url(("people.index", {}))))
     if not rows:
-        steps.append(NextStep("添加第一个服务项目(须指派已准入的人员)", safe_url(("projects.new", {}))))
+        steps.append(NextStep("添加第一个服务项目（须指派已准入的人员）", safe_url(("projects.new", {}))))
     if app is None:
         if rows:
-            steps.append(NextStep("选择服务项目,发起准入申报", safe_url(("applications.index", {"_anchor": "choose"}))))
+            steps.append(NextStep("选择服务项目，发起准入申报", safe_url(("applications.index", {"_anchor": "choose"}))))
     elif app.status == S.draft:
         missing = applications.checklist(app, book.day)
         groups = grouped_checklist(missing)
         if missing:
             steps.extend(NextStep(item.message, url) for group in groups for item, url in group.items)
         else:
-            steps.append(NextStep("申报材料已齐全,可以提交申报", safe_url(("applications.index", {}))))
+            steps.append(NextStep("申报材料已齐全，可以提交申报", safe_url(("applications.index", {}))))
     else:
-        steps.append(NextStep(f"申报正在办理中(当前状态:{app.status_label}),请留意审核意见",
+        steps.append(NextStep(f"申报正在办理中（当前状态：{app.status_label}），请留意审核意见",
                               safe_url(("applications.detail", {"application_id": app.id}))))
     return DashboardSummary(rows, not_cleared, expiring, steps, app, groups, has_people=bool(book.people))

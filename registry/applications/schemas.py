@@ -20,7 +20,7 @@ class CreateApplicationIn(ProjectIdsIn):
 
     kind = fields.String(load_default="admission",
                          validate=validate.OneOf(KINDS, error="申报类型应为准入、年审、变更或恢复之一"),
-                         metadata={"enum": KINDS, "description": "申报类型;只能选择本机构当前可用的类型"})
+                         metadata={"enum": KINDS, "description": "申报类型；只能选择本机构当前可用的类型"})
 
 
 class SubmitIn(BaseSchema):
@@ -52,7 +52,7 @@ class ApplicationOut(ApplicationSummaryOut):
     snapshot_number = fields.Function(lambda a: a.latest_snapshot.number if a.latest_snapshot else None,
                                       allow_none=True)
     snapshot = fields.Function(lambda a: a.latest_snapshot.data if a.latest_snapshot else None, allow_none=True,
-                               metadata={"description": "最近一次提交时冻结的申报内容(未提交时为空)"})
+                               metadata={"description": "最近一次提交时冻结的申报内容（未提交时为空）"})
 
 
 class MissingOut(BaseSchema):
@@ -74,5 +74,5 @@ class KindOptionOut(BaseSchema):
     allowed = fields.Function(lambda o: o.problem is None)
     problem = fields.String(allow_none=True, metadata={"description": "当前不能发起该类型申报的原因"})
     project_ids = fields.Function(lambda o: sorted(o.project_ids) if o.project_ids is not None else None,
-                                  allow_none=True, metadata={"description": "该类型只能选择的项目(为空表示不限)"})
+                                  allow_none=True, metadata={"description": "该类型只能选择的项目（为空表示不限）"})
     hint = fields.String()

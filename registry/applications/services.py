@@ -100,8 +100,8 @@ def kind_options(provider, day=None):
     K, E = ApplicationKind, EntryStatus
     ban = active_ban(provider.id, day)
     if ban is not None:
-        until = f"至 {ban.ends_on.isoformat()}" if ban.ends_on else "(永久)"
-        problem = f"本机构被禁入{until},禁入期间不能提出任何申报"
+        until = f"至 {ban.ends_on.isoformat()}" if ban.ends_on else "（永久）"
+        problem = f"本机构被禁入{until}，禁入期间不能提出任何申报"
         return [KindOption(k, KIND_LABELS[k], problem) for k in K]
     rules = policy.for_city(provider.city)
     entries = db.session.scalars(select(WhitelistEntry).where(WhitelistEntry.provider_id == provider.id)).all()
@@ -111,7 +111,7 @@ def kind_options(provider, day=None):
     active = [e for e in entries if state[e.id] == E.active]
     stopped = [e for e in entries if e.status in (E.delisted, E.suspended) and state[e.id] != E.expired]
     options = [KindOption(K.admission, KIND_LABELS[K.admission],
-                          None if not entries else "本机构已列入过白名单,请按条目情况选择年审、变更或恢复申报",
+                          None if not entries else "本机构已列入过白名单，请按条目情况选择年审、变更或恢复申报",
                           hint="首次申请列入白名单")]
     if renewable:
         options.append(KindOption(K.annual, KIND_LABELS[K.annual], None, {e.project_id for e in renewable},
@@ -120,13 +120,13 @@ def kind_options(provider, day=None):
         first = min(in_force, key=lambda e: renewal_window(e, rules, day)[0])
         opens = renewal_window(first, rules, day)[0]
         options.append(KindOption(K.annual, KIND_LABELS[K.annual],
-                                  f"年审于 {opens.isoformat()} 起开放(有效期至 {first.valid_until.isoformat()},"
-                                  f"到期前 {rules.renewal_window_days} 天开放)"))
+                                  f"年审于 {opens.isoformat()} 起开放（有效期至 {first.valid_until.isoformat()}，"
+                                  f"到期前 {rules.renewal_window_days} 天开放）"))
     else:
         options.append(KindOption(K.annual, KIND_LABELS[K.annual], "本机构没有可年审的白名单项目"))
     options.append(KindOption(K.change, KIND_LABELS[K.change],
                               None if active else "变更申报仅适用于白名单内有效的机构",
-                              hint="新增服务项目或授课人员,已有的白名单条目保持不变"))
+                              hint="新增服务项目或授课人员，已有的白名单条目保持不变"))
     options.append(KindOption(K.reinstatement, KIND_LABELS[K.reinstatement],
                               None if stopped else "本机构没有被暂停或移出的白名单项目",
                               {e.project_id for e in stopped} if stopped else None,
@@ -146,15 +146,15 @@ def require_kind(provider, kind, project_ids, day=None):
         outside = [pid for pid in project_ids if pid not in option.project_ids]
         if outside:
             titles = "、".join(p.title for p in db.session.scalars(select(Project).where(Project.id.in_(outside))))
-            what = "可年审(有效期即将届满或已过期)" if kind == ApplicationKind.annual else "被暂停或移出"
-            raise ValidationFailed({"project_ids": [f"{option.label}申报只能选择{what}的白名单项目,"
-                                                    f"以下项目不符合:{titles}"]})
+            what = "可年审（有效期即将届满或已过期）" if kind == ApplicationKind.annual else "被暂停或移出"
+            raise ValidationFailed({"project_ids": [f"{option.label}申报只能选择{what}的白名单项目，"
+                                                    f"以下项目不符合：{titles}"]})
     return option
 
 
 def create_application(provider, *, actor, project_ids, kind=ApplicationKind.admission):
     if open_application(provider.id) is not None:
-        raise Conflict("本机构已有一份未办结的申报,请先完成或撤回该申报", code="open_application_exists")
+        raise Conflict("本机构已有一份未办结的申报，请先完成或撤回该申报", code="open_application_exists")
     try:
         kind = ApplicationKind(kind)
     except ValueError:
@@ -184,7 +184,7 @@ def _set_projects(app, provider, project_ids):
 def set_projects(app, *, actor, project_ids):
     _provider_member(app, actor)
     if app.status != S.draft:
-        raise Conflict(f"当前状态为“{app.status_label}”,只有草稿可以修改申报项目", code="invalid_transition")
+        raise Conflict(f"当前状态为“{app.status_label}”，只有草稿可以修改申报项目", code="invalid_transition")
     require_kind(app.provider, app.kind, list(project_ids or []))
     _set_projects(app, app.provider, project_ids)
     db.session.flush()
@@ -231,10 +231,10 @@ def checklist(app, day=None):
             if person.id not in seen_people:
                 seen_people[person.id] = person
                 if not people.has_consent(person):
-                    missing.append(Missing("people", pkey, f"{person.name}:缺少本人签署的查询授权同意书"))
+                    missing.append(Missing("people", pkey, f"{person.name}：缺少本人签署的查询授权同意书"))
             result = people.clearance(person, day, project.required_qualification, rules=rules)
             for reason in result.reasons:
-                missing.append(Missing("people", pkey, f"{person.name}(项目“{project.title}”):{reason}"))
+                missing.append(Missing("people", pkey, f"{person.name}（项目“{project.title}”）：{reason}"))
     return missing
 
 
@@ -312,14 +312,14 @@ def submit(app, *, actor):
     """Freeze a snapshot and route the application to the first review stage of its city."""
     _provider_member(app, actor)
     if app.status != S.draft:
-        raise Conflict(f"当前状态为“{app.status_label}”,不能提交", code="invalid_transition")
+        raise Conflict(f"当前状态为“{app.status_label}”，不能提交", code="invalid_transition")
     require_kind(app.provider, app.kind, [link.project_id for link in app.projects])  # a ban or entries may have changed
     missing = checklist(app)
     if missing:
         errors = {}
         for m in missing:  # several items can share a key (one person, several reasons): keep them all
             errors.setdefault(m.key, []).append(m.message)
-        raise ValidationFailed(errors, message=f"申报材料不完整,还有 {len(missing)} 项未满足")
+        raise ValidationFailed(errors, message=f"申报材料不完整，还有 {len(missing)} 项未满足")
     number = len(app.snapshots) + 1
     snapshot = ApplicationSnapshot(application_id=app.id, number=number, data=build_snapshot(app),
                                    created_at=clock.utcnow(), submitted_by_id=actor.id)

@@ -78,7 +78,7 @@ def create():
         data = parse_form(schemas.CreateApplicationIn(), multi=("project_ids",))
         applications.create_application(current_user.provider, actor=_actor(), project_ids=data["project_ids"],
                                         kind=data["kind"])
-    return _act(action, "已创建申报草稿,请对照下方清单补齐材料后提交")
+    return _act(action, "已创建申报草稿，请对照下方清单补齐材料后提交")
 
 
 @bp.post("/provider/applications/<int:application_id>/projects")
@@ -99,7 +99,7 @@ def submit(application_id):
         parse_form(schemas.SubmitIn())
         applications.submit(app, actor=_actor())
         return url_for("applications.detail", application_id=app.id)
-    return _act(action, "申报已提交,提交内容已冻结,请等待审核")
+    return _act(action, "申报已提交，提交内容已冻结，请等待审核")
 
 
 @bp.post("/provider/applications/<int:application_id>/withdraw")

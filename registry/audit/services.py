@@ -108,7 +108,7 @@ def record_many(entries, *, actor=None):
         digest = compute_hash(prev_hash, row)
         rows.append({**row, "prev_hash": prev_hash, "hash": digest})
         prev_hash = digest
-    session.execute(insert(AuditLog), rows)
+    session.execute(insert(AuditLog).execution_options(render_nulls=True), rows)
     session.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=prev_hash))
     return [r["seq"] for r in rows]
 
@@ -131,9 +131,9 @@ def verify_chain(batch_size=5000):
     for rec in db.session.execute(stmt):
         row = rec._mapping
         if row["seq"] != expected_seq:
-            return VerifyResult(False, checked, expected_seq, f"第 {expected_seq} 条记录缺失(被删除)")
+            return VerifyResult(False, checked, expected_seq, f"第 {expected_seq} 条记录缺失（被删除）")
         if row["prev_hash"] != prev_hash:
-            return VerifyResult(False, checked, row["seq"], f"第 {row['seq']} 条记录的前序哈希不匹配(前一条被改动或删除)")
+            return VerifyResult(False, checked, row["seq"], f"第 {row['seq']} 条记录的前序哈希不匹配（前一条被改动或删除）")
         if compute_hash(prev_hash, row) != row["hash"]:
             return VerifyResult(False, checked, row["seq"], f"第 {row['seq']} 条记录内容被改动")
         prev_hash = row["hash"]
@@ -141,5 +141,5 @@ def verify_chain(batch_size=5000):
         checked += 1
     head = db.session.get(AuditHead, 1)
     if head is not None and (head.seq != checked or head.hash != prev_hash):
-        return VerifyResult(False, checked, checked + 1, f"链尾不一致:链头记录到第 {head.seq} 条,实际只有 {checked} 条(末尾记录被删除)")
+        return VerifyResult(False, checked, checked + 1, f"链尾不一致：链头记录到第 {head.seq} 条，实际只有 {checked} 条（末尾记录被删除）")
     return VerifyResult(True, checked)

@@ -26,7 +26,7 @@ class Tokens(MethodView):
     @blp.arguments(schemas.TokenCreateIn)
     @blp.response(201, schemas.TokenCreatedOut)
     def post(self, data):
-        """创建访问令牌(明文只返回一次)"""
+        """创建访问令牌（明文只返回一次）"""
         row, plaintext = services.create_token(current_user._get_current_object(), name=data["name"], days=data["days"])
         # Hand the response schema raw values: it dumps them itself (dumping twice fails on dates).
         out = {name: getattr(row, name) for name in schemas.TokenOut().fields}

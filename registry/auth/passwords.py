@@ -46,7 +46,7 @@ def policy_errors(password, context_words=()):
     letters_only = re.sub(r"[^a-z\u4e00-\u9fff]", "", plain)
     for word in COMMON:
         if word in lowered or (len(word) >= 5 and word in plain):
-            errors.append("密码包含常见弱口令,请换一个")
+            errors.append("密码包含常见弱口令，请换一个")
             break
     words = CONTEXT | {w.lower() for w in context_words if w and len(w) >= 3}
     for word in words:

@@ -301,7 +301,7 @@ def enforce():
         return None
     if not current_user.is_authenticated:
         if is_api_request():
-            raise Unauthorized("需要有效的访问令牌(Authorization: Bearer)", code="unauthenticated")
+            raise Unauthorized("需要有效的访问令牌（Authorization: Bearer）", code="unauthenticated")
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     if current_user.must_change_password and endpoint not in PASSWORD_CHANGE_ALLOWED and not is_api_request():
         return redirect(url_for("account.change_password"))

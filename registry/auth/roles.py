@@ -14,7 +14,7 @@ class Role(str, enum.Enum):
 
 ROLE_LABELS = {
     Role.city_reviewer: "市教育局审核员",
-    Role.county_reviewer: "县(市、区)教育局审核员",
+    Role.county_reviewer: "县（市、区）教育局审核员",
     Role.inspector: "责任督学",
     Role.school_admin: "学校管理员",
     Role.provider_admin: "机构账号",

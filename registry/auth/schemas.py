@@ -56,7 +56,7 @@ class TokenOut(BaseSchema):
 
 
 class TokenCreatedOut(TokenOut):
-    token = fields.String(metadata={"description": "明文令牌,仅此一次返回"})
+    token = fields.String(metadata={"description": "明文令牌，仅此一次返回"})
 
 
 class RegionRefOut(BaseSchema):

@@ -16,8 +16,8 @@ from registry.core.errors import Conflict, NotAllowed, NotFound, Unauthorized, V
 from registry.extensions import db
 from registry.regions.models import Region
 
-LOGIN_FAILED_MESSAGE = "用户名或密码错误,或账户已被临时锁定。连续失败 5 次将锁定 30 分钟。"
-MFA_LOCKED_MESSAGE = "验证失败次数过多,账户已被临时锁定 30 分钟"
+LOGIN_FAILED_MESSAGE = "用户名或密码错误，或账户已被临时锁定。连续失败 5 次将锁定 30 分钟。"
+MFA_LOCKED_MESSAGE = "验证失败次数过多，账户已被临时锁定 30 分钟"
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{3,64}$")
 TOTP_CONTEXT = "user.totp_secret"
 
@@ -43,7 +43,7 @@ def _resolve_scope(role, region_id):
         raise ValidationFailed({"region_id": ["该角色必须指定所属区划"]})
     region = _region(region_id)
     if region.level.value != level:
-        wanted = "设区市" if level == "city" else "县(市、区)"
+        wanted = "设区市" if level == "city" else "县（市、区）"
         raise ValidationFailed({"region_id": [f"该角色的所属区划必须是{wanted}"]})
     return region
 
@@ -59,9 +59,9 @@ def create_user(*, username, display_name, role, password, region_id=None, email
                 must_change_password=True, provider_id=None, school_id=None):
     role = Role(role)
     if (role == Role.provider_admin) != (provider_id is not None):
-        raise ValidationFailed({"provider_id": ["机构账号必须属于一个机构,其他角色不能属于机构"]})
+        raise ValidationFailed({"provider_id": ["机构账号必须属于一个机构，其他角色不能属于机构"]})
     if (role == Role.school_admin) != (school_id is not None):
-        raise ValidationFailed({"school_id": ["学校管理员必须属于一所学校,其他角色不能属于学校"]})
+        raise ValidationFailed({"school_id": ["学校管理员必须属于一所学校，其他角色不能属于学校"]})
     if not USERNAME_RE.match(username or ""):
         raise ValidationFailed({"username": ["用户名须为 3–64 位字母、数字、下划线、点或连字符"]})
     if db.session.scalar(select(User.id).where(User.username == username)) is not None:
@@ -93,9 +93,9 @@ def assign_role(user, *, role, region_id, actor):
     if actor is not None and actor.id == user.id:
         raise NotAllowed("不能修改自己的角色或权限范围", field="role", code="self_grant")
     if Role.provider_admin in (role, user.role) and role != user.role:
-        raise ValidationFailed({"role": ["机构账号由机构自行注册或由机构管理员添加,不能与其他角色互相转换"]})
+        raise ValidationFailed({"role": ["机构账号由机构自行注册或由机构管理员添加，不能与其他角色互相转换"]})
     if Role.school_admin in (role, user.role) and role != user.role:
-        raise ValidationFailed({"role": ["学校管理员账号在学校管理中创建,不能与其他角色互相转换"]})
+        raise ValidationFailed({"role": ["学校管理员账号在学校管理中创建，不能与其他角色互相转换"]})
     region = _resolve_scope(role, region_id)
     before = {"role": user.role.value, "region_id": user.region_id}
     user.role, user.region = role, region
@@ -270,7 +270,7 @@ def _accept_code(user, secret, code):
 
 def enrol_totp(user, *, secret, code):
     if not _accept_code(user, secret, code):
-        raise ValidationFailed({"code": ["动态验证码不正确或已使用,请输入认证器当前显示的 6 位数字"]})
+        raise ValidationFailed({"code": ["动态验证码不正确或已使用，请输入认证器当前显示的 6 位数字"]})
     user.totp_secret = crypto.encrypt(secret, TOTP_CONTEXT)
     db.session.flush()
     audit.record("user.totp_enrol", object_type="user", object_id=user.id, actor=user)
@@ -312,7 +312,7 @@ def create_token(user, *, name, days=90):
     """Returns (token_row, plaintext). The plaintext is shown once and never stored."""
     name = (name or "").strip()
     if not name or len(name) > 64:
-        raise ValidationFailed({"name": ["令牌名称不能为空,且不超过 64 个字符"]})
+        raise ValidationFailed({"name": ["令牌名称不能为空，且不超过 64 个字符"]})
     if days is not None and not 1 <= int(days) <= 366:
         raise ValidationFailed({"days": ["有效期须在 1 到 366 天之间"]})
     plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)

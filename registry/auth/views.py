@@ -96,7 +96,7 @@ def login():
 def login_mfa():
     user, pending = _pending_user()
     if user is None or not user.mfa_enrolled:
-        flash("登录已超时,请重新输入用户名和密码", "warning")
+        flash("登录已超时，请重新输入用户名和密码", "warning")
         return redirect(url_for("auth.login"))
     if request.method == "GET":
         return render_template("auth/mfa.html", errors={})
@@ -166,7 +166,7 @@ def change_password():
             # Every session died with the old password; this browser gets a fresh one.
             services.start_session(user, ip=request.remote_addr)
             login_user(user, remember=False)
-            flash("密码已修改,其他设备上的登录已全部失效", "success")
+            flash("密码已修改，其他设备上的登录已全部失效", "success")
             return redirect(url_for("account.index"))
     return render_template("auth/change_password.html", errors=errors), (422 if errors else 200)
 
@@ -187,7 +187,7 @@ def totp():
             errors = exc.errors
         else:
             session.pop("mfa_enrol_secret", None)
-            flash("动态验证码已绑定,下次登录时需要输入", "success")
+            flash("动态验证码已绑定，下次登录时需要输入", "success")
             return redirect(url_for("account.index"))
     uri = services.provisioning_uri(user, secret)
     return render_template("auth/enrol.html", qr=qr_data_uri(uri), secret=secret, errors=errors,

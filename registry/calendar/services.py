@@ -25,7 +25,7 @@ class WorkdayCount:
         if not self.fallback_years:
             return None
         years = "、".join(str(y) for y in self.fallback_years)
-        return f"系统没有 {years} 年的法定节假日数据,工作日仅按周一至周五计算,请管理员录入该年节假日安排后核对"
+        return f"系统没有 {years} 年的法定节假日数据，工作日仅按周一至周五计算，请管理员录入该年节假日安排后核对"
 
 
 class Calendar:
@@ -77,7 +77,7 @@ def set_day(day, *, is_workday, note, actor):
     """Enter one holiday or make-up working day."""
     note = (note or "").strip()
     if not note:
-        raise ValidationFailed({"note": ["请填写说明,如“春节”或“春节调休上班”"]})
+        raise ValidationFailed({"note": ["请填写说明，如“春节”或“春节调休上班”"]})
     row = db.session.get(CalendarDay, day) or CalendarDay(day=day)
     row.is_workday, row.note, row.created_by_id = is_workday, note[:64], actor.id
     db.session.add(row)
@@ -100,9 +100,9 @@ def mark_year_complete(year, *, source, actor):
     if not 2000 <= year <= 2100:
         raise ValidationFailed({"year": ["年份无效"]})
     if package_covers(year):
-        raise ValidationFailed({"year": [f"{year} 年的节假日已由系统内置日历提供,无需标记"]})
+        raise ValidationFailed({"year": [f"{year} 年的节假日已由系统内置日历提供，无需标记"]})
     if not days_of_year(year):
-        raise ValidationFailed({"year": [f"尚未录入 {year} 年的任何节假日或调休日,不能标记为已录入完整"]})
+        raise ValidationFailed({"year": [f"尚未录入 {year} 年的任何节假日或调休日，不能标记为已录入完整"]})
     row = db.session.get(CalendarYear, year) or CalendarYear(year=year)
     row.source, row.created_by_id = (source or "").strip()[:128], actor.id
     db.session.add(row)

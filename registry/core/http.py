@@ -20,8 +20,8 @@ MESSAGES = {
     409: "操作与当前状态冲突",
     413: "上传的内容过大",
     422: "提交的内容有误",
-    429: "请求过于频繁,请稍后再试",
-    500: "服务器内部错误,请稍后再试",
+    429: "请求过于频繁，请稍后再试",
+    500: "服务器内部错误，请稍后再试",
 }
 UNKNOWN_FIELD = "未知字段"
 
@@ -63,12 +63,12 @@ def handle_http_exception(exc):
     if status == 422 and getattr(exc, "data", None) and "messages" in exc.data:
         field, message = _first_webargs_error(exc.data["messages"])
         if message.startswith(UNKNOWN_FIELD):
-            return error_response(400, "unknown_field", f"{UNKNOWN_FIELD}:{field}", field)
+            return error_response(400, "unknown_field", f"{UNKNOWN_FIELD}：{field}", field)
         return error_response(422, "invalid", f"{field}:{message}" if field else message, field)
     if status == 413:
         from flask import current_app
         limit = current_app.config["MAX_UPLOAD_MB"]
-        return error_response(413, "too_large", f"上传的文件过大:每个文件不能超过 {limit} MB", "file")
+        return error_response(413, "too_large", f"上传的文件过大：每个文件不能超过 {limit} MB", "file")
     message = MESSAGES.get(status, exc.description or "请求有误")
     code = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
             409: "conflict", 429: "rate_limited"}.get(status, "error")
@@ -81,11 +81,11 @@ def handle_domain_error(exc: DomainError):
 
 
 def handle_csrf(exc):
-    return error_response(400, "csrf", "页面已过期或缺少安全令牌(CSRF),请刷新页面后重试")
+    return error_response(400, "csrf", "页面已过期或缺少安全令牌（CSRF），请刷新页面后重试")
 
 
 def handle_rate_limit(exc):
-    return error_response(429, "rate_limited", "请求过于频繁,请一分钟后再试")
+    return error_response(429, "rate_limited", "请求过于频繁，请一分钟后再试")
 
 
 def handle_unexpected(exc):

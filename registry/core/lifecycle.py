@@ -75,7 +75,7 @@ class Lifecycle:
         move = self.find(action, current)
         if move is None:
             raise InvalidTransition(
-                f"当前状态为“{self.label(current)}”,不能执行该操作", code="invalid_transition")
+                f"当前状态为“{self.label(current)}”，不能执行该操作", code="invalid_transition")
         if move.guard is not None:
             move.guard(obj, actor, **context)
         target = move.target
@@ -89,7 +89,7 @@ class Lifecycle:
         )
         if result.rowcount != 1:
             db.session.refresh(obj)
-            raise Conflict(f"该记录已被他人处理,当前状态为“{self.label(obj.status.value)}”,请刷新后重试",
+            raise Conflict(f"该记录已被他人处理，当前状态为“{self.label(obj.status.value)}”，请刷新后重试",
                            code="concurrent_update")
         # Keep the in-memory object in step with the row we just updated.
         from sqlalchemy.orm.attributes import set_committed_value
@@ -148,7 +148,7 @@ class Lifecycle:
                          "details": details, "created_at": clock.utcnow()})
             audit_rows.append({"action": f"{self.name}.{action}", "object_type": self.name, "object_id": obj_id,
                                "details": {"from": before, "to": target, "rule": rule}})
-        db.session.execute(insert(StatusChange), rows)
+        db.session.execute(insert(StatusChange).execution_options(render_nulls=True), rows)
         audit.record_many(audit_rows, actor=actor)
         return [obj_id for obj_id, _ in moved]
 

@@ -49,7 +49,7 @@ def _flatten(messages, prefix=""):
         if isinstance(value, dict):
             out.update(_flatten(value, f"{name}."))
         else:
-            out[name] = [m if m != UNKNOWN_FIELD else f"{UNKNOWN_FIELD}:{key}" for m in value]
+            out[name] = [m if m != UNKNOWN_FIELD else f"{UNKNOWN_FIELD}：{key}" for m in value]
     return out
 
 

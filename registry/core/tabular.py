@@ -20,8 +20,8 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # the old binary .xls
 MAX_UNZIPPED_BYTES = 50 * 1024 * 1024
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_TYPE = "text/csv; charset=utf-8"
-REQUIRED_MARKS = ("(必填)", "(必填)", "*", "*")
-NOT_XLSX = "文件不是有效的 Excel .xlsx 文件(按文件内容识别):请使用下载的模板,或另存为 CSV"
+REQUIRED_MARKS = ("（必填）", "（必填）", "*", "*")
+NOT_XLSX = "文件不是有效的 Excel .xlsx 文件（按文件内容识别）：请使用下载的模板，或另存为 CSV"
 
 
 @dataclass(frozen=True)
@@ -51,8 +51,8 @@ class ImportRejected(ValidationFailed):
         self.problems = sorted(problems, key=lambda p: p.row)
         errors = {}
         for p in self.problems:
-            errors.setdefault(f"第{p.row}行", []).append(f"{p.column}:{p.message}" if p.column != "—" else p.message)
-        super().__init__(errors, message=f"导入文件中有 {len(problems)} 处错误,未导入任何{noun}")
+            errors.setdefault(f"第{p.row}行", []).append(f"{p.column}：{p.message}" if p.column != "—" else p.message)
+        super().__init__(errors, message=f"导入文件中有 {len(problems)} 处错误，未导入任何{noun}")
 
 
 def file_error(message):
@@ -64,9 +64,9 @@ def file_error(message):
 def read_table(data, columns, *, sheet=None, max_rows=2000, noun="数据"):
     """[(row_number, {field: text})] for the non-empty rows of a CSV or .xlsx file (told apart by content)."""
     if not data:
-        raise file_error("请选择要上传的文件(Excel .xlsx 或 CSV)")
+        raise file_error("请选择要上传的文件（Excel .xlsx 或 CSV）")
     if data.startswith(OLE_MAGIC):
-        raise file_error("不支持旧版 Excel(.xls)文件:请另存为 .xlsx 或 CSV 后上传")
+        raise file_error("不支持旧版 Excel（.xls）文件：请另存为 .xlsx 或 CSV 后上传")
     if data.startswith(XLSX_MAGIC):
         header, rows = _xlsx_rows(data, sheet)
     else:
@@ -79,15 +79,15 @@ def read_table(data, columns, *, sheet=None, max_rows=2000, noun="数据"):
             continue
         out.append((number, cells))
         if len(out) > max_rows:
-            raise file_error(f"每个文件最多 {max_rows} 行{noun},请拆分后分批导入")
+            raise file_error(f"每个文件最多 {max_rows} 行{noun}，请拆分后分批导入")
     if not out:
-        raise file_error(f"文件中没有{noun}:请从第 2 行开始填写")
+        raise file_error(f"文件中没有{noun}：请从第 2 行开始填写")
     return out
 
 
 def _positions(header, columns):
     if not header or not any(_header_name(h) for h in header):
-        raise file_error("文件是空的:第 1 行应为表头(" + "、".join(c.header for c in columns) + ")")
+        raise file_error("文件是空的：第 1 行应为表头(" + "、".join(c.header for c in columns) + ")")
     by_header = {c.header: c.field for c in columns}
     positions, unknown = {}, []
     for index, value in enumerate(header):
@@ -100,9 +100,9 @@ def _positions(header, columns):
             unknown.append(name)
     missing = [c.header for c in columns if c.required and c.field not in positions]
     if missing:
-        raise file_error("缺少必需的列:" + "、".join(missing) + "。请使用下载的模板,不要修改表头")
+        raise file_error("缺少必需的列：" + "、".join(missing) + "。请使用下载的模板，不要修改表头")
     if unknown:
-        raise file_error("表头中有模板以外的列:" + "、".join(unknown[:5]) + "。请使用下载的模板,不要增加列")
+        raise file_error("表头中有模板以外的列：" + "、".join(unknown[:5]) + "。请使用下载的模板，不要增加列")
     return positions
 
 
@@ -125,7 +125,7 @@ def _cell_text(value):
 
 def _csv_rows(data):
     if b"\x00" in data[:4096]:
-        raise file_error("文件不是 Excel .xlsx 或 CSV 文本文件(按文件内容识别)")
+        raise file_error("文件不是 Excel .xlsx 或 CSV 文本文件（按文件内容识别）")
     for encoding in ("utf-8-sig", "gb18030"):  # Excel in China saves CSV as GBK unless told otherwise
         try:
             text = data.decode(encoding)
@@ -133,11 +133,11 @@ def _csv_rows(data):
         except UnicodeDecodeError:
             continue
     else:
-        raise file_error("CSV 文件的文字编码无法识别:请以 UTF-8 或 GBK 编码保存")
+        raise file_error("CSV 文件的文字编码无法识别：请以 UTF-8 或 GBK 编码保存")
     try:
         records = list(csv.reader(io.StringIO(text, newline="")))
     except csv.Error as exc:
-        raise file_error(f"CSV 文件格式有误:{exc}") from exc
+        raise file_error(f"CSV 文件格式有误：{exc}") from exc
     if not records:
         return None, []
     return records[0], list(enumerate(records[1:], start=2))
@@ -149,13 +149,13 @@ def check_xlsx_container(data, not_xlsx=NOT_XLSX):
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
         if sum(m.file_size for m in members) > MAX_UNZIPPED_BYTES:
-            raise file_error("Excel 文件解压后过大,请拆分后分批导入")
+            raise file_error("Excel 文件解压后过大，请拆分后分批导入")
         for member in members:
             if member.filename.endswith((".xml", ".rels")):
                 with archive.open(member) as handle:
                     head = handle.read(4096)
                 if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
-                    raise file_error("Excel 文件含有不允许的 XML 声明,不予接受")
+                    raise file_error("Excel 文件含有不允许的 XML 声明，不予接受")
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError, EOFError) as exc:
         raise file_error(not_xlsx) from exc
 
@@ -213,7 +213,7 @@ def build_xlsx(template, max_rows=2000):
         if column.choices:
             rule = DataValidation(type="list", formula1='"' + ",".join(column.choices) + '"', allow_blank=True,
                                   showErrorMessage=True, errorTitle=f"{column.header}取值无效",
-                                  error=f"{column.header}只能填写:" + "、".join(column.choices))
+                                  error=f"{column.header}只能填写：" + "、".join(column.choices))
             rule.add(f"{letter}2:{letter}{last}")
             ws.add_data_validation(rule)
     ws.freeze_panes = "A2"
@@ -221,7 +221,7 @@ def build_xlsx(template, max_rows=2000):
     notes.column_dimensions["A"].width = 16
     notes.column_dimensions["B"].width = 90
     lines = [("填写说明", "")] + [("", line) for line in template.notes] + [("列", "要求")]
-    lines += [(c.header, ("必填," if c.required else "选填,") + c.rule) for c in template.columns]
+    lines += [(c.header, ("必填，" if c.required else "选填，") + c.rule) for c in template.columns]
     if template.example:
         lines.append(("示例", " | ".join(str(v) for v in template.example)))
     for r, (a, b) in enumerate(lines, start=1):

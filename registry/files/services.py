@@ -79,14 +79,14 @@ def validate_upload(filename, data, field="file"):
     if not data:
         raise ValidationFailed({field: ["请选择要上传的文件"]})
     if len(data) > limit_mb * 1024 * 1024:
-        raise TooLarge(f"上传的文件过大:每个文件不能超过 {limit_mb} MB", field=field)
+        raise TooLarge(f"上传的文件过大：每个文件不能超过 {limit_mb} MB", field=field)
     name = (filename or "").strip()
     ext = os.path.splitext(name)[1].lower()
     if ext not in EXTENSIONS:
-        raise ValidationFailed({field: ["只接受 PDF、JPG、PNG 格式的文件(扩展名须为 .pdf、.jpg、.jpeg 或 .png)"]})
+        raise ValidationFailed({field: ["只接受 PDF、JPG、PNG 格式的文件（扩展名须为 .pdf、.jpg、.jpeg 或 .png）"]})
     content_type = _sniff(data)
     if content_type is None:
-        raise ValidationFailed({field: ["文件内容不是 PDF、JPG 或 PNG(按文件内容识别)"]})
+        raise ValidationFailed({field: ["文件内容不是 PDF、JPG 或 PNG（按文件内容识别）"]})
     if content_type != EXTENSIONS[ext]:
         raise ValidationFailed({field: [f"文件扩展名 {ext} 与文件实际内容不符"]})
     if content_type == "application/pdf":
@@ -96,7 +96,7 @@ def validate_upload(filename, data, field="file"):
         if problem in ("unparseable", "no_pages"):
             raise ValidationFailed({field: ["PDF 文件已损坏或无法解析"]})
         if problem:
-            raise ValidationFailed({field: [f"PDF 含有脚本、自动动作或嵌入文件({problem}),出于安全原因不予接受"]})
+            raise ValidationFailed({field: [f"PDF 含有脚本、自动动作或嵌入文件（{problem}），出于安全原因不予接受"]})
     return content_type
 
 
@@ -133,7 +133,7 @@ def read_upload(storage, field="file"):
     limit = current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024
     data = storage.stream.read(limit + 1)
     if len(data) > limit:
-        raise TooLarge(f"上传的文件过大:每个文件不能超过 {current_app.config['MAX_UPLOAD_MB']} MB", field=field)
+        raise TooLarge(f"上传的文件过大：每个文件不能超过 {current_app.config['MAX_UPLOAD_MB']} MB", field=field)
     return storage.filename, data
 
 

@@ -61,9 +61,9 @@ def notify_many(items, email=True):
             mails.append({"to_addr": user.email, "subject": f"【课后服务白名单】{title}"[:200],
                           "body": _email_body(user, title, body, link), "attempts": 0, "created_at": now})
     if rows:
-        db.session.execute(insert(Notification), rows)
+        db.session.execute(insert(Notification).execution_options(render_nulls=True), rows)
     if mails:
-        db.session.execute(insert(OutboxMessage), mails)
+        db.session.execute(insert(OutboxMessage).execution_options(render_nulls=True), mails)
     return len(rows)
 
 
@@ -73,8 +73,8 @@ def _email_body(user, title, body, link):
     if body:
         lines += [body, ""]
     if link:
-        lines += [f"详情请登录系统查看:{base}{link}", ""]
-    lines += ["本邮件由课后服务第三方机构白名单系统自动发送,请勿直接回复。"]
+        lines += [f"详情请登录系统查看：{base}{link}", ""]
+    lines += ["本邮件由课后服务第三方机构白名单系统自动发送，请勿直接回复。"]
     return "\n".join(lines)
 
 

@@ -12,7 +12,7 @@ from registry.orders import services as orders
 from registry.orders.schemas import OrderOut, OrderPageOut
 from registry.orders.views_provider import candidates, orders_stmt, own_order
 
-blp = Blueprint("api_provider_orders", __name__, url_prefix="/provider-orders", description="机构接单:收到的点单、接单与拒绝")
+blp = Blueprint("api_provider_orders", __name__, url_prefix="/provider-orders", description="机构接单：收到的点单、接单与拒绝")
 
 
 def _actor():
@@ -24,7 +24,7 @@ class ProviderOrders(MethodView):
     @blp.arguments(schemas.ProviderOrderQueryIn, location="query")
     @blp.response(200, OrderPageOut)
     def get(self, args):
-        """本机构收到的点单,最新在前;status 按当前状态筛选"""
+        """本机构收到的点单，最新在前；status 按当前状态筛选"""
         page = paginate(orders_stmt(current_user.provider_id, args.get("status")), args["page"], args["per_page"])
         return {"items": page.items, "total": page.total, "page": page.page, "per_page": page.per_page,
                 "pages": page.pages}
@@ -34,7 +34,7 @@ class ProviderOrders(MethodView):
 class ProviderOrderById(MethodView):
     @blp.response(200, OrderOut)
     def get(self, order_id):
-        """订单详情:学校、项目、时间安排、单价与总价、白名单条目和批次、授课人员(身份证号码脱敏)"""
+        """订单详情：学校、项目、时间安排、单价与总价、白名单条目和批次、授课人员（身份证号码脱敏）"""
         return own_order(order_id)
 
 
@@ -42,7 +42,7 @@ class ProviderOrderById(MethodView):
 class ProviderOrderCandidates(MethodView):
     @blp.response(200, schemas.CandidateOut(many=True))
     def get(self, order_id):
-        """可指派的本机构人员:今天是否准入合格(按项目要求的资格)及原因、学期结束前是否将失效"""
+        """可指派的本机构人员：今天是否准入合格（按项目要求的资格）及原因、学期结束前是否将失效"""
         return candidates(own_order(order_id), clock.today())
 
 
@@ -51,7 +51,7 @@ class ProviderOrderAccept(MethodView):
     @blp.arguments(schemas.AcceptIn)
     @blp.response(200, schemas.AcceptOut)
     def post(self, data, order_id):
-        """接单并指派授课人员(每人今天须准入合格);返回学期结束前将失效人员的提醒"""
+        """接单并指派授课人员（每人今天须准入合格）；返回学期结束前将失效人员的提醒"""
         result = orders.accept_order(own_order(order_id), actor=_actor(), person_ids=data["person_ids"])
         return result
 
@@ -61,5 +61,5 @@ class ProviderOrderDecline(MethodView):
     @blp.arguments(schemas.DeclineIn)
     @blp.response(200, OrderOut)
     def post(self, data, order_id):
-        """拒绝点单(须填写原因,学校可以看到)"""
+        """拒绝点单（须填写原因，学校可以看到）"""
         return orders.decline_order(own_order(order_id), actor=_actor(), reason=data["reason"])

@@ -33,7 +33,7 @@ class Catalog(MethodView):
     @blp.arguments(schemas.CatalogQueryIn, location="query")
     @blp.response(200, schemas.CatalogPageOut)
     def get(self, args):
-        """本校今天可以点单的白名单项目(show=all 时同时列出本市不能点单的项目及中文原因),可筛选、排序、分页"""
+        """本校今天可以点单的白名单项目（show=all 时同时列出本市不能点单的项目及中文原因），可筛选、排序、分页"""
         result = catalog_queries.catalog(current_user.school, args, page=args["page"], per_page=args["per_page"])
         return _page(result.page, hidden=result.hidden)
 
@@ -42,7 +42,7 @@ class Catalog(MethodView):
 class CatalogEntry(MethodView):
     @blp.response(200, schemas.CatalogItemOut)
     def get(self, entry_id):
-        """一个白名单项目:机构、价格、有效期、批次、今日准入合格的授课人员数,以及本校能否点单"""
+        """一个白名单项目：机构、价格、有效期、批次、今日准入合格的授课人员数，以及本校能否点单"""
         return catalog_queries.catalog_entry(current_user.school, entry_id)
 
 
@@ -51,13 +51,13 @@ class Orders(MethodView):
     @blp.arguments(schemas.OrderQueryIn, location="query")
     @blp.response(200, schemas.OrderPageOut)
     def get(self, args):
-        """本校的点单,最新在前;status 按当前状态筛选(已接单且学期已开始即为 active)"""
+        """本校的点单，最新在前；status 按当前状态筛选（已接单且学期已开始即为 active）"""
         return _page(paginate(orders_stmt(current_user.school_id, args), args["page"], args["per_page"]))
 
     @blp.arguments(schemas.OrderIn)
     @blp.response(201, schemas.OrderOut)
     def post(self, data):
-        """点单:价格按公布价格复制(填写 price 时不能更高);不能点单时 422 并说明每条原因"""
+        """点单：价格按公布价格复制（填写 price 时不能更高）；不能点单时 422 并说明每条原因"""
         order = orders.create_order(current_user.school, actor=_actor(), **data)
         return own_order(order.id)
 
@@ -66,7 +66,7 @@ class Orders(MethodView):
 class OrderById(MethodView):
     @blp.response(200, schemas.OrderOut)
     def get(self, order_id):
-        """订单详情:状态及原因、授课人员(身份证号码脱敏)、白名单条目和批次"""
+        """订单详情：状态及原因、授课人员（身份证号码脱敏）、白名单条目和批次"""
         return own_order(order_id)
 
 
@@ -75,14 +75,14 @@ class OrderCancel(MethodView):
     @blp.arguments(schemas.CancelIn)
     @blp.response(200, schemas.OrderOut)
     def post(self, data, order_id):
-        """取消点单(待机构确认或已暂停的订单)"""
+        """取消点单（待机构确认或已暂停的订单）"""
         return orders.cancel_order(own_order(order_id), actor=_actor(), reason=data["reason"])
 
 
 def _term(term_id):
     term = schools.default_term(clock.today()) if term_id is None else schools.get_term(term_id)
     if term is None:
-        raise ValidationFailed({"term_id": ["尚未设置学期,请联系系统管理员"]})
+        raise ValidationFailed({"term_id": ["尚未设置学期，请联系系统管理员"]})
     return term
 
 
@@ -99,13 +99,13 @@ class OwnProjects(MethodView):
     @blp.arguments(school_schemas.TermQueryIn, location="query")
     @blp.response(200, school_schemas.OwnProjectOut(many=True))
     def get(self, args):
-        """本校某学期的自有课后服务项目(不填 term_id 时为当前学期)"""
+        """本校某学期的自有课后服务项目（不填 term_id 时为当前学期）"""
         return schools.own_projects(current_user.school, _term(args["term_id"]))
 
     @blp.arguments(school_schemas.OwnProjectIn)
     @blp.response(201, school_schemas.OwnProjectOut)
     def post(self, data):
-        """登记本校自有课后服务项目(名称、类别、授课教师)"""
+        """登记本校自有课后服务项目（名称、类别、授课教师）"""
         return schools.add_own_project(current_user.school, actor=_actor(), **data)
 
 
@@ -113,7 +113,7 @@ class OwnProjects(MethodView):
 class OwnProjectById(MethodView):
     @blp.response(204)
     def delete(self, project_id):
-        """删除本校自有课后服务项目(删除后第三方占比超过上限时不允许)"""
+        """删除本校自有课后服务项目（删除后第三方占比超过上限时不允许）"""
         schools.remove_own_project(schools.own_project(current_user.school, project_id), actor=_actor())
 
 

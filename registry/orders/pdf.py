@@ -46,7 +46,7 @@ def order_for_confirmation(user, order_id, day=None):
         raise NotFound("订单不存在")
     status = order.effective_status(day or clock.today())
     if status not in CONFIRMABLE:
-        raise Conflict(f"订单当前状态为“{ORDER_STATUS_LABELS[status.value]}”,机构接单后才有服务确认单",
+        raise Conflict(f"订单当前状态为“{ORDER_STATUS_LABELS[status.value]}”，机构接单后才有服务确认单",
                        code="not_confirmed")
     return order
 

@@ -11,7 +11,7 @@ from registry.schools.schemas import PageOut, PagedQueryIn, TermOut, text
 from registry.whitelist.schemas import BatchPublicOut, ProjectPublicOut
 
 TIME_SLOT = validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$",
-                            error="时间段格式应为 开始-结束,如 16:30-17:30")
+                            error="时间段格式应为 开始-结束，如 16:30-17:30")
 GRADE_LABELS = {1: "一年级", 2: "二年级", 3: "三年级", 4: "四年级", 5: "五年级", 6: "六年级", 7: "七年级", 8: "八年级",
                 9: "九年级"}
 STATUS_CHOICES = [(k, v) for k, v in ORDER_STATUS_LABELS.items()]
@@ -26,11 +26,11 @@ def not_negative(what):
 
 
 class OrderIn(BaseSchema):
-    entry_id = fields.Integer(required=True, metadata={"description": "白名单条目 id(见 /api/v1/school/catalog)"})
+    entry_id = fields.Integer(required=True, metadata={"description": "白名单条目 id（见 /api/v1/school/catalog）"})
     term_id = fields.Integer(required=True, error_messages={"required": "请选择学期"})
     grades = fields.List(fields.Integer(validate=validate.Range(min=1, max=9, error="年级应为 1–9")), required=True,
                          validate=validate.Length(min=1, error="请选择年级"), error_messages={"required": "请选择年级"},
-                         metadata={"description": "年级,1–9"})
+                         metadata={"description": "年级，1–9"})
     classes = text(255, "班级", required=True)
     weekdays = fields.List(fields.Integer(validate=validate.Range(min=0, max=4, error="服务日应为周一至周五")),
                            required=True, validate=validate.Length(min=1, error="请选择周一至周五中的服务日"),
@@ -41,7 +41,7 @@ class OrderIn(BaseSchema):
     expected_students = fields.Integer(required=True, validate=validate.Range(min=1, error="预计人数须为正整数"))
     venue = text(128, "上课地点", required=True)
     price = fields.Decimal(load_default=None, places=2, validate=not_negative("价格"),
-                           metadata={"description": "可不填:订单按公布价格计价;填写时不能高于公布价格"})
+                           metadata={"description": "可不填：订单按公布价格计价；填写时不能高于公布价格"})
 
     @validates_schema
     def _slot_order(self, data, **_kwargs):
@@ -55,14 +55,14 @@ class CatalogQueryIn(PagedQueryIn):
     stage = fields.String(validate=validate.OneOf([s.value for s in Stage], error="学段无效"))
     level = fields.String(validate=validate.OneOf([lv.value for lv in Level], error="层次无效"))
     max_price = fields.Decimal(validate=not_negative("价格上限"),
-                               metadata={"description": "最高价格(元/人·课时)"})
+                               metadata={"description": "最高价格（元/人·课时）"})
     provider_id = fields.Integer(metadata={"description": "只看某一机构"})
     q = fields.String(validate=validate.Length(max=50, error="关键词不能超过 50 个字"),
-                      metadata={"description": "机构名称、项目名称中的任意文字,或完整的统一社会信用代码"})
+                      metadata={"description": "机构名称、项目名称中的任意文字，或完整的统一社会信用代码"})
     sort = fields.String(load_default="provider", validate=validate.OneOf([k for k, _ in SORT_CHOICES], error="排序方式无效"),
                          metadata={"description": "provider / title / price / -price"})
     show = fields.String(load_default="eligible", validate=validate.OneOf(["eligible", "all"], error="显示范围无效"),
-                         metadata={"description": "eligible 只看可点单项目;all 同时列出本市不能点单的项目及原因"})
+                         metadata={"description": "eligible 只看可点单项目；all 同时列出本市不能点单的项目及原因"})
 
 
 class OrderQueryIn(PagedQueryIn):
@@ -106,13 +106,13 @@ class CatalogItemOut(BaseSchema):
     batch = fields.Function(lambda r: BatchPublicOut().dump(r.entry.batch))
     counties = fields.Function(lambda r: [c.county.name for c in r.entry.counties])
     orderable = fields.Boolean(attribute="ok")
-    reasons = fields.List(fields.String(), metadata={"description": "不能点单的原因(中文);可点单时为空"})
+    reasons = fields.List(fields.String(), metadata={"description": "不能点单的原因（中文）；可点单时为空"})
     cleared_staff = fields.Integer(attribute="cleared_count", metadata={"description": "今日准入合格的授课人员数"})
 
 
 class CatalogPageOut(PageOut):
     items = fields.List(fields.Nested(CatalogItemOut))
-    hidden = fields.Integer(metadata={"description": "因不能点单而未列出的项目数(show=eligible 时)"})
+    hidden = fields.Integer(metadata={"description": "因不能点单而未列出的项目数（show=eligible 时）"})
 
 
 class StaffOut(BaseSchema):
@@ -125,11 +125,11 @@ class StaffOut(BaseSchema):
 class OrderOut(BaseSchema):
     id = fields.Integer()
     status = fields.Function(lambda o: o.effective_status(clock.today()).value,
-                             metadata={"description": "当前状态(已接单且学期已开始即为 active)"})
+                             metadata={"description": "当前状态（已接单且学期已开始即为 active）"})
     status_label = fields.Function(lambda o: ORDER_STATUS_LABELS[o.effective_status(clock.today()).value])
     status_reason = fields.String(allow_none=True)
     staff_flagged = fields.Function(lambda o: o.staff_flagged_at is not None,
-                                    metadata={"description": "授课人员准入状态有变,需要关注"})
+                                    metadata={"description": "授课人员准入状态有变，需要关注"})
     school = fields.Function(lambda o: {"id": o.school.id, "name": o.school.name, "code": o.school.code})
     provider = fields.Function(lambda o: ProviderBriefOut().dump(o.provider))
     project = fields.Function(lambda o: ProjectPublicOut().dump(o.project))
@@ -144,8 +144,8 @@ class OrderOut(BaseSchema):
     sessions = fields.Integer()
     expected_students = fields.Integer()
     venue = fields.String()
-    price = fields.Function(lambda o: _money(o.price), metadata={"description": "元/人·课时(点单时的公布价格)"})
-    total = fields.Function(lambda o: _money(o.total), metadata={"description": "单价 × 预计人数 × 服务次数(元)"})
+    price = fields.Function(lambda o: _money(o.price), metadata={"description": "元/人·课时（点单时的公布价格）"})
+    total = fields.Function(lambda o: _money(o.total), metadata={"description": "单价 × 预计人数 × 服务次数（元）"})
     staff = fields.Function(lambda o: StaffOut(many=True).dump(o.staff))
     created_at = fields.DateTime()
 

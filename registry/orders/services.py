@@ -111,7 +111,7 @@ def create_order(school, *, actor, entry_id, term_id, grades, classes, weekdays,
         raise ValidationFailed({"term_id": ["请选择尚未结束的学期"]})
     result = eligibility.evaluate_one(entry, today, school)
     if not result.ok:
-        raise ValidationFailed({"entry_id": result.reasons}, message="该项目今天不能点单:" + ";".join(result.reasons))
+        raise ValidationFailed({"entry_id": result.reasons}, message="该项目今天不能点单：" + "；".join(result.reasons))
     data = {"expected_students": expected_students, "sessions": sessions, "weekdays": weekdays, "grades": grades,
             "price": price}
     weekdays, grades = _validate_order_fields(entry, school, data)
@@ -122,7 +122,7 @@ def create_order(school, *, actor, entry_id, term_id, grades, classes, weekdays,
     if not ordered_already and not current.allows_one_more():
         after = (Decimal(current.third_party + 1) / Decimal(current.total + 1) * 100).quantize(Decimal("1"))
         raise ValidationFailed({"entry_id": [
-            f"本学期第三方项目将占课后服务项目的 {after}%({current.third_party + 1}/{current.total + 1}),"
+            f"本学期第三方项目将占课后服务项目的 {after}%（{current.third_party + 1}/{current.total + 1}），"
             f"超过本市上限 {(current.limit * 100).quantize(Decimal('1'))}%。请先登记本校自有课后服务项目"]})
     unit = entry.project.price
     order = Order(school_id=school.id, entry_id=entry.id, project_id=entry.project_id, provider_id=entry.provider_id,
@@ -135,8 +135,8 @@ def create_order(school, *, actor, entry_id, term_id, grades, classes, weekdays,
     from registry.audit import services as audit
     audit.record("order.create", object_type="order", object_id=order.id, actor=actor,
                  details={"entry_id": entry.id, "price": str(unit), "total": str(order.total)})
-    notifications.notify(_provider_users(entry.provider_id), title=f"收到新的点单:{school.name}",
-                         body=f"项目“{entry.project.title}”,{term.name},预计 {expected_students} 人。",
+    notifications.notify(_provider_users(entry.provider_id), title=f"收到新的点单：{school.name}",
+                         body=f"项目“{entry.project.title}”，{term.name}，预计 {expected_students} 人。",
                          link=f"/provider/orders/{order.id}", category="order")
     return order
 
@@ -159,7 +159,7 @@ def accept_order(order, *, actor, person_ids):
     result = eligibility.evaluate_one(order.entry, today, order.school)
     blocking = [r for r in result.reasons if "学段" not in r and "服务区域" not in r]
     if blocking:
-        raise ValidationFailed({"order": blocking}, message="该项目今天不能接单:" + ";".join(blocking))
+        raise ValidationFailed({"order": blocking}, message="该项目今天不能接单：" + "；".join(blocking))
     persons = db.session.scalars(select(Person).where(Person.id.in_(ids))
                                  .options(selectinload(Person.checks), selectinload(Person.qualifications))).all()
     found = {p.id: p for p in persons}
@@ -172,17 +172,17 @@ def accept_order(order, *, actor, person_ids):
             continue
         clearance = people.clearance(person, today, order.project.required_qualification, rules=rules)
         if not clearance.cleared:
-            errors.append(f"{person.name}今天未准入:{';'.join(clearance.reasons)}")
+            errors.append(f"{person.name}今天未准入：{'；'.join(clearance.reasons)}")
             continue
         at_end = people.clearance(person, order.term.ends_on, order.project.required_qualification, rules=rules)
         if not at_end.cleared:
-            warnings.append(f"{person.name}在学期结束({order.term.ends_on.isoformat()})前将不再符合条件:"
-                            f"{';'.join(at_end.reasons)}")
+            warnings.append(f"{person.name}在学期结束（{order.term.ends_on.isoformat()}）前将不再符合条件："
+                            f"{'；'.join(at_end.reasons)}")
     if errors:
         raise ValidationFailed({"person_ids": errors})
     order.staff = [OrderStaff(person_id=pid) for pid in ids]
     LIFECYCLE.transition(order, "accept", actor=actor, details={"staff": ids, "warnings": len(warnings)})
-    notifications.notify(_school_users(order.school_id), title=f"机构已接单:{order.project.title}",
+    notifications.notify(_school_users(order.school_id), title=f"机构已接单：{order.project.title}",
                          body="机构已确认服务并指派授课人员。", link=f"/school/orders/{order.id}", category="order")
     return AcceptResult(order, warnings)
 
@@ -194,7 +194,7 @@ def decline_order(order, *, actor, reason):
         raise ValidationFailed({"reason": ["拒绝点单时须填写原因"]})
     order.status_reason = reason.strip()
     LIFECYCLE.transition(order, "decline", actor=actor, reason=reason.strip())
-    notifications.notify(_school_users(order.school_id), title=f"机构未接单:{order.project.title}", body=reason.strip(),
+    notifications.notify(_school_users(order.school_id), title=f"机构未接单：{order.project.title}", body=reason.strip(),
                          link=f"/school/orders/{order.id}", category="order")
     return order
 
@@ -249,7 +249,7 @@ def _notify_bulk(orders, *, title, body):
             by_provider.setdefault(user.provider_id, []).append(user)
     items = []
     for order in orders:
-        text = f"{order.project.title}(订单 {order.id}):{body}"
+        text = f"{order.project.title}（订单 {order.id}）：{body}"
         items += [(u, title, text, f"/school/orders/{order.id}", "order", None) for u in by_school.get(order.school_id, [])]
         items += [(u, title, text, f"/provider/orders/{order.id}", "order", None)
                   for u in by_provider.get(order.provider_id, [])]

@@ -203,9 +203,9 @@ def accept(order_id):
     except DomainError as exc:
         db.session.rollback()
         return _detail(own_order(order_id), status=exc.status, errors={"accept": errors_of(exc)}, form=typed)
-    flash(f"已接单(订单号 {order.id}),学校已收到通知", "success")
+    flash(f"已接单（订单号 {order.id}），学校已收到通知", "success")
     for warning in result.warnings:
-        flash(f"提醒:{warning}。请及时更新查询记录或证书,否则该人员届时不能继续授课。", "warning")
+        flash(f"提醒：{warning}。请及时更新查询记录或证书，否则该人员届时不能继续授课。", "warning")
     return redirect(url_for("provider_orders.detail", order_id=order.id))
 
 
@@ -219,5 +219,5 @@ def decline(order_id):
     except DomainError as exc:
         db.session.rollback()
         return _detail(own_order(order_id), status=exc.status, errors={"decline": errors_of(exc)}, form=typed)
-    flash("已拒绝该点单,学校已收到拒绝原因", "success")
+    flash("已拒绝该点单，学校已收到拒绝原因", "success")
     return redirect(url_for("provider_orders.detail", order_id=order.id))

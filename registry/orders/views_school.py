@@ -156,7 +156,7 @@ def create():
         db.session.rollback()
         return _order_form(_entry_row(entry_id), typed, status=exc.status if exc.status != 400 else 422,
                            errors=errors_of(exc))
-    flash(f"已提交点单(订单号 {order.id}),等待机构确认", "success")
+    flash(f"已提交点单（订单号 {order.id}），等待机构确认", "success")
     return redirect(url_for("school_orders.detail", order_id=order.id))
 
 

@@ -20,15 +20,15 @@ blp = MultipartBlueprint("api_people", __name__, url_prefix="/people", descripti
 
 
 class CheckUploadIn(schemas.CheckIn):
-    file = Upload(metadata={"description": "证明文件:PDF、JPG 或 PNG(可选)"})
+    file = Upload(metadata={"description": "证明文件：PDF、JPG 或 PNG（可选）"})
 
 
 class QualificationUploadIn(schemas.QualificationIn):
-    file = Upload(metadata={"description": "证书扫描件:PDF、JPG 或 PNG(可选)"})
+    file = Upload(metadata={"description": "证书扫描件：PDF、JPG 或 PNG（可选）"})
 
 
 class ConsentUploadIn(schemas.ConsentIn):
-    file = Upload(required=True, metadata={"description": "本人签署的授权同意书(PDF、JPG 或 PNG)"})
+    file = Upload(required=True, metadata={"description": "本人签署的授权同意书（PDF、JPG 或 PNG）"})
 
 
 def _actor():
@@ -53,13 +53,13 @@ def _upload(data):
 class People(MethodView):
     @blp.response(200, schemas.PersonListOut(many=True))
     def get(self):
-        """本机构的从业人员(身份证号码脱敏),含今日准入情况"""
+        """本机构的从业人员（身份证号码脱敏），含今日准入情况"""
         return _with_clearance(services.list_people(current_user.provider_id))
 
     @blp.arguments(schemas.PersonIn)
     @blp.response(201, schemas.PersonListOut)
     def post(self, data):
-        """登记人员(身份证号码须通过校验;同一机构不能重复登记)"""
+        """登记人员（身份证号码须通过校验；同一机构不能重复登记）"""
         person = services.create_person(current_user.provider, actor=_actor(), **data)
         return _with_clearance([person])[0]
 
@@ -68,13 +68,13 @@ class People(MethodView):
 class PersonById(MethodView):
     @blp.response(200, schemas.PersonDetailOut)
     def get(self, person_id):
-        """人员详情:查询记录、资格证书、授权同意书和今日准入情况"""
+        """人员详情：查询记录、资格证书、授权同意书和今日准入情况"""
         return _with_clearance([own_person(person_id)])[0]
 
     @blp.arguments(schemas.PersonUpdateIn)
     @blp.response(200, schemas.PersonDetailOut)
     def patch(self, data, person_id):
-        """修改姓名、性别、手机号、岗位或专长(身份证号码不能修改)"""
+        """修改姓名、性别、手机号、岗位或专长（身份证号码不能修改）"""
         person = own_person(person_id)
         services.update_person(person, actor=_actor(), **data)
         return _with_clearance([person])[0]
@@ -85,7 +85,7 @@ class PersonChecks(MethodView):
     @blp.arguments(schemas.CheckIn)
     @blp.response(201, schemas.CheckOut)
     def post(self, data, person_id):
-        """添加查询或体检记录(JSON,不带证明文件)"""
+        """添加查询或体检记录（JSON，不带证明文件）"""
         return services.add_check(own_person(person_id), actor=_actor(), **data)
 
 
@@ -94,7 +94,7 @@ class PersonChecksMultipart(MethodView):
     @blp.arguments(CheckUploadIn, **MULTIPART)
     @blp.response(201, schemas.CheckOut)
     def post(self, data, person_id):
-        """添加查询或体检记录,并上传证明文件(multipart/form-data,文件字段 file 可选)"""
+        """添加查询或体检记录，并上传证明文件（multipart/form-data，文件字段 file 可选）"""
         upload = _upload(data)
         return services.add_check(own_person(person_id), actor=_actor(), upload=upload, **data)
 
@@ -104,7 +104,7 @@ class PersonQualifications(MethodView):
     @blp.arguments(schemas.QualificationIn)
     @blp.response(201, schemas.QualificationOut)
     def post(self, data, person_id):
-        """添加资格证书(JSON,不带扫描件)"""
+        """添加资格证书（JSON，不带扫描件）"""
         return services.add_qualification(own_person(person_id), actor=_actor(), **data)
 
 
@@ -113,7 +113,7 @@ class PersonQualificationsMultipart(MethodView):
     @blp.arguments(QualificationUploadIn, **MULTIPART)
     @blp.response(201, schemas.QualificationOut)
     def post(self, data, person_id):
-        """添加资格证书,并上传扫描件(multipart/form-data,文件字段 file 可选)"""
+        """添加资格证书，并上传扫描件（multipart/form-data，文件字段 file 可选）"""
         upload = _upload(data)
         return services.add_qualification(own_person(person_id), actor=_actor(), upload=upload, **data)
 
@@ -123,7 +123,7 @@ class PersonConsent(MethodView):
     @blp.arguments(ConsentUploadIn, **MULTIPART)
     @blp.response(201, schemas.ConsentOut)
     def post(self, data, person_id):
-        """登记授权同意书(multipart/form-data:consent_date、note 和必需的文件 file)"""
+        """登记授权同意书（multipart/form-data:consent_date、note 和必需的文件 file）"""
         person = own_person(person_id)
         return services.record_consent(person, actor=_actor(), upload=files.read_upload(data.pop("file")), **data)
 
@@ -133,7 +133,7 @@ class PersonReveal(MethodView):
     @blp.arguments(schemas.RevealIn)
     @blp.response(200, schemas.RevealOut)
     def post(self, data, person_id):
-        """查看完整身份证号码(须填写理由;每次查看都记入审计日志)"""
+        """查看完整身份证号码（须填写理由；每次查看都记入审计日志）"""
         number = reveal_number(own_person(person_id), data["reason"])
         return {"id_number": number}
 
@@ -143,7 +143,7 @@ class PersonClearance(MethodView):
     @blp.arguments(schemas.ClearanceQuery, location="query")
     @blp.response(200, schemas.ClearanceOut)
     def get(self, query, person_id):
-        """某一天的准入情况:是否准入、未准入的原因(中文)和 30 天内到期的项目"""
+        """某一天的准入情况：是否准入、未准入的原因（中文）和 30 天内到期的项目"""
         person = own_person(person_id)
         day = query["date"] or clock.today()
         result = services.clearance(person, day, required_qualification=query["required_qualification"])

@@ -35,7 +35,7 @@ GENDER_VALUES = {label: g.value for g, label in GENDER_LABELS.items()}
 ROLE_VALUES = {label: r.value for r, label in STAFF_ROLE_LABELS.items()}
 MAX_ROWS = 2000
 XLSX_MAGIC = b"PK\x03\x04"
-NOT_XLSX = "文件不是有效的 Excel .xlsx 文件(按文件内容识别)。请下载模板填写,并以 .xlsx 格式保存后上传"
+NOT_XLSX = "文件不是有效的 Excel .xlsx 文件（按文件内容识别）。请下载模板填写，并以 .xlsx 格式保存后上传"
 
 
 @dataclass
@@ -59,7 +59,7 @@ class ImportRejected(ValidationFailed):
         errors = {}
         for p in problems:
             errors.setdefault(f"row{p.row}.{p.field or '_row'}", []).append(p.message)
-        super().__init__(errors, message=f"导入文件中有 {len(problems)} 处错误,未导入任何人员")
+        super().__init__(errors, message=f"导入文件中有 {len(problems)} 处错误，未导入任何人员")
 
 
 # ---------------------------------------------------------------- template
@@ -92,7 +92,7 @@ def build_template():
         letter = ws.cell(row=1, column=_col(field)).column_letter
         rule = DataValidation(type="list", formula1='"' + ",".join(values) + '"', allow_blank=True,
                               showErrorMessage=True, errorTitle=f"{title}取值无效",
-                              error=f"{title}只能填写:" + "、".join(values))
+                              error=f"{title}只能填写：" + "、".join(values))
         rule.add(f"{letter}2:{letter}{last}")
         ws.add_data_validation(rule)
 
@@ -101,16 +101,16 @@ def build_template():
     notes.column_dimensions["B"].width = 80
     lines = [
         ("填写说明", ""),
-        ("", f"在“{SHEET_TITLE}”工作表中每行填写一名人员,第 1 行为表头,请勿修改或删除表头。"),
-        ("", f"每个文件最多 {MAX_ROWS} 行。文件中任何一行有错误时,整个文件都不会导入,页面会列出出错的行号和列。"),
+        ("", f"在“{SHEET_TITLE}”工作表中每行填写一名人员，第 1 行为表头，请勿修改或删除表头。"),
+        ("", f"每个文件最多 {MAX_ROWS} 行。文件中任何一行有错误时，整个文件都不会导入，页面会列出出错的行号和列。"),
         ("", "导入后请在每位人员的详情页补充查询记录、资格证书和本人签署的授权同意书。"),
         ("列", "要求"),
-        ("姓名", "必填,最多 64 个字符"),
-        ("身份证号", "必填,18 位居民身份证号码(末位可为 X);本列已设为文本格式,请勿改为数字格式"),
-        ("性别", "必填,只能填写:" + "、".join(GENDER_VALUES)),
-        ("手机号", "必填,11 位手机号码,如 13900000000;或带区号的固定电话,如 0791-86000000"),
-        ("岗位", "必填,只能填写:" + "、".join(ROLE_VALUES)),
-        ("专长", "选填,如 跳绳、围棋、书法,多项用顿号分隔,最多 255 个字符"),
+        ("姓名", "必填，最多 64 个字符"),
+        ("身份证号", "必填，18 位居民身份证号码（末位可为 X）；本列已设为文本格式，请勿改为数字格式"),
+        ("性别", "必填，只能填写：" + "、".join(GENDER_VALUES)),
+        ("手机号", "必填，11 位手机号码，如 13900000000；或带区号的固定电话，如 0791-86000000"),
+        ("岗位", "必填，只能填写：" + "、".join(ROLE_VALUES)),
+        ("专长", "选填，如 跳绳、围棋、书法，多项用顿号分隔，最多 255 个字符"),
         ("示例", "王老师 | 360102199003071236 | 女 | 13900000000 | 授课教师 | 花样跳绳、啦啦操"),
     ]
     for r, (a, b) in enumerate(lines, start=1):
@@ -167,7 +167,7 @@ class _NumericId(str):
 
 def _header_name(value):
     text = str(value or "").strip()
-    for suffix in ("(必填)", "(必填)", "*", "*"):
+    for suffix in ("（必填）", "（必填）", "*", "*"):
         text = text.replace(suffix, "")
     return text.strip()
 
@@ -186,7 +186,7 @@ def read_rows(data):
         rows = ws.iter_rows(values_only=True)
         header = next(rows, None)
         if header is None:
-            raise _file_error("文件是空的:第 1 行应为表头(姓名、身份证号、性别、手机号、岗位、专长)")
+            raise _file_error("文件是空的：第 1 行应为表头（姓名、身份证号、性别、手机号、岗位、专长）")
         by_header = {h: f for f, h, _r in COLUMNS}
         positions, unknown = {}, []
         for index, value in enumerate(header):
@@ -199,9 +199,9 @@ def read_rows(data):
                 unknown.append(name)
         missing = [h for f, h, required in COLUMNS if required and f not in positions]
         if missing:
-            raise _file_error("缺少必需的列:" + "、".join(missing) + "。请使用下载的模板,不要修改表头")
+            raise _file_error("缺少必需的列：" + "、".join(missing) + "。请使用下载的模板，不要修改表头")
         if unknown:
-            raise _file_error("表头中有模板以外的列:" + "、".join(unknown[:5]) + "。请使用下载的模板,不要增加列")
+            raise _file_error("表头中有模板以外的列：" + "、".join(unknown[:5]) + "。请使用下载的模板，不要增加列")
         out = []
         for number, values in enumerate(rows, start=2):
             cells = {f: _cell_text(values[i] if i < len(values) else None, f) for f, i in positions.items()}
@@ -209,11 +209,11 @@ def read_rows(data):
                 continue
             out.append((number, cells))
             if len(out) > MAX_ROWS:
-                raise _file_error(f"每个文件最多导入 {MAX_ROWS} 名人员,请拆分后分批导入")
+                raise _file_error(f"每个文件最多导入 {MAX_ROWS} 名人员，请拆分后分批导入")
     finally:
         wb.close()
     if not out:
-        raise _file_error("文件中没有人员数据:请从第 2 行开始填写")
+        raise _file_error("文件中没有人员数据：请从第 2 行开始填写")
     return out
 
 
@@ -227,7 +227,7 @@ def validate_rows(provider, rows):
     for number, cells in rows:
         if isinstance(cells.get("id_number"), _NumericId):
             problems.append(RowProblem(number, "id_number",
-                                       "身份证号被 Excel 存成了数字,末几位已经丢失:请把该列设为文本格式后重新填写"))
+                                       "身份证号被 Excel 存成了数字，末几位已经丢失：请把该列设为文本格式后重新填写"))
             cells = {**cells, "id_number": ""}
             numeric_id = True
         else:

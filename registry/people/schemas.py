@@ -19,11 +19,11 @@ CHECK_RESULT_CHOICES = [r.value for r in CHECK_RESULT_LABELS]
 QUAL_CHOICES = [q.value for q in QUALIFICATION_LABELS]
 
 PHONE_RULE = validate.Regexp(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$",
-                             error="手机号应为 11 位手机号码(如 13900000000)或带区号的固定电话")
+                             error="手机号应为 11 位手机号码（如 13900000000）或带区号的固定电话")
 
 
 def _one_of(choices, labels, what):
-    return validate.OneOf(choices, error=f"{what}应为:" + "、".join(labels))
+    return validate.OneOf(choices, error=f"{what}应为：" + "、".join(labels))
 
 
 def _text(max_len, what, required=False, nonempty=None):
@@ -47,7 +47,7 @@ class PersonFields(BaseSchema):
 
 
 class PersonIn(PersonFields):
-    id_number = fields.String(required=True, metadata={"description": "18 位居民身份证号码;只在创建时提交,之后只返回脱敏值"})
+    id_number = fields.String(required=True, metadata={"description": "18 位居民身份证号码；只在创建时提交，之后只返回脱敏值"})
 
     @validates("id_number")
     def _valid_id(self, value, **_kwargs):
@@ -71,7 +71,7 @@ class CheckIn(BaseSchema):
     check_type = fields.String(required=True, validate=_one_of(CHECK_TYPE_CHOICES, CHECK_TYPE_LABELS.values(), "查询类型"))
     result = fields.String(required=True, validate=_one_of(CHECK_RESULT_CHOICES, CHECK_RESULT_LABELS.values(), "结果"))
     check_date = fields.Date(required=True)
-    valid_until = fields.Date(load_default=None, metadata={"description": "健康证明不填时按所在城市规定(默认 365 天)计算"})
+    valid_until = fields.Date(load_default=None, metadata={"description": "健康证明不填时按所在城市规定（默认 365 天）计算"})
     authority = _text(128, "出具机关", required=True)
     reference_no = _text(64, "文书编号")
 
@@ -92,14 +92,14 @@ class ConsentIn(BaseSchema):
 
 class RevealIn(BaseSchema):
     reason = fields.String(required=True, validate=validate.Length(
-        min=4, max=200, error="查看完整身份证号码须填写理由(4–200 个字)"))
+        min=4, max=200, error="查看完整身份证号码须填写理由（4–200 个字）"))
 
 
 class ClearanceQuery(BaseSchema):
-    date = fields.Date(load_default=None, metadata={"description": "YYYY-MM-DD,默认今天"})
+    date = fields.Date(load_default=None, metadata={"description": "YYYY-MM-DD，默认今天"})
     required_qualification = fields.String(
         load_default=None, validate=_one_of(QUAL_CHOICES, QUALIFICATION_LABELS.values(), "证书类型"),
-        metadata={"description": "项目要求的资格证书类型;不填时任一有效证书即可"})
+        metadata={"description": "项目要求的资格证书类型；不填时任一有效证书即可"})
 
 
 # ---------------------------------------------------------------- output
@@ -154,7 +154,7 @@ class ClearanceOut(BaseSchema):
 class PersonOut(BaseSchema):
     id = fields.Integer()
     name = fields.String()
-    id_masked = fields.String(metadata={"description": "脱敏身份证号码,如 360102********1236"})
+    id_masked = fields.String(metadata={"description": "脱敏身份证号码，如 360102********1236"})
     gender = fields.Function(lambda p: p.gender.value)
     gender_label = fields.String()
     phone = fields.String()
@@ -177,7 +177,7 @@ class PersonDetailOut(PersonListOut):
 
 
 class RevealOut(BaseSchema):
-    id_number = fields.String(metadata={"description": "完整身份证号码(本次查看已记入审计日志)"})
+    id_number = fields.String(metadata={"description": "完整身份证号码（本次查看已记入审计日志）"})
 
 
 def clearance_out(result, day):

@@ -58,7 +58,7 @@ def reveal_id(person, *, actor, reason):
     """Decrypt the ID number for someone who states why; the reveal is audited."""
     reason = (reason or "").strip()
     if len(reason) < 4:
-        raise ValidationFailed({"reason": ["查看完整身份证号码须填写理由(至少 4 个字)"]})
+        raise ValidationFailed({"reason": ["查看完整身份证号码须填写理由（至少 4 个字）"]})
     number = crypto.decrypt(person.id_enc, ID_CONTEXT)
     audit.record("person.reveal_id", object_type="person", object_id=person.id, actor=actor,
                  details={"reason": reason[:200]})
@@ -258,7 +258,7 @@ def clearance(person, day=None, required_qualification=None, bans=None, rules=No
         last_day = check_expiry(check, rules.check_max_age_days)
         if last_day is not None and last_day < day:
             if check.check_type in AGE_LIMITED_CHECKS and check.check_date + timedelta(days=rules.check_max_age_days) < day:
-                reasons.append(f"{label}已超过 {rules.check_max_age_days} 天(查询日期 {check.check_date.isoformat()}),须重新查询")
+                reasons.append(f"{label}已超过 {rules.check_max_age_days} 天（查询日期 {check.check_date.isoformat()}），须重新查询")
             else:
                 reasons.append(f"{label}已于{last_day.isoformat()}过期")
         elif last_day is not None and last_day <= day + timedelta(days=30):
@@ -278,7 +278,7 @@ def clearance(person, day=None, required_qualification=None, bans=None, rules=No
     ban_list = bans if bans is not None else active_bans(person.id_bidx, day)
     if ban_list:
         until = ban_list[0].ends_on
-        reasons.append("该人员已被列入禁入名单" + (f"(至{until.isoformat()})" if until else "(永久)"))
+        reasons.append("该人员已被列入禁入名单" + (f"（至{until.isoformat()}）" if until else "（永久）"))
     return Clearance(not reasons, reasons, sorted(expiring, key=lambda item: item[1]))
 
 

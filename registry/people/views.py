@@ -64,7 +64,7 @@ def reveal_number(person, reason):
         audit.record("person.reveal_id", object_type="person", object_id=person.id, actor=_actor(), result="failure",
                      details={"reason": (reason or "").strip()[:200], "error": "decryption_failed"})
         keep_changes_on_error()
-        raise IdUnreadable("该人员的身份证号码无法解密(数据可能被篡改或密钥缺失),本次查看已记入审计日志,请联系系统管理员") from None
+        raise IdUnreadable("该人员的身份证号码无法解密（数据可能被篡改或密钥缺失），本次查看已记入审计日志，请联系系统管理员") from None
 
 
 def _errors_of(exc):
@@ -113,7 +113,7 @@ def new():
         except DomainError as exc:
             errors = _errors_of(exc)
         else:
-            flash(f"已登记人员 {person.name},请继续补充查询记录、资格证书和授权同意书", "success")
+            flash(f"已登记人员 {person.name}，请继续补充查询记录、资格证书和授权同意书", "success")
             return redirect(url_for("people.detail", person_id=person.id))
     return render_template("people/new.html", errors=errors, form=form, options=OPTIONS), (422 if errors else 200)
 
@@ -189,7 +189,7 @@ def record_consent(person_id):
         data = parse_form(schemas.ConsentIn())
         upload = _upload()
         if upload is None:
-            raise ValidationFailed({"file": ["请上传本人签署的授权同意书(PDF、JPG 或 PNG)"]})
+            raise ValidationFailed({"file": ["请上传本人签署的授权同意书（PDF、JPG 或 PNG）"]})
         services.record_consent(person, actor=_actor(), upload=upload, **data)
     return _act(person_id, "consent", action, "授权同意书已登记")
 

@@ -24,7 +24,7 @@ class Projects(MethodView):
     @blp.arguments(schemas.ProjectIn)
     @blp.response(201, schemas.ProjectOut)
     def post(self, data):
-        """添加服务项目(学科类内容、超过本市收费上限、他机构人员均被拒绝)"""
+        """添加服务项目（学科类内容、超过本市收费上限、他机构人员均被拒绝）"""
         staff_ids = data.pop("staff_ids")
         return projects.create_project(current_user.provider, actor=_actor(), staff_ids=staff_ids, **data)
 
@@ -39,7 +39,7 @@ class ProjectById(MethodView):
     @blp.arguments(schemas.ProjectPatchIn(partial=True))
     @blp.response(200, schemas.ProjectOut)
     def patch(self, data, project_id):
-        """修改服务项目(只改所给字段;给出 staff_ids 时替换指派人员)"""
+        """修改服务项目（只改所给字段；给出 staff_ids 时替换指派人员）"""
         project = queries.own_project(current_user, project_id)
         staff_ids = data.pop("staff_ids", None)
         return projects.update_project(project, actor=_actor(), staff_ids=staff_ids, **data)

@@ -27,7 +27,7 @@ class Category(str, enum.Enum):
 CATEGORY_LABELS = {
     Category.science: "科普/科技",
     Category.sports: "体育",
-    Category.arts: "美育(艺术)",
+    Category.arts: "美育（艺术）",
     Category.labour: "劳动",
     Category.reading: "阅读",
     Category.traditional_culture: "传统文化",
@@ -44,8 +44,8 @@ class Stage(str, enum.Enum):
     junior = "junior"
 
 
-STAGE_LABELS = {Stage.lower_primary: "小学低年级(1–3年级)", Stage.upper_primary: "小学高年级(4–6年级)",
-                Stage.junior: "初中(7–9年级)"}
+STAGE_LABELS = {Stage.lower_primary: "小学低年级（1–3年级）", Stage.upper_primary: "小学高年级（4–6年级）",
+                Stage.junior: "初中（7–9年级）"}
 STAGE_BITS = {Stage.lower_primary: 1, Stage.upper_primary: 2, Stage.junior: 4}
 
 

@@ -45,7 +45,7 @@ class ProjectIn(BaseSchema):
     title = _text("项目名称", 128)
     category = fields.String(required=True, validate=validate.OneOf(
         [c.value for c in Category],
-        error="活动类别无效:只能选择科普/科技、体育、美育、劳动、阅读、传统文化、非遗、职业体验、心理健康、社团拓展等非学科类类别"))
+        error="活动类别无效：只能选择科普/科技、体育、美育、劳动、阅读、传统文化、非遗、职业体验、心理健康、社团拓展等非学科类类别"))
     stages = fields.List(
         fields.String(validate=validate.OneOf([s.value for s in Stage], error="学段无效")),
         required=True, validate=validate.Length(min=1, error="请至少选择一个学段"),
@@ -54,7 +54,7 @@ class ProjectIn(BaseSchema):
     description = _text("项目简介", 5000)
     syllabus = _text("教学大纲", 20000, required=False)
     sessions_per_term = _count("每学期课次", 1, 200)
-    minutes_per_session = _count("每课时长(分钟)", 10, 240)
+    minutes_per_session = _count("每课时长（分钟）", 10, 240)
     class_min = _count("班额下限", 1, 200)
     class_max = _count("班额上限", 1, 200)
     # A plain function validator: apispec would copy a Range's Decimal bounds into the spec as strings.

@@ -36,11 +36,11 @@ def _validate(provider, data):
         word = subject_word(data.get(key))
         if word:
             errors.setdefault(key, []).append(
-                f"{label}含有学科类内容“{word}”。第三方机构只能提供科普、体育、美育、劳动等非学科类项目,不得讲授新课或学科辅导")
+                f"{label}含有学科类内容“{word}”。第三方机构只能提供科普、体育、美育、劳动等非学科类项目，不得讲授新课或学科辅导")
     try:
         price = Decimal(str(data["price"])).quantize(Decimal("0.01"))
     except (InvalidOperation, KeyError, TypeError):
-        errors.setdefault("price", []).append("收费标准应为金额,如 3.50")
+        errors.setdefault("price", []).append("收费标准应为金额，如 3.50")
         price = None
     if price is not None:
         cap = policy.for_city(provider.city).price_cap

@@ -97,5 +97,5 @@ def edit(project_id):
     project, errors = _save(project)
     if errors:
         return _render_form(project, _form_from_request(), errors)
-    flash("项目已保存。已提交的申报保留提交时的内容,不受此次修改影响", "success")
+    flash("项目已保存。已提交的申报保留提交时的内容，不受此次修改影响", "success")
     return redirect(url_for("projects.edit", project_id=project.id))

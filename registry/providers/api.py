@@ -28,7 +28,7 @@ class Providers(MethodView):
     @blp.response(201, schemas.RegisteredOut)
     @blp.alt_response(409, description="统一社会信用代码或用户名已被注册")
     def post(self, data):
-        """机构自助注册(同时创建首个机构管理员账户)"""
+        """机构自助注册（同时创建首个机构管理员账户）"""
         provider, admin = services.register_provider(**data)
         return {"provider": provider, "admin": admin}
 
@@ -43,7 +43,7 @@ class ProviderMe(MethodView):
     @blp.arguments(schemas.ProfilePatchIn)
     @blp.response(200, schemas.ProviderOut)
     def patch(self, data):
-        """修改本机构资料(统一社会信用代码和注册地不能修改)"""
+        """修改本机构资料（统一社会信用代码和注册地不能修改）"""
         return services.update_profile(_provider(), actor=_actor(), **data)
 
 
@@ -58,7 +58,7 @@ class Colleagues(MethodView):
     @blp.response(201, schemas.ColleagueOut)
     @blp.alt_response(409, description="用户名已被使用")
     def post(self, data):
-        """为本机构添加同事账户(首次登录须修改初始密码)"""
+        """为本机构添加同事账户（首次登录须修改初始密码）"""
         return services.add_colleague(_provider(), actor=_actor(), **data)
 
 
@@ -66,14 +66,14 @@ class Colleagues(MethodView):
 class Documents(MethodView):
     @blp.response(200, schemas.DocumentOut(many=True))
     def get(self):
-        """本机构现行的资质材料(不含已被替换的旧版本)"""
+        """本机构现行的资质材料（不含已被替换的旧版本）"""
         return services.current_documents(current_user.provider_id)
 
     @blp.arguments(schemas.DocumentUploadIn, **MULTIPART)
     @blp.response(201, schemas.DocumentOut)
     @blp.alt_response(413, description="文件超过大小上限")
     def post(self, data):
-        """上传资质材料(multipart/form-data;PDF、JPG 或 PNG,按内容识别)"""
+        """上传资质材料（multipart/form-data;PDF、JPG 或 PNG，按内容识别）"""
         filename, content = files.read_upload(data.pop("file"))
         return services.upload_document(_provider(), actor=_actor(), filename=filename, data=content, **data)
 
@@ -83,10 +83,10 @@ class DocumentReplace(MethodView):
     @blp.arguments(schemas.DocumentReplaceIn, **MULTIPART)
     @blp.response(201, schemas.DocumentOut)
     @blp.alt_response(404, description="材料不存在")
-    @blp.alt_response(409, description="该材料已被替换,请替换最新版本")
+    @blp.alt_response(409, description="该材料已被替换，请替换最新版本")
     @blp.alt_response(413, description="文件超过大小上限")
     def post(self, data, document_id):
-        """上传某份材料的新版本;旧版本保留并标记为已替换"""
+        """上传某份材料的新版本；旧版本保留并标记为已替换"""
         provider = _provider()
         previous = own_document(provider, document_id)
         filename, content = files.read_upload(data.pop("file"))
@@ -99,6 +99,6 @@ class DocumentHistory(MethodView):
     @blp.response(200, schemas.DocumentOut(many=True))
     @blp.alt_response(404, description="材料不存在")
     def get(self, document_id):
-        """某份材料的全部版本,最新在前"""
+        """某份材料的全部版本，最新在前"""
         document = own_document(_provider(), document_id)
         return services.document_history(services.latest_version(document))

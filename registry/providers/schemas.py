@@ -35,10 +35,10 @@ class ProfileIn(BaseSchema):
     legal_representative = fields.String(required=True, validate=_length(1, 64, "法定代表人"))
     contact_name = fields.String(required=True, validate=_length(1, 64, "联系人"))
     contact_phone = fields.String(required=True, validate=validate.Regexp(
-        PHONE, error="联系电话应为 11 位手机号或带区号的固定电话(如 0791-86000000)"))
+        PHONE, error="联系电话应为 11 位手机号或带区号的固定电话（如 0791-86000000）"))
     address = fields.String(required=True, validate=_length(2, 255, "地址"))
     service_county_ids = fields.List(fields.Integer(), load_default=list,
-                                     metadata={"description": "服务的县(市、区)id,须与注册地同属一个设区市"})
+                                     metadata={"description": "服务的县（市、区）id，须与注册地同属一个设区市"})
     description = fields.String(load_default="", validate=validate.Length(max=2000, error="机构简介不能超过 2000 个字符"))
 
 
@@ -51,8 +51,8 @@ class ProfilePatchIn(ProfileIn):
 
 
 class RegisterIn(ProfileIn):
-    uscc = fields.String(required=True, validate=_uscc, metadata={"description": "统一社会信用代码(18 位)"})
-    county_id = fields.Integer(required=True, metadata={"description": "注册地所在县(市、区)的 id"})
+    uscc = fields.String(required=True, validate=_uscc, metadata={"description": "统一社会信用代码（18 位）"})
+    county_id = fields.Integer(required=True, metadata={"description": "注册地所在县（市、区）的 id"})
     admin_username = fields.String(required=True)
     admin_display_name = fields.String(required=True, validate=_length(1, 64, "管理员姓名"))
     admin_password = fields.String(required=True, load_only=True)
@@ -74,7 +74,7 @@ class ColleagueIn(BaseSchema):
     username = fields.String(required=True)
     display_name = fields.String(required=True, validate=_length(1, 64, "姓名"))
     email = fields.Email(load_default=None)
-    password = fields.String(required=True, load_only=True, metadata={"description": "初始密码,首次登录须修改"})
+    password = fields.String(required=True, load_only=True, metadata={"description": "初始密码，首次登录须修改"})
 
 
 class DocumentMetaIn(BaseSchema):
@@ -101,7 +101,7 @@ class DocumentIn(DocumentMetaIn):
 
 
 def _file_field():
-    return Upload(required=True, metadata={"description": "PDF、JPG 或 PNG,按文件内容识别"})
+    return Upload(required=True, metadata={"description": "PDF、JPG 或 PNG，按文件内容识别"})
 
 
 class DocumentUploadIn(DocumentIn):

@@ -37,18 +37,18 @@ def validate_uscc(value, field="uscc"):
 def _county(region_id, field):
     region = db.session.get(Region, region_id) if region_id is not None else None
     if region is None or region.level != RegionLevel.county:
-        raise ValidationFailed({field: ["请选择有效的县(市、区)"]})
+        raise ValidationFailed({field: ["请选择有效的县（市、区）"]})
     return region
 
 
 def _service_counties(county_ids, home):
     ids = list(dict.fromkeys(county_ids or []))
     if not ids:
-        raise ValidationFailed({"service_county_ids": ["请至少选择一个服务的县(市、区)"]})
+        raise ValidationFailed({"service_county_ids": ["请至少选择一个服务的县（市、区）"]})
     counties = [_county(cid, "service_county_ids") for cid in ids]
     for county in counties:
         if county.parent_id != home.parent_id:
-            raise ValidationFailed({"service_county_ids": [f"服务区域“{county.name}”不在注册地所在设区市内,请向该市另行申报"]})
+            raise ValidationFailed({"service_county_ids": [f"服务区域“{county.name}”不在注册地所在设区市内，请向该市另行申报"]})
     return counties
 
 
@@ -63,7 +63,7 @@ def register_provider(*, name, uscc, org_type, legal_representative, contact_nam
     """Self-registration: the organisation and its first provider_admin account."""
     code = validate_uscc(uscc)
     if db.session.scalar(select(Provider.id).where(Provider.uscc == code)) is not None:
-        raise Conflict("该统一社会信用代码已注册。如需加入该机构,请联系机构管理员为您添加账户。", field="uscc",
+        raise Conflict("该统一社会信用代码已注册。如需加入该机构，请联系机构管理员为您添加账户。", field="uscc",
                        code="duplicate_uscc")
     home = _county(county_id, "county_id")
     counties = _service_counties(service_county_ids, home)
@@ -91,7 +91,7 @@ def register_provider(*, name, uscc, org_type, legal_representative, contact_nam
 def update_profile(provider, *, actor, **fields):
     changed = {}
     if "county_id" in fields:
-        raise NotAllowed("注册地不能自行修改,请联系审核部门", field="county_id")
+        raise NotAllowed("注册地不能自行修改，请联系审核部门", field="county_id")
     if "service_county_ids" in fields:
         counties = _service_counties(fields.pop("service_county_ids"), provider.county)
         # Keep the rows of counties that stay: a new row for the same county would be inserted
@@ -154,7 +154,7 @@ def upload_document(provider, *, actor, doc_type, number, issuer, issue_date, ex
         if previous is None or previous.provider_id != provider.id:
             raise NotFound("要替换的材料不存在")
         if previous.superseded_at is not None:
-            raise Conflict("该材料已被新版本替换,请替换最新版本", code="already_superseded")
+            raise Conflict("该材料已被新版本替换，请替换最新版本", code="already_superseded")
         if previous.doc_type != doc_type:
             raise ValidationFailed({"doc_type": ["替换的新版本必须是同一种材料"]})
     stored = files.store(filename, data, provider_id=provider.id, uploaded_by=actor)
@@ -244,11 +244,11 @@ def required_document_problem(doc_type, doc, day):
     if doc is None:
         return f"缺少{label}"
     if doc.verification_status == VerificationStatus.rejected:
-        return f"{label}(编号 {doc.number})未通过审核核验,请上传新版本"
+        return f"{label}（编号 {doc.number}）未通过审核核验，请上传新版本"
     if doc.issue_date > day:
-        return f"{label}(编号 {doc.number})尚未生效(发证日期 {doc.issue_date.isoformat()})"
+        return f"{label}（编号 {doc.number}）尚未生效（发证日期 {doc.issue_date.isoformat()}）"
     if doc.expiry_date is not None and doc.expiry_date < day:
-        return f"{label}(编号 {doc.number})已于{doc.expiry_date.isoformat()}过期,请上传新版本"
+        return f"{label}（编号 {doc.number}）已于{doc.expiry_date.isoformat()}过期，请上传新版本"
     return None
 
 

@@ -98,7 +98,7 @@ LABELS = {
 @limiter.limit(login_rate_limit, methods=["POST"])
 def register():
     if current_user.is_authenticated:
-        flash("您已登录。如需为本机构增加账户,请在“机构资料”中添加同事账户", "info")
+        flash("您已登录。如需为本机构增加账户，请在“机构资料”中添加同事账户", "info")
         return redirect(url_for("main.dashboard"))
     errors, status = {}, 200
     if request.method == "POST":
@@ -177,7 +177,7 @@ def add_colleague():
         user = services.add_colleague(provider, actor=_actor(), **data)
     except DomainError as exc:
         return _colleagues_page(provider, _errors(exc), request.form, exc.status)
-    flash(f"已添加账户 {user.username},首次登录须修改初始密码", "success")
+    flash(f"已添加账户 {user.username}，首次登录须修改初始密码", "success")
     return redirect(url_for("providers.colleagues"))
 
 
@@ -238,7 +238,7 @@ def upload_document():
         return _documents_page(provider, exc.errors, request.form, exc.status)
     except DomainError as exc:
         return _documents_page(provider, _errors(exc), request.form, exc.status)
-    flash(f"已上传{document.doc_type_label}(待审核部门核验)", "success")
+    flash(f"已上传{document.doc_type_label}（待审核部门核验）", "success")
     return redirect(url_for("providers.documents"))
 
 
@@ -269,6 +269,6 @@ def replace_document(document_id):
         return _history_page(provider, previous, exc.errors, request.form, exc.status)
     except DomainError as exc:
         return _history_page(provider, previous, _errors(exc), request.form, exc.status)
-    flash(f"已上传{document.doc_type_label}的新版本,原版本已保留在历史记录中", "success")
+    flash(f"已上传{document.doc_type_label}的新版本，原版本已保留在历史记录中", "success")
     return redirect(url_for("providers.document_history", document_id=document.id))
 

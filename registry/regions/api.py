@@ -27,7 +27,7 @@ class Regions(MethodView):
     @blp.arguments(RegionQueryIn, location="query")
     @blp.response(200, RegionOut(many=True))
     def get(self, args):
-        """列出行政区划,可按级别和上级代码筛选"""
+        """列出行政区划，可按级别和上级代码筛选"""
         from sqlalchemy.orm import aliased, contains_eager
 
         parent = aliased(Region)

@@ -12,7 +12,7 @@ class RegionLevel(str, enum.Enum):
     county = "county"
 
 
-LEVEL_LABELS = {RegionLevel.province: "省", RegionLevel.city: "设区市", RegionLevel.county: "县(市、区)"}
+LEVEL_LABELS = {RegionLevel.province: "省", RegionLevel.city: "设区市", RegionLevel.county: "县（市、区）"}
 
 
 class Region(db.Model):

@@ -26,7 +26,7 @@ def _parse_rows(text):
     reader = csv.DictReader(io.StringIO(text))
     missing = {"code", "name", "level", "parent_code"} - set(reader.fieldnames or [])
     if missing:
-        raise ValidationFailed({"file": [f"缺少列:{'、'.join(sorted(missing))}"]})
+        raise ValidationFailed({"file": [f"缺少列：{'、'.join(sorted(missing))}"]})
     rows, errors = [], {}
     for lineno, row in enumerate(reader, start=2):
         code, name = (row["code"] or "").strip(), (row["name"] or "").strip()
@@ -34,7 +34,7 @@ def _parse_rows(text):
         if not code or not name:
             errors[f"第{lineno}行"] = ["代码和名称不能为空"]
         elif level not in RegionLevel.__members__:
-            errors[f"第{lineno}行"] = [f"级别“{level}”无效,应为 province、city 或 county"]
+            errors[f"第{lineno}行"] = [f"级别“{level}”无效，应为 province、city 或 county"]
         elif (level == "province") != (parent is None):
             errors[f"第{lineno}行"] = ["只有省级区划没有上级代码"]
         else:

@@ -8,9 +8,9 @@ from registry.applications import queries
 from registry.reviews import schemas
 from registry.reviews import views as helpers
 
-blp = Blueprint("api_reviews", __name__, url_prefix="/reviews", description="申报审核(县级、市级审核员)")
+blp = Blueprint("api_reviews", __name__, url_prefix="/reviews", description="申报审核（县级、市级审核员）")
 
-CONFLICT = "申报已被他人处理(version 已变),或当前状态不能作出该决定;message 给出当前状态"
+CONFLICT = "申报已被他人处理（version 已变），或当前状态不能作出该决定；message 给出当前状态"
 
 
 def _actor():
@@ -28,7 +28,7 @@ class ReviewQueue(MethodView):
     @blp.arguments(schemas.QueueArgs, location="query")
     @blp.response(200, schemas.QueueRowOut(many=True))
     def get(self, args):
-        """待我审核的申报:本人审核阶段、本辖区,含等待的自然日和工作日"""
+        """待我审核的申报：本人审核阶段、本辖区，含等待的自然日和工作日"""
         return helpers.queue_rows(current_user, args)
 
 
@@ -36,7 +36,7 @@ class ReviewQueue(MethodView):
 class ReviewById(MethodView):
     @blp.response(200, schemas.ReviewOut)
     def get(self, application_id):
-        """一份申报的审核视图:冻结的提交内容、与上次提交相比的变化、历次逐项意见、可作出的决定"""
+        """一份申报的审核视图：冻结的提交内容、与上次提交相比的变化、历次逐项意见、可作出的决定"""
         return helpers.review_data(queries.readable_application(current_user, application_id), current_user)
 
 
@@ -46,7 +46,7 @@ class ReviewPass(MethodView):
     @blp.response(200, schemas.ApplicationStateOut)
     @blp.alt_response(409, description=CONFLICT)
     def post(self, data, application_id):
-        """县级初审通过,报送市级复审"""
+        """县级初审通过，报送市级复审"""
         return _decide(application_id, "pass", data)
 
 
@@ -56,7 +56,7 @@ class ReviewApprove(MethodView):
     @blp.response(200, schemas.ApplicationStateOut)
     @blp.alt_response(409, description=CONFLICT)
     def post(self, data, application_id):
-        """市级复审同意,纳入本市待公示批次(batch_id 不填则新建批次)"""
+        """市级复审同意，纳入本市待公示批次（batch_id 不填则新建批次）"""
         return _decide(application_id, "approve", data)
 
 
@@ -66,7 +66,7 @@ class ReviewReturn(MethodView):
     @blp.response(200, schemas.ApplicationStateOut)
     @blp.alt_response(409, description=CONFLICT)
     def post(self, data, application_id):
-        """退回修改:comments 为逐项意见(至少一项或填写总体意见 general)"""
+        """退回修改：comments 为逐项意见（至少一项或填写总体意见 general）"""
         return _decide(application_id, "return", data)
 
 
@@ -76,7 +76,7 @@ class ReviewReject(MethodView):
     @blp.response(200, schemas.ApplicationStateOut)
     @blp.alt_response(409, description=CONFLICT)
     def post(self, data, application_id):
-        """不予通过(必须填写理由)"""
+        """不予通过（必须填写理由）"""
         return _decide(application_id, "reject", data)
 
 
@@ -85,7 +85,7 @@ class DocumentVerify(MethodView):
     @blp.arguments(schemas.VerifyDocumentIn)
     @blp.response(200, schemas.VerificationOut)
     def post(self, data, document_id):
-        """核验申报中的一份材料:verified 通过,rejected 驳回(须填写原因)"""
+        """核验申报中的一份材料：verified 通过，rejected 驳回（须填写原因）"""
         return helpers.verify_document_for(document_id, data, _actor())[1]
 
 
@@ -94,5 +94,5 @@ class CheckVerify(MethodView):
     @blp.arguments(schemas.VerifyCheckIn)
     @blp.response(200, schemas.CheckVerificationOut)
     def post(self, data, check_id):
-        """核验人员的一条查询记录:verified 核验无误;adverse 有不良记录(须填写依据;该人员全省禁入并提请市级核查)"""
+        """核验人员的一条查询记录：verified 核验无误；adverse 有不良记录（须填写依据；该人员全省禁入并提请市级核查）"""
         return helpers.verify_check_for(check_id, data, _actor())[1]

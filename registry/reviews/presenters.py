@@ -39,15 +39,15 @@ ORG_LABELS = {key: label for key, label, _sources in ORG_FIELDS}
 
 FIELD_LABELS = {
     "documents": {"title": "名称", "number": "编号", "issuer": "发证机关", "issue_date": "发证日期",
-                  "expiry_date": "有效期至", "sha256": "文件指纹(SHA-256)", "file_name": "文件",
+                  "expiry_date": "有效期至", "sha256": "文件指纹（SHA-256）", "file_name": "文件",
                   "verification_status": "核验状态", "label": "材料类型"},
     "people": {"name": "姓名", "id_masked": "身份证号", "gender": "性别", "phone": "电话", "staff_role": "岗位",
                "specialties": "特长", "checks": "查询/体检记录", "qualifications": "资格证书",
                "consent": "查询授权同意书", "cleared": "提交时准入", "clearance_reasons": "未准入原因"},
     "projects": {"title": "项目名称", "category_label": "活动类别", "stage_labels": "适用学段", "level_label": "层次",
                  "description": "项目简介", "syllabus": "教学大纲", "sessions_per_term": "每学期课次",
-                 "minutes_per_session": "每次时长(分钟)", "class_min": "最小班额", "class_max": "最大班额",
-                 "price": "收费标准(元/人·课时)", "venue_needs": "场地要求", "safety_measures": "安全保障措施",
+                 "minutes_per_session": "每次时长（分钟）", "class_min": "最小班额", "class_max": "最大班额",
+                 "price": "收费标准（元/人·课时）", "venue_needs": "场地要求", "safety_measures": "安全保障措施",
                  "required_qualification_label": "资质要求", "staff_ids": "授课人员"},
 }
 # Codes that always change together with a label shown instead.
@@ -72,11 +72,11 @@ def words(field_name, value, names=None):
     if isinstance(value, bool):
         return "是" if value else "否"
     if field_name == "checks":
-        return ";".join(f"{c['label']} {c['check_date']} {RESULT_LABELS.get(c['result'], c['result'])}"
+        return "；".join(f"{c['label']} {c['check_date']} {RESULT_LABELS.get(c['result'], c['result'])}"
                         + (f"(有效期至 {c['valid_until']})" if c.get("valid_until") else "")
                         for c in sorted(value, key=lambda c: c["id"]))
     if field_name == "qualifications":
-        return ";".join(f"{q['label']} {q['number']}" + (f"(有效期至 {q['expiry_date']})" if q.get("expiry_date") else "")
+        return "；".join(f"{q['label']} {q['number']}" + (f"(有效期至 {q['expiry_date']})" if q.get("expiry_date") else "")
                         for q in sorted(value, key=lambda q: q["id"]))
     if field_name == "consent":
         return f"{value.get('date')} 签署"
@@ -127,7 +127,7 @@ def _replaced_documents(old, new):
         paired |= {before["id"], i}
         for field_name, label in FIELD_LABELS["documents"].items():
             if field_name != "verification_status" and before.get(field_name) != d.get(field_name):
-                rows.append(DiffRow("documents", AREA_LABELS["documents"], f"doc:{i}", f"{d['label']}(已换新版本)",
+                rows.append(DiffRow("documents", AREA_LABELS["documents"], f"doc:{i}", f"{d['label']}（已换新版本）",
                                     label, words(field_name, before.get(field_name)), words(field_name, d.get(field_name))))
     return rows, paired
 

@@ -18,12 +18,12 @@ class QueueArgs(BaseSchema):
     q = fields.String(load_default=None, validate=validate.Length(max=64, error="机构名称不能超过 64 个字"),
                       metadata={"description": "按机构名称查找"})
     sort = fields.String(load_default="oldest", validate=validate.OneOf(SORTS, error="排序应为等待最久或最新提交"),
-                         metadata={"enum": SORTS, "description": "oldest 等待最久在前(默认),newest 最新提交在前"})
+                         metadata={"enum": SORTS, "description": "oldest 等待最久在前（默认），newest 最新提交在前"})
 
 
 class VersionIn(BaseSchema):
     version = fields.Integer(load_default=None, allow_none=True,
-                             metadata={"description": "审核员看到的申报版本号;申报已被他人处理(版本已变)时 409"})
+                             metadata={"description": "审核员看到的申报版本号；申报已被他人处理（版本已变）时 409"})
 
 
 class PassIn(VersionIn):
@@ -33,18 +33,18 @@ class PassIn(VersionIn):
 class ReturnIn(VersionIn):
     comments = fields.Dict(keys=fields.String(), values=fields.String(
         validate=validate.Length(max=2000, error="每条修改意见不能超过 2000 个字")), load_default=dict,
-        metadata={"description": "逐项修改意见:键为审核项,如 organisation:name、doc:12、person:3、project:5"})
+        metadata={"description": "逐项修改意见：键为审核项，如 organisation:name、doc:12、person:3、project:5"})
     general = fields.String(load_default="", validate=validate.Length(max=2000, error="总体意见不能超过 2000 个字"))
 
 
 class RejectIn(VersionIn):
     reason = fields.String(load_default="", validate=validate.Length(max=2000, error="理由不能超过 2000 个字"),
-                           metadata={"description": "不予通过的理由(必填)"})
+                           metadata={"description": "不予通过的理由（必填）"})
 
 
 class ApproveIn(VersionIn):
     batch_id = fields.Integer(load_default=None, allow_none=True,
-                              metadata={"description": "加入本市哪个待公示批次;不填则新建批次"})
+                              metadata={"description": "加入本市哪个待公示批次；不填则新建批次"})
 
 
 class VerifyDocumentIn(BaseSchema):
@@ -81,7 +81,7 @@ class QueueRowOut(BaseSchema):
     projects = fields.Function(lambda r: [link.project.title for link in r.application.projects])
     waiting_days = fields.Integer(metadata={"description": "自提交起的自然日"})
     waiting_working_days = fields.Integer(metadata={"description": "自提交起的工作日"})
-    decision_problem = fields.String(allow_none=True, metadata={"description": "您不能作出决定的原因(可以时为空)"})
+    decision_problem = fields.String(allow_none=True, metadata={"description": "您不能作出决定的原因（可以时为空）"})
     batch = fields.String(allow_none=True, metadata={"description": "已纳入的未发布批次"})
 
 

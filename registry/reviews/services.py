@@ -34,17 +34,17 @@ def decision_problem(user, app):
     """Why `user` may not decide on `app` now (None when they may)."""
     current = stage(app)
     if current is None:
-        return f"申报当前状态为“{app.status_label}”,不在审核阶段"
+        return f"申报当前状态为“{app.status_label}”，不在审核阶段"
     if user.role not in (Role.county_reviewer, Role.city_reviewer):
         return "只有审核员可以作出审核决定"
     if current == "county" and not (user.role == Role.county_reviewer and user.region_id == app.county_id):
-        return "该申报处于县级初审阶段,只有注册地所在县(市、区)的审核员可以处理"
+        return "该申报处于县级初审阶段，只有注册地所在县（市、区）的审核员可以处理"
     if current == "city" and not (user.role == Role.city_reviewer and user.region_id == app.city_id):
-        return "该申报处于市级复审阶段,只有本市审核员可以处理"
+        return "该申报处于市级复审阶段，只有本市审核员可以处理"
     if app.submitted_by_id == user.id or app.created_by_id == user.id:
-        return "不能审核自己提交的申报(四眼原则)"
+        return "不能审核自己提交的申报（四眼原则）"
     if user.provider_id is not None and user.provider_id == app.provider_id:
-        return "不能审核本人所属机构的申报(四眼原则)"
+        return "不能审核本人所属机构的申报（四眼原则）"
     return None
 
 
@@ -68,13 +68,13 @@ DECISION_LABELS = {"pass": "报送市级复审", "return": "退回修改", "reje
 def expect_version(app, version):
     """The reviewer decided on what their page showed: refuse (409) when the application moved on since."""
     if version is not None and int(version) != app.version:
-        raise Conflict(f"该申报已被他人处理,当前状态为“{app.status_label}”,请刷新页面查看最新情况后再操作",
+        raise Conflict(f"该申报已被他人处理，当前状态为“{app.status_label}”，请刷新页面查看最新情况后再操作",
                        code="concurrent_update")
 
 
 def require_decision(app, decision):
     if app.status not in DECISION_SOURCES[decision]:
-        raise InvalidTransition(f"当前状态为“{app.status_label}”,不能{DECISION_LABELS[decision]}",
+        raise InvalidTransition(f"当前状态为“{app.status_label}”，不能{DECISION_LABELS[decision]}",
                                 code="invalid_transition")
 
 
@@ -139,7 +139,7 @@ def pass_to_city(app, *, actor, note=""):
 
 
 def return_for_revision(app, *, actor, comments, general="", from_objection=False):
-    """退回修改: comments maps snapshot item keys (e.g. "doc:12", "person:3", "project:5") to text."""
+    """退回修改： comments maps snapshot item keys (e.g. "doc:12", "person:3", "project:5") to text."""
     if not from_objection:
         require_decider(actor, app)
     comments = {k: (v or "").strip() for k, v in (comments or {}).items() if (v or "").strip()}
@@ -191,12 +191,12 @@ def approve_in_principle(app, *, actor, batch=None):
         .values(version=Application.version + 1).execution_options(synchronize_session=False))
     if result.rowcount != 1:
         db.session.refresh(app)
-        raise Conflict(f"该申报已被他人处理,当前状态为“{app.status_label}”,请刷新页面查看最新情况后再操作",
+        raise Conflict(f"该申报已被他人处理，当前状态为“{app.status_label}”，请刷新页面查看最新情况后再操作",
                        code="concurrent_update")
     set_committed_value(app, "version", app.version + 1)
     batch = batch or whitelist.create_batch(actor=actor)
     item = whitelist.add_to_batch(batch, app, actor=actor)
-    _notify_provider(app, "申报已通过市级复审", f"已同意纳入{batch.name}公示,公示开始后将另行通知。")
+    _notify_provider(app, "申报已通过市级复审", f"已同意纳入{batch.name}公示，公示开始后将另行通知。")
     return item
 
 
@@ -265,8 +265,8 @@ def mark_adverse(check: PersonCheck, *, actor, note):
     from registry.auth.models import User
     reviewers = db.session.scalars(select(User).where(User.role == Role.city_reviewer,
                                                       User.region_id == person.provider.city_id)).all()
-    notifications.notify(reviewers, title=f"机构人员查询结果异常:{person.provider.name}",
-                         body=f"{person.name}({person.id_masked})的{check.check_type_label}有不良记录,已列入禁入名单。"
+    notifications.notify(reviewers, title=f"机构人员查询结果异常：{person.provider.name}",
+                         body=f"{person.name}（{person.id_masked}）的{check.check_type_label}有不良记录，已列入禁入名单。"
                               f"请于{deadline.isoformat()}前完成对该机构的核查处理。",
                          link=None, category="referral", dedupe_key=f"referral:check:{check.id}")
     return check
@@ -317,5 +317,5 @@ def _notify_city_reviewers(app):
     from registry.auth.models import User
     reviewers = db.session.scalars(select(User).where(User.role == Role.city_reviewer,
                                                       User.region_id == app.city_id)).all()
-    notifications.notify(reviewers, title=f"有申报待市级复审:{app.provider.name}", link=f"/review/applications/{app.id}",
+    notifications.notify(reviewers, title=f"有申报待市级复审：{app.provider.name}", link=f"/review/applications/{app.id}",
                          category="review", email=False)

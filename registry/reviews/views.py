@@ -24,7 +24,7 @@ bp = Blueprint("reviews", __name__)
 SNAPSHOT_LABELS = {"result": presenters.RESULT_LABELS, "verification": presenters.VERIFY_LABELS}
 DONE = {
     "pass": "已报送市级复审",
-    "return": "已退回修改,机构将看到逐项意见",
+    "return": "已退回修改，机构将看到逐项意见",
     "reject": "已作出不予通过的决定",
     "approve": "已同意纳入公示批次",
 }
@@ -45,14 +45,14 @@ def check_comment_keys(app, comments):
     allowed = presenters.allowed_comment_keys(app.latest_snapshot.data)
     unknown = sorted(set(comments) - allowed)
     if unknown:
-        raise ValidationFailed({"comments": [f"无法识别的审核项:{'、'.join(unknown)}"]})
+        raise ValidationFailed({"comments": [f"无法识别的审核项：{'、'.join(unknown)}"]})
     return comments
 
 
 def _draft_batch(actor, batch_id):
     batch = db.session.get(ReleaseBatch, batch_id)
     if batch is None or batch.city_id != actor.region_id or batch.status != BatchStatus.draft:
-        raise ValidationFailed({"batch_id": ["请选择本市尚未开始公示的批次,或新建批次"]})
+        raise ValidationFailed({"batch_id": ["请选择本市尚未开始公示的批次，或新建批次"]})
     return batch
 
 
@@ -130,7 +130,7 @@ def queue_rows(user, args):
     for row in rows:
         row.decision_problem = reviews.decision_problem(user, row.application)
         batch = batches.get(row.application.id)
-        row.batch = f"{batch.name}({batch.status_label})" if batch else None
+        row.batch = f"{batch.name}（{batch.status_label}）" if batch else None
     return rows
 
 
@@ -145,7 +145,7 @@ def review_data(app, user):
         "decision_problem": reviews.decision_problem(user, app), "decisions": presenters.decisions_for(app),
         "documents": list(presenters.live_documents(snapshot.data).values()),
         "checks": list(presenters.live_checks(snapshot.data).values()),
-        "batch": f"{batch.name}({batch.status_label})" if batch else None,
+        "batch": f"{batch.name}（{batch.status_label}）" if batch else None,
     }
 
 
@@ -284,12 +284,12 @@ def _verify(model, item_id, schema, action, anchor, done):
 @bp.post("/review/documents/<int:document_id>/verify")
 def verify_document(document_id):
     return _verify(ProviderDocument, document_id, schemas.VerifyDocumentIn(), verify_document_for, f"doc-{document_id}",
-                   lambda d: "材料已核验通过" if d == "verified" else "材料已驳回,机构须上传新版本")
+                   lambda d: "材料已核验通过" if d == "verified" else "材料已驳回，机构须上传新版本")
 
 
 @bp.post("/review/checks/<int:check_id>/verify")
 def verify_check(check_id):
     return _verify(PersonCheck, check_id, schemas.VerifyCheckIn(), verify_check_for, f"check-{check_id}",
                    lambda d: "查询记录已核验无误" if d == "verified"
-                   else "已标记为有不良记录:该人员已列入全省禁入名单,并已提请市级审核员核查该机构")
+                   else "已标记为有不良记录：该人员已列入全省禁入名单，并已提请市级审核员核查该机构")
 

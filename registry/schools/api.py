@@ -14,7 +14,7 @@ blp = Blueprint("api_schools", __name__, url_prefix="/schools", description="学
 
 
 class ImportFileIn(BaseSchema):
-    file = Upload(required=True, metadata={"description": "按模板填写的 Excel(.xlsx)或 CSV 文件"})
+    file = Upload(required=True, metadata={"description": "按模板填写的 Excel（.xlsx）或 CSV 文件"})
 
 
 def _actor():
@@ -26,7 +26,7 @@ class Schools(MethodView):
     @blp.arguments(schemas.SchoolQueryIn, location="query")
     @blp.response(200, schemas.SchoolPageOut)
     def get(self, args):
-        """本辖区的学校(系统管理员:全部),可按名称或学校标识码、区县筛选"""
+        """本辖区的学校（系统管理员：全部），可按名称或学校标识码、区县筛选"""
         page = paginate(services.schools_stmt(_actor(), args), args["page"], args["per_page"])
         return {"items": page.items, "total": page.total, "page": page.page, "per_page": page.per_page,
                 "pages": page.pages}
@@ -34,7 +34,7 @@ class Schools(MethodView):
     @blp.arguments(schemas.SchoolIn)
     @blp.response(201, schemas.SchoolOut)
     def post(self, data):
-        """登记学校(学校标识码 10 位且不重复;县级审核员只能登记本辖区学校)"""
+        """登记学校（学校标识码 10 位且不重复；县级审核员只能登记本辖区学校）"""
         return services.create_school(actor=_actor(), **data)
 
 
@@ -48,7 +48,7 @@ class SchoolById(MethodView):
     @blp.arguments(schemas.SchoolUpdateIn)
     @blp.response(200, schemas.SchoolOut)
     def patch(self, data, school_id):
-        """修改学校信息(只提交要修改的字段)"""
+        """修改学校信息（只提交要修改的字段）"""
         return services.update_school(services.managed_school(_actor(), school_id), actor=_actor(), **data)
 
 
@@ -62,7 +62,7 @@ class SchoolAdmins(MethodView):
     @blp.arguments(schemas.SchoolAdminIn)
     @blp.response(201, schemas.SchoolAdminOut)
     def post(self, data, school_id):
-        """为学校创建学校管理员账号(首次登录须修改密码)"""
+        """为学校创建学校管理员账号（首次登录须修改密码）"""
         return services.create_school_admin(services.managed_school(_actor(), school_id), actor=_actor(), **data)
 
 
@@ -71,7 +71,7 @@ class SchoolImport(MethodView):
     @blp.arguments(ImportFileIn, location="files")
     @blp.response(201, schemas.ImportOut)
     def post(self, files_data):
-        """从 Excel(.xlsx)或 CSV 批量导入学校:任何一行有错误时不导入任何学校,errors 按“第N行”列出每处错误"""
+        """从 Excel（.xlsx）或 CSV 批量导入学校：任何一行有错误时不导入任何学校，errors 按“第N行”列出每处错误"""
         _filename, data = files.read_upload(files_data.get("file"))
         created = importer.import_schools(actor=_actor(), data=data)
         return {"created": len(created), "schools": created}
@@ -81,13 +81,13 @@ class SchoolImport(MethodView):
 class Terms(MethodView):
     @blp.response(200, schemas.TermOut(many=True))
     def get(self):
-        """全部学期,最近的在前"""
+        """全部学期，最近的在前"""
         return services.list_terms()
 
     @blp.arguments(schemas.TermIn)
     @blp.response(201, schemas.TermOut)
     def post(self, data):
-        """添加学期(名称不重复,结束日期晚于开始日期)"""
+        """添加学期（名称不重复，结束日期晚于开始日期）"""
         return services.create_term(actor=_actor(), **data)
 
 

@@ -23,7 +23,7 @@ def text(max_len, what, required=False):
 
 def one_of(choices, what, **kwargs):
     return fields.String(validate=validate.OneOf([v for v, _ in choices],
-                                                 error=f"{what}应为:" + "、".join(label for _, label in choices)),
+                                                 error=f"{what}应为：" + "、".join(label for _, label in choices)),
                          **kwargs)
 
 
@@ -31,9 +31,9 @@ def one_of(choices, what, **kwargs):
 
 class SchoolIn(BaseSchema):
     name = text(128, "学校名称", required=True)
-    code = fields.String(required=True, validate=CODE_RULE, metadata={"description": "学校标识码,10 位数字"})
+    code = fields.String(required=True, validate=CODE_RULE, metadata={"description": "学校标识码，10 位数字"})
     county_code = fields.String(required=True, validate=COUNTY_RULE,
-                                metadata={"description": "所在县(市、区)的行政区划代码,如 360113"})
+                                metadata={"description": "所在县（市、区）的行政区划代码，如 360113"})
     school_type = one_of(SCHOOL_TYPE_CHOICES, "学段", required=True,
                          metadata={"description": "primary 小学 / junior 初中 / nine_year 九年一贯制"})
     address = text(255, "地址")
@@ -69,7 +69,7 @@ class SchoolAdminIn(BaseSchema):
     username = fields.String(required=True, metadata={"description": "3–64 位字母、数字、下划线、点或连字符"})
     display_name = text(64, "姓名", required=True)
     email = fields.Email(load_default=None)
-    password = fields.String(required=True, metadata={"description": "初始密码;首次登录须修改"})
+    password = fields.String(required=True, metadata={"description": "初始密码；首次登录须修改"})
 
 
 class TermIn(BaseSchema):
@@ -160,7 +160,7 @@ class ShareOut(BaseSchema):
     own = fields.Integer(metadata={"description": "本校自有课后服务项目数"})
     third_party = fields.Integer(metadata={"description": "本学期有效点单的第三方项目数"})
     ratio = fields.Function(lambda s: f"{s['share'].ratio:.4f}")
-    limit = fields.Function(lambda s: f"{s['share'].limit:.4f}", metadata={"description": "本市上限(比例)"})
+    limit = fields.Function(lambda s: f"{s['share'].limit:.4f}", metadata={"description": "本市上限（比例）"})
     allows_one_more = fields.Boolean()
     message = fields.String()
 

@@ -46,16 +46,16 @@ def managed_school(user, school_id):
 
 def require_manager(actor):
     if actor is None or actor.role not in (Role.sys_admin, Role.county_reviewer):
-        raise NotAllowed("只有系统管理员或县(市、区)教育局审核员可以管理学校")
+        raise NotAllowed("只有系统管理员或县（市、区）教育局审核员可以管理学校")
 
 
 def county_for(actor, county_code):
     """The county region for a code, refused when it is not a county or outside the actor's county."""
     county = regions.get_by_code(county_code) if county_code else None
     if county is None or county.level != RegionLevel.county:
-        raise ValidationFailed({"county_code": [f"区县代码 {county_code} 不是有效的县(市、区)"]})
+        raise ValidationFailed({"county_code": [f"区县代码 {county_code} 不是有效的县（市、区）"]})
     if actor.role == Role.county_reviewer and county.id != actor.region_id:
-        raise ValidationFailed({"county_code": [f"只能登记本辖区({actor.region.name})的学校"]})
+        raise ValidationFailed({"county_code": [f"只能登记本辖区（{actor.region.name}）的学校"]})
     return county
 
 
@@ -281,9 +281,9 @@ def remove_own_project(project, *, actor):
                                 Decimal(current.third_party) / Decimal(own_after + current.third_party) > current.limit):
         percent = (Decimal(current.third_party) / Decimal(own_after + current.third_party) * 100).quantize(Decimal("1"))
         raise ValidationFailed({"project": [
-            f"删除“{project.name}”后,{term.name}第三方项目将占课后服务项目的 {percent}%"
-            f"({current.third_party}/{own_after + current.third_party}),超过本市上限 "
-            f"{(current.limit * 100).quantize(Decimal('1'))}%,不能删除"]})
+            f"删除“{project.name}”后，{term.name}第三方项目将占课后服务项目的 {percent}%"
+            f"（{current.third_party}/{own_after + current.third_party}），超过本市上限 "
+            f"{(current.limit * 100).quantize(Decimal('1'))}%，不能删除"]})
     details = {"school_id": school.id, "term_id": term.id, "name": project.name}
     db.session.delete(project)
     db.session.flush()
@@ -298,13 +298,13 @@ def share_view(school, term):
     current = orders.share(school, term)
     limit = (current.limit * 100).quantize(Decimal("1"))
     percent = (current.ratio * 100).quantize(Decimal("1"))
-    text = (f"{term.name}:本校自有课后服务项目 {current.own} 个,第三方项目 {current.third_party} 个,"
-            f"第三方占比 {percent}%,本市上限 {limit}%。")
+    text = (f"{term.name}：本校自有课后服务项目 {current.own} 个，第三方项目 {current.third_party} 个，"
+            f"第三方占比 {percent}%，本市上限 {limit}%。")
     if current.allows_one_more():
         after = (Decimal(current.third_party + 1) / Decimal(current.total + 1) * 100).quantize(Decimal("1"))
-        text += f"再点单一个第三方项目后占比为 {after}%,未超过上限。"
+        text += f"再点单一个第三方项目后占比为 {after}%，未超过上限。"
     else:
-        text += "再点单一个第三方项目将超过上限,请先登记本校自有课后服务项目。"
+        text += "再点单一个第三方项目将超过上限，请先登记本校自有课后服务项目。"
     return {"term": term, "own": current.own, "third_party": current.third_party, "share": current,
             "allows_one_more": current.allows_one_more(), "message": text, "limit_percent": limit,
             "percent": percent}

@@ -60,7 +60,7 @@ def new():
             school = services.create_school(actor=_actor(), **data)
         except DomainError as exc:
             return _form_page("schools/form.html", 422, errors=errors_of(exc), form=request.form, school=None)
-        flash(f"已登记学校 {school.name},可以为其创建学校管理员账号", "success")
+        flash(f"已登记学校 {school.name}，可以为其创建学校管理员账号", "success")
         return redirect(url_for("schools.detail", school_id=school.id))
     form = {"county_code": current_user.region.code} if current_user.region is not None else {}
     return _form_page("schools/form.html", form=form, school=None)
@@ -108,7 +108,7 @@ def create_admin(school_id):
         db.session.rollback()
         school = services.managed_school(_actor(), school_id)
         return _detail(school, 422, errors=errors_of(exc), form=request.form)
-    flash(f"已创建学校管理员账号 {user.username},首次登录须修改密码", "success")
+    flash(f"已创建学校管理员账号 {user.username}，首次登录须修改密码", "success")
     return redirect(url_for("schools.detail", school_id=school.id))
 
 

@@ -5,7 +5,7 @@ from flask_smorest import Blueprint
 
 from registry.whitelist import queries, schemas
 
-blp = Blueprint("api_whitelist", __name__, url_prefix="/whitelist", description="公开白名单(无需登录)")
+blp = Blueprint("api_whitelist", __name__, url_prefix="/whitelist", description="公开白名单（无需登录）")
 
 
 @blp.route("")
@@ -13,7 +13,7 @@ class Whitelist(MethodView):
     @blp.arguments(schemas.WhitelistQueryIn, location="query")
     @blp.response(200, schemas.WhitelistPageOut)
     def get(self, args):
-        """今日在有效期内的白名单条目(含暂停,不含已移出和已过期),可按城市、区县、类别、学段、层次筛选,按名称搜索"""
+        """今日在有效期内的白名单条目（含暂停，不含已移出和已过期），可按城市、区县、类别、学段、层次筛选，按名称搜索"""
         return queries.list_entries(args, args["page"], args["per_page"])
 
 
@@ -22,7 +22,7 @@ class WhitelistProvider(MethodView):
     @blp.response(200, schemas.WhitelistProviderOut)
     @blp.alt_response(404, description="机构不在白名单中")
     def get(self, provider_id):
-        """白名单机构:基本信息、在有效期内的项目、已移出或已过期的项目"""
+        """白名单机构：基本信息、在有效期内的项目、已移出或已过期的项目"""
         view = queries.provider_page(provider_id)
         certificate_url = (url_for("whitelist.certificate", provider_id=provider_id)
                            if view.certificate is not None and view.has_active else None)
@@ -37,7 +37,7 @@ class WhitelistChanges(MethodView):
     @blp.arguments(schemas.WhitelistChangesQueryIn, location="query")
     @blp.response(200, schemas.WhitelistChangePageOut)
     def get(self, args):
-        """白名单变更公告:新增、续期、暂停、恢复、移出、到期,最新在前"""
+        """白名单变更公告：新增、续期、暂停、恢复、移出、到期，最新在前"""
         return queries.list_changes(args, args["page"], args["per_page"])
 
 
@@ -46,7 +46,7 @@ class WhitelistVerify(MethodView):
     @blp.response(200, schemas.CertificateVerifyOut)
     @blp.alt_response(404, description="证明不存在或二维码无效")
     def get(self, token):
-        """核验准入证明的实时状态:valid 有效 / suspended 暂停 / delisted 已移出 / expired 已过期"""
+        """核验准入证明的实时状态：valid 有效 / suspended 暂停 / delisted 已移出 / expired 已过期"""
         result = queries.verification(token)
         return {"status": result.status, "status_label": result.label, "checked_on": result.day.isoformat(),
                 "provider": result.provider,

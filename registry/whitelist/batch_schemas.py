@@ -17,7 +17,7 @@ class BatchCreateIn(BaseSchema):
     """A new draft batch for the reviewer's city; optionally filled at once with applications at city review."""
 
     application_ids = fields.List(fields.Integer(), load_default=list,
-                                  metadata={"description": "同时加入新批次的申报 id(须处于市级复审阶段)"})
+                                  metadata={"description": "同时加入新批次的申报 id（须处于市级复审阶段）"})
 
 
 class BatchItemIn(BaseSchema):
@@ -38,17 +38,17 @@ class ObjectionIn(BaseSchema):
     contact = fields.String(load_default="", validate=validate.Length(max=128, error="联系方式不能超过 128 个字符"),
                             metadata={"description": "联系电话或电子邮箱"})
     content = fields.String(load_default="", validate=validate.Length(max=2000, error="异议内容不能超过 2000 个字"),
-                            metadata={"description": "异议内容(不少于 10 个字)"})
+                            metadata={"description": "异议内容（不少于 10 个字）"})
 
 
 class ResolveIn(BaseSchema):
     upheld = fields.Boolean(required=True, error_messages={"required": "请选择异议是否成立",
                                                             "invalid": "请选择异议是否成立"})
     resolution = fields.String(load_default="", validate=validate.Length(max=2000, error="处理意见不能超过 2000 个字"),
-                               metadata={"description": "处理意见;异议不成立时即为理由"})
+                               metadata={"description": "处理意见；异议不成立时即为理由"})
     outcome = fields.String(load_default="return",
-                            validate=validate.OneOf(OUTCOMES, error="处理结果应为退回修改(return)或不予通过(reject)"),
-                            metadata={"enum": OUTCOMES, "description": "异议成立时该申报的去向:return 退回修改,reject 不予通过"})
+                            validate=validate.OneOf(OUTCOMES, error="处理结果应为退回修改（return）或不予通过（reject）"),
+                            metadata={"enum": OUTCOMES, "description": "异议成立时该申报的去向：return 退回修改，reject 不予通过"})
 
 
 class CalendarDayIn(BaseSchema):
@@ -109,7 +109,7 @@ class BatchSummaryOut(BaseSchema):
 class BatchOut(BatchSummaryOut):
     items = fields.Method("_items")
     open_objections = fields.Method("_open_objections")
-    publish_problem = fields.Method("_publish_problem", metadata={"description": "不能发布的原因;可以发布时为空"})
+    publish_problem = fields.Method("_publish_problem", metadata={"description": "不能发布的原因；可以发布时为空"})
 
     def _items(self, batch):
         return BatchItemOut(many=True).dump(batch.items)

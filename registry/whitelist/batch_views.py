@@ -174,7 +174,7 @@ def objection_limit_message():
         rule = f"同一网络地址每{window}最多提交 {item.amount} 条异议"
     except ValueError:
         rule = "异议提交次数已达上限"
-    return f"提交过于频繁:{rule},请稍后再试"
+    return f"提交过于频繁：{rule}，请稍后再试"
 
 
 def objection_limited(on_limit):
@@ -234,7 +234,7 @@ def create():
         db.session.rollback()
         flash(exc.message, "error")
         return redirect(url_for("batches.index"))
-    flash(f"已新建{batch.name}" + (f",加入 {len(batch.items)} 份申报" if batch.items else ""), "success")
+    flash(f"已新建{batch.name}" + (f"，加入 {len(batch.items)} 份申报" if batch.items else ""), "success")
     return redirect(_detail_url(batch.id))
 
 
@@ -287,7 +287,7 @@ def start_publicity(batch_id):
         services.start_publicity(batch, actor=_actor())
 
     def success(_result):
-        return (f"{batch.name}已开始公示:{batch.publicity_start.isoformat()} 至 "
+        return (f"{batch.name}已开始公示：{batch.publicity_start.isoformat()} 至 "
                 f"{batch.publicity_end.isoformat()}。公示页面已对公众开放")
     return _act(action, success, _detail_url(batch.id))
 
@@ -300,7 +300,7 @@ def publish(batch_id):
         parse_form(EmptyIn())
         services.publish(batch, actor=_actor())
         return len(live_items(batch))
-    return _act(action, lambda n: f"{batch.name}已发布,{n} 家机构及其服务项目已列入白名单", _detail_url(batch.id))
+    return _act(action, lambda n: f"{batch.name}已发布，{n} 家机构及其服务项目已列入白名单", _detail_url(batch.id))
 
 
 @bp.post("/review/objections/<int:objection_id>/resolve")
@@ -320,9 +320,9 @@ def resolve_objection(objection_id):
         return redirect(_detail_url(batch_id))
     if objection.status == ObjectionStatus.upheld:
         outcome = "退回修改" if data["outcome"] == "return" else "不予通过"
-        flash(f"异议 #{objection.id} 成立:“{objection.application.provider.name}”已移出批次,申报{outcome}", "success")
+        flash(f"异议 #{objection.id} 成立：“{objection.application.provider.name}”已移出批次，申报{outcome}", "success")
     else:
-        flash(f"异议 #{objection.id} 已处理:异议不成立", "success")
+        flash(f"异议 #{objection.id} 已处理：异议不成立", "success")
     return redirect(_detail_url(batch_id))
 
 
@@ -363,7 +363,7 @@ def file_objection(batch_id):
         db.session.rollback()
         return _render_publicity(batch, errors=getattr(exc, "errors", None) or {}, form=request.form,
                                  message=exc.message, status=exc.status)
-    flash(f"您的异议已提交(编号 #{objection.id})。{batch.issuer}将核实处理,必要时通过您留下的联系方式与您联系。",
+    flash(f"您的异议已提交（编号 #{objection.id}）。{batch.issuer}将核实处理，必要时通过您留下的联系方式与您联系。",
           "success")
     return redirect(url_for("batches.publicity_detail", batch_id=batch.id))
 
@@ -390,7 +390,7 @@ def _calendar_years(selected):
         elif covered:
             method, badge = "chinese-calendar 法定节假日数据", "ok"
         else:
-            method, badge = "仅按周一至周五计算(缺少节假日数据)", "err"
+            method, badge = "仅按周一至周五计算（缺少节假日数据）", "err"
         rows.append({"year": year, "covered": covered, "entered": counts.get(year, 0), "marked": marked.get(year),
                      "method": method, "badge": badge})
     return rows
@@ -455,4 +455,4 @@ def calendar_mark_year():
         workdays.mark_year_complete(data["year"], source=data["source"], actor=_actor())
         return data["year"]
     return _calendar_act(CalendarYearIn(), apply,
-                         lambda d: f"已标记 {d['year']} 年节假日安排录入完整,该年工作日按录入的安排计算")
+                         lambda d: f"已标记 {d['year']} 年节假日安排录入完整，该年工作日按录入的安排计算")

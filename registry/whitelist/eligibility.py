@@ -81,11 +81,11 @@ def evaluate(entries, day, school=None):
             causes.add("status")
         elif status != EntryStatus.active:
             reasons.append(f"白名单条目状态为“{ENTRY_STATUS_LABELS[status.value]}”"
-                           + (f"(原因:{entry.status_reason})" if entry.status_reason else ""))
+                           + (f"（原因：{entry.status_reason}）" if entry.status_reason else ""))
             causes.add("status")
         ban = bans.get(entry.provider_id)
         if ban is not None:
-            reasons.append("机构处于禁入期" + (f",至{ban.ends_on.isoformat()}" if ban.ends_on else ""))
+            reasons.append("机构处于禁入期" + (f"，至{ban.ends_on.isoformat()}" if ban.ends_on else ""))
             causes.add("provider_ban")
         for _doc, text in document_problems(entry.provider, docs.get(entry.provider_id, []), day):
             reasons.append(text)
@@ -100,9 +100,9 @@ def evaluate(entries, day, school=None):
             if check.cleared:
                 cleared.append(person)
             elif first_problem is None:
-                first_problem = f"{person.name}:{check.reasons[0]}"
+                first_problem = f"{person.name}：{check.reasons[0]}"
         if not cleared:
-            reasons.append("项目暂无准入合格的授课人员" + (f"({first_problem})" if first_problem else ""))
+            reasons.append("项目暂无准入合格的授课人员" + (f"（{first_problem}）" if first_problem else ""))
             causes.add("staff")
         if school is not None:
             if school.county_id not in {c.county_id for c in entry.counties}:
@@ -110,7 +110,7 @@ def evaluate(entries, day, school=None):
                 causes.add("region")
             if not entry.project.stages_mask & school.stage_mask:
                 labels = "、".join(STAGE_LABELS[s] for s in mask_to_stages(entry.project.stages_mask))
-                reasons.append(f"项目适用学段为{labels},与{school.type_label}不符")
+                reasons.append(f"项目适用学段为{labels}，与{school.type_label}不符")
                 causes.add("stage")
         result[entry.id] = Eligibility(not reasons, reasons, cleared, causes)
     return result

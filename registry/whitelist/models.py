@@ -23,7 +23,7 @@ BATCH_STATUS_LABELS = {"draft": "待公示", "publicity": "公示中", "publishe
 
 
 class ReleaseBatch(TimestampMixin, db.Model):
-    """A release batch (批次), e.g. 南昌市 2026年第1批: publicity (公示), then publication."""
+    """A release batch (批次), e.g. 南昌市 2026年第1批： publicity (公示), then publication."""
 
     __tablename__ = "release_batch"
 

@@ -34,14 +34,14 @@ class _Paged(_DropEmpty):
 
 
 class WhitelistFilterIn(_DropEmpty):
-    city = fields.String(validate=_REGION_CODE, metadata={"description": "设区市代码,如 360100"})
-    county = fields.String(validate=_REGION_CODE, metadata={"description": "县(市、区)代码,如 360113"})
+    city = fields.String(validate=_REGION_CODE, metadata={"description": "设区市代码，如 360100"})
+    county = fields.String(validate=_REGION_CODE, metadata={"description": "县（市、区）代码，如 360113"})
     category = _choice([c.value for c in Category], "活动类别")
     stage = _choice([s.value for s in Stage], "学段")
     level = _choice([lv.value for lv in Level], "层次")
     status = _choice(["active", "suspended"], "状态")
     q = fields.String(validate=validate.Length(max=50, error="关键词不能超过 50 个字"),
-                      metadata={"description": "机构名称、项目名称中的任意文字,或完整的统一社会信用代码"})
+                      metadata={"description": "机构名称、项目名称中的任意文字，或完整的统一社会信用代码"})
 
 
 class WhitelistQueryIn(WhitelistFilterIn, _Paged):
@@ -123,7 +123,7 @@ class WhitelistProviderEntryOut(BaseSchema):
 
 class WhitelistProviderOut(BaseSchema):
     provider = fields.Nested(ProviderPublicOut)
-    entries = fields.List(fields.Nested(WhitelistProviderEntryOut), metadata={"description": "目前在有效期内的项目(含暂停)"})
+    entries = fields.List(fields.Nested(WhitelistProviderEntryOut), metadata={"description": "目前在有效期内的项目（含暂停）"})
     past_entries = fields.List(fields.Nested(WhitelistProviderEntryOut), metadata={"description": "已移出或已过期的项目"})
     certificate_url = fields.String(allow_none=True)
 

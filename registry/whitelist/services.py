@@ -87,7 +87,7 @@ def add_to_batch(batch, application, *, actor):
     """Approve in principle: put an application that passed city review into a draft batch."""
     _require_city_reviewer(actor, batch.city_id)
     if batch.status != BatchStatus.draft:
-        raise Conflict(f"批次当前状态为“{batch.status_label}”,不能再加入申报", code="invalid_transition")
+        raise Conflict(f"批次当前状态为“{batch.status_label}”，不能再加入申报", code="invalid_transition")
     reviews.require_decider(actor, application)
     if application.status != ApplicationStatus.city_review:
         raise Conflict("只有处于市级复审阶段的申报可以加入公示批次", code="invalid_transition")
@@ -119,7 +119,7 @@ def remove_from_batch(batch, application_id, *, actor):
 
 
 def start_publicity(batch, *, actor):
-    """公示: from today for N working days (per city). Every application in the batch moves to publicity."""
+    """公示： from today for N working days (per city). Every application in the batch moves to publicity."""
     _require_city_reviewer(actor, batch.city_id)
     # An application withdrawn (or returned) after it was put in the draft batch leaves it now.
     for item in _live_items(batch) if batch.status == BatchStatus.draft else []:
@@ -128,7 +128,7 @@ def start_publicity(batch, *, actor):
             batch.items.remove(item)
     items = _live_items(batch)
     if not items:
-        raise ValidationFailed({"batch": ["批次中还没有处于市级复审阶段的申报,不能开始公示"]})
+        raise ValidationFailed({"batch": ["批次中还没有处于市级复审阶段的申报，不能开始公示"]})
     rules = policy.for_city(batch.city)
     today = clock.today()
     count = calendar.add_working_days(today, rules.publicity_working_days)
@@ -148,18 +148,18 @@ def publicity_open(batch, day=None):
 def file_objection(batch, *, application_id, name, contact, content, project_id=None):
     """Anyone may object during publicity, under a real name with contact details."""
     if batch.status != BatchStatus.publicity:
-        raise Conflict("该批次不在公示期内,不能提出异议", code="not_in_publicity")
+        raise Conflict("该批次不在公示期内，不能提出异议", code="not_in_publicity")
     today = clock.today()
     if not publicity_open(batch, today):
-        raise Conflict(f"公示期为 {batch.publicity_start.isoformat()} 至 {batch.publicity_end.isoformat()},"
-                       "当前不在公示期内,不能提出异议", code="not_in_publicity")
+        raise Conflict(f"公示期为 {batch.publicity_start.isoformat()} 至 {batch.publicity_end.isoformat()}，"
+                       "当前不在公示期内，不能提出异议", code="not_in_publicity")
     errors = {}
     if len((name or "").strip()) < 2:
         errors["name"] = ["请填写真实姓名"]
     if len((contact or "").strip()) < 5:
-        errors["contact"] = ["请填写联系电话或电子邮箱,便于核实"]
+        errors["contact"] = ["请填写联系电话或电子邮箱，便于核实"]
     if len((content or "").strip()) < 10:
-        errors["content"] = ["请具体说明异议内容(不少于 10 个字)"]
+        errors["content"] = ["请具体说明异议内容（不少于 10 个字）"]
     item = next((i for i in _live_items(batch) if i.application_id == application_id), None)
     if item is None:
         errors["application_id"] = ["请选择本批次公示的机构"]
@@ -198,10 +198,10 @@ def resolve_objection(objection, *, actor, upheld, resolution, outcome="return")
         item.removed_at, item.removed_reason = clock.utcnow(), resolution.strip()
         app = item.application
         if outcome == "return":
-            reviews.return_for_revision(app, actor=actor, comments={}, general=f"公示期异议成立:{resolution.strip()}",
+            reviews.return_for_revision(app, actor=actor, comments={}, general=f"公示期异议成立：{resolution.strip()}",
                                         from_objection=True)
         else:
-            reviews.reject(app, actor=actor, reason=f"公示期异议成立:{resolution.strip()}", from_objection=True)
+            reviews.reject(app, actor=actor, reason=f"公示期异议成立：{resolution.strip()}", from_objection=True)
         # Objections about the same provider in this batch are settled with it.
         for other in db.session.scalars(select(Objection).where(
                 Objection.batch_id == batch.id, Objection.application_id == app.id,
@@ -215,14 +215,14 @@ def resolve_objection(objection, *, actor, upheld, resolution, outcome="return")
 def publish_problem(batch, day=None):
     day = day or clock.today()
     if batch.status != BatchStatus.publicity:
-        return f"批次当前状态为“{batch.status_label}”,只有公示中的批次可以发布"
+        return f"批次当前状态为“{batch.status_label}”，只有公示中的批次可以发布"
     if day <= batch.publicity_end:
         allowed = date.fromordinal(batch.publicity_end.toordinal() + 1)
-        return f"公示期至 {batch.publicity_end.isoformat()} 结束,{allowed.isoformat()} 起方可发布"
+        return f"公示期至 {batch.publicity_end.isoformat()} 结束，{allowed.isoformat()} 起方可发布"
     open_count = db.session.scalar(select(func.count()).select_from(Objection).where(
         Objection.batch_id == batch.id, Objection.status == ObjectionStatus.open))
     if open_count:
-        return f"还有 {open_count} 条异议未处理,处理完毕后方可发布"
+        return f"还有 {open_count} 条异议未处理，处理完毕后方可发布"
     if not _live_items(batch):
         return "批次中已没有可发布的申报"
     return None
@@ -242,8 +242,8 @@ def publish(batch, *, actor):
         _apply_approval(app, batch, rules, today, actor)
         applications.transition(app, "approve", actor=actor, details={"batch_id": batch.id})
         _certificate(app.provider_id, batch)
-        reviews._notify_provider(app, f"已列入白名单({batch.issuer}{batch.name})",
-                                 "您的机构及服务项目已通过审核并公布,可在系统中下载准入证明。")
+        reviews._notify_provider(app, f"已列入白名单（{batch.issuer}{batch.name}）",
+                                 "您的机构及服务项目已通过审核并公布，可在系统中下载准入证明。")
     db.session.flush()
     return batch
 

@@ -111,7 +111,7 @@ def certificate(provider_id):
     view = queries.provider_page(provider_id)
     cert = queries.certificate_for(provider_id)
     if not view.has_active:
-        raise Conflict("该机构目前没有有效的白名单项目,不出具准入证明;可扫描原证明二维码或在白名单中查询其状态",
+        raise Conflict("该机构目前没有有效的白名单项目，不出具准入证明；可扫描原证明二维码或在白名单中查询其状态",
                        code="no_active_entry")
     url = queries.verify_url(cert)
     active = [e for e in view.current if e.effective_status(view.day).value == "active"]

@@ -40,7 +40,7 @@ def test_reviewer_logs_in_with_second_factor_and_reaches_dashboard(page: Page, r
     heading = page.get_by_role("heading", name="工作台")
     expect(heading).to_be_visible()
     card = page.locator("section").filter(has=heading)
-    expect(card).to_contain_text("您好,南昌市教育局审核员")
+    expect(card).to_contain_text("您好，南昌市教育局审核员")
     expect(card.locator("strong").first).to_have_text("市教育局审核员")
     page.screenshot(path=str(screenshot_dir / "reviewer-dashboard.png"), full_page=True)
 

@@ -18,7 +18,7 @@ from tests.browser.conftest import REVIEWER
 pytestmark = pytest.mark.browser
 
 PROVIDER = "南昌启航体育文化发展有限公司"
-REASON = "花样跳绳活动场地护栏松动,整改完成前暂停服务。"
+REASON = "花样跳绳活动场地护栏松动，整改完成前暂停服务。"
 
 
 def _fresh_code(live_server, secret):
@@ -57,7 +57,7 @@ def _reinstate(live_server):
         provider = _db.session.scalar(select(Provider).where(Provider.name == PROVIDER))
         reviewer = _db.session.scalar(select(User).where(User.username == REVIEWER))
         try:
-            adjustments.reinstate(provider, actor=reviewer, reason="浏览器测试结束,恢复")
+            adjustments.reinstate(provider, actor=reviewer, reason="浏览器测试结束，恢复")
             _db.session.commit()
         finally:
             _db.session.remove()
@@ -70,8 +70,8 @@ def test_school_orders_provider_accepts_reviewer_suspends_school_sees_reason(
     page.goto("/school/catalog")
     row = page.locator("tr").filter(has_text="花样跳绳").filter(has_text=PROVIDER)
     row.get_by_role("link", name="点单").click()
-    expect(page.get_by_role("heading", name="点单:花样跳绳")).to_be_visible()
-    page.get_by_label("班级").fill("三(2)班")
+    expect(page.get_by_role("heading", name="点单：花样跳绳")).to_be_visible()
+    page.get_by_label("班级").fill("三（2）班")
     page.get_by_label("时间段").fill("15:40-16:40")
     page.get_by_label("预计人数").fill("24")
     page.get_by_label("上课地点").fill("学校体育馆")
@@ -106,7 +106,7 @@ def test_school_orders_provider_accepts_reviewer_suspends_school_sees_reason(
         form.locator("summary").click()
         form.get_by_label("原因类别").select_option(label="发生安全事故")
         form.get_by_label("具体原因").fill(REASON)
-        form.get_by_label("花样跳绳(有效)").check()
+        form.get_by_label("花样跳绳（有效）").check()
         form.get_by_role("button", name="暂停").click()
         expect(page.get_by_role("status").filter(has_text="已暂停 1 个白名单条目")).to_be_visible()
         history = page.locator("#history")
@@ -120,7 +120,7 @@ def test_school_orders_provider_accepts_reviewer_suspends_school_sees_reason(
         page.goto(f"/school/orders/{order_id}")
         main = page.locator("main")
         expect(main).to_contain_text("已暂停")
-        expect(main).to_contain_text("白名单暂停:发生安全事故")
+        expect(main).to_contain_text("白名单暂停：发生安全事故")
         page.screenshot(path=str(screenshot_dir / "flow-4-school-sees-suspension.png"), full_page=True)
         page.goto("/inbox")
         expect(page.locator("main")).to_contain_text("点单服务已暂停")

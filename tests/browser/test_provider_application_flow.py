@@ -63,7 +63,7 @@ def write_pdf(path, title):
 
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
-    """A user in 江西: zh-CN Accept-Language and China time. (Debian's chromium ships only en-US UI strings, so
+    """A user in 江西： zh-CN Accept-Language and China time. (Debian's chromium ships only en-US UI strings, so
     native widgets such as date pickers and file inputs still read in English in the screenshots.)"""
     return {**browser_context_args, "locale": "zh-CN", "timezone_id": "Asia/Shanghai"}
 
@@ -117,7 +117,7 @@ def register(page: Page, code):
     served.locator("summary").filter(has_text="南昌市").click()  # the city's counties are folded away
     served.get_by_label("红谷滩区").check()
     served.get_by_label("东湖区").check()
-    page.get_by_label("机构简介").fill("专注少儿花样跳绳、体能训练,教练均持有社会体育指导员证书。")
+    page.get_by_label("机构简介").fill("专注少儿花样跳绳、体能训练，教练均持有社会体育指导员证书。")
     page.get_by_label("用户名").fill(ADMIN)
     page.get_by_label("姓名").fill("邹丽萍")
     page.get_by_label(re.compile(r"^密码")).fill(ADMIN_PASSWORD)
@@ -146,7 +146,7 @@ def upload_documents(page: Page, tmp_path, today):
         form.get_by_label("材料类型").select_option(label=doc_type)
         form.get_by_label("证照编号").fill(number)
         form.get_by_label("发证机关").fill(issuer)
-        form.get_by_label("发证(生效)日期").fill(issued.isoformat())
+        form.get_by_label("发证（生效）日期").fill(issued.isoformat())
         if expires is not None:
             form.get_by_label("有效期至").fill(expires.isoformat())
         form.get_by_label("文件").set_input_files(write_pdf(tmp_path / f"{doc_type}.pdf", doc_type))
@@ -199,7 +199,7 @@ def add_person(page: Page, tmp_path, today, id_number):
 
     form = form_with_button(page, "添加证书")
     form.get_by_label("证书类型").select_option(label=COACH)
-    form.get_by_label("证书名称").fill("社会体育指导员(跳绳)")
+    form.get_by_label("证书名称").fill("社会体育指导员（跳绳）")
     form.get_by_label("证书编号").fill("TY-2022-360113-0456")
     form.get_by_label("发证机关").fill("江西省体育局")
     form.get_by_label("发证日期").fill((today - timedelta(days=800)).isoformat())
@@ -230,8 +230,8 @@ def add_project(page: Page, price_cap_text):
     stages.get_by_label("小学低年级").check()
     stages.get_by_label("小学高年级").check()
     page.get_by_label("层次").select_option(label="零起点入门")
-    page.get_by_label("项目简介").fill("单摇、双摇、交叉跳和集体长绳,发展协调性和耐力,培养团队合作。")
-    page.get_by_label("教学大纲").fill("第1–4课:单摇基本功;第5–8课:花样单人跳;第9–12课:长绳集体跳;第13–16课:展示与评价。")
+    page.get_by_label("项目简介").fill("单摇、双摇、交叉跳和集体长绳，发展协调性和耐力，培养团队合作。")
+    page.get_by_label("教学大纲").fill("第1–4课：单摇基本功；第5–8课：花样单人跳；第9–12课：长绳集体跳；第13–16课：展示与评价。")
     page.get_by_label("每学期课次").fill("16")
     page.get_by_label("每课时长").fill("60")
     page.get_by_label("班额下限").fill("10")
@@ -239,8 +239,8 @@ def add_project(page: Page, price_cap_text):
     price = page.get_by_label("收费标准")
     price.fill("3.00")
     expect(page.locator(".field").filter(has=price)).to_contain_text(price_cap_text)
-    page.get_by_label("场地要求").fill("室内体育馆或平整操场,每人 4 平方米")
-    page.get_by_label("安全保障措施").fill("课前热身和器材检查;教练全程在场;配备急救包;遇雨改在室内。")
+    page.get_by_label("场地要求").fill("室内体育馆或平整操场，每人 4 平方米")
+    page.get_by_label("安全保障措施").fill("课前热身和器材检查；教练全程在场；配备急救包；遇雨改在室内。")
     page.get_by_label("授课人员须持有的资质").select_option(label=COACH)
     staff = page.get_by_role("group", name="指派人员")
     staff.get_by_label(PERSON).check()
@@ -248,7 +248,7 @@ def add_project(page: Page, price_cap_text):
     submit(page, page.get_by_role("button", name="保存", exact=True))
     expect_saved(page, f"已添加服务项目“{PROJECT}”")
     expect(page).to_have_url(re.compile(r"/provider/projects/\d+$"))
-    expect(page.get_by_role("heading", name=f"编辑服务项目:{PROJECT}")).to_be_visible()
+    expect(page.get_by_role("heading", name=f"编辑服务项目：{PROJECT}")).to_be_visible()
     expect(page.get_by_label("授课人员须持有的资质")).to_have_value("coach")
     expect(page.get_by_role("group", name="指派人员").get_by_label(PERSON)).to_be_checked()
 
@@ -259,7 +259,7 @@ def submit_application(page: Page):
     chooser = form_with_button(page, "创建申报草稿")
     row = chooser.locator("tbody tr").filter(has_text=PROJECT)
     expect(row).to_contain_text("3.00 元/人·课时")
-    expect(row).to_contain_text("1 人(今日准入 1 人)")
+    expect(row).to_contain_text("1 人（今日准入 1 人）")
     chooser.get_by_label(PROJECT).check()
     expect(chooser.get_by_label(re.compile("准入"))).to_be_checked()
     submit(page, chooser.get_by_role("button", name="创建申报草稿"))
@@ -268,7 +268,7 @@ def submit_application(page: Page):
     heading = page.get_by_role("heading", level=1).filter(has_text="准入申报")
     expect(heading).to_contain_text("草稿")
     checklist = page.locator("section").filter(has=page.get_by_role("heading", name="完整性清单"))
-    expect(checklist).to_contain_text("材料已齐全,可以提交申报。")
+    expect(checklist).to_contain_text("材料已齐全，可以提交申报。")
     expect(checklist.locator("ul.checklist li")).to_have_count(0)
     button = checklist.get_by_role("button", name="提交申报")
     expect(button).to_be_enabled()

@@ -25,7 +25,7 @@ def test_snapshot_is_frozen_against_later_edits(db, complete_dossier):
     d = complete_dossier
     app = applications.create_application(d["provider"], actor=d["admin"], project_ids=[d["project"].id])
     applications.submit(app, actor=d["admin"])
-    projects.update_project(d["project"], actor=d["admin"], title="花样跳绳(新版)", price="4.00")
+    projects.update_project(d["project"], actor=d["admin"], title="花样跳绳（新版）", price="4.00")
     db.session.expire_all()
     data = applications.get_application(app.id).latest_snapshot.data
     assert data["projects"][0]["title"] == "花样跳绳"

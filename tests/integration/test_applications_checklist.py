@@ -49,7 +49,7 @@ def test_expired_insurance_is_listed(db, provider_admin):
     project = add_project(provider, provider_admin, staff=[person])
     app = applications.create_application(provider, actor=provider_admin, project_ids=[project.id])
     assert ("documents", "doc:liability_insurance",
-            f"公众责任保险(编号 NO-liability_insurance)已于{expired.isoformat()}过期,请上传新版本") in _messages(app)
+            f"公众责任保险（编号 NO-liability_insurance）已于{expired.isoformat()}过期，请上传新版本") in _messages(app)
 
 
 def test_person_without_consent_is_listed(db, complete_dossier):
@@ -57,7 +57,7 @@ def test_person_without_consent_is_listed(db, complete_dossier):
     other = add_cleared_person(d["provider"], d["admin"], n=2, consent=False, name="赵老师")
     projects.update_project(d["project"], actor=d["admin"], staff_ids=[d["person"].id, other.id])
     app = _draft(d)
-    assert ("people", f"person:{other.id}", "赵老师:缺少本人签署的查询授权同意书") in _messages(app)
+    assert ("people", f"person:{other.id}", "赵老师：缺少本人签署的查询授权同意书") in _messages(app)
     assert all(key != f"person:{d['person'].id}" for _area, key, _msg in _messages(app))
 
 
@@ -66,7 +66,7 @@ def test_person_not_cleared_is_listed_with_the_reason(db, complete_dossier):
     stale = add_cleared_person(d["provider"], d["admin"], n=3, check_age_days=400, name="钱老师")
     projects.update_project(d["project"], actor=d["admin"], staff_ids=[stale.id])
     messages = [m for _a, key, m in _messages(_draft(d)) if key == f"person:{stale.id}"]
-    assert any(m.startswith("钱老师(项目“花样跳绳”):违法犯罪记录查询已超过 365 天") for m in messages)
+    assert any(m.startswith("钱老师（项目“花样跳绳”）：违法犯罪记录查询已超过 365 天") for m in messages)
     assert any("性侵违法犯罪信息查询已超过 365 天" in m for m in messages)
 
 
@@ -74,7 +74,7 @@ def test_person_without_the_projects_qualification_is_listed(db, complete_dossie
     d = complete_dossier
     projects.update_project(d["project"], actor=d["admin"], required_qualification="heritage")
     messages = [m for _a, key, m in _messages(_draft(d)) if key == f"person:{d['person'].id}"]
-    assert messages == ["王老师1(项目“花样跳绳”):无有效的非遗传承人证书"]
+    assert messages == ["王老师1（项目“花样跳绳”）：无有效的非遗传承人证书"]
 
 
 def test_project_without_staff_is_listed(db, complete_dossier):
@@ -101,7 +101,7 @@ def test_submit_is_refused_until_complete_and_names_each_item(db, complete_dossi
     with pytest.raises(ValidationFailed) as refused:
         applications.submit(app, actor=d["admin"])
     messages = refused.value.errors[f"person:{other.id}"]
-    assert "孙老师:缺少本人签署的查询授权同意书" in messages
+    assert "孙老师：缺少本人签署的查询授权同意书" in messages
     assert len(messages) >= 3  # consent and each stale check: none of them is lost
     assert app.status == ApplicationStatus.draft and app.snapshots == []
     people.record_consent(other, actor=d["admin"], consent_date=clock.today(), upload=("同意书.pdf", pdf_bytes()))
@@ -122,7 +122,7 @@ def test_snapshot_is_unchanged_by_later_edits_to_project_person_and_document(db,
     frozen = copy.deepcopy(app.latest_snapshot.data)
     projects.update_project(d["project"], actor=d["admin"], title="花样跳绳进阶", price="4.50", class_max=40,
                             staff_ids=[])
-    people.update_person(d["person"], actor=d["admin"], name="王老师(改名)", phone="13911112222")
+    people.update_person(d["person"], actor=d["admin"], name="王老师（改名）", phone="13911112222")
     people.add_check(d["person"], actor=d["admin"], check_type="health", result="adverse",
                      check_date=clock.today(), authority="南昌市第一医院")
     insurance = next(doc for doc in d["documents"] if doc.doc_type.value == "liability_insurance")
@@ -179,12 +179,12 @@ def test_dashboard_summary(app, db, complete_dossier):
         assert problem.person.id == stale.id
         assert "缺少本人签署的查询授权同意书" in problem.reasons
         assert any("违法犯罪记录查询已超过 365 天" in r for r in problem.reasons)
-        assert [s.message for s in summary.next_steps] == ["选择服务项目,发起准入申报"]
+        assert [s.message for s in summary.next_steps] == ["选择服务项目，发起准入申报"]
 
         draft = applications.create_application(d["provider"], actor=d["admin"], project_ids=[bare.id, d["project"].id])
         summary = queries.dashboard_summary(d["provider"])
         messages = [s.message for s in summary.next_steps]
-        assert "周老师:缺少本人签署的查询授权同意书" in messages
+        assert "周老师：缺少本人签署的查询授权同意书" in messages
         assert [g.label for g in summary.checklist] == ["人员"]
         assert summary.application.id == draft.id
 
@@ -193,7 +193,7 @@ def test_dashboard_summary(app, db, complete_dossier):
         summary = queries.dashboard_summary(d["provider"])
         states = {row.project.title: row.state.label for row in summary.projects}
         assert states == {"花样跳绳": "申报中", "创意剪纸": "草稿"}
-        assert summary.next_steps[0].message.startswith("申报正在办理中(当前状态:县级初审中)")
+        assert summary.next_steps[0].message.startswith("申报正在办理中（当前状态：县级初审中）")
 
 
 def test_dashboard_partial_renders_the_summary(app, db, complete_dossier):
@@ -203,7 +203,7 @@ def test_dashboard_partial_renders_the_summary(app, db, complete_dossier):
     with app.test_request_context():
         html = render_template("applications/_dashboard_summary.html",
                                summary=queries.dashboard_summary(d["provider"]))
-    assert "选择服务项目,发起准入申报" in html and 'href="/provider/application#choose"' in html
+    assert "选择服务项目，发起准入申报" in html and 'href="/provider/application#choose"' in html
     assert f'href="/provider/projects/{d["project"].id}"' in html and "花样跳绳" in html
     assert "吴老师" in html and "缺少本人签署的查询授权同意书" in html
 

@@ -56,7 +56,7 @@ def test_reviewer_batches_publicises_and_publishes_through_the_pages(app, db, su
     assert batch.status == BatchStatus.publicity
 
     response = city.post(f"/review/objections/{objection.id}/resolve",
-                         data={"upheld": "false", "resolution": "经核查,该机构未收取任何费用,异议不成立"})
+                         data={"upheld": "false", "resolution": "经核查，该机构未收取任何费用，异议不成立"})
     assert response.status_code == 302
     db.session.expire_all()
     assert objection.status == ObjectionStatus.dismissed

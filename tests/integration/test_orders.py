@@ -57,7 +57,7 @@ def test_expired_insurance_blocks_order_without_any_job(db, whitelisted, orderin
     at(date(2026, 3, 16))  # no sweep has run: the order is refused from the records alone
     with pytest.raises(ValidationFailed) as err:
         _order(ordering_school, whitelisted["entry"])
-    assert any(f"公众责任保险(编号 {insurance.number})已于{insurance.expiry_date.isoformat()}过期" in r
+    assert any(f"公众责任保险（编号 {insurance.number}）已于{insurance.expiry_date.isoformat()}过期" in r
                for r in err.value.errors["entry_id"])
 
 
@@ -93,7 +93,7 @@ def test_third_party_share_limit(db, whitelisted, ordering_school):
     db.session.flush()
     with pytest.raises(ValidationFailed) as err:
         _order(ordering_school, whitelisted["entry"])
-    assert "50%(1/2)" in err.value.errors["entry_id"][0] and "30%" in err.value.errors["entry_id"][0]
+    assert "50%（1/2）" in err.value.errors["entry_id"][0] and "30%" in err.value.errors["entry_id"][0]
 
 
 def test_accept_assigns_cleared_staff_and_warns_about_lapses(db, whitelisted, ordering_school):
@@ -117,7 +117,7 @@ def test_second_class_of_an_ordered_project_does_not_count_twice(db, whitelisted
     from registry.schools.models import SchoolProject
     # 3 own projects: one third-party project is 25%, a second distinct one would be 40%.
     first = _order(ordering_school, whitelisted["entry"])
-    again = _order(ordering_school, whitelisted["entry"], classes="五(3)班", grades=[5])
+    again = _order(ordering_school, whitelisted["entry"], classes="五（3）班", grades=[5])
     assert first.id != again.id and again.status == OrderStatus.requested
     assert orders.share(ordering_school["school"], ordering_school["term"]).third_party == 1
     assert db.session.query(SchoolProject).filter_by(school_id=ordering_school["school"].id).count() == 3

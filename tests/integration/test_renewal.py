@@ -36,8 +36,8 @@ def through_publication(app, admin, reviewers):
 
 def test_which_kinds_right_after_publication(db, whitelisted):
     problems = _problems(whitelisted["provider"])
-    assert problems[K.admission] == "本机构已列入过白名单,请按条目情况选择年审、变更或恢复申报"
-    assert problems[K.annual] == "年审于 2026-07-02 起开放(有效期至 2026-08-31,到期前 60 天开放)"
+    assert problems[K.admission] == "本机构已列入过白名单，请按条目情况选择年审、变更或恢复申报"
+    assert problems[K.annual] == "年审于 2026-07-02 起开放（有效期至 2026-08-31，到期前 60 天开放）"
     assert problems[K.change] is None
     assert problems[K.reinstatement] == "本机构没有被暂停或移出的白名单项目"
 
@@ -91,7 +91,7 @@ def test_an_annual_review_carries_only_renewable_projects(db, whitelisted):
     d = whitelisted
     at(date(2026, 7, 6))
     new = add_project(d["provider"], d["admin"], staff=[d["person"]], title="趣味踢毽子")
-    with pytest.raises(ValidationFailed, match="以下项目不符合:趣味踢毽子") as err:
+    with pytest.raises(ValidationFailed, match="以下项目不符合：趣味踢毽子") as err:
         applications.create_application(d["provider"], actor=d["admin"], project_ids=[d["project"].id, new.id],
                                         kind="annual")
     assert list(err.value.errors) == ["project_ids"]

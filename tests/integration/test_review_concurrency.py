@@ -136,7 +136,7 @@ def test_two_reviewers_pass_at_once_exactly_one_wins(race_app, monkeypatch):
     responses = _race(race_app, monkeypatch, [(a, path, {"version": version}), (b, path, {"version": version})])
     assert sorted(r.status_code for r in responses) == [302, 409]
     loser = next(r for r in responses if r.status_code == 409).get_data(as_text=True)
-    assert "已被他人处理,当前状态为“市级复审中”" in loser
+    assert "已被他人处理，当前状态为“市级复审中”" in loser
     assert _outcome(race_app, application_id) == ("city_review", ["pass"], 0, True)
 
 

@@ -72,7 +72,7 @@ def test_only_the_citys_reviewer_decides_at_the_city_stage(db, submitted, review
 
 def test_an_illegal_decision_names_the_current_state(db, submitted, reviewers):
     app = to_city_review(submitted, reviewers)
-    with pytest.raises(InvalidTransition, match="当前状态为“市级复审中”,不能报送市级复审"):
+    with pytest.raises(InvalidTransition, match="当前状态为“市级复审中”，不能报送市级复审"):
         decide(app, "pass", {}, reviewers["county"])
     applications.withdraw(app, actor=submitted["admin"])
     for decision in ("approve", "return", "reject"):
@@ -84,7 +84,7 @@ def test_a_stale_version_is_refused_with_the_current_state(db, submitted, review
     app = submitted["application"]
     seen = app.version
     reviews.pass_to_city(app, actor=reviewers["county"])
-    with pytest.raises(Conflict, match="已被他人处理,当前状态为“市级复审中”") as err:
+    with pytest.raises(Conflict, match="已被他人处理，当前状态为“市级复审中”") as err:
         decide(app, "return", {"version": seen, "general": "请补充"}, reviewers["city"])
     assert err.value.status == 409 and err.value.code == "concurrent_update"
     decide(app, "return", {"version": app.version, "general": "请补充"}, reviewers["city"])
@@ -100,7 +100,7 @@ def test_a_stale_object_loses_to_the_conditional_update(db, submitted, reviewers
                        .values(status=S.city_review, version=Application.version + 1)
                        .execution_options(synchronize_session=False))  # another session decided; ours is stale
     assert app.status == S.county_review
-    with pytest.raises(Conflict, match="已被他人处理,当前状态为“市级复审中”"):
+    with pytest.raises(Conflict, match="已被他人处理，当前状态为“市级复审中”"):
         reviews.pass_to_city(app, actor=reviewers["county"])
 
 
@@ -150,9 +150,9 @@ def test_return_with_comments_per_item_then_resubmission_shows_what_changed(db, 
     insurance = next(x for x in d["documents"] if x.doc_type.value == "liability_insurance")
     comments = {
         "organisation:address": "地址与营业执照不一致",
-        f"doc:{insurance.id}": "保险单不清晰,请重新上传",
+        f"doc:{insurance.id}": "保险单不清晰，请重新上传",
         f"person:{person.id}": "请补充健康证明原件扫描件",
-        f"project:{project.id}": "收费依据不足,请下调",
+        f"project:{project.id}": "收费依据不足，请下调",
     }
     decide(app, "return", {"version": app.version, "comments": comments, "general": "请按逐项意见修改"},
            reviewers["county"])
@@ -162,7 +162,7 @@ def test_return_with_comments_per_item_then_resubmission_shows_what_changed(db, 
     texts = {view.key: (view.item, view.comment.text) for view, _url in rows}
     assert texts["organisation:address"] == ("机构信息 · 地址", "地址与营业执照不一致")
     assert texts[f"doc:{insurance.id}"][0] == "资质材料 · 公众责任保险"
-    assert texts[f"project:{project.id}"] == ("服务项目 · 花样跳绳", "收费依据不足,请下调")
+    assert texts[f"project:{project.id}"] == ("服务项目 · 花样跳绳", "收费依据不足，请下调")
     assert texts["general"][1] == "请按逐项意见修改"
     # The provider fixes the items and resubmits.
     providers.update_profile(d["provider"], actor=d["admin"], address="南昌市红谷滩区赣江中大道1号")
@@ -177,23 +177,23 @@ def test_return_with_comments_per_item_then_resubmission_shows_what_changed(db, 
     rows = presenters.diff_rows(app)
     changed = {(r.item, r.field): (r.before, r.after) for r in rows}
     assert changed[("机构信息", "地址")] == ("南昌市红谷滩区测试路1号", "南昌市红谷滩区赣江中大道1号")
-    assert changed[("花样跳绳", "收费标准(元/人·课时)")] == ("3.00", "2.00")
+    assert changed[("花样跳绳", "收费标准（元/人·课时）")] == ("3.00", "2.00")
     # The replaced insurance is compared with its new version field by field.
-    assert changed[("公众责任保险(已换新版本)", "编号")] == ("NO-liability_insurance", "PICC-2026-NEW")
-    assert changed[("公众责任保险(已换新版本)", "文件")] == ("liability_insurance.pdf", "保险单-清晰版.pdf")
+    assert changed[("公众责任保险（已换新版本）", "编号")] == ("NO-liability_insurance", "PICC-2026-NEW")
+    assert changed[("公众责任保险（已换新版本）", "文件")] == ("liability_insurance.pdf", "保险单-清晰版.pdf")
     assert {r.item_key for r in rows if r.area == "documents"} == {f"doc:{new_doc.id}"}
     assert not any(r.item_key.startswith("person:") for r in rows)  # nothing changed there
     # The previous round's comments sit next to the items of the new snapshot; the replaced document's
     # comment moves to its new version.
     views = presenters.comment_views(app, 1)
     placed = presenters.place_comments(views, app.snapshots[0].data, app.snapshots[1].data)
-    assert [v.comment.text for v in placed[f"doc:{new_doc.id}"]] == ["保险单不清晰,请重新上传"]
-    assert [v.comment.text for v in placed[f"project:{project.id}"]] == ["收费依据不足,请下调"]
+    assert [v.comment.text for v in placed[f"doc:{new_doc.id}"]] == ["保险单不清晰，请重新上传"]
+    assert [v.comment.text for v in placed[f"project:{project.id}"]] == ["收费依据不足，请下调"]
 
 
 def test_unknown_items_cannot_be_commented(db, submitted, reviewers):
     app = submitted["application"]
-    with pytest.raises(ValidationFailed, match="无法识别的审核项:project:999999"):
+    with pytest.raises(ValidationFailed, match="无法识别的审核项：project:999999"):
         decide(app, "return", {"comments": {"project:999999": "?"}}, reviewers["county"])
     with pytest.raises(ValidationFailed):
         decide(app, "return", {"comments": {"doc:1": "  "}, "general": ""}, reviewers["county"])

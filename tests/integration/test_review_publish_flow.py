@@ -68,7 +68,7 @@ def test_objection_upheld_removes_provider_and_returns_application(db, submitted
         whitelist.file_objection(batch, application_id=app.id, name="", contact="", content="短")
     assert set(err.value.errors) == {"name", "contact", "content"}
     objection = whitelist.file_objection(batch, application_id=app.id, name="李明", contact="13812345678",
-                                         content="该机构曾在我校违规收取资料费,请核查。")
+                                         content="该机构曾在我校违规收取资料费，请核查。")
     at(date(2026, 3, 10))
     with pytest.raises(Conflict, match="异议未处理"):
         whitelist.publish(batch, actor=reviewers["city"])
@@ -87,7 +87,7 @@ def test_objection_outside_window_is_refused(db, submitted, reviewers, frozen_cl
     at(date(2026, 3, 10))
     with pytest.raises(Conflict, match="不在公示期内"):
         whitelist.file_objection(batch, application_id=app.id, name="李明", contact="13812345678",
-                                 content="该机构曾在我校违规收取资料费,请核查。")
+                                 content="该机构曾在我校违规收取资料费，请核查。")
 
 
 def test_adverse_check_bans_person_everywhere(db, submitted, reviewers, create_user):
@@ -100,7 +100,7 @@ def test_adverse_check_bans_person_everywhere(db, submitted, reviewers, create_u
     other = create_user("provider_admin")
     moved = add_cleared_person(other.provider, other, id_number=id_number_for(1))  # same ID at another provider
     result = people.clearance(moved)
-    assert not result.cleared and any("禁入名单(永久)" in r for r in result.reasons)
+    assert not result.cleared and any("禁入名单（永久）" in r for r in result.reasons)
 
 
 def test_withdrawn_application_leaves_the_draft_batch(db, submitted, reviewers, frozen_clock):

@@ -140,7 +140,7 @@ def test_expiry_warnings_at_30_and_7_days_once_each(db, whitelisted):
     at(date(2026, 4, 24))  # 6 days before
     assert sweep.run()["expiry_warnings"] >= 1
     titles = [n.title for n in db.session.scalars(select(Notification).where(Notification.category == "expiry"))]
-    assert "到期提醒(30天内)" in titles and "到期提醒(7天内)" in titles
+    assert "到期提醒（30天内）" in titles and "到期提醒（7天内）" in titles
 
 
 def test_sql_clearance_matches_python_clearance(db, whitelisted):
@@ -209,3 +209,18 @@ def test_lift_date_counts_before_the_sweep_records_it(db, whitelisted, ordering_
     assert entry.status == EntryStatus.suspended  # nothing recorded yet
     assert entry.effective_status(date(2026, 3, 21)) == EntryStatus.active
     assert eligibility.evaluate_one(entry, date(2026, 3, 21), ordering_school["school"]).ok
+
+
+def test_sweep_respects_a_city_policy_row(db, whitelisted):
+    """With a per-city policy the check-age rule is evaluated per provider's city (a correlated subquery)."""
+    from registry.policy.models import CityPolicy
+    from registry.people.models import Person
+    city = whitelisted["provider"].city
+    db.session.add(CityPolicy(city_id=city.id, check_max_age_days=20))
+    db.session.flush()
+    day = date(2026, 3, 10)  # the dossier's checks are 30 days old then: too old for this city's 20 days
+    sql = set(db.session.scalars(select(Person.id).where(sweep.cleared_condition(day))))
+    assert whitelisted["person"].id not in sql
+    assert not people.clearance(whitelisted["person"], day).cleared
+    summary = sweep.run()
+    assert summary["staff_not_cleared"] == 1

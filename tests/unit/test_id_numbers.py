@@ -49,7 +49,7 @@ def test_the_input_schema_applies_the_same_rule(app):
     with pytest.raises(ValidationError) as caught:
         PersonIn().load({**base, "id_number": "360102199003071235", "gender": "x"})
     # every field error is reported at once, each naming its rule in Chinese
-    assert caught.value.messages == {"id_number": ["身份证号码校验位不正确"], "gender": ["性别应为:男、女"]}
+    assert caught.value.messages == {"id_number": ["身份证号码校验位不正确"], "gender": ["性别应为：男、女"]}
 
 
 def test_mask_keeps_region_and_last_four_only():

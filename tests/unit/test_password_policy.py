@@ -8,7 +8,7 @@ GOOD = "Xk9#mQ2v!pL7"
 LENGTH_SHORT = f"密码长度不能少于 {MIN_LENGTH} 个字符"
 LENGTH_LONG = f"密码长度不能超过 {MAX_LENGTH} 个字符"
 CLASSES = "密码须包含大写字母、小写字母、数字、符号中的至少三类"
-COMMON = "密码包含常见弱口令,请换一个"
+COMMON = "密码包含常见弱口令，请换一个"
 CONTEXT = "密码不能包含用户名、单位、地名等容易猜到的词"
 
 

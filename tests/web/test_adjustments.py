@@ -57,7 +57,7 @@ def _fresh(db, world):
 
 
 def _base(**fields):
-    return {"reason_category": "safety_incident", "reason": "活动场地护栏松动,整改前停止服务",
+    return {"reason_category": "safety_incident", "reason": "活动场地护栏松动，整改前停止服务",
             "effective_on": "2026-03-10", **fields}
 
 
@@ -98,12 +98,12 @@ def test_provider_page_shows_entries_orders_and_history_with_rule_and_evidence(c
     city = client_as(city.application, world["city"])  # sessions age with the frozen clock
     page = text(city.get(f"/review/providers/{world['provider'].id}"))
     assert "花样跳绳 暂停 资质材料过期 自动规则" in page
-    assert f"#{world['order'].id} {world['school'].name} 花样跳绳" in page and "白名单暂停:资质材料过期" in page
-    assert "自动规则:必备资质材料过期" in page
-    assert "公众责任保险(编号 PICC-SHORT)已于2026-03-15过期" in page  # the reason
+    assert f"#{world['order'].id} {world['school'].name} 花样跳绳" in page and "白名单暂停：资质材料过期" in page
+    assert "自动规则：必备资质材料过期" in page
+    assert "公众责任保险（编号 PICC-SHORT）已于2026-03-15过期" in page  # the reason
     assert "公众责任保险有效期至 2026-03-15" in page  # the evidence
     for label in ("警告", "暂停", "移出", "禁入", "恢复"):
-        assert f"{label} :" in page
+        assert f"{label} ：" in page
 
 
 # ---------------------------------------------------------------- forms: refusals keep what was typed
@@ -113,10 +113,10 @@ def test_action_forms_refuse_with_chinese_reasons_and_keep_input(db, city, world
     response = city.post(f"{url}/warn", data={"reason_category": "", "reason": "", "effective_on": "2026-03-10"})
     assert response.status_code == 422
     page = text(response)
-    assert "请选择原因类别" in page and "请填写具体原因,机构将看到这段说明" in page
+    assert "请选择原因类别" in page and "请填写具体原因，机构将看到这段说明" in page
     response = city.post(f"{url}/suspend", data=_base(effective_on="2026-03-11"))
     assert response.status_code == 422 and "生效日期不能晚于今天" in text(response)
-    assert "活动场地护栏松动,整改前停止服务" in response.get_data(as_text=True)  # kept
+    assert "活动场地护栏松动，整改前停止服务" in response.get_data(as_text=True)  # kept
     response = city.post(f"{url}/suspend", data=_base(lift_on="2026-03-10"))
     assert response.status_code == 422 and "自动解除日期须晚于今天" in text(response)
     response = city.post(f"{url}/ban", data=_base(ends_on="2026-03-01"))
@@ -152,14 +152,14 @@ def _effects(db, world, kind, entry_action=None, order_action=None, feed=None):
 
 def test_warning(db, city, world):
     response = city.post(f"/review/providers/{world['provider'].id}/warn",
-                         data=_base(reason_category="low_satisfaction", reason="本学期满意度 76%,请整改"),
+                         data=_base(reason_category="low_satisfaction", reason="本学期满意度 76%，请整改"),
                          follow_redirects=True)
     assert response.status_code == 200 and "已对该机构作出警告" in text(response)
     action = _effects(db, world, ActionKind.warning)
-    assert action.reason == "本学期满意度 76%,请整改"
+    assert action.reason == "本学期满意度 76%，请整改"
     assert _count(db, AuditLog, AuditLog.action == "provider.warning") == 1
     assert _count(db, StatusChange, StatusChange.object_type == "whitelist_entry") == 0  # a warning moves nothing
-    assert [n.body for n in _inbox(db, world["admin"], "警告:满意度不达标")] == ["本学期满意度 76%,请整改"]
+    assert [n.body for n in _inbox(db, world["admin"], "警告：满意度不达标")] == ["本学期满意度 76%，请整改"]
     assert _fresh(db, world)[0].status == EntryStatus.active
 
 
@@ -168,16 +168,16 @@ def test_suspension_with_lift_date_then_the_sweep_lifts_it(db, city, world):
                          data=_base(lift_on="2026-03-20", project_ids=[str(world["project"].id)]),
                          follow_redirects=True)
     assert response.status_code == 200
-    assert "已暂停 1 个白名单条目;受影响的订单已暂停" in text(response)
+    assert "已暂停 1 个白名单条目；受影响的订单已暂停" in text(response)
     entry, order = _fresh(db, world)
     assert entry.status == EntryStatus.suspended and entry.suspended_until == date(2026, 3, 20)
-    assert order.status == OrderStatus.suspended and order.status_reason == "白名单暂停:发生安全事故"
+    assert order.status == OrderStatus.suspended and order.status_reason == "白名单暂停：发生安全事故"
     action = _effects(db, world, ActionKind.suspension, "suspend", "suspend", "suspended")
     assert action.lift_on == date(2026, 3, 20)
     # The school and the provider were told in the same request.
-    assert [n.body for n in _inbox(db, world["admin"], "白名单暂停:发生安全事故")] == [
-        "活动场地护栏松动,整改前停止服务(将于2026-03-20后在原因消除时自动解除)"]
-    assert any("白名单暂停:发生安全事故" in n.body for n in _inbox(db, world["school_admin"], "点单服务已暂停"))
+    assert [n.body for n in _inbox(db, world["admin"], "白名单暂停：发生安全事故")] == [
+        "活动场地护栏松动，整改前停止服务（将于2026-03-20后在原因消除时自动解除）"]
+    assert any("白名单暂停：发生安全事故" in n.body for n in _inbox(db, world["school_admin"], "点单服务已暂停"))
     at(date(2026, 3, 20))
     assert sweep.run()["lifted"] == 0
     at(date(2026, 3, 21))
@@ -194,10 +194,10 @@ def test_delisting_suspends_orders_and_tells_schools_in_the_same_request(db, cit
     assert response.status_code == 200 and "已移出 1 个白名单条目" in text(response)
     entry, order = _fresh(db, world)
     assert entry.status == EntryStatus.delisted and entry.status_reason == "违规收费"
-    assert order.status == OrderStatus.suspended and order.status_reason == "白名单移出:违规收费"
+    assert order.status == OrderStatus.suspended and order.status_reason == "白名单移出：违规收费"
     _effects(db, world, ActionKind.delisting, "delist", "suspend", "delisted")
-    assert any("白名单移出:违规收费" in n.body for n in _inbox(db, world["school_admin"], "点单服务已暂停"))
-    assert [n.body for n in _inbox(db, world["admin"], "移出白名单:违规收费")] == ["以“材料费”名义另行收费"]
+    assert any("白名单移出：违规收费" in n.body for n in _inbox(db, world["school_admin"], "点单服务已暂停"))
+    assert [n.body for n in _inbox(db, world["admin"], "移出白名单：违规收费")] == ["以“材料费”名义另行收费"]
     assert adjustments.active_ban(world["provider"].id) is None  # no ban without a date
 
 
@@ -231,7 +231,7 @@ def test_reinstatement_brings_entries_and_orders_back_and_ends_the_ban(db, city,
     city.post(f"{url}/delist", data=_base(reason_category="illegal_fees", reason="违规收费", ban_until="2029-03-10"))
     at(date(2026, 3, 12))
     city = client_as(city.application, world["city"])
-    response = city.post(f"{url}/reinstate", data={"reason": "复核后收费问题不成立,恢复", "effective_on": "2026-03-12"},
+    response = city.post(f"{url}/reinstate", data={"reason": "复核后收费问题不成立，恢复", "effective_on": "2026-03-12"},
                          follow_redirects=True)
     assert response.status_code == 200 and "已恢复 1 个白名单条目" in text(response)
     entry, order = _fresh(db, world)
@@ -241,17 +241,17 @@ def test_reinstatement_brings_entries_and_orders_back_and_ends_the_ban(db, city,
     assert action.reason_category.value == "other" and action.effective_on == date(2026, 3, 12)
     assert adjustments.active_ban(world["provider"].id) is None
     assert any(n.title == "点单服务已恢复" for n in _inbox(db, world["school_admin"]))
-    assert [n.body for n in _inbox(db, world["admin"], "白名单已恢复")] == ["复核后收费问题不成立,恢复"]
+    assert [n.body for n in _inbox(db, world["admin"], "白名单已恢复")] == ["复核后收费问题不成立，恢复"]
 
 
 def test_provider_reads_every_action_with_its_reasons(app, db, world, login_as):
     adjustments.warn(world["provider"], actor=world["city"], reason_category="low_satisfaction",
-                     reason="本学期满意度 76%,请整改")
+                     reason="本学期满意度 76%，请整改")
     adjustments.suspend(world["provider"], actor=world["city"], reason_category="safety_incident",
                         reason="活动场地护栏松动", lift_on=date(2026, 3, 20))
     page = text(client_as(app, world["admin"]).get("/provider/adjustments"))
     assert "花样跳绳 暂停 2026-03-20 后原因消除时自动解除 发生安全事故" in page
-    assert "警告 满意度不达标 本学期满意度 76%,请整改" in page
+    assert "警告 满意度不达标 本学期满意度 76%，请整改" in page
     assert "暂停 2026-03-20 后可自动解除 发生安全事故 活动场地护栏松动" in page
     assert "人工处理" in page and world["city"].display_name not in page  # the reviewer's name is not shown
     other, _user = login_as("provider_admin")

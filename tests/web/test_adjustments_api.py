@@ -14,7 +14,7 @@ from registry.whitelist.models import EntryStatus, WhitelistEntry
 from tests.fixtures.orders import order_fields
 from tests.fixtures.reviews import at
 
-REASON = {"reason_category": "safety_incident", "reason": "活动场地护栏松动,整改前停止服务"}
+REASON = {"reason_category": "safety_incident", "reason": "活动场地护栏松动，整改前停止服务"}
 
 
 @pytest.fixture
@@ -61,7 +61,7 @@ def test_suspension_then_automatic_history_with_evidence(db, api, world):
     sweep.run()
     history = client.get(_url(world), headers=headers).get_json()["actions"]
     assert [a["kind"] for a in history] == ["lift", "suspension"]
-    assert history[0]["rule"] == "lift" and history[0]["rule_label"] == "自动规则:暂停原因已消除"
+    assert history[0]["rule"] == "lift" and history[0]["rule_label"] == "自动规则：暂停原因已消除"
     assert history[0]["actor"] is None
 
 
@@ -116,6 +116,6 @@ def test_provider_reads_its_own_actions(app, db, api, world, bearer):
     client.post(_url(world, "suspension"), json=REASON, headers=headers)
     body = app.test_client().get("/api/v1/adjustments/mine", headers=bearer(world["admin"])).get_json()
     assert body["entries"][0]["status"] == "suspended" and body["entries"][0]["status_reason"] == "发生安全事故"
-    assert body["actions"][0]["reason"] == "活动场地护栏松动,整改前停止服务"
+    assert body["actions"][0]["reason"] == "活动场地护栏松动，整改前停止服务"
     assert body["actions"][0]["reason_label"] == "发生安全事故"
     assert "actor" not in body["actions"][0]  # the bureau acts, not a named reviewer

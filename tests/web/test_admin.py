@@ -66,7 +66,7 @@ def test_region_roles_need_a_region_of_the_right_level(login_as, seeded_regions)
     city = seeded_regions.get_by_code("360100")
     response = client.post("/admin/users/new", data=user_form("county_reviewer", region_id=city.id))
     assert response.status_code == 422
-    assert "该角色的所属区划必须是县(市、区)" in response.get_data(as_text=True)
+    assert "该角色的所属区划必须是县（市、区）" in response.get_data(as_text=True)
 
 
 def test_duplicate_username_is_a_clear_error(login_as, create_user):

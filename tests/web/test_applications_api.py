@@ -48,12 +48,12 @@ def test_submit_refused_names_each_missing_item(api, db):
     checklist = client.get(f"/api/v1/applications/{created['id']}/checklist", headers=headers).get_json()
     assert checklist["ready"] is False
     assert checklist["missing"] == [{"area": "people", "key": f"person:{lacking.id}",
-                                     "message": "赵老师:缺少本人签署的查询授权同意书"}]
+                                     "message": "赵老师：缺少本人签署的查询授权同意书"}]
     response = client.post(f"/api/v1/applications/{created['id']}/submit", headers=headers)
     assert response.status_code == 422
     body = response.get_json()
     assert body["code"] == "invalid" and body["field"] == f"person:{lacking.id}"
-    assert body["errors"] == {f"person:{lacking.id}": ["赵老师:缺少本人签署的查询授权同意书"]}
+    assert body["errors"] == {f"person:{lacking.id}": ["赵老师：缺少本人签署的查询授权同意书"]}
     assert "还有 1 项未满足" in body["message"]
     db.session.expire_all()
     assert db.session.get(Application, created["id"]).status == ApplicationStatus.draft

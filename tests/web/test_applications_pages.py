@@ -40,7 +40,7 @@ def test_start_an_application_by_choosing_projects(provider_client, db):
     app = _open(db, d["provider"])
     assert app.status == ApplicationStatus.draft and [p.project_id for p in app.projects] == [d["project"].id]
     page = client.get("/provider/application").get_data(as_text=True)
-    assert "材料已齐全,可以提交申报" in page and "草稿" in page
+    assert "材料已齐全，可以提交申报" in page and "草稿" in page
     assert re.search(r'<button type="submit" class="primary">提交申报</button>', page)
 
 
@@ -60,7 +60,7 @@ def test_checklist_is_grouped_and_links_to_the_fix_and_submit_is_refused(provide
     app = applications.create_application(d["provider"], actor=d["admin"], project_ids=[d["project"].id, bare.id])
     page = client.get("/provider/application").get_data(as_text=True)
     assert "<h3>人员" in page and "<h3>项目" in page
-    assert "赵老师:缺少本人签署的查询授权同意书" in page
+    assert "赵老师：缺少本人签署的查询授权同意书" in page
     assert "项目“趣味折纸”尚未指派授课人员" in page
     assert f'href="/provider/projects/{bare.id}"' in page
     assert f'href="/provider/people/{lacking.id}"' in page
@@ -69,7 +69,7 @@ def test_checklist_is_grouped_and_links_to_the_fix_and_submit_is_refused(provide
 
     response = client.post(f"/provider/applications/{app.id}/submit")
     assert response.status_code == 422
-    assert "申报材料不完整,还有 2 项未满足" in response.get_data(as_text=True)
+    assert "申报材料不完整，还有 2 项未满足" in response.get_data(as_text=True)
     db.session.expire_all()
     app = db.session.get(Application, app.id)
     assert app.status == ApplicationStatus.draft and app.snapshots == []
@@ -94,10 +94,10 @@ def test_submit_freezes_and_shows_the_snapshot_read_only(provider_client, db):
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/provider/applications/{app.id}")
     client.post(f"/provider/projects/{d['project'].id}", data={})  # a failed edit changes nothing either
-    projects.update_project(d["project"], actor=d["admin"], title="花样跳绳(第二版)")
+    projects.update_project(d["project"], actor=d["admin"], title="花样跳绳（第二版）")
     page = client.get(f"/provider/applications/{app.id}").get_data(as_text=True)
     assert "县级初审中" in page and "第 1 次提交" in page
-    assert "花样跳绳" in page and "花样跳绳(第二版)" not in page
+    assert "花样跳绳" in page and "花样跳绳（第二版）" not in page
     assert d["person"].id_masked in page and not ID_PATTERN.search(page)
     assert "提交申报" in page and "转县级初审" in page  # history
     assert "<form" not in page.split("</header>", 1)[1]  # read only: no form besides the logout button

@@ -69,4 +69,4 @@ def test_admin_forms_report_errors_next_to_fields(login_as):
     response = client.post("/admin/users/new", data=user_form(region_id="not-a-number"))
     assert response.status_code == 422 and "应为整数" in response.get_data(as_text=True)
     response = client.post("/admin/users/new", data=user_form(is_admin="1"))
-    assert response.status_code == 422 and "未知字段:is_admin" in response.get_data(as_text=True)
+    assert response.status_code == 422 and "未知字段：is_admin" in response.get_data(as_text=True)

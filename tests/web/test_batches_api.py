@@ -37,7 +37,7 @@ def test_whole_flow_through_the_api(app, db, submitted, reviewers, bearer):
     body = response.get_json()
     assert (body["status"], body["publicity_start"], body["publicity_end"]) == ("publicity", "2026-03-02", "2026-03-09")
     assert body["calendar_warning"] is None
-    assert body["publish_problem"] == "公示期至 2026-03-09 结束,2026-03-10 起方可发布"
+    assert body["publish_problem"] == "公示期至 2026-03-09 结束，2026-03-10 起方可发布"
 
     public = app.test_client()
     listed = public.get("/api/v1/publicity").get_json()
@@ -58,13 +58,13 @@ def test_whole_flow_through_the_api(app, db, submitted, reviewers, bearer):
     at(date(2026, 3, 10))
     headers = bearer(reviewers["city"])
     response = client.post(f"/api/v1/batches/{batch['id']}/publish", headers=headers)
-    assert response.status_code == 409 and response.get_json()["message"] == "还有 1 条异议未处理,处理完毕后方可发布"
+    assert response.status_code == 409 and response.get_json()["message"] == "还有 1 条异议未处理，处理完毕后方可发布"
 
     response = client.post(f"/api/v1/objections/{objection_id}/resolve", json={"upheld": False, "resolution": ""},
                            headers=headers)
     assert response.status_code == 422 and response.get_json()["field"] == "resolution"
     response = client.post(f"/api/v1/objections/{objection_id}/resolve",
-                           json={"upheld": False, "resolution": "经核查,未发现收费行为"}, headers=headers)
+                           json={"upheld": False, "resolution": "经核查，未发现收费行为"}, headers=headers)
     assert response.status_code == 200 and response.get_json()["status"] == "dismissed"
 
     response = client.post(f"/api/v1/batches/{batch['id']}/publish", headers=headers)

@@ -19,7 +19,7 @@ def test_overview_says_which_years_count_monday_to_friday(admin):
     page = admin.get("/admin/calendar?year=2027").get_data(as_text=True)
     assert "2026 年" in page and "2027 年" in page
     assert "chinese-calendar 法定节假日数据" in page  # 2026
-    assert "仅按周一至周五计算(缺少节假日数据)" in page  # 2027
+    assert "仅按周一至周五计算（缺少节假日数据）" in page  # 2027
     assert "系统没有 2027 年的法定节假日数据" in page and "标记录入完整" in page
 
 
@@ -57,7 +57,7 @@ def test_marking_a_year_complete_changes_how_it_is_counted(admin, db):
     row = db.session.get(CalendarYear, 2027)
     assert row is not None and row.source == "国务院办公厅通知"
     page = admin.get("/admin/calendar?year=2027").get_data(as_text=True)
-    assert "已标记录入完整(依据:国务院办公厅通知)" in page
+    assert "已标记录入完整（依据：国务院办公厅通知）" in page
     assert "系统没有 2027 年的法定节假日数据" not in page
 
 

@@ -56,9 +56,9 @@ def test_an_application_not_at_city_review_cannot_be_added(app, db, submitted, r
 def test_starting_an_empty_batch_is_refused_and_the_button_is_disabled(app, db, reviewers):
     draft = whitelist.create_batch(actor=reviewers["city"])
     city = client_as(app, reviewers["city"])
-    assert "批次中还没有申报,不能开始公示" in city.get(f"/review/batches/{draft.id}").get_data(as_text=True)
+    assert "批次中还没有申报，不能开始公示" in city.get(f"/review/batches/{draft.id}").get_data(as_text=True)
     response = city.post(f"/review/batches/{draft.id}/publicity", follow_redirects=True)
-    assert "批次中还没有申报,不能开始公示" in response.get_data(as_text=True)
+    assert "批次中还没有申报，不能开始公示" in response.get_data(as_text=True)
     db.session.expire_all()
     assert draft.status == BatchStatus.draft
 
@@ -70,7 +70,7 @@ def test_illegal_transition_is_flashed_naming_the_state_and_changes_nothing(app,
     response = city.post(f"/review/batches/{batch.id}/publicity")
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/review/batches/{batch.id}")
     page = city.get(response.headers["Location"]).get_data(as_text=True)
-    assert "当前状态为“公示中”,不能执行该操作" in page
+    assert "当前状态为“公示中”，不能执行该操作" in page
     db.session.expire_all()
     # The service had already recomputed the dates in memory when the transition refused: rolled back.
     assert (batch.publicity_start, batch.publicity_end) == (date(2026, 3, 2), date(2026, 3, 9))
@@ -92,7 +92,7 @@ def test_publishing_too_early_is_refused_with_the_date_it_becomes_possible(app, 
     at(date(2026, 3, 9))  # the last day of publicity
     city = client_as(app, reviewers["city"])
     page = city.get(f"/review/batches/{batch.id}").get_data(as_text=True)
-    assert "公示期至 2026-03-09 结束,2026-03-10 起方可发布" in page
+    assert "公示期至 2026-03-09 结束，2026-03-10 起方可发布" in page
     assert 'class="primary" disabled>发布' in page
     response = city.post(f"/review/batches/{batch.id}/publish", follow_redirects=True)
     assert "2026-03-10 起方可发布" in response.get_data(as_text=True)

@@ -6,10 +6,10 @@ from tests.fixtures.orders import add_orderable_bulk_entries
 from tests.fixtures.reviews import client_as
 
 UNORDERABLE = {
-    "suspended": ("暂停的篮球课", "白名单条目状态为“暂停”(原因:安全隐患整改)"),
+    "suspended": ("暂停的篮球课", "白名单条目状态为“暂停”（原因：安全隐患整改）"),
     "donghu": ("区域外科普", "该项目的服务区域不包括红谷滩区"),
-    "junior": ("初中篮球", "项目适用学段为初中(7–9年级),与小学不符"),
-    "lapsed": ("保险过期的合唱", "机构公众责任保险(编号 PICC-LAPSE)已于2026-03-12过期"),
+    "junior": ("初中篮球", "项目适用学段为初中（7–9年级），与小学不符"),
+    "lapsed": ("保险过期的合唱", "机构公众责任保险（编号 PICC-LAPSE）已于2026-03-12过期"),
 }
 
 

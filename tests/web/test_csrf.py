@@ -11,7 +11,7 @@ from tests.conftest import make_app
 from tests.fixtures.accounts import ALL_ROLES, PASSWORD, logged_in, login
 from tests.web.test_authorization import _url
 
-CSRF_MESSAGE = "缺少安全令牌(CSRF)"
+CSRF_MESSAGE = "缺少安全令牌（CSRF）"
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 
 

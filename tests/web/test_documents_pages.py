@@ -163,7 +163,7 @@ def test_expiry_flags_at_30_and_7_days(frozen_clock, login_as, db, days_left, fl
         assert label in documents_page and label in dashboard
         assert expiry.isoformat() in dashboard
     if flag == "expired":
-        assert f"公众责任保险(编号 PICC-9)已于{expiry.isoformat()}过期" in documents_page
+        assert f"公众责任保险（编号 PICC-9）已于{expiry.isoformat()}过期" in documents_page
 
 
 def test_expiry_flag_without_expiry_date_is_none():

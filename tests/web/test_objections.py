@@ -24,10 +24,10 @@ def test_upheld_objection_removes_the_provider_and_returns_or_rejects(app, db, o
     batch, objection, application = objected["batch"], objected["objection"], objected["application"]
     city = client_as(app, reviewers["city"])
     response = city.post(f"/review/objections/{objection.id}/resolve",
-                         data={"upheld": "true", "outcome": outcome, "resolution": "经核查,确有违规收费"},
+                         data={"upheld": "true", "outcome": outcome, "resolution": "经核查，确有违规收费"},
                          follow_redirects=True)
     page = response.get_data(as_text=True)
-    assert f"已移出批次,申报{label}" in page and "已移出" in page and "经核查,确有违规收费" in page
+    assert f"已移出批次，申报{label}" in page and "已移出" in page and "经核查，确有违规收费" in page
     db.session.expire_all()
     assert objection.status == ObjectionStatus.upheld
     assert application.status == status
@@ -72,7 +72,7 @@ def test_an_open_objection_blocks_publishing(app, db, objected, reviewers):
     at(date(2026, 3, 10))
     city = client_as(app, reviewers["city"])
     page = city.get(f"/review/batches/{batch.id}").get_data(as_text=True)
-    assert "还有 1 条异议未处理,处理完毕后方可发布" in page
+    assert "还有 1 条异议未处理，处理完毕后方可发布" in page
     response = city.post(f"/review/batches/{batch.id}/publish", follow_redirects=True)
     assert "还有 1 条异议未处理" in response.get_data(as_text=True)
     db.session.expire_all()

@@ -120,12 +120,12 @@ def test_bad_rows_are_all_reported_and_nothing_is_imported(db, admin):
     assert _problems(page) == [
         ("3", "身份证号", "身份证号码校验位不正确"),
         ("4", "姓名", "此项为必填项"),
-        ("5", "性别", "性别应为:男、女"),
-        ("5", "岗位", "岗位应为:授课教师、助教、管理人员"),
+        ("5", "性别", "性别应为：男、女"),
+        ("5", "岗位", "岗位应为：授课教师、助教、管理人员"),
         ("6", "身份证号", "与第 2 行的身份证号码重复"),
         ("7", "身份证号", "本机构已登记过该身份证号码的人员"),
-        ("8", "身份证号", "身份证号被 Excel 存成了数字,末几位已经丢失:请把该列设为文本格式后重新填写"),
-        ("8", "手机号", "手机号应为 11 位手机号码(如 13900000000)或带区号的固定电话"),
+        ("8", "身份证号", "身份证号被 Excel 存成了数字，末几位已经丢失：请把该列设为文本格式后重新填写"),
+        ("8", "手机号", "手机号应为 11 位手机号码（如 13900000000）或带区号的固定电话"),
         ("9", "身份证号", "身份证号码中的出生日期或地区码无效"),
         ("10", "身份证号", "身份证号码应为 18 位"),
     ]
@@ -180,8 +180,8 @@ def test_xml_entity_declarations_are_refused(db, admin):
 
 
 @pytest.mark.parametrize("headers, rows, message", [
-    (["姓名", "性别", "手机号", "岗位"], [["a", "女", "13900000000", "助教"]], "缺少必需的列:身份证号"),
-    (HEADERS + ["工资"], [good_row(1) + ["3000"]], "表头中有模板以外的列:工资"),
+    (["姓名", "性别", "手机号", "岗位"], [["a", "女", "13900000000", "助教"]], "缺少必需的列：身份证号"),
+    (HEADERS + ["工资"], [good_row(1) + ["3000"]], "表头中有模板以外的列：工资"),
     (HEADERS, [], "文件中没有人员数据"),
 ])
 def test_header_and_empty_file_problems(db, admin, headers, rows, message):
@@ -193,7 +193,7 @@ def test_header_and_empty_file_problems(db, admin, headers, rows, message):
 
 def test_required_headers_may_carry_a_marker(db, admin):
     client, user = admin
-    headers = ["姓名*", "身份证号(必填)", "性别", "手机号", "岗位", "专长"]
+    headers = ["姓名*", "身份证号（必填）", "性别", "手机号", "岗位", "专长"]
     assert _upload(client, xlsx([good_row(1)], headers)).status_code == 302
     assert _people(db, user) == 1
 

@@ -130,7 +130,7 @@ def test_every_field_error_is_named(db, admin):
     response = client.post("/provider/people/new", data=_form(name="", phone="123", gender="x", staff_role="boss"))
     page = _page(response)
     assert response.status_code == 422
-    for message in ("此项为必填项", "手机号应为 11 位手机号码", "性别应为:男、女", "岗位应为:授课教师、助教、管理人员"):
+    for message in ("此项为必填项", "手机号应为 11 位手机号码", "性别应为：男、女", "岗位应为：授课教师、助教、管理人员"):
         assert message in page
 
 

@@ -30,7 +30,7 @@ def test_index_lists_projects_with_price_staff_and_state(admin_client):
     client, d = admin_client
     page = client.get("/provider/projects").get_data(as_text=True)
     assert "花样跳绳" in page and "体育" in page and "3.00 元/人·课时" in page
-    assert "1 人,其中今日准入 1 人" in page and "草稿" in page
+    assert "1 人，其中今日准入 1 人" in page and "草稿" in page
     assert "上限为 5.00 元/人·课时" in page
 
 

@@ -41,7 +41,7 @@ def _status(db, order):
 def test_incoming_orders_by_status(provider_client, requested_order, ordering_school):
     page = text(provider_client.get("/provider/orders"))
     assert f"#{requested_order.id}" in page and ordering_school["school"].name in page
-    assert "待机构确认(1)" in page and "服务中(0)" in page
+    assert "待机构确认（1）" in page and "服务中（0）" in page
     assert "3.00 元/人·课时" in page and "1200.00 元" in page  # 3.00 × 25 students × 16 sessions
     assert "点单管理" in page  # in the navigation
     assert f"#{requested_order.id}" not in text(provider_client.get("/provider/orders?status=active"))
@@ -52,14 +52,14 @@ def test_order_page_shows_school_schedule_price_entry_batch_and_candidates(
     stale = add_cleared_person(whitelisted["provider"], whitelisted["admin"], n=7, check_age_days=400, name="赵过期")
     page = text(provider_client.get(f"/provider/orders/{requested_order.id}"))
     school = ordering_school["school"]
-    assert f"{school.name}(学校标识码 {school.code},红谷滩区)" in page
+    assert f"{school.name}（学校标识码 {school.code}，红谷滩区）" in page
     assert "花样跳绳" in page and "2025—2026学年第二学期" in page
-    assert "每周周二、周四 16:30-17:30,共 16 次" in page
-    assert "3.00 元/人·课时" in page and "1200.00 元(3.00 元 × 25 人 × 16 次)" in page
+    assert "每周周二、周四 16:30-17:30，共 16 次" in page
+    assert "3.00 元/人·课时" in page and "1200.00 元（3.00 元 × 25 人 × 16 次）" in page
     assert f"#{whitelisted['entry'].id}" in page and f"南昌市{whitelisted['batch'].name}" in page
     # Each candidate with today's clearance for the project's qualification, and why not.
     assert whitelisted["person"].name in page and whitelisted["person"].id_masked in page
-    assert "赵过期" in page and "未准入,不能指派" in page and "已超过 365 天" in page
+    assert "赵过期" in page and "未准入，不能指派" in page and "已超过 365 天" in page
     html = provider_client.get(f"/provider/orders/{requested_order.id}").get_data(as_text=True)
     assert re.search(rf'value="{stale.id}"\s+disabled', html)
 
@@ -74,7 +74,7 @@ def test_accept_assigns_staff_and_warns_about_lapse_before_term_end(
     assert response.status_code == 200
     page = text(response)
     assert "已接单" in page
-    assert "提醒:钱将过期在学期结束(2026-07-10)前将不再符合条件" in page
+    assert "提醒：钱将过期在学期结束（2026-07-10）前将不再符合条件" in page
     assert _status(db, requested_order) == OrderStatus.accepted
     school_inbox = db.session.scalars(select(Notification.title).where(
         Notification.user_id == ordering_school["admin"].id)).all()
@@ -90,7 +90,7 @@ def test_accept_refuses_uncleared_person(db, provider_client, requested_order, w
                                     data={"person_ids": [str(whitelisted["person"].id), str(stale.id)]})
     assert response.status_code == 422
     page = text(response)
-    assert "赵过期今天未准入:违法犯罪记录查询已超过 365 天(查询日期 2025-02-03),须重新查询" in page
+    assert "赵过期今天未准入：违法犯罪记录查询已超过 365 天（查询日期 2025-02-03），须重新查询" in page
     # What was ticked is kept.
     assert re.search(rf'value="{whitelisted["person"].id}"\s+checked', response.get_data(as_text=True))
     assert _status(db, requested_order) == OrderStatus.requested
@@ -114,7 +114,7 @@ def test_accept_refuses_when_entry_is_no_longer_eligible(db, provider_client, re
     response = provider_client.post(f"/provider/orders/{requested_order.id}/accept",
                                     data={"person_ids": [str(whitelisted["person"].id)]})
     assert response.status_code == 422
-    assert "白名单条目状态为“暂停”(原因:发生安全事故)" in text(response)
+    assert "白名单条目状态为“暂停”（原因：发生安全事故）" in text(response)
     assert _status(db, requested_order) == OrderStatus.requested
 
 
@@ -128,13 +128,13 @@ def test_decline_needs_a_reason_and_tells_the_school(db, provider_client, reques
     response = provider_client.post(f"/provider/orders/{requested_order.id}/decline", data={"reason": "  "})
     assert response.status_code == 422 and "拒绝点单时须填写原因" in text(response)
     response = provider_client.post(f"/provider/orders/{requested_order.id}/decline",
-                                    data={"reason": "周二教练已排满,可改约周三"}, follow_redirects=True)
+                                    data={"reason": "周二教练已排满，可改约周三"}, follow_redirects=True)
     assert response.status_code == 200
     assert _status(db, requested_order) == OrderStatus.declined
-    assert "原因:周二教练已排满,可改约周三" in text(response)
+    assert "原因：周二教练已排满，可改约周三" in text(response)
     inbox = db.session.scalars(select(Notification).where(Notification.user_id == ordering_school["admin"].id,
                                                           Notification.title.contains("机构未接单"))).all()
-    assert inbox and inbox[0].body == "周二教练已排满,可改约周三"
+    assert inbox and inbox[0].body == "周二教练已排满，可改约周三"
 
 
 def test_accepting_twice_is_a_conflict(db, provider_client, requested_order, whitelisted):
@@ -194,7 +194,7 @@ def test_api_candidates_and_accept_with_warnings(db, api, requested_order, white
     body = response.get_json()
     assert body["order"]["status"] == "active"  # accepted, and the term began on 2026-02-24
     assert [s["name"] for s in body["order"]["staff"]] == [whitelisted["person"].name, "钱将过期"]
-    assert len(body["warnings"]) == 1 and body["warnings"][0].startswith("钱将过期在学期结束(2026-07-10)前")
+    assert len(body["warnings"]) == 1 and body["warnings"][0].startswith("钱将过期在学期结束（2026-07-10）前")
 
 
 def test_api_accept_refusals_name_the_reason(db, api, requested_order, whitelisted, create_user):
@@ -204,8 +204,8 @@ def test_api_accept_refusals_name_the_reason(db, api, requested_order, whitelist
     body = client.post(url, json={"person_ids": [stale.id]}, headers=headers).get_json()
     assert body["code"] == "invalid" and body["field"] == "person_ids"
     assert body["errors"]["person_ids"] == [
-        "赵过期今天未准入:违法犯罪记录查询已超过 365 天(查询日期 2025-02-03),须重新查询;"
-        "性侵违法犯罪信息查询已超过 365 天(查询日期 2025-02-03),须重新查询;健康证明已于2026-02-03过期"]
+        "赵过期今天未准入：违法犯罪记录查询已超过 365 天（查询日期 2025-02-03），须重新查询；"
+        "性侵违法犯罪信息查询已超过 365 天（查询日期 2025-02-03），须重新查询；健康证明已于2026-02-03过期"]
     other = create_user("provider_admin")
     stranger = add_cleared_person(other.provider, other, n=9)
     response = client.post(url, json={"person_ids": [stranger.id]}, headers=headers)
@@ -217,7 +217,7 @@ def test_api_accept_refusals_name_the_reason(db, api, requested_order, whitelist
     response = client.post(url, json={"person_ids": [whitelisted["person"].id]}, headers=headers)
     body = response.get_json()
     assert response.status_code == 422 and body["field"] == "order"
-    assert body["message"] == "该项目今天不能接单:白名单条目状态为“暂停”(原因:发生安全事故)"
+    assert body["message"] == "该项目今天不能接单：白名单条目状态为“暂停”（原因：发生安全事故）"
     assert _status(db, requested_order) == OrderStatus.requested
 
 
@@ -235,7 +235,7 @@ def test_api_expired_insurance_refuses_acceptance_without_any_job(db, api, reque
     response = client.post(f"/api/v1/provider-orders/{requested_order.id}/accept",
                            json={"person_ids": [whitelisted["person"].id]}, headers=headers)
     assert response.status_code == 422
-    assert "公众责任保险(编号 PICC-SHORT)已于2026-03-11过期" in response.get_json()["message"]
+    assert "公众责任保险（编号 PICC-SHORT）已于2026-03-11过期" in response.get_json()["message"]
 
 
 def test_api_decline(db, api, requested_order):

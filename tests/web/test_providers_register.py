@@ -105,7 +105,7 @@ def test_service_county_in_another_city_is_refused(client, db, regions_loaded):
 
 def test_no_service_county_and_mismatched_password_are_explained(client, regions_loaded):
     page = client.post("/register", data=registration(6, service_county_ids=[])).get_data(as_text=True)
-    assert "请至少选择一个服务的县(市、区)" in page
+    assert "请至少选择一个服务的县（市、区）" in page
     response = client.post("/register", data=registration(7, admin_password_confirm="Other#Pass123"))
     assert response.status_code == 422
     assert "两次输入的密码不一致" in response.get_data(as_text=True)

@@ -90,7 +90,7 @@ def test_objection_outside_the_window_is_refused_with_the_period(client, db, pub
                            data={"application_id": publicised["application"].id, **OBJECTION})
     assert response.status_code == 409
     page = response.get_data(as_text=True)
-    assert "公示期为 2026-03-02 至 2026-03-09,当前不在公示期内,不能提出异议" in page
+    assert "公示期为 2026-03-02 至 2026-03-09，当前不在公示期内，不能提出异议" in page
     assert OBJECTION["content"] in page
     assert _objections(db) == 0
 
@@ -121,10 +121,10 @@ def test_objections_are_rate_limited_per_address_across_form_and_api(ratelimited
     for n in range(4):
         assert client.post(f"/publicity/{batch.id}/objections", data=data).status_code == 302, n
     assert client.post(f"/api/v1/publicity/{batch.id}/objections", json=data).status_code == 201  # the fifth
-    response = client.post(f"/publicity/{batch.id}/objections", data={**data, "content": "第六条异议,内容仍需保留。"})
+    response = client.post(f"/publicity/{batch.id}/objections", data={**data, "content": "第六条异议，内容仍需保留。"})
     assert response.status_code == 429
     page = response.get_data(as_text=True)
-    assert "同一网络地址每小时最多提交 5 条异议" in page and "第六条异议,内容仍需保留。" in page
+    assert "同一网络地址每小时最多提交 5 条异议" in page and "第六条异议，内容仍需保留。" in page
     response = client.post(f"/api/v1/publicity/{batch.id}/objections", json=data)
     assert response.status_code == 429 and response.get_json()["code"] == "rate_limited"
     assert _objections(db) == 5

@@ -69,7 +69,7 @@ def test_illegal_transition_is_409_naming_the_state(api, submitted, reviewers, b
     response = api.post(f"/api/v1/reviews/applications/{a.id}/pass", json={}, headers=bearer(reviewers["county"]))
     assert response.status_code == 409
     assert response.get_json() == {"code": "invalid_transition", "field": None,
-                                   "message": "当前状态为“市级复审中”,不能报送市级复审"}
+                                   "message": "当前状态为“市级复审中”，不能报送市级复审"}
 
 
 def test_approve_in_principle(api, db, submitted, reviewers, bearer):
@@ -80,7 +80,7 @@ def test_approve_in_principle(api, db, submitted, reviewers, bearer):
     assert response.status_code == 200
     assert response.get_json()["status"] == "city_review" and response.get_json()["version"] == version + 1
     body = api.get(f"/api/v1/reviews/applications/{a.id}", headers=bearer(reviewers["city"])).get_json()
-    assert body["batch"].endswith("(待公示)")
+    assert body["batch"].endswith("（待公示）")
 
 
 def test_return_then_resubmit_shows_diff_and_comments(api, db, submitted, reviewers, bearer):
@@ -94,7 +94,7 @@ def test_return_then_resubmit_shows_diff_and_comments(api, db, submitted, review
     body = api.get(f"/api/v1/reviews/applications/{a.id}", headers=headers).get_json()
     assert body["snapshot_number"] == 2
     assert {"area": "projects", "item_key": f"project:{d['project'].id}", "item": "花样跳绳",
-            "field": "收费标准(元/人·课时)", "before": "3.00", "after": "1.50"} in body["diff"]
+            "field": "收费标准（元/人·课时）", "before": "3.00", "after": "1.50"} in body["diff"]
     comments = {c["item_key"]: (c["snapshot_number"], c["text"]) for c in body["comments"]}
     assert comments == {f"project:{d['project'].id}": (1, "收费偏高"), "general": (1, "请修改")}
 

@@ -84,13 +84,13 @@ def test_review_screen_shows_the_checklist(app, db, submitted, reviewers):
     for key in ("organisation:address", f"doc:{d['documents'][0].id}", f"person:{d['person'].id}",
                 f"project:{d['project'].id}"):
         assert f'name="comment:{key}" form="return-form"' in page
-    assert "初审通过,报送市级复审" in page and "disabled" not in page.partition('id="decide"')[2].split("</section>")[0]
+    assert "初审通过，报送市级复审" in page and "disabled" not in page.partition('id="decide"')[2].split("</section>")[0]
 
 
 def test_the_reviewer_who_may_not_decide_sees_why_and_disabled_buttons(app, db, submitted, reviewers):
     a = submitted["application"]
     page = client_as(app, reviewers["city"]).get(f"/review/applications/{a.id}").get_data(as_text=True)
-    assert "您不能对该申报作出审核决定:该申报处于县级初审阶段" in page
+    assert "您不能对该申报作出审核决定：该申报处于县级初审阶段" in page
     decide = page.partition('id="decide"')[2]
     assert re.search(r'<button type="submit" class="primary" disabled>初审通过', decide)
 
@@ -101,7 +101,7 @@ def test_four_eyes_is_shown_and_enforced(app, db, submitted, reviewers):
     db.session.flush()
     client = client_as(app, reviewers["county"])
     page = client.get(f"/review/applications/{a.id}").get_data(as_text=True)
-    assert "不能审核自己提交的申报(四眼原则)" in page
+    assert "不能审核自己提交的申报（四眼原则）" in page
     response = client.post(f"/review/applications/{a.id}/pass", data={"version": a.version})
     assert response.status_code == 403 and "四眼原则" in response.get_data(as_text=True)
     assert _status(db, a) == S.county_review
@@ -140,13 +140,13 @@ def test_county_pass_then_city_approves_into_a_batch(app, db, submitted, reviewe
     client = client_as(app, reviewers["city"])
     a = db.session.get(Application, a.id)
     page = client.get(f"/review/applications/{a.id}").get_data(as_text=True)
-    assert "同意,纳入公示批次" in page and "新建批次" in page
+    assert "同意，纳入公示批次" in page and "新建批次" in page
     response = client.post(f"/review/applications/{a.id}/approve", data={"version": a.version, "batch_id": ""})
     assert response.status_code == 302
     item = db.session.query(BatchItem).filter_by(application_id=a.id).one()
     assert item.batch.status.value == "draft"
     page = client.get(f"/review/applications/{a.id}").get_data(as_text=True)
-    assert f"已纳入{item.batch.name}" in page and "同意,纳入公示批次" not in page
+    assert f"已纳入{item.batch.name}" in page and "同意，纳入公示批次" not in page
 
 
 def test_a_stale_form_gets_409_with_the_current_state(app, db, submitted, reviewers, create_user):
@@ -158,7 +158,7 @@ def test_a_stale_form_gets_409_with_the_current_state(app, db, submitted, review
     response = second.post(f"/review/applications/{a.id}/reject", data={"version": seen, "reason": "材料不全"})
     assert response.status_code == 409
     body = response.get_data(as_text=True)
-    assert "该申报已被他人处理,当前状态为“市级复审中”" in body and "材料不全" in body  # what was typed is kept
+    assert "该申报已被他人处理，当前状态为“市级复审中”" in body and "材料不全" in body  # what was typed is kept
     assert _status(db, a) == S.city_review
 
 
@@ -166,7 +166,7 @@ def test_an_illegal_decision_gets_409_naming_the_state(app, db, submitted, revie
     a = to_city_review(submitted, reviewers)
     response = client_as(app, reviewers["county"]).post(f"/review/applications/{a.id}/pass", data={})
     assert response.status_code == 409
-    assert "当前状态为“市级复审中”,不能报送市级复审" in response.get_data(as_text=True)
+    assert "当前状态为“市级复审中”，不能报送市级复审" in response.get_data(as_text=True)
 
 
 def test_return_keeps_the_per_item_comments(app, db, submitted, reviewers):
@@ -189,7 +189,7 @@ def test_return_refuses_unknown_fields_and_items(app, db, submitted, reviewers):
     client = client_as(app, reviewers["county"])
     response = client.post(f"/review/applications/{a.id}/return",
                            data={"version": a.version, "comment:project:999999": "?"})
-    assert response.status_code == 422 and "无法识别的审核项:project:999999" in response.get_data(as_text=True)
+    assert response.status_code == 422 and "无法识别的审核项：project:999999" in response.get_data(as_text=True)
     response = client.post(f"/review/applications/{a.id}/return", data={"version": a.version, "status": "approved"})
     assert response.status_code == 422 and "未知字段" in response.get_data(as_text=True)
     assert _status(db, a) == S.county_review
@@ -230,4 +230,4 @@ def test_old_snapshot_is_read_only(app, db, submitted, reviewers):
     reviews.return_for_revision(a, actor=reviewers["county"], comments={}, general="请补充")
     applications.submit(a, actor=d["admin"])
     page = client_as(app, reviewers["county"]).get(f"/review/applications/{a.id}?n=1").get_data(as_text=True)
-    assert "您正在查看第 1 次提交(历史版本)" in page and 'id="decide"' not in page
+    assert "您正在查看第 1 次提交（历史版本）" in page and 'id="decide"' not in page

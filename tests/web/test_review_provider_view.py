@@ -13,23 +13,23 @@ def test_provider_sees_the_comments_resubmits_and_the_reviewer_sees_the_changes(
     a, d = submitted["application"], submitted
     reviewer = client_as(app, reviewers["county"])
     response = reviewer.post(f"/review/applications/{a.id}/return", data={
-        "version": a.version, "general": "请按意见修改", f"comment:project:{d['project'].id}": "收费偏高,请说明依据",
+        "version": a.version, "general": "请按意见修改", f"comment:project:{d['project'].id}": "收费偏高，请说明依据",
         f"comment:person:{d['person'].id}": "请补充健康证明扫描件", "comment:organisation:address": "地址不完整"})
     assert response.status_code == 302
 
     provider = client_as(app, d["admin"])
     page = provider.get("/provider/application").get_data(as_text=True)
     assert "审核员退回修改意见" in page
-    for text in ("请按意见修改", "收费偏高,请说明依据", "请补充健康证明扫描件", "地址不完整"):
+    for text in ("请按意见修改", "收费偏高，请说明依据", "请补充健康证明扫描件", "地址不完整"):
         assert text in page
     assert "服务项目 · 花样跳绳" in page and "机构信息 · 地址" in page
     assert f'<a href="/provider/projects/{d["project"].id}">去修改</a>' in page
     assert f'<a href="/provider/people/{d["person"].id}">去修改</a>' in page
     # On the frozen snapshot each comment sits with its item.
     detail = provider.get(f"/provider/applications/{a.id}").get_data(as_text=True)
-    project_part = detail.partition("服务项目(")[2]
-    assert "收费偏高,请说明依据" in project_part and "请补充健康证明扫描件" not in project_part
-    person_part = detail.partition("从业人员(")[2].partition("服务项目(")[0]
+    project_part = detail.partition("服务项目（")[2]
+    assert "收费偏高，请说明依据" in project_part and "请补充健康证明扫描件" not in project_part
+    person_part = detail.partition("从业人员（")[2].partition("服务项目（")[0]
     assert "请补充健康证明扫描件" in person_part
 
     projects.update_project(d["project"], actor=d["admin"], price="2.50")
@@ -42,9 +42,9 @@ def test_provider_sees_the_comments_resubmits_and_the_reviewer_sees_the_changes(
 
     page = reviewer.get(f"/review/applications/{a.id}").get_data(as_text=True)
     changes = page.partition('id="changes"')[2].partition("</section>")[0]
-    assert "与第 1 次提交相比的变化" in changes and "收费标准(元/人·课时)" in changes
+    assert "与第 1 次提交相比的变化" in changes and "收费标准（元/人·课时）" in changes
     assert "3.00" in changes and "2.50" in changes
-    assert "上次退回意见" in page and "收费偏高,请说明依据" in page.partition('id="projects"')[2]
+    assert "上次退回意见" in page and "收费偏高，请说明依据" in page.partition('id="projects"')[2]
     queue = reviewer.get("/review/applications").get_data(as_text=True)
     assert "第 2 次提交" in queue
 

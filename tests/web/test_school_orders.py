@@ -28,8 +28,8 @@ def test_order_form_shows_price_class_size_entry_batch_and_share(app, db, whitel
     browser = client_as(app, ordering_school["admin"])
     entry = whitelisted["entry"]
     page = browser.get(f"/school/orders/new?entry_id={entry.id}").get_data(as_text=True)
-    for part in ("3.00 元/人·课时", "订单按公布价格计价,不会更高", "10–30 人", f"第 {entry.id} 号",
-                 "南昌市教育局2026年第1批", "2025—2026学年第二学期", "本校自有课后服务项目 3 个,第三方项目 0 个",
+    for part in ("3.00 元/人·课时", "订单按公布价格计价，不会更高", "10–30 人", f"第 {entry.id} 号",
+                 "南昌市教育局2026年第1批", "2025—2026学年第二学期", "本校自有课后服务项目 3 个，第三方项目 0 个",
                  "再点单一个第三方项目后占比为 25%", 'value="16"'):
         assert part in page, part
     # Grades of a primary school, those outside the project's stages marked.
@@ -45,7 +45,7 @@ def test_check_before_submitting_runs_every_rule_and_saves_nothing(app, db, whit
     response = browser.post("/school/orders", data={**fields, "preview": "1"})
     page = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "已检查:按填写内容可以点单,总价 1200.00 元" in page
+    assert "已检查：按填写内容可以点单，总价 1200.00 元" in page
     assert "1200.00 元</strong> = 3.00 元 × 25 人 × 16 次" in page
     response = browser.post("/school/orders", data={**fields, "expected_students": "45", "preview": "1"})
     assert response.status_code == 422
@@ -61,7 +61,7 @@ def test_order_copies_the_published_price_and_shows_the_total(app, db, whitelist
     assert order.price == Decimal("3.00") and order.total == Decimal("1200.00")
     assert order.batch_id == whitelisted["batch"].id and order.status == OrderStatus.requested
     page = browser.get(response.headers["Location"]).get_data(as_text=True)
-    for part in ("待机构确认", "1200.00 元</strong> = 3.00 元 × 25 人 × 16 次", "三(1)班、四(2)班", "周二、周四",
+    for part in ("待机构确认", "1200.00 元</strong> = 3.00 元 × 25 人 × 16 次", "三（1）班、四（2）班", "周二、周四",
                  "16:30-17:30", "学校操场", "三年级、四年级", "南昌市教育局2026年第1批"):
         assert part in page, part
     listing = browser.get("/school/orders").get_data(as_text=True)
@@ -120,13 +120,13 @@ def _junior(ctx):
 
 REFUSALS = [
     # (id, setup, form overrides, field, reasons expected)
-    ("suspended", _suspend, {}, "entry_id", ["白名单条目状态为“暂停”(原因:安全隐患整改)"]),
-    ("document", _expire_insurance, {}, "entry_id", ["机构公众责任保险(编号 PICC-2025)已于2026-03-15过期"]),
-    ("person", _stale_checks, {}, "entry_id", ["项目暂无准入合格的授课人员(王老师1:违法犯罪记录查询已超过 365 天(查询日期 2025-03-01),须重新查询)"]),
-    ("ban", _ban, {}, "entry_id", ["机构处于禁入期,至2029-03-09", "白名单条目状态为“已移出”(原因:禁入)"]),
+    ("suspended", _suspend, {}, "entry_id", ["白名单条目状态为“暂停”（原因：安全隐患整改）"]),
+    ("document", _expire_insurance, {}, "entry_id", ["机构公众责任保险（编号 PICC-2025）已于2026-03-15过期"]),
+    ("person", _stale_checks, {}, "entry_id", ["项目暂无准入合格的授课人员（王老师1：违法犯罪记录查询已超过 365 天（查询日期 2025-03-01），须重新查询）"]),
+    ("ban", _ban, {}, "entry_id", ["机构处于禁入期，至2029-03-09", "白名单条目状态为“已移出”（原因：禁入）"]),
     ("region", _other_county, {}, "entry_id", ["该项目的服务区域不包括东湖区"]),
-    ("stage", _junior, {}, "entry_id", ["项目适用学段为小学低年级(1–3年级)、小学高年级(4–6年级),与初中不符"]),
-    ("share", _share, {}, "entry_id", ["本学期第三方项目将占课后服务项目的 50%(1/2),超过本市上限 30%"]),
+    ("stage", _junior, {}, "entry_id", ["项目适用学段为小学低年级（1–3年级）、小学高年级（4–6年级），与初中不符"]),
+    ("share", _share, {}, "entry_id", ["本学期第三方项目将占课后服务项目的 50%（1/2），超过本市上限 30%"]),
     ("class_size", None, {"expected_students": 40}, "expected_students", ["预计人数须在项目班额 10–30 人之间"]),
     ("grades", None, {"grades": [3, 7]}, "grades", ["7年级不在项目适用学段或本校学段内"]),
     ("term", _ended_term, {}, "term_id", ["请选择尚未结束的学期"]),
@@ -155,7 +155,7 @@ def test_refusal_on_the_form_keeps_what_was_typed(app, db, refusal):
     assert response.status_code == 422
     for reason in refusal["reasons"]:
         assert reason in page, reason
-    for typed in ("三(1)班、四(2)班", "16:30-17:30", "学校操场", f'value="{refusal["fields"]["expected_students"]}"'):
+    for typed in ("三（1）班、四（2）班", "16:30-17:30", "学校操场", f'value="{refusal["fields"]["expected_students"]}"'):
         assert typed in page, typed
     assert 'name="weekdays" value="1" checked' in page and 'name="weekdays" value="3" checked' in page
     assert _orders(db) == before
@@ -231,9 +231,9 @@ def test_cancel_and_status_reasons(app, db, client, bearer, whitelisted, orderin
     db.session.refresh(order)
     assert order.status == OrderStatus.cancelled and order.status_reason == "课程安排调整"
     page = browser.get(f"/school/orders/{order.id}").get_data(as_text=True)
-    assert "已取消原因:课程安排调整" in page and "取消点单</button>" not in page
+    assert "已取消原因：课程安排调整" in page and "取消点单</button>" not in page
     response = browser.post(f"/school/orders/{order.id}/cancel", data={"reason": "再取消"})
-    assert response.status_code == 409 and "当前状态为“已取消”,不能执行该操作" in response.get_data(as_text=True)
+    assert response.status_code == 409 and "当前状态为“已取消”，不能执行该操作" in response.get_data(as_text=True)
     response = client.post(f"/api/v1/school/orders/{order.id}/cancel", json={"reason": "x"},
                            headers=bearer(ordering_school["admin"]))
     assert response.status_code == 409 and response.json["code"] == "invalid_transition"
@@ -246,13 +246,13 @@ def test_declined_and_suspended_orders_show_their_reasons(app, db, client, beare
     accepted = _order(ordering_school, whitelisted["entry"])
     orders.accept_order(accepted, actor=whitelisted["admin"], person_ids=[whitelisted["person"].id])
     adjustments.suspend(whitelisted["provider"], actor=whitelisted["reviewers"]["city"],
-                        reason_category="safety_incident", reason="发生安全事故,停业整顿")
+                        reason_category="safety_incident", reason="发生安全事故，停业整顿")
     browser = client_as(app, ordering_school["admin"])
     listing = browser.get("/school/orders").get_data(as_text=True)
     assert "机构已拒绝" in listing and "该时段教练已排满" in listing and "已暂停" in listing
     page = browser.get(f"/school/orders/{accepted.id}").get_data(as_text=True)
     db.session.refresh(accepted)
-    assert f"已暂停原因:{accepted.status_reason}" in page
+    assert f"已暂停原因：{accepted.status_reason}" in page
     assert whitelisted["person"].id_masked in page
     body = client.get("/api/v1/school/orders?status=declined", headers=bearer(ordering_school["admin"])).json
     assert [o["id"] for o in body["items"]] == [declined.id]
@@ -287,4 +287,4 @@ def test_share_and_own_projects_api(app, db, client, bearer, whitelisted, orderi
     _order(ordering_school, whitelisted["entry"])
     body = client.get(f"/api/v1/school/share?term_id={term.id}", headers=headers).json
     assert body["third_party"] == 1 and body["ratio"] == "0.2500"
-    assert "第三方占比 25%,本市上限 30%" in body["message"]
+    assert "第三方占比 25%，本市上限 30%" in body["message"]

@@ -62,7 +62,7 @@ def test_county_reviewer_works_only_in_their_county(db, login_as):
                                                             "password": NEW_PASSWORD}).status_code == 404
     # Nor can it register a school in (or move one of its own to) another county.
     response = client.post("/schools/new", data=_school_form(county_code="360102"))
-    assert response.status_code == 422 and "只能登记本辖区(红谷滩区)的学校" in response.get_data(as_text=True)
+    assert response.status_code == 422 and "只能登记本辖区（红谷滩区）的学校" in response.get_data(as_text=True)
     response = client.post(f"/schools/{own.id}/edit", data=_school_form(code=own.code, county_code="360102"))
     assert response.status_code == 422
     db.session.refresh(own)
@@ -128,11 +128,11 @@ def test_own_projects_and_share(db, client, whitelisted, ordering_school):
     browser = client_as(client.application, admin)
     page = browser.get(f"/school/projects?term_id={term.id}").get_data(as_text=True)
     assert "合唱团" in page and "书法社" in page
-    assert "本校自有课后服务项目 3 个,第三方项目 1 个,第三方占比 25%,本市上限 30%" in page
+    assert "本校自有课后服务项目 3 个，第三方项目 1 个，第三方占比 25%，本市上限 30%" in page
     response = browser.post("/school/projects", data={"term_id": term.id, "name": "围棋社", "category": "clubs",
                                                       "teacher": "李老师"})
     assert response.status_code == 302
-    assert "本校自有课后服务项目 4 个,第三方项目 1 个,第三方占比 20%" in browser.get(
+    assert "本校自有课后服务项目 4 个，第三方项目 1 个，第三方占比 20%" in browser.get(
         f"/school/projects?term_id={term.id}").get_data(as_text=True)
     response = browser.post("/school/projects", data={"term_id": term.id, "name": "围棋社", "category": "clubs",
                                                       "teacher": "王老师"})
@@ -143,7 +143,7 @@ def test_own_projects_and_share(db, client, whitelisted, ordering_school):
     assert browser.post(f"/school/projects/{mine[0].id}/delete").status_code == 302
     response = browser.post(f"/school/projects/{mine[1].id}/delete")
     assert response.status_code == 422
-    assert "第三方项目将占课后服务项目的 33%(1/3),超过本市上限 30%,不能删除" in response.get_data(as_text=True)
+    assert "第三方项目将占课后服务项目的 33%（1/3），超过本市上限 30%，不能删除" in response.get_data(as_text=True)
 
 
 def test_own_projects_of_another_school_are_not_found(db, client, ordering_school, create_user):

@@ -93,8 +93,8 @@ def test_bad_rows_import_nothing_and_are_listed_with_row_numbers(db, login_as):
     assert "文件中有" in page and "未导入任何学校" in page
     expected = [
         ("第 3 行", "学校标识码", "学校标识码应为 10 位数字"),
-        ("第 4 行", "区县", "东湖区不在本辖区(红谷滩区)内"),
-        ("第 5 行", "学段", "学段应为:小学、初中、九年一贯制"),
+        ("第 4 行", "区县", "东湖区不在本辖区（红谷滩区）内"),
+        ("第 5 行", "学段", "学段应为：小学、初中、九年一贯制"),
         ("第 6 行", "学校标识码", "与第 2 行的学校标识码重复"),
         ("第 7 行", "学校标识码", f"学校标识码 {existing.code} 已被“{existing.name}”使用"),
         ("第 8 行", "学校名称", "此项为必填项"),
@@ -109,9 +109,9 @@ def test_bad_rows_import_nothing_and_are_listed_with_row_numbers(db, login_as):
 def test_unusable_files_are_refused_before_any_row(db, login_as):
     client, _admin = login_as("sys_admin")
     response = _upload(client, _xlsx(GOOD, header=["名称", "学校标识码", "区县", "学段"]))
-    assert response.status_code == 422 and "缺少必需的列:学校名称" in response.get_data(as_text=True)
+    assert response.status_code == 422 and "缺少必需的列：学校名称" in response.get_data(as_text=True)
     response = _upload(client, b"\xd0\xcf\x11\xe0" + b"\x00" * 100, name="old.xls")
-    assert "不支持旧版 Excel(.xls)文件" in response.get_data(as_text=True)
+    assert "不支持旧版 Excel（.xls）文件" in response.get_data(as_text=True)
     response = _upload(client, _csv([]), name="empty.csv")
     assert "文件中没有学校" in response.get_data(as_text=True)
 
@@ -123,6 +123,6 @@ def test_import_api_answers_every_row_problem(db, client, create_user, bearer):
     assert response.status_code == 422
     body = response.json
     assert body["code"] == "import_rejected" and "未导入任何学校" in body["message"]
-    assert body["errors"] == {"第3行": ["学校标识码:学校标识码应为 10 位数字"]}
+    assert body["errors"] == {"第3行": ["学校标识码：学校标识码应为 10 位数字"]}
     response = _upload(client, _xlsx(GOOD), url="/api/v1/schools/import", headers=headers)
     assert response.status_code == 201 and response.json["created"] == 3

@@ -9,7 +9,7 @@ from registry.providers import services as providers
 from registry.providers.models import ProviderDocument
 from tests.fixtures.providers import document_form, pdf_bytes
 
-FILENAME = "安全管理制度及应急预案(2026版).pdf"
+FILENAME = "安全管理制度及应急预案（2026版）.pdf"
 
 
 @pytest.fixture

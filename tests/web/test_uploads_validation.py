@@ -154,7 +154,7 @@ def test_file_over_the_per_file_limit_gets_413_with_a_clear_message(login_as, ap
                            data=document_form(data=big, number="AQ-BIG"))
     assert response.status_code == 413
     page = response.get_data(as_text=True)
-    assert "上传的文件过大:每个文件不能超过 1 MB" in page and 'value="AQ-BIG"' in page
+    assert "上传的文件过大：每个文件不能超过 1 MB" in page and 'value="AQ-BIG"' in page
     assert stored_count(db) == rows and files_on_disk(app) == disk
     assert document_count(db, user.provider_id) == 0
 
@@ -167,13 +167,13 @@ def test_body_over_the_request_limit_gets_413_in_html_and_json(login_as, create_
     rows = stored_count(db)
     response = client.post("/provider/documents", content_type="multipart/form-data", data=document_form(data=big))
     assert response.status_code == 413
-    assert "上传的文件过大:每个文件不能超过 1 MB" in response.get_data(as_text=True)
+    assert "上传的文件过大：每个文件不能超过 1 MB" in response.get_data(as_text=True)
     api_user = create_user("provider_admin")
     response = client.post("/api/v1/providers/me/documents", headers=bearer(api_user),
                            content_type="multipart/form-data", data=document_form(data=big))
     assert response.status_code == 413
     assert response.get_json() == {"code": "too_large", "field": "file",
-                                   "message": "上传的文件过大:每个文件不能超过 1 MB"}
+                                   "message": "上传的文件过大：每个文件不能超过 1 MB"}
     assert stored_count(db) == rows
 
 
