@@ -48,7 +48,7 @@ def _people(db, user):
 
 def _problems(page):
     """[(row, column, message)] from the error table."""
-    return re.findall(r"<tr><td>第 (\d+) 行</td><td>([^<]*)</td><td>([^<]*)</td></tr>", page)
+    return re.findall(r"<tr><td[^>]*>第 (\d+) 行</td><td>([^<]*)</td><td>([^<]*)</td></tr>", page)
 
 
 def test_template_download(db, admin):
