@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from marshmallow import EXCLUDE
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from registry.orders import queries
 from registry.auth.models import User
 from registry.core import clock, lifecycle
 from registry.core.errors import DomainError, NotFound, ValidationFailed
@@ -59,17 +60,9 @@ def _options():
 
 def orders_stmt(provider_id, status=None, day=None):
     """The provider's orders, newest first; `status` is the effective status (accepted + term begun = active)."""
-    day = day or clock.today()
     stmt = (select(Order).join(Term, Term.id == Order.term_id).where(Order.provider_id == provider_id)
             .options(*_options()).order_by(Order.id.desc()))
-    if status == "active":
-        stmt = stmt.where(or_(Order.status == OrderStatus.active,
-                              and_(Order.status == OrderStatus.accepted, Term.starts_on <= day)))
-    elif status == "accepted":
-        stmt = stmt.where(Order.status == OrderStatus.accepted, Term.starts_on > day)
-    elif status:
-        stmt = stmt.where(Order.status == OrderStatus(status))
-    return stmt
+    return queries.where_effective_status(stmt, status, day)
 
 
 def status_counts(provider_id, day=None):

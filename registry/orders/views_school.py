@@ -7,9 +7,10 @@ from orders.services come back on the form with every Chinese reason, and nothin
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from marshmallow import EXCLUDE
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
+from registry.orders import queries
 from registry.core import clock, pdf as core_pdf
 from registry.core.errors import DomainError, NotFound, ValidationFailed
 from registry.core.pagination import paginate
@@ -18,10 +19,9 @@ from registry.extensions import db, limiter
 from registry.orders import catalog as catalog_queries
 from registry.orders import pdf, schemas
 from registry.orders import services as orders
-from registry.orders.models import ORDER_STATUS_LABELS, WEEKDAY_LABELS, Order, OrderStaff, OrderStatus
+from registry.orders.models import ORDER_STATUS_LABELS, WEEKDAY_LABELS, Order, OrderStaff
 from registry.projects.models import CATEGORY_LABELS, LEVEL_LABELS, STAGE_LABELS
 from registry.schools import services as schools
-from registry.schools.models import Term
 from registry.schools.views import errors_of
 from registry.whitelist.models import ReleaseBatch, WhitelistEntry
 
@@ -170,17 +170,9 @@ def _order_options():
 
 def orders_stmt(school_id, filters, day=None):
     """The school's orders, newest first; `status` filters on the effective status (accepted + term begun = active)."""
-    day = day or clock.today()
     stmt = (select(Order).join(Order.term).where(Order.school_id == school_id).options(*_order_options())
             .order_by(Order.id.desc()))
-    status = filters.get("status")
-    if status == "active":
-        stmt = stmt.where(or_(Order.status == OrderStatus.active,
-                              and_(Order.status == OrderStatus.accepted, Term.starts_on <= day)))
-    elif status == "accepted":
-        stmt = stmt.where(Order.status == OrderStatus.accepted, Term.starts_on > day)
-    elif status:
-        stmt = stmt.where(Order.status == OrderStatus(status))
+    stmt = queries.where_effective_status(stmt, filters.get("status"), day)
     if filters.get("term_id"):
         stmt = stmt.where(Order.term_id == filters["term_id"])
     return stmt
