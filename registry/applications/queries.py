@@ -16,7 +16,6 @@ from registry.core.errors import NotFound
 from registry.core.lifecycle import history
 from registry.extensions import db
 from registry.people import services as people
-from registry.people.models import PersonBan
 from registry.policy import services as policy
 from registry.projects import services as projects
 from registry.projects.models import Project
@@ -107,12 +106,7 @@ class ClearanceBook:
         self.day = day or clock.today()
         self.rules = policy.for_city(provider.city)
         self.people = people.list_people(provider.id)
-        bidxs = [p.id_bidx for p in self.people]
-        self._bans = {}
-        if bidxs:
-            for ban in db.session.scalars(select(PersonBan).where(PersonBan.id_bidx.in_(bidxs))):
-                if ban.is_active_on(self.day):
-                    self._bans.setdefault(ban.id_bidx, []).append(ban)
+        self._bans = people.bans_by_index((p.id_bidx for p in self.people), self.day)
         self._cache = {}
 
     def of(self, person, qualification=None):

@@ -25,7 +25,7 @@ from registry.orders import schemas_provider as schemas
 from registry.orders import services as orders
 from registry.orders.models import ORDER_STATUS_LABELS, WEEKDAY_LABELS, Order, OrderStaff, OrderStatus
 from registry.people import services as people
-from registry.people.models import QUALIFICATION_LABELS, PersonBan
+from registry.people.models import QUALIFICATION_LABELS
 from registry.policy import services as policy
 from registry.projects.models import ProjectStaff
 from registry.providers.models import Provider
@@ -98,10 +98,7 @@ def candidates(order, day=None):
     the term (what accept_order will warn about). Project staff first, then the cleared."""
     day = day or clock.today()
     persons = people.list_people(order.provider_id)
-    bans = defaultdict(list)
-    if persons:
-        for ban in db.session.scalars(select(PersonBan).where(PersonBan.id_bidx.in_({p.id_bidx for p in persons}))):
-            bans[ban.id_bidx].append(ban)
+    bans = people.bans_by_index(p.id_bidx for p in persons)
     on_project = set(db.session.scalars(select(ProjectStaff.person_id).where(
         ProjectStaff.project_id == order.project_id)))
     rules = policy.for_city(order.provider.city)

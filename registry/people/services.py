@@ -1,4 +1,5 @@
 """Staff (从业人员): identity, checks, qualifications, consent, and clearance computed for a date."""
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -217,8 +218,19 @@ def latest_checks(person):
     return latest
 
 
+def bans_by_index(indexes, day=None):
+    """Bans for many blind indexes in one query: {bidx: [ban, ...]}; only those in force on `day` when given."""
+    found = defaultdict(list)
+    indexes = set(indexes)
+    if indexes:
+        for ban in db.session.scalars(select(PersonBan).where(PersonBan.id_bidx.in_(indexes))):
+            if day is None or ban.is_active_on(day):
+                found[ban.id_bidx].append(ban)
+    return found
+
+
 def active_bans(bidx, day):
-    return [b for b in db.session.scalars(select(PersonBan).where(PersonBan.id_bidx == bidx)) if b.is_active_on(day)]
+    return bans_by_index([bidx], day).get(bidx, [])
 
 
 def check_expiry(check, max_age_days):

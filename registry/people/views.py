@@ -2,10 +2,8 @@
 
 Every page is limited to the admin's own provider: another provider's person answers 404.
 """
-from collections import defaultdict
 from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from registry.audit import services as audit
 from registry.core import clock, crypto
@@ -16,7 +14,7 @@ from registry.extensions import db
 from registry.files import services as files
 from registry.people import importer, schemas, services
 from registry.people.models import (
-    CHECK_RESULT_LABELS, CHECK_TYPE_LABELS, GENDER_LABELS, QUALIFICATION_LABELS, STAFF_ROLE_LABELS, Person, PersonBan,
+    CHECK_RESULT_LABELS, CHECK_TYPE_LABELS, GENDER_LABELS, QUALIFICATION_LABELS, STAFF_ROLE_LABELS, Person,
 )
 from registry.policy import services as policy
 
@@ -73,20 +71,10 @@ def _errors_of(exc):
     return {exc.field or "_schema": [exc.message]}
 
 
-def bans_by_index(indexes, day):
-    """Active bans for many blind indexes in one query: {bidx: [ban, ...]}."""
-    found = defaultdict(list)
-    if indexes:
-        for ban in db.session.scalars(select(PersonBan).where(PersonBan.id_bidx.in_(set(indexes)))):
-            if ban.is_active_on(day):
-                found[ban.id_bidx].append(ban)
-    return found
-
-
 def clearances(people, provider, day):
     """{person.id: Clearance} for a list of people, without a query per person."""
     rules = policy.for_region(provider.county)
-    bans = bans_by_index([p.id_bidx for p in people], day)
+    bans = services.bans_by_index([p.id_bidx for p in people], day)
     return {p.id: services.clearance(p, day, bans=bans.get(p.id_bidx, []), rules=rules) for p in people}
 
 

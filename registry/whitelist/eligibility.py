@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 from registry.adjustments.models import ActionKind, ProviderAction
 from registry.extensions import db
 from registry.people import services as people
-from registry.people.models import Person, PersonBan
+from registry.people.models import Person
 from registry.policy.models import CityPolicy
 from registry.policy import services as policy
 from registry.projects.models import STAGE_LABELS, ProjectStaff, mask_to_stages
@@ -55,12 +55,7 @@ def _load(entries, day):
         selectinload(ProjectStaff.person).selectinload(Person.provider))).all()
     for link in links:
         staff[link.project_id].append(link.person)
-    bidx = {p.id_bidx for persons in staff.values() for p in persons}
-    person_bans = defaultdict(list)
-    if bidx:
-        for ban in db.session.scalars(select(PersonBan).where(PersonBan.id_bidx.in_(bidx))):
-            if ban.is_active_on(day):
-                person_bans[ban.id_bidx].append(ban)
+    person_bans = people.bans_by_index({p.id_bidx for persons in staff.values() for p in persons}, day)
     city_ids = {e.city_id for e in entries}
     rules = {row.city_id: row for row in db.session.scalars(select(CityPolicy).where(CityPolicy.city_id.in_(city_ids)))}
     return docs, bans, staff, person_bans, rules
