@@ -73,7 +73,7 @@ def main(argv=None):
     figures, failed = {}, []
     for name in selected:
         for target, app in apps:
-            options = {"seconds": args.seconds} if name == "orm_vs_raw" else {}
+            options = {"seconds": args.seconds, "scale": args.scale}
             try:
                 results = benchmarks.BENCHMARKS[name](app, target.kind, **options)
             except Exception as exc:  # one broken benchmark must not hide the others' figures

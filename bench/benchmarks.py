@@ -155,7 +155,7 @@ class RawListing:
         return total, items
 
 
-def orm_vs_raw(app, kind, seconds=20.0, max_rounds=200):
+def orm_vs_raw(app, kind, seconds=20.0, max_rounds=200, **_):
     from registry.extensions import db
     with app.app_context(), frozen_clock():
         city_code = db.session.execute(text(
@@ -192,7 +192,7 @@ def orm_vs_raw(app, kind, seconds=20.0, max_rounds=200):
 
 # ---------------------------------------------------------------- sweep
 
-def sweep(app, kind):
+def sweep(app, kind, **_):
     from registry.adjustments import sweep as sweep_module
     from registry.extensions import db
     with app.app_context(), frozen_clock():
@@ -210,4 +210,20 @@ def sweep(app, kind):
     return [(f"sweep_seconds_{kind}", round(elapsed, 2)), (f"sweep_statements_{kind}", counter["n"])]
 
 
-BENCHMARKS = {"orm_vs_raw": orm_vs_raw, "sweep": sweep}
+def _lazy(module, function):
+    """A benchmark that lives in its own module under bench/ (imported only when it runs)."""
+    def run(app, kind, **options):
+        import importlib
+        return getattr(importlib.import_module(module), function)(app, kind, **options)
+    run.__name__ = function
+    return run
+
+
+BENCHMARKS = {
+    "orm_vs_raw": orm_vs_raw,
+    "statements_per_page": _lazy("bench.statements", "statements_per_page"),
+    "sweep": sweep,
+    "catalog_vs_bare": _lazy("bench.http", "catalog_vs_bare"),
+    "verify": _lazy("bench.http", "verify_latency"),
+    "pdf": _lazy("bench.pdf", "announcement_pdf"),
+}

@@ -90,13 +90,12 @@ def action_views(actions):
             project_ids.add(evidence["project_id"])
         if action.actor_id:
             actor_ids.add(action.actor_id)
+    # Asked even when a set is empty, so a list page sends the same statements whatever rows it shows.
     by_entry = dict(db.session.execute(
         select(WhitelistEntry.id, Project.title).join(Project, Project.id == WhitelistEntry.project_id)
-        .where(WhitelistEntry.id.in_(entry_ids))).all()) if entry_ids else {}
-    by_project = dict(db.session.execute(
-        select(Project.id, Project.title).where(Project.id.in_(project_ids))).all()) if project_ids else {}
-    actors = dict(db.session.execute(
-        select(User.id, User.display_name).where(User.id.in_(actor_ids))).all()) if actor_ids else {}
+        .where(WhitelistEntry.id.in_(entry_ids))).all())
+    by_project = dict(db.session.execute(select(Project.id, Project.title).where(Project.id.in_(project_ids))).all())
+    actors = dict(db.session.execute(select(User.id, User.display_name).where(User.id.in_(actor_ids))).all())
     views = []
     for action in actions:
         evidence = action.evidence or {}

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import chinese_calendar
+from flask import g
 from sqlalchemy import select
 
 from registry.audit import services as audit
@@ -29,13 +30,12 @@ class WorkdayCount:
 
 
 class Calendar:
-    """Answers is_workday for a range, loading admin overrides once."""
+    """Answers is_workday for a range. Admin overrides are loaded by whole years and kept for the rest of
+    the request (or CLI command), so a page that computes working days for every row of a list still
+    sends two statements in all; every write below forgets them."""
 
     def __init__(self, start, end):
-        rows = db.session.scalars(select(CalendarDay).where(CalendarDay.day >= start, CalendarDay.day <= end))
-        self.overrides = {row.day: row.is_workday for row in rows}
-        self.entered_years = set(db.session.scalars(
-            select(CalendarYear.year).where(CalendarYear.year >= start.year, CalendarYear.year <= end.year)))
+        self.overrides, self.entered_years = _years(range(start.year, end.year + 1))
         self.fallback_years = set()
 
     def is_workday(self, day):
@@ -48,6 +48,32 @@ class Calendar:
         except NotImplementedError:
             self.fallback_years.add(day.year)
             return day.weekday() < 5
+
+
+def _years(years):
+    """(overrides {day: is_workday}, entered years) covering `years`, loaded once per app context."""
+    cache = g.setdefault("calendar_years", {})
+    missing = [y for y in years if y not in cache]
+    if missing:
+        first, last = date(min(missing), 1, 1), date(max(missing), 12, 31)
+        for y in range(first.year, last.year + 1):
+            cache[y] = ({}, False)
+        for row in db.session.scalars(select(CalendarDay).where(CalendarDay.day >= first, CalendarDay.day <= last)):
+            cache[row.day.year][0][row.day] = row.is_workday
+        for year in db.session.scalars(select(CalendarYear.year).where(CalendarYear.year >= first.year,
+                                                                        CalendarYear.year <= last.year)):
+            cache[year] = (cache[year][0], True)
+    overrides, entered = {}, set()
+    for y in years:
+        days, complete = cache[y]
+        overrides.update(days)
+        if complete:
+            entered.add(y)
+    return overrides, entered
+
+
+def _forget():
+    g.pop("calendar_years", None)
 
 
 def add_working_days(start, n):
@@ -82,6 +108,7 @@ def set_day(day, *, is_workday, note, actor):
     row.is_workday, row.note, row.created_by_id = is_workday, note[:64], actor.id
     db.session.add(row)
     db.session.flush()
+    _forget()
     audit.record("calendar.set_day", object_type="calendar_day", object_id=day.isoformat(), actor=actor,
                  details={"is_workday": is_workday, "note": note[:64]})
     return row
@@ -92,6 +119,7 @@ def delete_day(day, *, actor):
     if row is not None:
         db.session.delete(row)
         db.session.flush()
+        _forget()
         audit.record("calendar.delete_day", object_type="calendar_day", object_id=day.isoformat(), actor=actor)
 
 
@@ -107,6 +135,7 @@ def mark_year_complete(year, *, source, actor):
     row.source, row.created_by_id = (source or "").strip()[:128], actor.id
     db.session.add(row)
     db.session.flush()
+    _forget()
     audit.record("calendar.mark_year", object_type="calendar_year", object_id=year, actor=actor,
                  details={"source": row.source})
     return row

@@ -53,7 +53,7 @@ def _actor():
 
 def _options():
     return (joinedload(Order.school).joinedload(School.county), joinedload(Order.project), joinedload(Order.term),
-            joinedload(Order.provider).joinedload(Provider.city),
+            joinedload(Order.provider).options(joinedload(Provider.city), joinedload(Provider.county)),
             joinedload(Order.entry).joinedload(WhitelistEntry.batch).joinedload(ReleaseBatch.city),
             selectinload(Order.staff).joinedload(OrderStaff.person))
 

@@ -21,6 +21,7 @@ from registry.orders import pdf, schemas
 from registry.orders import services as orders
 from registry.orders.models import ORDER_STATUS_LABELS, WEEKDAY_LABELS, Order, OrderStaff
 from registry.projects.models import CATEGORY_LABELS, LEVEL_LABELS, STAGE_LABELS
+from registry.providers.models import Provider
 from registry.schools import services as schools
 from registry.schools.views import errors_of
 from registry.whitelist.models import ReleaseBatch, WhitelistEntry
@@ -163,7 +164,7 @@ def create():
 # ---------------------------------------------------------------- my orders
 
 def _order_options():
-    return (joinedload(Order.project), joinedload(Order.provider), joinedload(Order.term),
+    return (joinedload(Order.project), joinedload(Order.provider).joinedload(Provider.county), joinedload(Order.term),
             joinedload(Order.entry).joinedload(WhitelistEntry.batch).joinedload(ReleaseBatch.city),
             selectinload(Order.staff).joinedload(OrderStaff.person))
 

@@ -8,7 +8,8 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from registry.applications import services as applications
-from registry.applications.models import Application, ApplicationComment, ApplicationStatus
+from registry.applications.models import (Application, ApplicationComment, ApplicationProject, ApplicationSnapshot,
+                                          ApplicationStatus)
 from registry.audit import services as audit
 from registry.auth.roles import Role
 from registry.calendar import services as calendar
@@ -18,7 +19,7 @@ from registry.extensions import db
 from registry.notifications import services as notifications
 from registry.people.models import CheckResult, CheckType, PersonBan, PersonCheck
 from registry.policy import services as policy
-from registry.providers.models import ProviderDocument, VerificationStatus
+from registry.providers.models import Provider, ProviderDocument, VerificationStatus
 
 S = ApplicationStatus
 STAGE_OF = {S.county_review: "county", S.city_review: "city"}
@@ -112,9 +113,10 @@ def queue(user, *, status=None, kind=None, q=None, sort="oldest"):
     if kind:
         stmt = stmt.where(Application.kind == kind)
     if q:
-        from registry.providers.models import Provider
         stmt = stmt.join(Application.provider).where(Provider.name.contains(q.strip()))
-    stmt = stmt.options(selectinload(Application.provider), selectinload(Application.projects))
+    stmt = stmt.options(selectinload(Application.provider).joinedload(Provider.county),
+                        selectinload(Application.projects).joinedload(ApplicationProject.project),
+                        selectinload(Application.snapshots).load_only(ApplicationSnapshot.number))
     stmt = stmt.order_by(Application.submitted_at.desc() if sort == "newest" else Application.submitted_at.asc(),
                          Application.id)
     rows = db.session.scalars(stmt).all()
