@@ -87,6 +87,7 @@ def load_config():
         "SMTP_STARTTLS": _env_bool("SMTP_STARTTLS", False),
         "MAIL_FROM": _env("MAIL_FROM", "registry@localhost"),
         "RATELIMIT_STORAGE_URI": _env("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/0" if production else "memory://"),
+        "RATELIMIT_KEY_PREFIX": _env("RATELIMIT_KEY_PREFIX", "registry"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "CACHE_URL": _env("CACHE_URL", "redis://127.0.0.1:6379/1" if production else ""),
         "BASE_URL": _env("BASE_URL", "http://127.0.0.1:5000"),

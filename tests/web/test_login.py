@@ -139,6 +139,22 @@ def test_rate_limit_applies_to_the_second_factor_form(ratelimited_app):
     assert codes[-1] == 429 and 429 not in codes[:10]
 
 
+@pytest.mark.parametrize("proxy_count, forwarded_for, eleventh", [
+    (0, "198.51.100.{n}", 429),              # no trusted proxy: everyone behind nginx shares one counter
+    (1, "198.51.100.{n}", 401),              # one trusted proxy: each forwarded client has its own
+    (1, "10.9.8.{n}, 198.51.100.7", 429),    # a forged left part does not help: nginx appends the real one
+])
+def test_behind_a_proxy_the_limit_counts_the_forwarded_client(ratelimited_app, proxy_count, forwarded_for, eleventh):
+    """REGISTRY_PROXY_COUNT=1 (ProxyFix) makes the limiter key on the address the proxy appended to
+    X-Forwarded-For; without it every request counts against the proxy's own address."""
+    app = make_app(RATELIMIT_ENABLED=True, PROXY_COUNT=proxy_count) if proxy_count else ratelimited_app
+    limiter.reset()
+    client = app.test_client()
+    codes = [client.post("/login", data={"username": "nobody_here", "password": WRONG},
+                         headers={"X-Forwarded-For": forwarded_for.format(n=n)}).status_code for n in range(1, 12)]
+    assert codes == [401] * 10 + [eleventh]
+
+
 # ---------------------------------------------------------------- malformed logins
 
 @pytest.mark.parametrize("data", [
