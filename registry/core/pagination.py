@@ -39,8 +39,16 @@ def page_args(default_per_page=20, max_per_page=100):
     return page, per_page
 
 
+def count_of(stmt):
+    """SELECT count(*) over the statement's FROM and WHERE. A plain statement is counted directly (the
+    entity's columns and eager loads never reach the database); DISTINCT and GROUP BY need the subquery."""
+    if stmt._distinct or stmt._group_by_clauses or stmt._having_criteria:
+        return select(func.count()).select_from(stmt.order_by(None).subquery())
+    return stmt.with_only_columns(func.count(), maintain_column_froms=True).order_by(None)
+
+
 def paginate(stmt, page, per_page, scalars=True):
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    total = db.session.scalar(count_of(stmt))
     query = stmt.limit(per_page).offset((page - 1) * per_page)
     result = db.session.execute(query)
     items = result.scalars().all() if scalars else result.all()

@@ -141,7 +141,7 @@ class WhitelistEntry(TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     provider_id: Mapped[int] = mapped_column(ForeignKey("provider.id"), index=True, nullable=False)
     project_id: Mapped[int] = mapped_column(ForeignKey("project.id"), nullable=False)
-    city_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True, nullable=False)
+    city_id: Mapped[int] = mapped_column(ForeignKey("region.id"), nullable=False)
     batch_id: Mapped[int] = mapped_column(ForeignKey("release_batch.id"), index=True, nullable=False)
     application_id: Mapped[int] = mapped_column(ForeignKey("application.id"), nullable=False)
     status: Mapped[EntryStatus] = mapped_column(Enum(EntryStatus, native_enum=False, length=16), nullable=False,
@@ -162,6 +162,8 @@ class WhitelistEntry(TimestampMixin, db.Model):
         UniqueConstraint("provider_id", "project_id", name="one_entry_per_project"),
         CheckConstraint("valid_until >= valid_from", name="valid_range"),
         Index("ix_whitelist_entry_status_until", "status", "valid_until"),
+        # A city's list of entries in force (the public whitelist, the school catalog).
+        Index("ix_whitelist_entry_city_status_until", "city_id", "status", "valid_until"),
     )
 
     def effective_status(self, day):
