@@ -19,7 +19,7 @@ import time
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
-from sqlalchemy import event, text
+from sqlalchemy import event, select, text
 
 from bench.generate import AS_OF
 
@@ -192,9 +192,127 @@ def orm_vs_raw(app, kind, seconds=20.0, max_rounds=200, **_):
 
 # ---------------------------------------------------------------- sweep
 
+PER_ROW_SAMPLE = 100   # providers
+
+
+def per_row_loop(provider_ids, day):
+    """The sweep's rules written the way a first version would: provider by provider, each entry, order,
+    document, check and qualification read and decided by itself with the app's per-row functions
+    (eligibility.evaluate_one, people.services.clearance, Lifecycle.transition, notifications.notify).
+    It writes the same kinds of rows as the sweep: status changes, the change feed, provider actions,
+    bans, flags and notifications. Returns how many things it changed."""
+    from registry.adjustments.models import ActionKind, ProviderAction, ReasonCategory, REASON_LABELS
+    from registry.adjustments.sweep import AUTO_RULES, WARN_WINDOWS
+    from registry.auth.models import User
+    from registry.extensions import db
+    from registry.notifications import services as notifications
+    from registry.orders import services as orders
+    from registry.orders.models import Order, OrderStatus
+    from registry.people import services as people
+    from registry.people.models import CheckResult, CheckType, Person, PersonBan
+    from registry.policy import services as policy
+    from registry.providers.models import Provider, ProviderDocument
+    from registry.schools.models import Term
+    from registry.whitelist import eligibility
+    from registry.whitelist.models import ChangeFeedItem, ChangeKind, EntryStatus, WhitelistEntry
+    from registry.whitelist.services import ENTRY
+
+    changed = 0
+    horizon = day + timedelta(days=max(WARN_WINDOWS))
+    age = policy.defaults().check_max_age_days
+
+    def tell(provider_id, title, body, key):
+        users = db.session.scalars(select(User).where(User.provider_id == provider_id)).all()
+        notifications.notify(users, title=title, body=body, link="/provider", category="expiry", dedupe_key=key)
+
+    for provider_id in provider_ids:
+        provider = db.session.get(Provider, provider_id)
+        for entry in db.session.scalars(select(WhitelistEntry).where(WhitelistEntry.provider_id == provider_id)):
+            if entry.status not in (EntryStatus.active, EntryStatus.suspended):
+                continue
+            if entry.valid_until < day:
+                ENTRY.transition(entry, "expire", reason="有效期届满未年审", rule="validity_ended")
+                moved, kind, rule = True, ChangeKind.expired, "validity_ended"
+            else:
+                result = eligibility.evaluate_one(entry, day)
+                blocked = result.causes & {"document", "staff"}
+                moved = False
+                if entry.status == EntryStatus.active and blocked:
+                    rule = "document_expired" if "document" in blocked else "staff_not_cleared"
+                    ENTRY.transition(entry, "suspend", reason=REASON_LABELS[rule], rule=rule,
+                                     changes={"suspended_by_rule": rule})
+                    moved, kind = True, ChangeKind.suspended
+                elif (entry.status == EntryStatus.suspended and not blocked
+                      and (entry.suspended_by_rule in AUTO_RULES
+                           or (entry.suspended_until is not None and entry.suspended_until < day))):
+                    ENTRY.transition(entry, "lift", reason="恢复", rule="lift", changes={"suspended_by_rule": None})
+                    moved, kind, rule = True, ChangeKind.reinstated, "lift"
+            if moved:
+                changed += 1
+                db.session.add(ChangeFeedItem(kind=kind, entry_id=entry.id, city_id=entry.city_id, happened_on=day))
+                db.session.add(ProviderAction(provider_id=provider_id, entry_id=entry.id, kind=ActionKind.suspension,
+                                              reason_category=ReasonCategory.other, reason=rule, effective_on=day,
+                                              rule=rule, dedupe_key=f"loop:{rule}:{entry.id}:{day}"))
+                tell(provider_id, "白名单状态变化", rule, f"loop:{rule}:{entry.id}")
+                for order in db.session.scalars(select(Order).where(Order.entry_id == entry.id)):
+                    if kind == ChangeKind.reinstated and order.status == OrderStatus.suspended:
+                        orders.LIFECYCLE.transition(order, "resume", reason=rule, rule=rule)
+                    elif kind != ChangeKind.reinstated and order.status in (OrderStatus.accepted, OrderStatus.active):
+                        orders.LIFECYCLE.transition(order, "suspend", reason=rule, rule=rule)
+        for order in db.session.scalars(select(Order).where(Order.provider_id == provider_id)):
+            term = db.session.get(Term, order.term_id)
+            if order.status == OrderStatus.accepted and term.starts_on <= day <= term.ends_on:
+                orders.LIFECYCLE.transition(order, "activate", rule="term_started")
+                changed += 1
+            elif order.status in (OrderStatus.accepted, OrderStatus.active) and term.ends_on < day:
+                orders.LIFECYCLE.transition(order, "complete", rule="term_ended")
+                changed += 1
+            if order.status in (OrderStatus.accepted, OrderStatus.active, OrderStatus.suspended) \
+                    and order.staff_flagged_at is None:
+                project = order.project
+                for link in order.staff:
+                    if link.removed_at is None and not people.clearance(
+                            link.person, day, project.required_qualification).cleared:
+                        orders.flag_staff({order.id})
+                        tell(provider_id, "订单人员不再符合条件", link.person.name, f"loop:flag:{order.id}")
+                        changed += 1
+                        break
+        for doc in db.session.scalars(select(ProviderDocument).where(
+                ProviderDocument.provider_id == provider_id, ProviderDocument.superseded_at.is_(None))):
+            if doc.expiry_date is not None and day < doc.expiry_date <= horizon:
+                tell(provider_id, "到期提醒", doc.number, f"loop:doc:{doc.id}")
+                changed += 1
+        for person in db.session.scalars(select(Person).where(Person.provider_id == provider_id,
+                                                              Person.archived_at.is_(None))):
+            for check in people.latest_checks(person).values():
+                if check.result == CheckResult.adverse:
+                    if not db.session.scalar(select(PersonBan.id).where(PersonBan.source_check_id == check.id)):
+                        db.session.add(PersonBan(id_bidx=person.id_bidx, reason="查询结果有不良记录",
+                                                 source_check_id=check.id, starts_on=day))
+                        changed += 1
+                    continue
+                ends = check.valid_until
+                if check.check_type in (CheckType.criminal, CheckType.sexual_offence):
+                    ends = min(filter(None, (check.check_date + timedelta(days=age), check.valid_until)))
+                if ends is not None and day < ends <= horizon:
+                    tell(provider_id, "到期提醒", person.name, f"loop:check:{check.id}")
+                    changed += 1
+            for qual in person.qualifications:
+                if qual.expiry_date is not None and day < qual.expiry_date <= horizon:
+                    tell(provider_id, "到期提醒", person.name, f"loop:qual:{qual.id}")
+                    changed += 1
+        db.session.flush()
+        del provider
+    return changed
+
+
 def sweep(app, kind, **_):
+    """The set-based sweep on the whole dataset, then the per-row loop on a sample of the providers (every
+    k-th by id), both rolled back. sweep_vs_per_row is the loop's time per provider times the number of
+    providers, over the sweep's time; sweep_per_row_statements is the loop's statements scaled the same way."""
     from registry.adjustments import sweep as sweep_module
     from registry.extensions import db
+    from registry.providers.models import Provider
     with app.app_context(), frozen_clock():
         db.session.remove()
         try:
@@ -206,8 +324,25 @@ def sweep(app, kind, **_):
         finally:
             db.session.rollback()
             db.session.remove()
+        ids = db.session.scalars(select(Provider.id).order_by(Provider.id)).all()
+        step = max(1, len(ids) // PER_ROW_SAMPLE)
+        sample = ids[::step][:PER_ROW_SAMPLE]
+        db.session.remove()
+        try:
+            with count_statements(db.engine) as loop_counter:
+                started = time.perf_counter()
+                moved = per_row_loop(sample, AS_OF)
+                loop_elapsed = time.perf_counter() - started
+        finally:
+            db.session.rollback()
+            db.session.remove()
+    per_row_total = loop_elapsed / len(sample) * len(ids)
     note(f"sweep[{kind}]: {summary}")
-    return [(f"sweep_seconds_{kind}", round(elapsed, 2)), (f"sweep_statements_{kind}", counter["n"])]
+    note(f"sweep[{kind}]: per-row loop on {len(sample)} of {len(ids)} providers: {loop_elapsed:.2f}s, "
+         f"{loop_counter['n']} statements, {moved} changes; extrapolated {per_row_total:.0f}s for all")
+    return [(f"sweep_seconds_{kind}", round(elapsed, 2)), (f"sweep_statements_{kind}", counter["n"]),
+            (f"sweep_per_row_statements_{kind}", round(loop_counter["n"] / len(sample) * len(ids))),
+            (f"sweep_vs_per_row_{kind}", round(per_row_total / elapsed, 1))]
 
 
 def _lazy(module, function):

@@ -7,15 +7,15 @@ once (a PostgreSQL advisory lock; on SQLite the write lock taken by the run row)
 from collections import defaultdict
 from datetime import timedelta
 
-from sqlalchemy import and_, delete, exists, insert, not_, or_, select, text, update
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy import and_, delete, exists, not_, or_, select, text, update
+from sqlalchemy.orm import aliased, joinedload, load_only
 
 from registry.adjustments.models import ActionKind, ProviderAction, ReasonCategory, REASON_LABELS
 from registry.adjustments.models_sweep import SweepRun
 from registry.auth.models import User
 from registry.auth.roles import Role
 from registry.calendar import services as calendar
-from registry.core import clock
+from registry.core import bulk, clock
 from registry.extensions import db
 from registry.notifications import services as notifications
 from registry.orders import services as orders
@@ -25,6 +25,7 @@ from registry.policy import services as policy
 from registry.policy.models import CityPolicy
 from registry.projects.models import Project, ProjectStaff
 from registry.providers.models import DOC_TYPE_LABELS, Provider, ProviderDocument, VerificationStatus
+from registry.providers.services import ANY_REQUIRED_DOC_TYPES
 from registry.whitelist import eligibility
 from registry.whitelist.models import ChangeFeedItem, ChangeKind, EntryStatus, WhitelistEntry
 from registry.whitelist.services import ENTRY
@@ -125,7 +126,7 @@ def run(day=None, actor=None):
 
 def _feed(entries, kind, day, category):
     if entries:
-        db.session.execute(insert(ChangeFeedItem).execution_options(render_nulls=True), [
+        bulk.insert_rows(ChangeFeedItem, [
             {"kind": kind, "entry_id": e.id, "city_id": e.city_id, "happened_on": day,
              "reason_category": REASON_LABELS[category], "created_at": clock.utcnow()} for e in entries])
 
@@ -139,7 +140,7 @@ def _actions(rows):
     fresh = [r for r in rows if r["dedupe_key"] not in existing]
     now = clock.utcnow()
     if fresh:
-        db.session.execute(insert(ProviderAction).execution_options(render_nulls=True), [{**r, "created_at": now} for r in fresh])
+        bulk.insert_rows(ProviderAction, [{**r, "created_at": now} for r in fresh])
     return len(fresh)
 
 
@@ -188,12 +189,19 @@ def _expire_entries(day, actor):
 
 
 def _document_problems_by_provider(provider_ids, day):
+    """The required-document rule (providers.services) on every provider at once: only current documents
+    of the types some provider must hold, and only the columns the rule reads."""
     docs = defaultdict(list)
     for doc in db.session.scalars(select(ProviderDocument).where(
-            ProviderDocument.provider_id.in_(provider_ids), ProviderDocument.superseded_at.is_(None))
+            ProviderDocument.provider_id.in_(provider_ids), ProviderDocument.superseded_at.is_(None),
+            ProviderDocument.doc_type.in_(ANY_REQUIRED_DOC_TYPES))
+            .options(load_only(ProviderDocument.provider_id, ProviderDocument.doc_type, ProviderDocument.number,
+                               ProviderDocument.verification_status, ProviderDocument.issue_date,
+                               ProviderDocument.expiry_date))
             .order_by(ProviderDocument.id.desc())):
         docs[doc.provider_id].append(doc)
-    providers = {p.id: p for p in db.session.scalars(select(Provider).where(Provider.id.in_(provider_ids)))}
+    providers = {p.id: p for p in db.session.scalars(select(Provider).where(Provider.id.in_(provider_ids))
+                                                     .options(load_only(Provider.org_type)))}
     return {pid: eligibility.document_problems(providers[pid], docs[pid], day) for pid in provider_ids}
 
 
@@ -217,7 +225,7 @@ def _suspend_without_staff(day, actor):
     covered = projects_with_cleared_staff(day)
     entries = db.session.scalars(select(WhitelistEntry).where(
         WhitelistEntry.status == EntryStatus.active, WhitelistEntry.project_id.notin_(covered))
-        .options(selectinload(WhitelistEntry.project))).all()
+        .options(joinedload(WhitelistEntry.project))).all()
     return _suspend_entries(
         entries, day, actor, "staff_not_cleared", "staff_not_cleared",
         evidence_for=lambda e: {"project_id": e.project_id, "as_of": day.isoformat()},
@@ -239,13 +247,18 @@ def _flag_orders(day):
         return 0
     order_ids = {r.id for r in rows}
     orders.flag_staff(order_ids)
-    users = db.session.scalars(select(User).where(or_(User.school_id.in_({r.school_id for r in rows}),
-                                                      User.provider_id.in_({r.provider_id for r in rows})))).all()
+    by_school, by_provider = defaultdict(list), defaultdict(list)
+    for u in db.session.scalars(select(User).where(or_(User.school_id.in_({r.school_id for r in rows}),
+                                                       User.provider_id.in_({r.provider_id for r in rows})))):
+        if u.school_id is not None:
+            by_school[u.school_id].append(u)
+        if u.provider_id is not None:
+            by_provider[u.provider_id].append(u)
     items = []
     for r in rows:
         body = f"订单 {r.id} 指派的人员 {r.name} 今天已不符合准入条件，请更换人员。"
         items += [(u, "订单人员不再符合条件", body, None, "order", f"flag:{r.id}:{r.name}")
-                  for u in users if u.school_id == r.school_id or u.provider_id == r.provider_id]
+                  for u in by_school[r.school_id] + by_provider[r.provider_id]]
     notifications.notify_many(items)
     return len(order_ids)
 
@@ -261,7 +274,7 @@ def _ban_adverse(day, actor):
     if rows:
         years = policy.defaults().ban_years
         custom = {r.city_id: r.ban_years for r in db.session.scalars(select(CityPolicy))}
-        db.session.execute(insert(PersonBan).execution_options(render_nulls=True), [{
+        bulk.insert_rows(PersonBan, [{
             "id_bidx": r[3], "reason": "查询结果有不良记录", "source_check_id": r[0], "starts_on": day,
             "ends_on": None if r[1] == CheckType.sexual_offence
             else day.replace(year=day.year + custom.get(r[8], years)) - timedelta(days=1),
@@ -296,8 +309,7 @@ def _lift(day, actor):
     entries = db.session.scalars(select(WhitelistEntry).where(
         WhitelistEntry.status == EntryStatus.suspended, WhitelistEntry.valid_until >= day,
         or_(WhitelistEntry.suspended_until < day, WhitelistEntry.suspended_by_rule.in_(AUTO_RULES)))
-        .options(selectinload(WhitelistEntry.project), selectinload(WhitelistEntry.provider),
-                 selectinload(WhitelistEntry.counties))).all()
+        .options(joinedload(WhitelistEntry.project), joinedload(WhitelistEntry.provider))).all()
     if not entries:
         return 0
     results = eligibility.evaluate(entries, day)
@@ -356,10 +368,18 @@ def _warn(day):
     default_cutoff, _ = _age_cutoffs(day)
     age = policy.defaults().check_max_age_days
     c = aliased(PersonCheck)
+    # In SQL, only checks that lapse inside the window: for the time-limited types the end is the earlier
+    # of check_date + age and valid_until, so it lies in (day, horizon] exactly when both are after `day`
+    # and one of them is not after `horizon`. The end itself is computed below as before.
+    aged = c.check_type.in_([CheckType.criminal, CheckType.sexual_offence])
+    in_window = or_(
+        and_(aged, c.check_date > day - timedelta(days=age), or_(c.valid_until.is_(None), c.valid_until > day),
+             or_(c.check_date <= horizon - timedelta(days=age), c.valid_until <= horizon)),
+        and_(~aged, c.valid_until > day, c.valid_until <= horizon))
     checks = db.session.execute(
         select(c.id, c.check_type, c.check_date, c.valid_until, Person.provider_id, Person.name)
         .join(Person, Person.id == c.person_id)
-        .where(Person.archived_at.is_(None), c.result == CheckResult.clear, _latest(c))).all()
+        .where(Person.archived_at.is_(None), c.result == CheckResult.clear, in_window, _latest(c))).all()
     from registry.people.models import CHECK_TYPE_LABELS
     for row in checks:
         if row.check_type in (CheckType.criminal, CheckType.sexual_offence):

@@ -8,7 +8,7 @@ from flask_login import current_user
 from sqlalchemy import insert, select, update
 
 from registry.audit.models import GENESIS_HASH, AuditHead, AuditLog
-from registry.core import clock
+from registry.core import bulk, clock
 from registry.extensions import db
 
 HASHED_FIELDS = (
@@ -108,7 +108,7 @@ def record_many(entries, *, actor=None):
         digest = compute_hash(prev_hash, row)
         rows.append({**row, "prev_hash": prev_hash, "hash": digest})
         prev_hash = digest
-    session.execute(insert(AuditLog).execution_options(render_nulls=True), rows)
+    bulk.insert_rows(AuditLog, rows)
     session.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=prev_hash))
     return [r["seq"] for r in rows]
 

@@ -12,7 +12,7 @@ from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text,
 from sqlalchemy.orm import Mapped, mapped_column
 
 from registry.audit import services as audit
-from registry.core import clock
+from registry.core import bulk, clock
 from registry.core.errors import Conflict, InvalidTransition, NotAllowed
 from registry.extensions import db
 
@@ -113,7 +113,6 @@ class Lifecycle:
         """Set-based form for jobs: one conditional UPDATE for all objects that are still in a source
         state, then one insert of status changes and one batch of audit rows. Returns the ids moved.
         The statement count does not depend on how many objects there are."""
-        from sqlalchemy import insert
 
         moves = [m for m in self.moves if m.action == action]
         if not objects or not moves:
@@ -148,7 +147,7 @@ class Lifecycle:
                          "details": details, "created_at": clock.utcnow()})
             audit_rows.append({"action": f"{self.name}.{action}", "object_type": self.name, "object_id": obj_id,
                                "details": {"from": before, "to": target, "rule": rule}})
-        db.session.execute(insert(StatusChange).execution_options(render_nulls=True), rows)
+        bulk.insert_rows(StatusChange, rows)
         audit.record_many(audit_rows, actor=actor)
         return [obj_id for obj_id, _ in moved]
 

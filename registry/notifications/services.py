@@ -5,9 +5,9 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import Integer, String, func, select, update
 
-from registry.core import clock
+from registry.core import bulk, clock
 from registry.core.errors import NotFound
 from registry.extensions import db
 from registry.notifications.models import Notification, OutboxMessage
@@ -40,14 +40,16 @@ def notify(users, *, title, body="", link=None, category="info", email=True, ded
 def notify_many(items, email=True):
     """Set-based notify for jobs: items are (user, title, body, link, category, dedupe_key) tuples.
     A fixed number of statements however many items there are."""
-    from sqlalchemy import insert, tuple_
-
     items = [i for i in items if i[0] is not None and i[0].is_active]
     keyed = [(i[0].id, i[5]) for i in items if i[5]]
     existing = set()
     if keyed:
-        existing = set(db.session.execute(select(Notification.user_id, Notification.dedupe_key).where(
-            tuple_(Notification.user_id, Notification.dedupe_key).in_(keyed))).all())
+        # The (user, key) pairs travel as one JSON parameter: an IN list of pairs would hit the drivers'
+        # parameter limits on a busy night.
+        pairs = bulk.json_rows([("user_id", Integer()), ("dedupe_key", String())], keyed)
+        existing = set(db.session.execute(
+            select(Notification.user_id, Notification.dedupe_key).join(
+                pairs, (pairs.c.c0 == Notification.user_id) & (pairs.c.c1 == Notification.dedupe_key))).all())
     rows, mails, seen = [], [], set()
     now = clock.utcnow()
     for user, title, body, link, category, key in items:
@@ -60,10 +62,8 @@ def notify_many(items, email=True):
         if email and user.email:
             mails.append({"to_addr": user.email, "subject": f"【课后服务白名单】{title}"[:200],
                           "body": _email_body(user, title, body, link), "attempts": 0, "created_at": now})
-    if rows:
-        db.session.execute(insert(Notification).execution_options(render_nulls=True), rows)
-    if mails:
-        db.session.execute(insert(OutboxMessage).execution_options(render_nulls=True), mails)
+    bulk.insert_rows(Notification, rows)
+    bulk.insert_rows(OutboxMessage, mails)
     return len(rows)
 
 

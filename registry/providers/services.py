@@ -15,7 +15,7 @@ from registry.files import services as files
 from registry.policy.services import WARNING_DAYS
 from registry.providers.models import (
     DOC_TYPE_LABELS, EXPIRY_REQUIRED, DocType, OrgType, Provider, ProviderDocument, ProviderServiceArea,
-    VerificationStatus,
+    REGISTRATION_DOC, VerificationStatus,
 )
 from registry.regions.models import Region, RegionLevel
 
@@ -227,6 +227,10 @@ def latest_version(document):
 def required_document_types(provider):
     """domain.md rule 3: the registration document for the organisation type, insurance, safety plan."""
     return [provider.registration_doc_type, DocType.liability_insurance, DocType.safety_plan]
+
+
+# Every type that is required of some provider (bulk callers load only these).
+ANY_REQUIRED_DOC_TYPES = frozenset(REGISTRATION_DOC.values()) | {DocType.liability_insurance, DocType.safety_plan}
 
 
 @dataclass

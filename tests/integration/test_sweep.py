@@ -224,3 +224,23 @@ def test_sweep_respects_a_city_policy_row(db, whitelisted):
     assert not people.clearance(whitelisted["person"], day).cleared
     summary = sweep.run()
     assert summary["staff_not_cleared"] == 1
+
+
+def test_check_warnings_only_for_checks_lapsing_inside_the_window(db, whitelisted):
+    """A criminal-record check lapses check_max_age_days after its date: 20 days left is warned (30-day
+    window), 200 days left is not; the SQL window and the Python end date must agree."""
+    from registry.people.models import PersonCheck
+    from registry.policy import services as policy
+    from tests.fixtures.providers import add_cleared_person
+    provider, admin = whitelisted["provider"], whitelisted["admin"]
+    age = policy.defaults().check_max_age_days
+    soon = add_cleared_person(provider, admin, n=21, check_age_days=age - 20)
+    later = add_cleared_person(provider, admin, n=22, check_age_days=age - 200)
+    db.session.flush()
+    sweep.run()
+    keys = set(db.session.scalars(select(Notification.dedupe_key).where(Notification.category == "expiry")))
+    checks = {p.id: {c.id: c.check_type.value for c in db.session.scalars(
+        select(PersonCheck).where(PersonCheck.person_id == p.id))} for p in (soon, later)}
+    warned = {ctype for cid, ctype in checks[soon.id].items() if f"expiry:check:{cid}:30" in keys}
+    assert warned >= {"criminal", "sexual_offence"}
+    assert not any(f"expiry:check:{cid}:30" in keys or f"expiry:check:{cid}:7" in keys for cid in checks[later.id])
