@@ -7,7 +7,7 @@ once (a PostgreSQL advisory lock; on SQLite the write lock taken by the run row)
 from collections import defaultdict
 from datetime import timedelta
 
-from sqlalchemy import and_, delete, exists, not_, or_, select, text, update
+from sqlalchemy import and_, case, delete, exists, not_, or_, select, text, update
 from sqlalchemy.orm import aliased, joinedload, load_only
 
 from registry.adjustments.models import ActionKind, ProviderAction, ReasonCategory, REASON_LABELS
@@ -62,10 +62,10 @@ def cleared_condition(day, person=Person):
         valid = [c.result == CheckResult.clear]
         if check_type in (CheckType.criminal, CheckType.sexual_offence):
             if custom:
+                # One CASE on the person's city (its subquery evaluated once per row, not once per city).
                 city_of = (select(Provider.city_id).where(Provider.id == person.provider_id)
                            .correlate_except(Provider).scalar_subquery())
-                age = or_(*[and_(city_of == city_id, c.check_date >= cutoff) for city_id, cutoff in custom.items()],
-                          and_(city_of.notin_(list(custom)), c.check_date >= default_cutoff))
+                age = c.check_date >= case(custom, value=city_of, else_=default_cutoff)
             else:
                 age = c.check_date >= default_cutoff
             valid += [age, or_(c.valid_until.is_(None), c.valid_until >= day)]

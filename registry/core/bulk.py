@@ -15,7 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 
-from sqlalchemy import JSON, bindparam, column, insert, inspect, select, text
+from sqlalchemy import JSON, Boolean, Enum as SAEnum, Integer, String, bindparam, column, insert, inspect, select, text
 
 from registry.extensions import db
 
@@ -30,18 +30,24 @@ def _pg_value(value):
     return value
 
 
+def _identity(value):
+    return value
+
+
 def _encoder(col, dialect):
     """value -> what goes into the JSON document for this column on this dialect."""
-    if isinstance(col.type, JSON):
+    type_ = col.type
+    if isinstance(type_, JSON):
         # As JSON text, so None becomes the JSON null the ORM stores (SQL NULL only for none_as_null).
-        if col.type.none_as_null:
+        if type_.none_as_null:
             return lambda value: None if value is None else json.dumps(value, ensure_ascii=False)
         return lambda value: json.dumps(value, ensure_ascii=False)
     if dialect.name == "postgresql":
-        return _pg_value
-    process = col.type.bind_processor(dialect)  # SQLite: dates and datetimes as SQLAlchemy stores them
+        plain = isinstance(type_, (Integer, String, Boolean)) and not isinstance(type_, SAEnum)
+        return _identity if plain else _pg_value
+    process = type_.bind_processor(dialect)  # SQLite: dates and datetimes as SQLAlchemy stores them
     if process is None:
-        return _pg_value
+        return _identity if isinstance(type_, (Integer, String, Boolean)) else _pg_value
     return lambda value: None if value is None else _pg_value(process(value))
 
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from registry.auth.models import User
 from registry.core import clock
@@ -214,7 +214,7 @@ def suspend_for_entries(entry_ids, *, actor=None, reason, rule=None):
         return []
     orders = db.session.scalars(select(Order).where(
         Order.entry_id.in_(list(entry_ids)), Order.status.in_([OrderStatus.accepted, OrderStatus.active]))
-        .options(selectinload(Order.project))).all()
+        .options(joinedload(Order.project))).all()
     moved = set(LIFECYCLE.transition_many(orders, "suspend", actor=actor, reason=reason, rule=rule))
     affected = [o for o in orders if o.id in moved]
     if affected:
@@ -228,7 +228,7 @@ def suspend_for_entries(entry_ids, *, actor=None, reason, rule=None):
 def resume_for_entries(entry_ids, *, actor=None, reason, rule=None):
     orders = db.session.scalars(select(Order).where(
         Order.entry_id.in_(list(entry_ids)), Order.status == OrderStatus.suspended)
-        .options(selectinload(Order.project))).all()
+        .options(joinedload(Order.project))).all()
     moved = set(LIFECYCLE.transition_many(orders, "resume", actor=actor, reason=reason, rule=rule))
     affected = [o for o in orders if o.id in moved]
     if affected:

@@ -226,6 +226,20 @@ def test_sweep_respects_a_city_policy_row(db, whitelisted):
     assert summary["staff_not_cleared"] == 1
 
 
+def test_a_city_policy_elsewhere_leaves_the_default_age(db, whitelisted):
+    """The per-city CASE falls back to the default check age for providers of other cities."""
+    from registry.policy.models import CityPolicy
+    from registry.people.models import Person
+    from registry.regions.models import Region, RegionLevel
+    home = whitelisted["provider"].city
+    other = db.session.scalar(select(Region).where(Region.level == RegionLevel.city, Region.id != home.id))
+    db.session.add(CityPolicy(city_id=other.id, check_max_age_days=20))
+    db.session.flush()
+    day = date(2026, 3, 10)
+    assert whitelisted["person"].id in set(db.session.scalars(select(Person.id).where(sweep.cleared_condition(day))))
+    assert people.clearance(whitelisted["person"], day).cleared
+
+
 def test_check_warnings_only_for_checks_lapsing_inside_the_window(db, whitelisted):
     """A criminal-record check lapses check_max_age_days after its date: 20 days left is warned (30-day
     window), 200 days left is not; the SQL window and the Python end date must agree."""
