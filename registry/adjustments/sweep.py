@@ -234,14 +234,24 @@ def _suspend_without_staff(day, actor):
 
 def _flag_orders(day):
     """Live orders with an assigned person who is not cleared today are flagged; both sides are told."""
+    live = (Order.status.in_([OrderStatus.accepted, OrderStatus.active, OrderStatus.suspended]),
+            OrderStaff.removed_at.is_(None), Order.staff_flagged_at.is_(None))
+    # Clearance is judged once per (person, qualification the project needs), not once per assignment:
+    # a teacher is assigned to many orders.
+    pairs = (select(OrderStaff.person_id.label("person_id"), Project.required_qualification.label("qual"))
+             .join(Order, Order.id == OrderStaff.order_id).join(Project, Project.id == Order.project_id)
+             .where(*live).distinct().subquery())
     person = aliased(Person)
+    failing = (select(pairs.c.person_id, pairs.c.qual).join(person, person.id == pairs.c.person_id)
+               .where(not_(and_(cleared_condition(day, person), qualified_condition(day, person, pairs.c.qual))))
+               .subquery())
     rows = db.session.execute(
-        select(Order.id, Order.school_id, Order.provider_id, person.name)
-        .join(OrderStaff, OrderStaff.order_id == Order.id).join(person, person.id == OrderStaff.person_id)
+        select(Order.id, Order.school_id, Order.provider_id, Person.name)
+        .join(OrderStaff, OrderStaff.order_id == Order.id).join(Person, Person.id == OrderStaff.person_id)
         .join(Project, Project.id == Order.project_id)
-        .where(Order.status.in_([OrderStatus.accepted, OrderStatus.active, OrderStatus.suspended]),
-               OrderStaff.removed_at.is_(None), Order.staff_flagged_at.is_(None),
-               not_(and_(cleared_condition(day, person), qualified_condition(day, person, Project.required_qualification))))
+        .join(failing, and_(failing.c.person_id == OrderStaff.person_id,
+                            failing.c.qual == Project.required_qualification))
+        .where(*live)
     ).all()
     if not rows:
         return 0

@@ -79,6 +79,25 @@ def test_expired_check_unclears_person_flags_orders_and_suspends_project(db, whi
     assert _nothing_changes(sweep.run())
 
 
+def test_an_assignment_is_flagged_when_the_project_qualification_lapses(db, whitelisted, accepted_order):
+    """Clearance is judged per person and the qualification the order's project needs: the checks are
+    fine, but the coach certificate has expired."""
+    from registry.people.models import Qualification
+    person = whitelisted["person"]
+    for qual in db.session.scalars(select(Qualification).where(Qualification.person_id == person.id)):
+        qual.expiry_date = date(2026, 3, 1)
+    db.session.flush()
+    assert sweep.run()["orders_flagged"] == 1
+    db.session.refresh(accepted_order)
+    assert accepted_order.staff_flagged_at is not None
+
+
+def test_a_cleared_assignment_is_not_flagged(db, whitelisted, accepted_order):
+    assert sweep.run()["orders_flagged"] == 0
+    db.session.refresh(accepted_order)
+    assert accepted_order.staff_flagged_at is None
+
+
 def test_adverse_check_bans_and_removes_from_assignments(db, whitelisted, accepted_order):
     person = whitelisted["person"]
     people.add_check(person, actor=whitelisted["admin"], check_type="sexual_offence", result="adverse",
