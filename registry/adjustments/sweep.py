@@ -190,7 +190,8 @@ def _expire_entries(day, actor):
 
 def _document_problems_by_provider(provider_ids, day):
     """The required-document rule (providers.services) on every provider at once: only current documents
-    of the types some provider must hold, and only the columns the rule reads."""
+    of the types some provider must hold, and only the columns the rule reads. `provider_ids` may be a
+    list or a subquery."""
     docs = defaultdict(list)
     for doc in db.session.scalars(select(ProviderDocument).where(
             ProviderDocument.provider_id.in_(provider_ids), ProviderDocument.superseded_at.is_(None),
@@ -202,15 +203,16 @@ def _document_problems_by_provider(provider_ids, day):
         docs[doc.provider_id].append(doc)
     providers = {p.id: p for p in db.session.scalars(select(Provider).where(Provider.id.in_(provider_ids))
                                                      .options(load_only(Provider.org_type)))}
-    return {pid: eligibility.document_problems(providers[pid], docs[pid], day) for pid in provider_ids}
+    return {pid: eligibility.document_problems(provider, docs[pid], day) for pid, provider in providers.items()}
 
 
 def _suspend_for_documents(day, actor):
-    entries = db.session.scalars(select(WhitelistEntry).where(WhitelistEntry.status == EntryStatus.active)).all()
-    provider_ids = {e.provider_id for e in entries}
-    if not provider_ids:
+    active = WhitelistEntry.status == EntryStatus.active
+    entries = db.session.scalars(select(WhitelistEntry).where(active).options(
+        load_only(WhitelistEntry.provider_id, WhitelistEntry.city_id, WhitelistEntry.status))).all()
+    if not entries:
         return 0
-    problems = _document_problems_by_provider(provider_ids, day)
+    problems = _document_problems_by_provider(select(WhitelistEntry.provider_id).where(active), day)
     hit = [e for e in entries if problems[e.provider_id]]
     return _suspend_entries(
         hit, day, actor, "document_expired", "document_expired",
