@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-sqlite test-postgres bench system-deps system-deps-test clean
+.PHONY: run test test-sqlite test-postgres bench system-deps system-deps-test system-deps-bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,9 @@ system-deps:
 
 system-deps-test:
 	@bash scripts/system-deps.sh --test
+
+system-deps-bench:
+	@bash scripts/system-deps.sh --bench
 
 run: $(VENV)/.installed system-deps
 	$(FLASK) db upgrade
@@ -56,7 +59,7 @@ test-postgres:
 		echo "== PostgreSQL run SKIPPED: no server at $(REGISTRY_TEST_POSTGRES_URL) =="; \
 	fi
 
-bench: $(VENV)/.installed-dev system-deps
+bench: $(VENV)/.installed-dev system-deps-bench
 	$(PY) -m bench
 
 clean:

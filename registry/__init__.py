@@ -34,11 +34,13 @@ def configure_logging(app):
 
 def configure_extensions(app):
     from registry import models  # noqa: F401  (every table registered before Alembic looks)
+    from registry.core import cache as core_cache
     from registry.core import db as core_db
     from registry.extensions import api, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
     core_db.init_app(app)
+    core_cache.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     app.config.setdefault("RATELIMIT_ENABLED", True)
@@ -107,10 +109,11 @@ def configure_blueprints(app):
 
 def configure_hooks(app):
     from registry.auth.permissions import enforce
-    from registry.core import http
+    from registry.core import cache, http
 
     http.init_app(app)  # after api.init_app so our handlers replace flask-smorest's
     app.before_request(enforce)
+    cache.install_front(app)  # the cached public endpoints, answered in front of every hook
 
     # Jinja globals rather than a context processor: macros imported without context
     # (the pager in _macros/pagination.html) must see them too.

@@ -143,6 +143,14 @@ def send_mail(limit):
     click.echo(f"mail: {sent} sent, {failed} failed")
 
 
+@registry_cli.command("cache-clear")
+def cache_clear():
+    """Make every cached page a miss: after writes that bypassed the app (a restored backup, SQL by hand)."""
+    from registry.core import cache
+
+    click.echo("cache cleared" if cache.forget_all() else "no cache configured (REGISTRY_CACHE_URL is empty)")
+
+
 @registry_cli.command("sweep")
 @click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), help="Run for this date (default today)")
 def sweep_command(as_of):

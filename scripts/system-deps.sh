@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Ensure the Debian packages the service (and, with --test, the test suite) needs.
+# Ensure the Debian packages the service (and, with --test, the test suite; with --bench, `make bench`) needs.
 # Installs them when running as root; otherwise prints the exact command and fails.
 set -euo pipefail
 packages=(fonts-noto-cjk libharfbuzz-subset0 poppler-utils)
 if [ "${1:-}" = "--test" ]; then
   packages+=(chromium)
+elif [ "${1:-}" = "--bench" ]; then
+  packages+=(wrk)  # the loopback load generator of catalog_vs_bare (bench/http.py)
 fi
 missing=()
 for p in "${packages[@]}"; do

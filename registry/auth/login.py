@@ -1,11 +1,23 @@
 """Flask-Login wiring: cookie sessions for HTML, bearer tokens for /api."""
 from flask import request, session
+from flask.sessions import SecureCookieSessionInterface
 
 from registry.auth import services
 from registry.extensions import login_manager
 
 
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed cookie, which holds only the server-side session token. A request without the
+    cookie (anonymous pages, the API) gets an empty session without building a signing serializer."""
+
+    def open_session(self, app, request):
+        if app.secret_key and self.get_cookie_name(app) not in request.cookies:
+            return self.session_class()
+        return super().open_session(app, request)
+
+
 def init_app(app):
+    app.session_interface = SessionInterface()
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录"
     login_manager.login_message_category = "warning"

@@ -1,11 +1,13 @@
 """Every write about accounts, logins, sessions, second factors and API tokens."""
+import functools
 import re
 import secrets
 from datetime import timedelta, timezone
 
 import pyotp
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import joinedload, lazyload
 
 from registry.audit import services as audit
 from registry.auth.models import ApiToken, User, UserSession
@@ -341,11 +343,20 @@ def list_tokens(user):
     return db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())).all()
 
 
+@functools.cache
+def _token_by_hash():
+    """Every API request runs this statement, so it is built once (after all models are mapped): loader
+    options cost to build. The user comes with the token, and a school admin's school with the user; a
+    region or a provider loads only if the request uses it."""
+    return (select(ApiToken).where(ApiToken.token_hash == bindparam("token_hash"))
+            .options(joinedload(ApiToken.user).options(lazyload(User.region), lazyload(User.provider))))
+
+
 def authenticate_token(plaintext):
     """The user behind a bearer token. Raises Unauthorized for an unknown, revoked or expired token."""
     row = None
     if plaintext and plaintext.startswith(TOKEN_PREFIX):
-        row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == crypto.token_hash(plaintext)))
+        row = db.session.scalar(_token_by_hash(), {"token_hash": crypto.token_hash(plaintext)})
     if row is None or not row.is_usable() or not row.user.is_active:
         raise Unauthorized("访问令牌无效、已过期或已被吊销", code="invalid_token")
     now = clock.utcnow()

@@ -6,7 +6,8 @@ from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint
 
-from registry.core import clock
+from registry.core import cache, clock
+from registry.core import db as core_db
 from registry.core.errors import ValidationFailed
 from registry.core.pagination import paginate
 from registry.orders import catalog as catalog_queries
@@ -17,6 +18,7 @@ from registry.schools import schemas as school_schemas
 from registry.schools import services as schools
 
 blp = Blueprint("api_school_orders", __name__, url_prefix="/school", description="学校点单、本校课后服务项目与第三方占比")
+core_db.reads_only("api_school_orders.Catalog")  # the catalog page, computed or cached, writes nothing
 
 
 def _actor():
@@ -30,12 +32,17 @@ def _page(page, **extra):
 
 @blp.route("/catalog")
 class Catalog(MethodView):
-    @blp.arguments(schemas.CatalogQueryIn, location="query")
+    @blp.arguments(schemas.CatalogQueryIn(), location="query")  # one instance: building a schema per request is slow
     @blp.response(200, schemas.CatalogPageOut)
     def get(self, args):
         """本校今天可以点单的白名单项目（show=all 时同时列出本市不能点单的项目及中文原因），可筛选、排序、分页"""
-        result = catalog_queries.catalog(current_user.school, args, page=args["page"], per_page=args["per_page"])
-        return _page(result.page, hidden=result.hidden)
+        school = current_user.school
+
+        def build():
+            result = catalog_queries.catalog(school, args, page=args["page"], per_page=args["per_page"])
+            return schemas.CatalogPageOut().dump(_page(result.page, hidden=result.hidden))
+
+        return cache.cached_json("catalog", catalog_queries.cache_key(school, args), build)
 
 
 @blp.route("/catalog/<int:entry_id>")

@@ -3,9 +3,12 @@
 An entry is listed when eligibility.evaluate(entries, today, school) holds: active today (status and
 dates), region covers the school's county, stage fits the school, provider not banned, required
 documents in force and at least one cleared person. SQL narrows the candidates (in force, the school's
-city, and by default active + county + stage); the rest is computed in bulk for all candidates at
-once, so the number of statements does not depend on how many entries there are. Sorting and
-paging happen after the eligibility filter, so a page never comes out short.
+city, and by default active + county + stage) and reads only their ids, sort keys and whether they cover
+the school's county. Their eligibility without the school's part comes from
+eligibility.evaluate_for_listing (shared by all schools through the cache, computed in bulk where it
+misses); the school's part is added here. Only the page's entries are then loaded whole. The number of
+statements does not depend on how many entries there are. Sorting and paging happen after the
+eligibility filter, so a page never comes out short.
 
 With `show=all` the school also sees the entries of its city it cannot order, each with the Chinese
 reasons why.
@@ -16,22 +19,33 @@ from datetime import date
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import joinedload, lazyload, selectinload
 
-from registry.core import clock
+from registry.core import cache, clock
 from registry.core.errors import NotFound
 from registry.core.pagination import Page
 from registry.extensions import db
 from registry.projects.models import Project
 from registry.providers.models import Provider
 from registry.whitelist import eligibility, queries
-from registry.whitelist.models import EntryCounty, EntryStatus, ReleaseBatch, WhitelistEntry
+from registry.whitelist.models import EntryCounty, ReleaseBatch, WhitelistEntry
 
-SORTS = {
-    "provider": ("机构名称", lambda r: (r.entry.provider.name, r.entry.project.title, r.entry.id)),
-    "title": ("项目名称", lambda r: (r.entry.project.title, r.entry.provider.name, r.entry.id)),
-    "price": ("价格从低到高", lambda r: (r.entry.project.price, r.entry.project.title, r.entry.id)),
-    "-price": ("价格从高到低", lambda r: (-r.entry.project.price, r.entry.project.title, r.entry.id)),
+SORTS = {  # keys on the rows of _candidates()
+    "provider": ("机构名称", lambda c: (c.provider_name, c.title, c.id)),
+    "title": ("项目名称", lambda c: (c.title, c.provider_name, c.id)),
+    "price": ("价格从低到高", lambda c: (c.price, c.title, c.id)),
+    "-price": ("价格从高到低", lambda c: (-c.price, c.title, c.id)),
 }
 SORT_CHOICES = [(key, label) for key, (label, _key) in SORTS.items()]
+
+# A catalog page depends on the school only through its city, county and type (cache_key), so the schools
+# of one county and type share the cached JSON page. Any commit that writes what eligibility reads, or what
+# the page shows (counties, batches, region names), makes it a miss.
+cache.watch("catalog", *eligibility.ELIGIBILITY_TABLES, "entry_county", "release_batch", "region")
+
+
+def cache_key(school, filters):
+    """What a catalog page is a function of, besides the day and the data: the school's city, county and
+    type, and the arguments."""
+    return {"city": school.city_id, "county": school.county_id, "type": school.school_type.value, **filters}
 
 
 @dataclass
@@ -49,7 +63,7 @@ class CatalogRow:
 
     @property
     def cleared_count(self):
-        return len(self.result.cleared_staff)
+        return self.result.cleared_count
 
 
 @dataclass
@@ -64,14 +78,24 @@ def _stmt(school, filters, day, show_all):
     stmt = queries.entries_stmt({k: filters.get(k) for k in ("category", "stage", "level", "q")}, day)
     stmt = stmt.where(WhitelistEntry.city_id == school.city_id)
     if not show_all:
-        # What SQL can decide cheaply; evaluate() decides the rest (and re-checks these).
-        stmt = stmt.where(WhitelistEntry.status == EntryStatus.active,
+        # What SQL can decide cheaply; the eligibility decides it again. A suspension whose lift date has
+        # passed no longer holds, though the sweep has not recorded the lift yet.
+        stmt = stmt.where(~queries.suspended_on(day),
                           Project.stages_mask.bitwise_and(school.stage_mask) != 0,
                           exists().where(EntryCounty.entry_id == WhitelistEntry.id,
                                          EntryCounty.county_id == school.county_id))
     if filters.get("max_price") is not None:
         stmt = stmt.where(Project.price <= filters["max_price"])
     return stmt
+
+
+def _candidates(school, filters, day, show_all):
+    """The candidates as plain rows: id, provider, sort keys, and the facts of the school's part."""
+    covers = exists().where(EntryCounty.entry_id == WhitelistEntry.id, EntryCounty.county_id == school.county_id)
+    stmt = (_stmt(school, filters, day, show_all).order_by(None).options(lazyload("*"))
+            .with_only_columns(WhitelistEntry.id, WhitelistEntry.provider_id, Provider.name.label("provider_name"),
+                               Project.title, Project.price, Project.stages_mask, covers.label("covers")))
+    return db.session.execute(stmt).all()
 
 
 def _count_all(school, filters, day):
@@ -82,26 +106,50 @@ def _count_all(school, filters, day):
     return db.session.scalar(select(func.count()).select_from(stmt.with_only_columns(WhitelistEntry.id).subquery()))
 
 
+def _entries(ids):
+    """The entries of a page, whole, with what the catalog shows (two statements for any number)."""
+    entries = db.session.scalars(
+        select(WhitelistEntry).where(WhitelistEntry.id.in_(ids))
+        .options(joinedload(WhitelistEntry.provider).joinedload(Provider.county),
+                 joinedload(WhitelistEntry.project),
+                 joinedload(WhitelistEntry.batch).joinedload(ReleaseBatch.city),
+                 selectinload(WhitelistEntry.counties))).unique().all()
+    return {entry.id: entry for entry in entries}
+
+
+def _with_school(result, school, candidate):
+    problems = eligibility.school_problems(school, candidate.covers, candidate.stages_mask)
+    if not problems:
+        return result
+    reasons = result.reasons + [reason for reason, _cause in problems]
+    return eligibility.Eligibility(False, reasons, result.cleared_staff, result.causes | {c for _r, c in problems},
+                                   result.cleared_count)
+
+
 def catalog(school, filters, day=None, page=1, per_page=20):
     day = day or clock.today()
     show_all = filters.get("show") == "all"
-    entries = db.session.scalars(_stmt(school, filters, day, show_all)).unique().all()
-    providers = sorted({(e.provider.id, e.provider.name) for e in entries}, key=lambda p: (p[1], p[0]))
+    candidates = _candidates(school, filters, day, show_all)
+    providers = sorted({(c.provider_id, c.provider_name) for c in candidates}, key=lambda p: (p[1], p[0]))
     if filters.get("provider_id"):
-        entries = [e for e in entries if e.provider_id == filters["provider_id"]]
-    results = eligibility.evaluate(entries, day, school)
-    rows = [CatalogRow(e, results[e.id]) for e in entries]
-    orderable = [r for r in rows if r.ok]
+        candidates = [c for c in candidates if c.provider_id == filters["provider_id"]]
+    results = eligibility.evaluate_for_listing([c.id for c in candidates], day)
+    rows = [(c, _with_school(results[c.id], school, c)) for c in candidates if c.id in results]
+    orderable = [row for row in rows if row[1].ok]
     if show_all:
         hidden = len(rows) - len(orderable)
     else:
         rows = orderable
         hidden = _count_all(school, filters, day) - len(orderable)
-    rows.sort(key=SORTS.get(filters.get("sort") or "provider", SORTS["provider"])[1])
+    sort_key = SORTS.get(filters.get("sort") or "provider", SORTS["provider"])[1]
+    rows.sort(key=lambda row: sort_key(row[0]))
     if show_all:
-        rows.sort(key=lambda r: not r.ok)  # stable: orderable first, each group in the chosen order
+        rows.sort(key=lambda row: not row[1].ok)  # stable: orderable first, each group in the chosen order
     start = (page - 1) * per_page
-    return Catalog(Page(rows[start:start + per_page], page, per_page, len(rows)), providers, hidden, day)
+    shown = rows[start:start + per_page]
+    entries = _entries([c.id for c, _result in shown]) if shown else {}
+    items = [CatalogRow(entries[c.id], result) for c, result in shown]
+    return Catalog(Page(items, page, per_page, len(rows)), providers, hidden, day)
 
 
 def catalog_entry(school, entry_id, day=None):

@@ -96,14 +96,18 @@ class CatalogProjectOut(ProjectPublicOut):
     class_max = fields.Integer()
 
 
+# One instance each, made once: building a schema per row costs more than dumping it.
+_PROVIDER_BRIEF, _CATALOG_PROJECT, _BATCH = ProviderBriefOut(), CatalogProjectOut(), BatchPublicOut()
+
+
 class CatalogItemOut(BaseSchema):
     entry_id = fields.Function(lambda r: r.entry.id)
-    provider = fields.Function(lambda r: ProviderBriefOut().dump(r.entry.provider))
-    project = fields.Function(lambda r: CatalogProjectOut().dump(r.entry.project))
+    provider = fields.Function(lambda r: _PROVIDER_BRIEF.dump(r.entry.provider))
+    project = fields.Function(lambda r: _CATALOG_PROJECT.dump(r.entry.project))
     price = fields.Function(lambda r: _money(r.entry.project.price), metadata={"description": "元/人·课时"})
     valid_from = fields.Function(lambda r: r.entry.valid_from.isoformat())
     valid_until = fields.Function(lambda r: r.entry.valid_until.isoformat())
-    batch = fields.Function(lambda r: BatchPublicOut().dump(r.entry.batch))
+    batch = fields.Function(lambda r: _BATCH.dump(r.entry.batch))
     counties = fields.Function(lambda r: [c.county.name for c in r.entry.counties])
     orderable = fields.Boolean(attribute="ok")
     reasons = fields.List(fields.String(), metadata={"description": "不能点单的原因（中文）；可点单时为空"})

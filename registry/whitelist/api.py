@@ -3,14 +3,23 @@ from flask import url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from registry.core import cache
+from registry.core import db as core_db
 from registry.whitelist import queries, schemas
 
 blp = Blueprint("api_whitelist", __name__, url_prefix="/whitelist", description="公开白名单（无需登录）")
 
+# The public list is answered from the shared cache in front of the app (registry.core.cache.FrontCache)
+# for the day, under a generation that every commit writing one of the tables it shows bumps: entries and
+# their counties, providers, projects, batches, regions.
+cache.watch("whitelist", "whitelist_entry", "entry_county", "provider", "project", "release_batch", "region")
+cache.serve_from_cache("api_whitelist.Whitelist", "whitelist")
+core_db.reads_only("api_whitelist.Whitelist", "api_whitelist.WhitelistVerify")
+
 
 @blp.route("")
 class Whitelist(MethodView):
-    @blp.arguments(schemas.WhitelistQueryIn, location="query")
+    @blp.arguments(schemas.WhitelistQueryIn(), location="query")  # one instance: building a schema per request is slow
     @blp.response(200, schemas.WhitelistPageOut)
     def get(self, args):
         """今日在有效期内的白名单条目（含暂停，不含已移出和已过期），可按城市、区县、类别、学段、层次筛选，按名称搜索"""
@@ -47,7 +56,7 @@ class WhitelistVerify(MethodView):
     @blp.alt_response(404, description="证明不存在或二维码无效")
     def get(self, token):
         """核验准入证明的实时状态：valid 有效 / suspended 暂停 / delisted 已移出 / expired 已过期"""
-        result = queries.verification(token)
+        result = queries.verification(token, counties=True)
         return {"status": result.status, "status_label": result.label, "checked_on": result.day.isoformat(),
                 "provider": result.provider,
                 "entries": [queries.entry_view(e, result.day) for e in result.entries]}

@@ -5,9 +5,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from registry.adjustments.models import ActionKind, ProviderAction
+from registry.core import cache
 from registry.extensions import db
 from registry.people import services as people
 from registry.people.models import Person
@@ -15,8 +16,13 @@ from registry.policy.models import CityPolicy
 from registry.policy import services as policy
 from registry.projects.models import STAGE_LABELS, ProjectStaff, mask_to_stages
 from registry.providers.models import ProviderDocument
-from registry.whitelist.models import ENTRY_STATUS_LABELS, EntryStatus
+from registry.whitelist.models import ENTRY_STATUS_LABELS, EntryStatus, WhitelistEntry
 
+# What evaluate() reads, without the school's part: a commit that writes one of these tables makes every
+# eligibility cached for lists (evaluate_for_listing) a miss.
+ELIGIBILITY_TABLES = ("whitelist_entry", "provider", "provider_document", "provider_action", "project",
+                      "project_staff", "person", "person_check", "qualification", "person_ban", "city_policy")
+cache.watch("eligibility", *ELIGIBILITY_TABLES)
 
 
 @dataclass
@@ -25,6 +31,11 @@ class Eligibility:
     reasons: list = field(default_factory=list)
     cleared_staff: list = field(default_factory=list)
     causes: set = field(default_factory=set)  # machine-readable: status, provider_ban, document, staff, region, stage
+    cleared_count: int | None = None  # len(cleared_staff), or the count a cached result kept
+
+    def __post_init__(self):
+        if self.cleared_count is None:
+            self.cleared_count = len(self.cleared_staff)
 
 
 def document_problems(provider, docs, day):
@@ -67,6 +78,7 @@ def evaluate(entries, day, school=None):
     if not entries:
         return {}
     docs, bans, staff, person_bans, rules = _load(entries, day)
+    default_rules = policy.defaults()
     result = {}
     for entry in entries:
         reasons, causes = [], set()
@@ -85,7 +97,7 @@ def evaluate(entries, day, school=None):
         for _doc, text in document_problems(entry.provider, docs.get(entry.provider_id, []), day):
             reasons.append(text)
             causes.add("document")
-        city_rules = rules.get(entry.city_id) or policy.defaults()
+        city_rules = rules.get(entry.city_id) or default_rules
         cleared, first_problem = [], None
         for person in staff.get(entry.project_id, []):
             if person.archived_at is not None:
@@ -100,16 +112,44 @@ def evaluate(entries, day, school=None):
             reasons.append("项目暂无准入合格的授课人员" + (f"（{first_problem}）" if first_problem else ""))
             causes.add("staff")
         if school is not None:
-            if school.county_id not in {c.county_id for c in entry.counties}:
-                reasons.append(f"该项目的服务区域不包括{school.county.name}")
-                causes.add("region")
-            if not entry.project.stages_mask & school.stage_mask:
-                labels = "、".join(STAGE_LABELS[s] for s in mask_to_stages(entry.project.stages_mask))
-                reasons.append(f"项目适用学段为{labels}，与{school.type_label}不符")
-                causes.add("stage")
+            covers = school.county_id in {c.county_id for c in entry.counties}
+            for reason, cause in school_problems(school, covers, entry.project.stages_mask):
+                reasons.append(reason)
+                causes.add(cause)
         result[entry.id] = Eligibility(not reasons, reasons, cleared, causes)
     return result
 
 
+def school_problems(school, covers, stages_mask):
+    """The school's part: [(Chinese reason, cause)] when the entry's counties do not cover the school's
+    county (`covers` false) or the project's stages miss the school's."""
+    problems = []
+    if not covers:
+        problems.append((f"该项目的服务区域不包括{school.county.name}", "region"))
+    if not stages_mask & school.stage_mask:
+        labels = "、".join(STAGE_LABELS[s] for s in mask_to_stages(stages_mask))
+        problems.append((f"项目适用学段为{labels}，与{school.type_label}不符", "stage"))
+    return problems
+
+
 def evaluate_one(entry, day, school=None):
     return evaluate([entry], day, school)[entry.id]
+
+
+def evaluate_for_listing(entry_ids, day):
+    """{entry_id: Eligibility} without a school's part, for pages that list many entries (the school's
+    catalog). Results are shared between requests and instances through the cache (generation
+    "eligibility", see ELIGIBILITY_TABLES; the day is part of the key); what the cache does not hold is
+    computed by evaluate() in bulk and stored. cleared_staff is empty; cleared_count holds the number.
+    Ordering and accepting never use this: they call evaluate_one() on the records themselves."""
+    def build(missing):
+        entries = db.session.scalars(select(WhitelistEntry).where(WhitelistEntry.id.in_([int(k) for k in missing]))
+                                     .options(joinedload(WhitelistEntry.provider), joinedload(WhitelistEntry.project))
+                                     ).all()
+        return {str(entry_id): {"ok": r.ok, "reasons": r.reasons, "causes": sorted(r.causes),
+                                "cleared": len(r.cleared_staff)}
+                for entry_id, r in evaluate(entries, day).items()}
+
+    values = cache.cached_values("eligibility", day, [str(entry_id) for entry_id in entry_ids], build)
+    return {int(key): Eligibility(v["ok"], v["reasons"], [], set(v["causes"]), v["cleared"])
+            for key, v in values.items()}

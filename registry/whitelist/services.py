@@ -4,7 +4,7 @@ import secrets
 from datetime import date
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from registry.applications import services as applications
 from registry.applications.models import ApplicationKind, ApplicationStatus
@@ -17,6 +17,7 @@ from registry.core.lifecycle import Lifecycle, Move
 from registry.extensions import db
 from registry.notifications import services as notifications
 from registry.policy import services as policy
+from registry.providers.models import Provider
 from registry.reviews import services as reviews
 from registry.whitelist.models import (
     BATCH_STATUS_LABELS, ENTRY_STATUS_LABELS, OBJECTION_STATUS_LABELS, BatchItem, BatchStatus, Certificate,
@@ -318,19 +319,24 @@ def certificate_status(certificate, day=None):
     day = day or clock.today()
     entries = db.session.scalars(select(WhitelistEntry).where(
         WhitelistEntry.provider_id == certificate.provider_id)).all()
+    return entries_status(entries, day), entries
+
+
+def entries_status(entries, day):
+    """What a certificate says of all of a provider's entries on `day`."""
     statuses = [e.effective_status(day) for e in entries]
     if EntryStatus.active in statuses:
-        return "valid", entries
+        return "valid"
     if EntryStatus.suspended in statuses:
-        return "suspended", entries
+        return "suspended"
     if statuses and all(s == EntryStatus.delisted for s in statuses):
-        return "delisted", entries
-    return "expired", entries
+        return "delisted"
+    return "expired"
 
 
 def certificate_by_token(token):
     cert = db.session.scalar(select(Certificate).where(Certificate.token == token)
-                             .options(selectinload(Certificate.provider)))
+                             .options(joinedload(Certificate.provider).joinedload(Provider.county)))
     if cert is None:
         raise NotFound("证明不存在或二维码无效")
     return cert
