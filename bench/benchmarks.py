@@ -306,7 +306,32 @@ def per_row_loop(provider_ids, day):
     return changed
 
 
-def sweep(app, kind, **_):
+SMALL_SCALE = 0.05
+
+
+def _sweep_statements_at(scale, kind):
+    """The statements the sweep sends on the generated data at another scale (built once, then reused)."""
+    from bench.dataset import ensure, targets
+    from registry.adjustments import sweep as sweep_module
+    from registry.extensions import db
+    chosen = [t for t in targets(scale, kind, log=note) if t.kind == kind]
+    if not chosen:
+        return None
+    small_app, _seconds = ensure(chosen[0], scale, log=lambda line, *_: None)
+    with small_app.app_context(), frozen_clock():
+        db.session.remove()
+        try:
+            with count_statements(db.engine) as counter:
+                sweep_module.run(AS_OF)
+                db.session.flush()
+        finally:
+            db.session.rollback()
+            db.session.remove()
+            db.engine.dispose()
+    return counter["n"]
+
+
+def sweep(app, kind, scale=1.0, **_):
     """The set-based sweep on the whole dataset, then the per-row loop on a sample of the providers (every
     k-th by id), both rolled back. sweep_vs_per_row is the loop's time per provider times the number of
     providers, over the sweep's time; sweep_per_row_statements is the loop's statements scaled the same way."""
@@ -337,10 +362,12 @@ def sweep(app, kind, **_):
             db.session.rollback()
             db.session.remove()
     per_row_total = loop_elapsed / len(sample) * len(ids)
+    small = _sweep_statements_at(SMALL_SCALE, kind) if scale != SMALL_SCALE else None
     note(f"sweep[{kind}]: {summary}")
     note(f"sweep[{kind}]: per-row loop on {len(sample)} of {len(ids)} providers: {loop_elapsed:.2f}s, "
          f"{loop_counter['n']} statements, {moved} changes; extrapolated {per_row_total:.0f}s for all")
     return [(f"sweep_seconds_{kind}", round(elapsed, 2)), (f"sweep_statements_{kind}", counter["n"]),
+            *([(f"sweep_statements_at_scale_{SMALL_SCALE:g}_{kind}", small)] if small is not None else []),
             (f"sweep_per_row_statements_{kind}", round(loop_counter["n"] / len(sample) * len(ids))),
             (f"sweep_vs_per_row_{kind}", round(per_row_total / elapsed, 1))]
 

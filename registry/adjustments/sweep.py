@@ -318,10 +318,14 @@ def _ban_adverse(day, actor):
 def _lift(day, actor):
     """Suspensions whose lift date has passed, or whose automatic cause is gone, are lifted when
     nothing blocks the entry any more. A document suspension needs the renewed document verified."""
-    entries = db.session.scalars(select(WhitelistEntry).where(
-        WhitelistEntry.status == EntryStatus.suspended, WhitelistEntry.valid_until >= day,
-        or_(WhitelistEntry.suspended_until < day, WhitelistEntry.suspended_by_rule.in_(AUTO_RULES)))
-        .options(joinedload(WhitelistEntry.project), joinedload(WhitelistEntry.provider))).all()
+    candidate = and_(WhitelistEntry.status == EntryStatus.suspended, WhitelistEntry.valid_until >= day,
+                     or_(WhitelistEntry.suspended_until < day, WhitelistEntry.suspended_by_rule.in_(AUTO_RULES)))
+    # An entry whose provider still lacks a usable required document stays suspended whatever else holds
+    # (evaluate() would name the document), so only the others are evaluated in full.
+    blocked = {pid for pid, found in _document_problems_by_provider(
+        select(WhitelistEntry.provider_id).where(candidate), day).items() if found}
+    entries = [e for e in db.session.scalars(select(WhitelistEntry).where(candidate).options(
+        joinedload(WhitelistEntry.project), joinedload(WhitelistEntry.provider))) if e.provider_id not in blocked]
     if not entries:
         return 0
     results = eligibility.evaluate(entries, day)
