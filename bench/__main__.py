@@ -6,14 +6,7 @@ or reuses it when bench/data/<name>.json says it matches this generator, scale a
 the benchmarks on each database and prints one `name: value` line per figure on stdout; notes go to
 stderr. Other scales than 1.0 get their own SQLite file and PostgreSQL database.
 
-Figures:
-  generate_seconds_<db>     wall time to build the dataset (only when it was built in this run)
-  rows_<table>              rows in the dataset (the same on both databases)
-  orm_vs_raw_<db>           median time of the public whitelist listing through the ORM / through raw SQL
-  orm_vs_raw                the larger of the two (the target is ≤ 1.5)
-  orm_listing_ms_<db>, raw_listing_ms_<db>
-  sweep_seconds_<db>        the nightly sweep on the dataset (rolled back afterwards)
-  sweep_statements_<db>     SQL statements that sweep sent; sweep_statements is the larger of the two
+Figures: see bench/README.md.
 """
 import argparse
 import sys
