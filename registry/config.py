@@ -114,5 +114,6 @@ def load_config():
         "OPENAPI_URL_PREFIX": "/api/v1",
         "OPENAPI_JSON_PATH": "openapi.json",
         "PDF_TIMEOUT_SECONDS": int(_env("PDF_TIMEOUT_SECONDS", "60")),
+        "PDF_CACHE_DIR": _env("PDF_CACHE_DIR", str(INSTANCE_DIR / "pdf-cache")),
         "AUDIT_RETENTION_DAYS": int(_env("AUDIT_RETENTION_DAYS", "183")),
     }

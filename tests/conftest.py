@@ -47,6 +47,7 @@ TEST_CONFIG = {
     "RATELIMIT_ENABLED": False,
     "MFA_ENFORCED": False,
     "SERVER_NAME": "localhost",
+    "PDF_CACHE_DIR": "",  # no announcement cache in the repository's instance/; tests/web/test_pdfs.py sets its own
 }
 
 

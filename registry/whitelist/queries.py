@@ -288,12 +288,19 @@ def announcement_rows(batch):
     return rows
 
 
-def page_blocks(rows, first, per_page):
+def page_blocks(rows, first, per_page, closing=0):
     """Number the rows and cut them into page-sized blocks (the first page also carries the title).
-    WeasyPrint lays out one small fixed-layout table per page far faster than one long table."""
+    WeasyPrint lays out one small fixed-layout table per page far faster than one long table, and
+    page-sized blocks let the PDF be rendered in parts (registry.core.pdf.render_paged_pdf).
+    The last page also carries the closing text, which takes the room of `closing` rows: when the last
+    block has no room left for it, its final rows move to a page of their own."""
     numbered = list(enumerate(rows, start=1))
     blocks = [numbered[:first]]
     blocks += [numbered[i:i + per_page] for i in range(first, len(numbered), per_page)]
+    room = (first if len(blocks) == 1 else per_page) - closing
+    if closing and len(blocks[-1]) > room:
+        last = blocks.pop()
+        blocks += [last[:room], last[room:]]
     return blocks
 
 
@@ -328,29 +335,35 @@ def verify_url(certificate):
 
 @dataclass
 class Verification:
-    certificate: Certificate
+    provider: Provider
     status: str          # valid | suspended | delisted | expired
     label: str
     entries: list
     day: date
 
-    @property
-    def provider(self):
-        return self.certificate.provider
-
     def entry_status(self, entry):
         return entry.effective_status(self.day)
 
 
-def verification(token, day=None):
-    """The live status behind a QR code. A handful of statements: certificate, provider, entries with projects."""
+# What the page behind a QR code shows of each entry (made once: building loader options costs per request).
+VERIFIED_ENTRY = (joinedload(WhitelistEntry.provider).joinedload(Provider.county),
+                  joinedload(WhitelistEntry.project).load_only(*LISTED_PROJECT),
+                  joinedload(WhitelistEntry.batch).load_only(*LISTED_BATCH))
+
+
+def verification(token, day=None, counties=False):
+    """The live status behind a QR code in one statement: the provider's entries found through the
+    certificate's token, with the provider, projects and batches; a second for the entries' counties when
+    asked (the JSON answer has them)."""
     day = day or clock.today()
-    cert = services.certificate_by_token(token)
-    # Load the entries with their projects and batches first: certificate_status then finds them in the
-    # session, and the page touches no lazy relation.
-    db.session.scalars(select(WhitelistEntry).where(WhitelistEntry.provider_id == cert.provider_id)
-                       .options(joinedload(WhitelistEntry.project), joinedload(WhitelistEntry.batch),
-                                selectinload(WhitelistEntry.counties))).all()
-    status, entries = services.certificate_status(cert, day)
+    stmt = (select(WhitelistEntry).join(Certificate, Certificate.provider_id == WhitelistEntry.provider_id)
+            .where(Certificate.token == token).options(*VERIFIED_ENTRY))
+    if counties:
+        stmt = stmt.options(selectinload(WhitelistEntry.counties))
+    entries = db.session.scalars(stmt).all()
+    # Publication makes a certificate together with entries, which are never deleted; without any, the
+    # certificate (or a 404) says who it is for.
+    provider = entries[0].provider if entries else services.certificate_by_token(token).provider
+    status = services.entries_status(entries, day)
     entries = sorted(entries, key=lambda e: (e.project.title, e.id))
-    return Verification(cert, status, services.VERIFY_LABELS[status], entries, day)
+    return Verification(provider, status, services.VERIFY_LABELS[status], entries, day)

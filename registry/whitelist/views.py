@@ -5,6 +5,7 @@ from marshmallow import EXCLUDE
 
 from registry.auth.views import qr_data_uri
 from registry.core import clock, pdf
+from registry.core import db as core_db
 from registry.core.errors import Conflict
 from registry.core.schema import load
 from registry.extensions import limiter
@@ -19,6 +20,8 @@ EXPORT_RATE_LIMIT = "30 per minute"
 # Rows per page of the announcement table: each row is two lines (names wrap once, stages print as a grade range).
 ANNOUNCEMENT_FIRST_PAGE_ROWS = 16
 ANNOUNCEMENT_ROWS_PER_PAGE = 22
+# The room (in rows) that the closing note and signature take on the last page.
+ANNOUNCEMENT_CLOSING_ROWS = 3
 STATUS_BADGES = {"active": "badge-ok", "suspended": "badge-warn", "delisted": "badge-err", "expired": "badge-err",
                  "valid": "badge-ok"}
 
@@ -95,14 +98,28 @@ def changes():
 @limiter.limit(PDF_RATE_LIMIT)
 def announcement(batch_id):
     batch = queries.published_batch(batch_id)
-    data = render_announcement(batch, queries.announcement_rows(batch))
+    # Kept by content digest (registry.core.pdf): the rows show live provider and project fields, so a
+    # renamed provider or an edited project makes a new document, never a stale one.
+    data = render_announcement(batch, queries.announcement_rows(batch), cache_name=f"announcement-{batch.id}")
     return pdf.pdf_response(data, f"{batch.issuer}{batch.name}白名单公告.pdf")
 
 
-def render_announcement(batch, rows):
-    return pdf.render_pdf("announcement.html", batch=batch, rows=rows,
-                          blocks=queries.page_blocks(rows, ANNOUNCEMENT_FIRST_PAGE_ROWS, ANNOUNCEMENT_ROWS_PER_PAGE),
-                          provider_count=len({r.provider.id for r in rows}), grades=queries.grades)
+def category_and_grades(project):
+    """"美育（艺术） · 4–9年级" for the announcement's shared column: word joiners (U+2060, not printed)
+    between the characters of each half, so the cell wraps at the dot and never inside a name or range."""
+    return " · ".join("\u2060".join(text) for text in (project.category_label, queries.grades(project.stages_mask)))
+
+
+def announcement_blocks(rows):
+    return queries.page_blocks(rows, ANNOUNCEMENT_FIRST_PAGE_ROWS, ANNOUNCEMENT_ROWS_PER_PAGE,
+                               ANNOUNCEMENT_CLOSING_ROWS)
+
+
+def render_announcement(batch, rows, cache_name=None):
+    """The announcement PDF: one page per block, rendered in parallel parts (registry.core.pdf)."""
+    return pdf.render_paged_pdf("announcement.html", announcement_blocks(rows), cache_name=cache_name, batch=batch,
+                                row_count=len(rows), provider_count=len({r.provider.id for r in rows}),
+                                category_and_grades=category_and_grades)
 
 
 @bp.get("/whitelist/providers/<int:provider_id>/certificate.pdf")
@@ -118,6 +135,9 @@ def certificate(provider_id):
     data = pdf.render_pdf("certificate.html", view=view, cert=cert, entries=active, verify_url=url,
                           qr=qr_data_uri(url), issued_on=view.day)
     return pdf.pdf_response(data, f"{view.provider.name}准入证明.pdf")
+
+
+core_db.reads_only("whitelist.verify")
 
 
 @bp.get("/verify/<token>")

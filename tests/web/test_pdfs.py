@@ -61,6 +61,83 @@ def test_announcement_of_a_large_batch_has_one_table_per_page(app, published, tm
     assert "2026年3月10日" in pages[-1]
 
 
+def _pages(data, tmp_path):
+    return [p for p in _text(data, tmp_path).split("\f") if p.strip()]
+
+
+def _footer(page):
+    """The page-number line as printed ("第 3 页 / 共 7 页"; pdftotext may drop the spaces)."""
+    found = re.findall(r"第\s*(\d+)\s*页\s*/\s*共\s*(\d+)\s*页", page)
+    return tuple(int(n) for n in found[-1]) if found else None
+
+
+def _row_numbers(page):
+    return [int(m) for m in re.findall(r"^\s*(\d+)\s", page, re.M)]
+
+
+def test_announcement_rendered_in_parts_reads_as_one_document(app, published, tmp_path, monkeypatch):
+    """One part per page (forced): the pages come back in order, numbered over the whole document, the
+    title on the first page only, the closing text on the last only, CJK fonts embedded, rasterisable."""
+    from registry.core import pdf
+    from registry.whitelist import queries, views
+
+    monkeypatch.setattr(pdf, "PAGES_PER_PART", 1)
+    rows = queries.announcement_rows(published["batch"]) * 120
+    blocks = views.announcement_blocks(rows)
+    assert len(pdf.split_parts(blocks, pdf.cpu_count(), 1)) == len(blocks) == 6
+    data = views.render_announcement(published["batch"], rows)
+    pages = _pages(data, tmp_path)
+    assert len(pages) == 6
+    for n, page in enumerate(pages, start=1):
+        assert _footer(page) == (n, 6)
+        assert "统一社会信用代码" in page
+        assert ("白名单的公告" in page) == (n == 1)
+        assert ("2026年3月10日" in page) == (n == 6)
+    numbers = [_row_numbers(page) for page in pages]
+    assert [n for page in numbers for n in page] == list(range(1, 121))
+    assert [len(page) for page in numbers] == [len(b) for b in blocks]
+    _assert_cjk(data)
+    path = tmp_path / "parts.pdf"
+    path.write_bytes(data)
+    subprocess.run(["pdftoppm", "-png", "-r", "30", "-f", "6", "-l", "6", str(path), str(tmp_path / "last")], check=True)
+    assert next(tmp_path.glob("last-*6.png")).stat().st_size > 2000
+
+
+def test_announcement_whose_rows_overflow_their_pages_is_numbered_by_its_real_pages(app, published, tmp_path,
+                                                                                    monkeypatch, caplog):
+    """Names long enough to wrap over many lines push rows onto extra pages: the parts are rendered again
+    with the page counts they really have, so every footer still says 第 n 页 / 共 m 页 of the whole."""
+    from types import SimpleNamespace
+
+    from registry.core import pdf
+    from registry.whitelist import queries, views
+
+    monkeypatch.setattr(pdf, "PAGES_PER_PART", 1)
+    (row,) = queries.announcement_rows(published["batch"])
+    long_name = SimpleNamespace(id=row.provider.id, uscc=row.provider.uscc, name="南昌市红谷滩区" * 12 + "有限公司")
+    rows = [queries.AnnouncementRow(long_name, row.project, row.valid_from, row.valid_until, row.counties)] * 40
+    blocks = views.announcement_blocks(rows)
+    with caplog.at_level("INFO", logger="registry.core.pdf"):
+        data = views.render_announcement(published["batch"], rows)
+    assert "rendering them again" in caplog.text
+    pages = _pages(data, tmp_path)
+    assert len(pages) > len(blocks)
+    for n, page in enumerate(pages, start=1):
+        assert _footer(page) == (n, len(pages))
+    assert [n for page in pages for n in _row_numbers(page)] == list(range(1, 41))
+
+
+def test_the_last_page_keeps_room_for_the_closing_text():
+    from registry.whitelist import queries
+
+    assert queries.page_blocks(list("abcdefg"), 2, 3, closing=1) == [
+        [(1, "a"), (2, "b")], [(3, "c"), (4, "d"), (5, "e")], [(6, "f"), (7, "g")]]
+    assert queries.page_blocks(list("abcdefgh"), 2, 3, closing=1) == [
+        [(1, "a"), (2, "b")], [(3, "c"), (4, "d"), (5, "e")], [(6, "f"), (7, "g")], [(8, "h")]]
+    assert queries.page_blocks(list("ab"), 2, 3, closing=1) == [[(1, "a")], [(2, "b")]]
+    assert queries.page_blocks([], 2, 3, closing=1) == [[]]
+
+
 def test_unpublished_or_unknown_batch_has_no_announcement(client, db, create_user):
     reviewer = create_user("city_reviewer")
     draft = whitelist.create_batch(actor=reviewer)
@@ -118,3 +195,44 @@ def test_no_certificate_while_every_entry_is_suspended(client, published):
 def test_provider_without_entries_or_unknown_has_no_certificate(client, provider_admin):
     assert client.get(f"/whitelist/providers/{provider_admin.provider_id}/certificate.pdf").status_code == 404
     assert client.get("/whitelist/providers/999999/certificate.pdf").status_code == 404
+
+
+def test_announcement_is_kept_until_its_content_changes(client, app, db, published, tmp_path, monkeypatch):
+    """The route keeps the PDF under a digest of its HTML: the same content is served without rendering;
+    a renamed provider (announcement rows show live provider fields) makes a new document and the old
+    file goes."""
+    from registry.core import pdf
+
+    monkeypatch.setitem(app.config, "PDF_CACHE_DIR", str(tmp_path / "cache"))
+    renders = []
+    real_run = pdf._run
+    monkeypatch.setattr(pdf, "_run", lambda tasks, *a, **kw: renders.append(len(tasks)) or real_run(tasks, *a, **kw))
+    url = f"/whitelist/batches/{published['batch'].id}/announcement.pdf"
+
+    first = client.get(url)
+    assert first.status_code == 200 and renders == [1]
+    kept = sorted((tmp_path / "cache").iterdir())
+    assert [p.name.startswith(f"announcement-{published['batch'].id}-") for p in kept] == [True]
+
+    again = client.get(url)
+    assert again.status_code == 200 and again.data == first.data and renders == [1]
+
+    published["provider"].name = "新名体育公司"
+    db.session.flush()
+    renamed = client.get(url)
+    assert renamed.status_code == 200 and renders == [1, 1]
+    assert "新名体育公司" in _text(renamed.data, tmp_path)
+    now_kept = sorted((tmp_path / "cache").iterdir())
+    assert len(now_kept) == 1 and now_kept != kept
+
+
+def test_announcement_without_a_cache_directory_renders_every_time(client, app, published, tmp_path, monkeypatch):
+    from registry.core import pdf
+
+    monkeypatch.setitem(app.config, "PDF_CACHE_DIR", "")
+    renders = []
+    real_run = pdf._run
+    monkeypatch.setattr(pdf, "_run", lambda tasks, *a, **kw: renders.append(len(tasks)) or real_run(tasks, *a, **kw))
+    url = f"/whitelist/batches/{published['batch'].id}/announcement.pdf"
+    assert client.get(url).status_code == 200 and client.get(url).status_code == 200
+    assert renders == [1, 1]
