@@ -259,18 +259,13 @@ def _flag_orders(day):
         return 0
     order_ids = {r.id for r in rows}
     orders.flag_staff(order_ids)
-    by_school, by_provider = defaultdict(list), defaultdict(list)
-    for u in db.session.scalars(select(User).where(or_(User.school_id.in_({r.school_id for r in rows}),
-                                                       User.provider_id.in_({r.provider_id for r in rows})))):
-        if u.school_id is not None:
-            by_school[u.school_id].append(u)
-        if u.provider_id is not None:
-            by_provider[u.provider_id].append(u)
+    by_school, by_provider = orders.users_by_school_and_provider({r.school_id for r in rows},
+                                                                 {r.provider_id for r in rows})
     items = []
     for r in rows:
         body = f"订单 {r.id} 指派的人员 {r.name} 今天已不符合准入条件，请更换人员。"
         items += [(u, "订单人员不再符合条件", body, None, "order", f"flag:{r.id}:{r.name}")
-                  for u in by_school[r.school_id] + by_provider[r.provider_id]]
+                  for u in by_school.get(r.school_id, []) + by_provider.get(r.provider_id, [])]
     notifications.notify_many(items)
     return len(order_ids)
 

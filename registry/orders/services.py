@@ -236,17 +236,21 @@ def resume_for_entries(entry_ids, *, actor=None, reason, rule=None):
     return affected
 
 
-def _notify_bulk(orders, *, title, body):
-    school_ids = {o.school_id for o in orders}
-    provider_ids = {o.provider_id for o in orders}
-    users = db.session.scalars(select(User).where(
-        (User.school_id.in_(school_ids)) | (User.provider_id.in_(provider_ids)))).all()
+def users_by_school_and_provider(school_ids, provider_ids):
+    """({school_id: [user]}, {provider_id: [user]}) for the users of these schools and providers, in one query."""
     by_school, by_provider = {}, {}
-    for user in users:
+    for user in db.session.scalars(select(User).where(
+            (User.school_id.in_(set(school_ids))) | (User.provider_id.in_(set(provider_ids))))):
         if user.school_id:
             by_school.setdefault(user.school_id, []).append(user)
         if user.provider_id:
             by_provider.setdefault(user.provider_id, []).append(user)
+    return by_school, by_provider
+
+
+def _notify_bulk(orders, *, title, body):
+    by_school, by_provider = users_by_school_and_provider({o.school_id for o in orders},
+                                                          {o.provider_id for o in orders})
     items = []
     for order in orders:
         text = f"{order.project.title}（订单 {order.id}）：{body}"
