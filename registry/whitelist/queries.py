@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask import current_app, url_for
-from sqlalchemy import exists, or_, select
-from sqlalchemy.orm import contains_eager, joinedload, load_only, selectinload
+from sqlalchemy import bindparam, exists, or_, select
+from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
 
 from registry.core import clock
 from registry.core.errors import NotFound
-from registry.core.pagination import paginate
+from registry.core.pagination import Page, count_of, paginate
 from registry.extensions import db
 from registry.policy import services as policy
 from registry.projects.models import STAGE_BITS, Project, Stage
@@ -52,33 +52,164 @@ def _region_id(code):
     return select(Region.id).where(Region.code == code).scalar_subquery()
 
 
-# The columns the list, its exports and its JSON show. The sort runs over every entry in force in the
-# city, and carrying a project's description and syllabus through it made it several times slower.
-LISTED_ENTRY = (WhitelistEntry.provider_id, WhitelistEntry.project_id, WhitelistEntry.city_id, WhitelistEntry.batch_id,
-                WhitelistEntry.status, WhitelistEntry.valid_from, WhitelistEntry.valid_until,
-                WhitelistEntry.suspended_until)
-LISTED_PROVIDER = (Provider.name, Provider.uscc, Provider.org_type, Provider.county_id, Provider.city_id)
+# The columns the verification page shows of an entry's project and batch.
 LISTED_PROJECT = (Project.title, Project.category, Project.stages_mask, Project.level, Project.price)
 LISTED_BATCH = (ReleaseBatch.city_id, ReleaseBatch.year, ReleaseBatch.seq, ReleaseBatch.status, ReleaseBatch.issuer,
                 ReleaseBatch.published_on)
 
 
-@functools.cache
-def _entry_options():
-    """Built once: loader options are immutable, and building them cost as much as loading a page."""
-    return (
-        load_only(*LISTED_ENTRY),
-        contains_eager(WhitelistEntry.provider).options(load_only(*LISTED_PROVIDER),
-                                                        joinedload(Provider.county, innerjoin=True)),
-        contains_eager(WhitelistEntry.project).load_only(*LISTED_PROJECT),
-        joinedload(WhitelistEntry.batch, innerjoin=True).options(load_only(*LISTED_BATCH),
-                                                                  joinedload(ReleaseBatch.city, innerjoin=True)),
-    )
+# ---------------------------------------------------------------- the public list
+#
+# The list, its exports, its JSON and the school catalog share one filtered statement. It is built once
+# per combination of filters present (its "shape") with bound parameters, so a request neither builds a
+# statement nor computes SQLAlchemy's cache key, and the values travel as parameters at execution.
+# The list reads the columns it shows as rows and turns them into small read-only objects (ListedEntry)
+# with the attributes and methods of the models that the templates, schemas and exports use: building
+# five mapped instances per row cost more than running the SQL (bench orm_vs_raw).
+
+FILTERS = ("city", "county", "category", "stage", "level", "status", "q")
+LIKE_ESCAPE = "/"
+
+
+def _shape(filters):
+    """Which filters are present; the status filter's value is part of the shape (it changes the SQL)."""
+    status = filters.get("status")
+    return tuple(name for name in FILTERS if name != "status" and filters.get(name)) + (
+        (f"status={status}",) if status in ("active", "suspended") else ())
+
+
+def _parameters(filters, day):
+    values = {"day": day or clock.today()}
+    for name in ("city", "county", "category", "level"):
+        if filters.get(name):
+            values[name] = filters[name]
+    if filters.get("stage"):
+        values["stage_bit"] = STAGE_BITS[Stage(filters["stage"])]
+    text = (filters.get("q") or "").strip()
+    if text:
+        escaped = text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%").replace(
+            "_", LIKE_ESCAPE + "_")
+        values["q_like"], values["q_code"] = escaped, text.upper()
+    return values
+
+
+@functools.lru_cache(maxsize=256)
+def _filtered(shape):
+    """Entries in force on :day, filtered as `shape` says, with bound parameters for the values."""
+    day = bindparam("day")
+    stmt = (select(WhitelistEntry).join(WhitelistEntry.provider).join(WhitelistEntry.project)
+            .where(in_force(day)))
+    if "city" in shape:
+        stmt = stmt.where(WhitelistEntry.city_id == _region_id(bindparam("city")))
+    if "county" in shape:
+        stmt = stmt.where(exists().where(EntryCounty.entry_id == WhitelistEntry.id,
+                                         EntryCounty.county_id == _region_id(bindparam("county"))))
+    if "category" in shape:
+        stmt = stmt.where(Project.category == bindparam("category"))
+    if "stage" in shape:
+        stmt = stmt.where(Project.stages_mask.bitwise_and(bindparam("stage_bit")) != 0)
+    if "level" in shape:
+        stmt = stmt.where(Project.level == bindparam("level"))
+    if "status=suspended" in shape:
+        stmt = stmt.where(suspended_on(day))
+    elif "status=active" in shape:
+        stmt = stmt.where(~suspended_on(day))
+    if "q" in shape:
+        # LIKE '%…%' (not trigram or FTS indexes): 1- and 2-character Chinese queries must match.
+        stmt = stmt.where(or_(Provider.name.icontains(bindparam("q_like"), escape=LIKE_ESCAPE),
+                              Project.title.icontains(bindparam("q_like"), escape=LIKE_ESCAPE),
+                              Provider.uscc == bindparam("q_code")))
+    return stmt.order_by(Provider.name, Provider.id, Project.title, WhitelistEntry.id)
+
+
+def entries_stmt(filters, day=None):
+    """Entries in force on `day` (default today), filtered by city, county, category, stage, level, status
+    and a search text, in the list's order: a statement with its values bound, to refine further."""
+    return _filtered(_shape(filters)).params(_parameters(filters, day))
+
+
+class _Listed:
+    """A read-only row object. Its properties are the models' own, so labels are computed in one place."""
+    __slots__ = ()
+
+
+class ListedRegion(_Listed):
+    __slots__ = ("id", "name", "code")
+
+
+class ListedProvider(_Listed):
+    __slots__ = ("id", "name", "uscc", "org_type", "county")
+    org_type_label = Provider.org_type_label
+
+
+class ListedProject(_Listed):
+    __slots__ = ("id", "title", "category", "stages_mask", "level", "price")
+    stages, stage_labels = Project.stages, Project.stage_labels
+    category_label, level_label = Project.category_label, Project.level_label
+
+
+class ListedBatch(_Listed):
+    __slots__ = ("id", "year", "seq", "issuer", "published_on", "city")
+    name = ReleaseBatch.name
+
+
+class ListedEntry(_Listed):
+    __slots__ = ("id", "status", "valid_from", "valid_until", "suspended_until", "city_id", "provider", "project",
+                 "batch", "listed_county_names")
+    effective_status = WhitelistEntry.effective_status
+
+    def __repr__(self):
+        return f"<ListedEntry {self.id} {self.status.value}>"
+
+
+@functools.lru_cache(maxsize=256)
+def _listing(shape):
+    """(count, rows, a page of rows) for the filters of `shape`; the page takes :limit and :offset.
+    (Built on first use: aliasing a mapped class configures the mappers, which needs every model imported.)"""
+    county, batch_city = aliased(Region), aliased(Region)
+    filtered = _filtered(shape)
+    rows = (filtered.with_only_columns(
+        WhitelistEntry.id, WhitelistEntry.status, WhitelistEntry.valid_from, WhitelistEntry.valid_until,
+        WhitelistEntry.suspended_until, WhitelistEntry.city_id,
+        Provider.id, Provider.name, Provider.uscc, Provider.org_type, county.id, county.name, county.code,
+        Project.id, Project.title, Project.category, Project.stages_mask, Project.level, Project.price,
+        ReleaseBatch.id, ReleaseBatch.year, ReleaseBatch.seq, ReleaseBatch.issuer, ReleaseBatch.published_on,
+        batch_city.id, batch_city.name, batch_city.code)
+        .join(county, county.id == Provider.county_id)
+        .join(ReleaseBatch, ReleaseBatch.id == WhitelistEntry.batch_id)
+        .join(batch_city, batch_city.id == ReleaseBatch.city_id))
+    return count_of(filtered), rows, rows.limit(bindparam("limit")).offset(bindparam("offset"))
+
+
+def _listed(rows):
+    entries, regions = [], {}
+
+    def region(id_, name, code):
+        found = regions.get(id_)
+        if found is None:
+            found = regions[id_] = ListedRegion()
+            found.id, found.name, found.code = id_, name, code
+        return found
+
+    for (entry_id, status, valid_from, valid_until, suspended_until, city_id, provider_id, provider_name, uscc,
+         org_type, county_id, county_name, county_code, project_id, title, category, stages_mask, level, price,
+         batch_id, year, seq, issuer, published_on, batch_city_id, batch_city_name, batch_city_code) in rows:
+        e, p, j, b = ListedEntry(), ListedProvider(), ListedProject(), ListedBatch()
+        e.id, e.status, e.valid_from, e.valid_until, e.suspended_until, e.city_id = (
+            entry_id, status, valid_from, valid_until, suspended_until, city_id)
+        p.id, p.name, p.uscc, p.org_type = provider_id, provider_name, uscc, org_type
+        p.county = region(county_id, county_name, county_code)
+        j.id, j.title, j.category, j.stages_mask, j.level, j.price = (
+            project_id, title, category, stages_mask, level, price)
+        b.id, b.year, b.seq, b.issuer, b.published_on = batch_id, year, seq, issuer, published_on
+        b.city = region(batch_city_id, batch_city_name, batch_city_code)
+        e.provider, e.project, e.batch = p, j, b
+        entries.append(e)
+    return _with_county_names(entries)
 
 
 def _with_county_names(entries):
-    """Give each listed entry its county names from one column query (building an EntryCounty and a Region
-    object per link cost more than the rest of the page)."""
+    """Give each listed entry its county names, in region-code order, from one column query."""
     names = {e.id: [] for e in entries}
     if names:
         for entry_id, name in db.session.execute(
@@ -90,43 +221,19 @@ def _with_county_names(entries):
     return entries
 
 
-def entries_stmt(filters, day=None):
-    """Entries in force on `day`, filtered by city, county, category, stage, level, status and a search text."""
-    day = day or clock.today()
-    stmt = (select(WhitelistEntry).join(WhitelistEntry.provider).join(WhitelistEntry.project)
-            .where(in_force(day)).options(*_entry_options()))
-    if filters.get("city"):
-        stmt = stmt.where(WhitelistEntry.city_id == _region_id(filters["city"]))
-    if filters.get("county"):
-        stmt = stmt.where(exists().where(EntryCounty.entry_id == WhitelistEntry.id,
-                                         EntryCounty.county_id == _region_id(filters["county"])))
-    if filters.get("category"):
-        stmt = stmt.where(Project.category == filters["category"])
-    if filters.get("stage"):
-        stmt = stmt.where(Project.stages_mask.bitwise_and(STAGE_BITS[Stage(filters["stage"])]) != 0)
-    if filters.get("level"):
-        stmt = stmt.where(Project.level == filters["level"])
-    if filters.get("status") == "suspended":
-        stmt = stmt.where(suspended_on(day))
-    elif filters.get("status") == "active":
-        stmt = stmt.where(~suspended_on(day))
-    text = (filters.get("q") or "").strip()
-    if text:
-        # LIKE '%…%' (not trigram or FTS indexes): 1- and 2-character Chinese queries must match.
-        stmt = stmt.where(or_(Provider.name.icontains(text, autoescape=True),
-                              Project.title.icontains(text, autoescape=True),
-                              Provider.uscc == text.upper()))
-    return stmt.order_by(Provider.name, Provider.id, Project.title, WhitelistEntry.id)
-
-
 def list_entries(filters, page=1, per_page=20, day=None):
-    result = paginate(entries_stmt(filters, day), page, per_page)
-    _with_county_names(result.items)
-    return result
+    """A page of the public list (one count, one page, one statement for the counties)."""
+    count, _rows, page_rows = _listing(_shape(filters))
+    values = _parameters(filters, day)
+    total = db.session.scalar(count, values)
+    rows = db.session.execute(page_rows, {**values, "limit": per_page, "offset": (page - 1) * per_page})
+    return Page(_listed(rows), page, per_page, total)
 
 
 def all_entries(filters, day=None):
-    return _with_county_names(db.session.scalars(entries_stmt(filters, day)).unique().all())
+    """The whole filtered list (the exports)."""
+    _count, rows, _page = _listing(_shape(filters))
+    return _listed(db.session.execute(rows, _parameters(filters, day)).all())
 
 
 # ---------------------------------------------------------------- regions for the filter form
