@@ -20,12 +20,13 @@ from registry.extensions import db
 from registry.notifications import services as notifications
 from registry.orders import services as orders
 from registry.orders.models import Order, OrderStaff, OrderStatus
-from registry.people.models import CheckResult, CheckType, Person, PersonBan, PersonCheck, Qualification
+from registry.people.models import (
+    QUALIFICATION_LABELS, CheckResult, CheckType, Person, PersonBan, PersonCheck, Qualification,
+)
 from registry.policy import services as policy
 from registry.policy.models import CityPolicy
 from registry.projects.models import Project, ProjectStaff
 from registry.providers.models import DOC_TYPE_LABELS, Provider, ProviderDocument, VerificationStatus
-from registry.providers.services import ANY_REQUIRED_DOC_TYPES
 from registry.whitelist import eligibility
 from registry.whitelist.models import ChangeFeedItem, ChangeKind, EntryStatus, WhitelistEntry
 from registry.whitelist.services import ENTRY
@@ -112,11 +113,15 @@ def run(day=None, actor=None):
     db.session.flush()
     summary = {}
     summary["validity_ended"] = _expire_entries(day, actor)
-    summary["document_expired"] = _suspend_for_documents(day, actor)
+    # The documents of every provider with an entry in force, judged once: the sweep never changes a
+    # document, so the suspensions and the lifts read the same verdicts.
+    problems = _document_problems_by_provider(select(WhitelistEntry.provider_id).where(
+        WhitelistEntry.status.in_([EntryStatus.active, EntryStatus.suspended])), day)
+    summary["document_expired"] = _suspend_for_documents(day, actor, problems)
     summary["adverse_check"] = _ban_adverse(day, actor)
     summary["staff_not_cleared"] = _suspend_without_staff(day, actor)
     summary["orders_flagged"] = _flag_orders(day)
-    summary["lifted"] = _lift(day, actor)
+    summary["lifted"] = _lift(day, actor, problems)
     summary["orders_activated"], summary["orders_completed"] = _order_terms(day, actor)
     summary["expiry_warnings"] = _warn(day)
     run_row.finished_at, run_row.summary = clock.utcnow(), summary
@@ -147,7 +152,7 @@ def _actions(rows):
 def _provider_users(provider_ids):
     users = defaultdict(list)
     if provider_ids:
-        for user in db.session.scalars(select(User).where(User.provider_id.in_(list(provider_ids)))):
+        for user in db.session.scalars(notifications.recipients().where(User.provider_id.in_(list(provider_ids)))):
             users[user.provider_id].append(user)
     return users
 
@@ -188,32 +193,29 @@ def _expire_entries(day, actor):
     return len(expired)
 
 
+class _ProviderKind:
+    """What the required-document rule reads of a provider: its organisation type."""
+    __slots__ = ("org_type",)
+    registration_doc_type = Provider.registration_doc_type
+
+    def __init__(self, org_type):
+        self.org_type = org_type
+
+
 def _document_problems_by_provider(provider_ids, day):
-    """The required-document rule (providers.services) on every provider at once: only current documents
-    of the types some provider must hold, and only the columns the rule reads. `provider_ids` may be a
+    """The required-document rule (providers.services) on every provider at once. `provider_ids` may be a
     list or a subquery."""
-    docs = defaultdict(list)
-    for doc in db.session.scalars(select(ProviderDocument).where(
-            ProviderDocument.provider_id.in_(provider_ids), ProviderDocument.superseded_at.is_(None),
-            ProviderDocument.doc_type.in_(ANY_REQUIRED_DOC_TYPES))
-            .options(load_only(ProviderDocument.provider_id, ProviderDocument.doc_type, ProviderDocument.number,
-                               ProviderDocument.verification_status, ProviderDocument.issue_date,
-                               ProviderDocument.expiry_date))
-            .order_by(ProviderDocument.id.desc())):
-        docs[doc.provider_id].append(doc)
-    providers = {p.id: p for p in db.session.scalars(select(Provider).where(Provider.id.in_(provider_ids))
-                                                     .options(load_only(Provider.org_type)))}
-    return {pid: eligibility.document_problems(provider, docs[pid], day) for pid, provider in providers.items()}
+    docs = eligibility.required_documents_by_provider(provider_ids)
+    return {pid: eligibility.document_problems(_ProviderKind(org_type), docs[pid], day)
+            for pid, org_type in db.session.execute(select(Provider.id, Provider.org_type)
+                                                    .where(Provider.id.in_(provider_ids)))}
 
 
-def _suspend_for_documents(day, actor):
-    active = WhitelistEntry.status == EntryStatus.active
-    entries = db.session.scalars(select(WhitelistEntry).where(active).options(
-        load_only(WhitelistEntry.provider_id, WhitelistEntry.city_id, WhitelistEntry.status))).all()
-    if not entries:
-        return 0
-    problems = _document_problems_by_provider(select(WhitelistEntry.provider_id).where(active), day)
-    hit = [e for e in entries if problems[e.provider_id]]
+def _suspend_for_documents(day, actor, problems):
+    lacking = [pid for pid, found in problems.items() if found]
+    hit = db.session.scalars(select(WhitelistEntry).where(
+        WhitelistEntry.status == EntryStatus.active, WhitelistEntry.provider_id.in_(lacking)).options(
+        load_only(WhitelistEntry.provider_id, WhitelistEntry.city_id, WhitelistEntry.status))).all() if lacking else []
     return _suspend_entries(
         hit, day, actor, "document_expired", "document_expired",
         evidence_for=lambda e: {"documents": [{"id": d.id, "type": d.doc_type.value,
@@ -310,17 +312,15 @@ def _ban_adverse(day, actor):
     return len(rows)
 
 
-def _lift(day, actor):
+def _lift(day, actor, problems):
     """Suspensions whose lift date has passed, or whose automatic cause is gone, are lifted when
     nothing blocks the entry any more. A document suspension needs the renewed document verified."""
     candidate = and_(WhitelistEntry.status == EntryStatus.suspended, WhitelistEntry.valid_until >= day,
                      or_(WhitelistEntry.suspended_until < day, WhitelistEntry.suspended_by_rule.in_(AUTO_RULES)))
     # An entry whose provider still lacks a usable required document stays suspended whatever else holds
     # (evaluate() would name the document), so only the others are evaluated in full.
-    blocked = {pid for pid, found in _document_problems_by_provider(
-        select(WhitelistEntry.provider_id).where(candidate), day).items() if found}
     entries = [e for e in db.session.scalars(select(WhitelistEntry).where(candidate).options(
-        joinedload(WhitelistEntry.project), joinedload(WhitelistEntry.provider))) if e.provider_id not in blocked]
+        joinedload(WhitelistEntry.project), joinedload(WhitelistEntry.provider))) if not problems[e.provider_id]]
     if not entries:
         return 0
     results = eligibility.evaluate(entries, day)
@@ -371,7 +371,9 @@ def _warn(day):
     """30 and 7 days before any document, check or qualification expires, warn the provider once per window."""
     horizon = day + timedelta(days=max(WARN_WINDOWS))
     items = []
-    for doc in db.session.scalars(select(ProviderDocument).where(
+    for doc in db.session.execute(select(
+            ProviderDocument.id, ProviderDocument.provider_id, ProviderDocument.doc_type, ProviderDocument.number,
+            ProviderDocument.expiry_date).where(
             ProviderDocument.superseded_at.is_(None), ProviderDocument.expiry_date > day,
             ProviderDocument.expiry_date <= horizon)):
         items.append((doc.provider_id, f"doc:{doc.id}", doc.expiry_date,
@@ -402,11 +404,12 @@ def _warn(day):
         if ends is not None and day < ends <= horizon:
             items.append((row.provider_id, f"check:{row.id}", ends,
                           f"{row.name}的{CHECK_TYPE_LABELS[row.check_type]}将于{ends.isoformat()}失效，请及时重新查询"))
-    for q, provider_id, name in db.session.execute(
-            select(Qualification, Person.provider_id, Person.name).join(Person, Person.id == Qualification.person_id)
+    for qual_id, qual_type, expiry_date, provider_id, name in db.session.execute(
+            select(Qualification.id, Qualification.qual_type, Qualification.expiry_date, Person.provider_id,
+                   Person.name).join(Person, Person.id == Qualification.person_id)
             .where(Qualification.expiry_date > day, Qualification.expiry_date <= horizon)):
-        items.append((provider_id, f"qual:{q.id}", q.expiry_date,
-                      f"{name}的{q.qual_type_label}将于{q.expiry_date.isoformat()}到期"))
+        items.append((provider_id, f"qual:{qual_id}", expiry_date,
+                      f"{name}的{QUALIFICATION_LABELS[qual_type]}将于{expiry_date.isoformat()}到期"))
     users = _provider_users({i[0] for i in items})
     notes = []
     for provider_id, key, ends, message in items:

@@ -6,7 +6,9 @@ from email.utils import formatdate, make_msgid
 
 from flask import current_app
 from sqlalchemy import Integer, String, func, select, update
+from sqlalchemy.orm import lazyload
 
+from registry.auth.models import User
 from registry.core import bulk, clock
 from registry.core.errors import NotFound
 from registry.extensions import db
@@ -35,6 +37,12 @@ def notify(users, *, title, body="", link=None, category="info", email=True, ded
     db.session.add_all(created)
     db.session.flush()
     return created
+
+
+def recipients():
+    """SELECT of users for jobs that notify many: without the school, provider and region a User joins
+    eagerly for pages (a notification needs none of them)."""
+    return select(User).options(lazyload(User.region), lazyload(User.provider), lazyload(User.school))
 
 
 def notify_many(items, email=True):

@@ -239,7 +239,7 @@ def resume_for_entries(entry_ids, *, actor=None, reason, rule=None):
 def users_by_school_and_provider(school_ids, provider_ids):
     """({school_id: [user]}, {provider_id: [user]}) for the users of these schools and providers, in one query."""
     by_school, by_provider = {}, {}
-    for user in db.session.scalars(select(User).where(
+    for user in db.session.scalars(notifications.recipients().where(
             (User.school_id.in_(set(school_ids))) | (User.provider_id.in_(set(provider_ids))))):
         if user.school_id:
             by_school.setdefault(user.school_id, []).append(user)
