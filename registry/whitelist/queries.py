@@ -52,12 +52,6 @@ def _region_id(code):
     return select(Region.id).where(Region.code == code).scalar_subquery()
 
 
-# The columns the verification page shows of an entry's project and batch.
-LISTED_PROJECT = (Project.title, Project.category, Project.stages_mask, Project.level, Project.price)
-LISTED_BATCH = (ReleaseBatch.city_id, ReleaseBatch.year, ReleaseBatch.seq, ReleaseBatch.status, ReleaseBatch.issuer,
-                ReleaseBatch.published_on)
-
-
 # ---------------------------------------------------------------- the public list
 #
 # The list, its exports, its JSON and the school catalog share one filtered statement. It is built once
@@ -162,13 +156,11 @@ class ListedEntry(_Listed):
         return f"<ListedEntry {self.id} {self.status.value}>"
 
 
-@functools.lru_cache(maxsize=256)
-def _listing(shape):
-    """(count, rows, a page of rows) for the filters of `shape`; the page takes :limit and :offset.
-    (Built on first use: aliasing a mapped class configures the mappers, which needs every model imported.)"""
+def _listed_columns(stmt):
+    """`stmt` (entries joined to their provider and project) selecting the columns _listed() reads.
+    (Aliasing a mapped class configures the mappers, which needs every model imported: call it lazily.)"""
     county, batch_city = aliased(Region), aliased(Region)
-    filtered = _filtered(shape)
-    rows = (filtered.with_only_columns(
+    return (stmt.with_only_columns(
         WhitelistEntry.id, WhitelistEntry.status, WhitelistEntry.valid_from, WhitelistEntry.valid_until,
         WhitelistEntry.suspended_until, WhitelistEntry.city_id,
         Provider.id, Provider.name, Provider.uscc, Provider.org_type, county.id, county.name, county.code,
@@ -178,10 +170,17 @@ def _listing(shape):
         .join(county, county.id == Provider.county_id)
         .join(ReleaseBatch, ReleaseBatch.id == WhitelistEntry.batch_id)
         .join(batch_city, batch_city.id == ReleaseBatch.city_id))
+
+
+@functools.lru_cache(maxsize=256)
+def _listing(shape):
+    """(count, rows, a page of rows) for the filters of `shape`; the page takes :limit and :offset."""
+    filtered = _filtered(shape)
+    rows = _listed_columns(filtered)
     return count_of(filtered), rows, rows.limit(bindparam("limit")).offset(bindparam("offset"))
 
 
-def _listed(rows):
+def _listed(rows, counties=True):
     entries, regions = [], {}
 
     def region(id_, name, code):
@@ -205,7 +204,7 @@ def _listed(rows):
         b.city = region(batch_city_id, batch_city_name, batch_city_code)
         e.provider, e.project, e.batch = p, j, b
         entries.append(e)
-    return _with_county_names(entries)
+    return _with_county_names(entries) if counties else entries
 
 
 def _with_county_names(entries):
@@ -452,22 +451,20 @@ class Verification:
         return entry.effective_status(self.day)
 
 
-# What the page behind a QR code shows of each entry (made once: building loader options costs per request).
-VERIFIED_ENTRY = (joinedload(WhitelistEntry.provider).joinedload(Provider.county),
-                  joinedload(WhitelistEntry.project).load_only(*LISTED_PROJECT),
-                  joinedload(WhitelistEntry.batch).load_only(*LISTED_BATCH))
+@functools.cache
+def _verified():
+    """Every entry of the provider behind the certificate with token :token, as listed rows."""
+    return _listed_columns(select(WhitelistEntry).join(WhitelistEntry.provider).join(WhitelistEntry.project)
+                           .join(Certificate, Certificate.provider_id == WhitelistEntry.provider_id)
+                           .where(Certificate.token == bindparam("token")))
 
 
 def verification(token, day=None, counties=False):
     """The live status behind a QR code in one statement: the provider's entries found through the
-    certificate's token, with the provider, projects and batches; a second for the entries' counties when
-    asked (the JSON answer has them)."""
+    certificate's token, as listed rows (ListedEntry); a second for the entries' counties when asked
+    (the JSON answer has them)."""
     day = day or clock.today()
-    stmt = (select(WhitelistEntry).join(Certificate, Certificate.provider_id == WhitelistEntry.provider_id)
-            .where(Certificate.token == token).options(*VERIFIED_ENTRY))
-    if counties:
-        stmt = stmt.options(selectinload(WhitelistEntry.counties))
-    entries = db.session.scalars(stmt).all()
+    entries = _listed(db.session.execute(_verified(), {"token": token}), counties=counties)
     # Publication makes a certificate together with entries, which are never deleted; without any, the
     # certificate (or a 404) says who it is for.
     provider = entries[0].provider if entries else services.certificate_by_token(token).provider
