@@ -4,8 +4,9 @@ Every benchmark runs with the clock frozen at 02:30 CST on AS_OF (the dataset's 
 figures describe the same data whenever the dataset was generated.
 
 - orm_vs_raw: the public whitelist listing of one city, 50 rows a page, page 1 and a middle page.
-  ORM: registry.whitelist.queries.list_entries (the app's own statement with its eager loading, one
-  count, one page, one selectin for counties) in a fresh session, then the fields the JSON API shows.
+  ORM: registry.whitelist.queries.list_entries (the app's own SQLAlchemy statements: one count, one
+  page of the listed columns read into ListedEntry objects, one for the counties) in a fresh session,
+  then the fields the JSON API shows.
   Raw: hand-written SQL on the DBAPI cursor (count, page, counties) selecting only those fields.
   Both build the same list of dicts (checked before timing). Calls alternate, each side's median is
   taken, and the figure is median(ORM) / median(raw) over both pages. Target ≤ 1.5.
