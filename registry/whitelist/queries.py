@@ -396,7 +396,7 @@ def announcement_rows(batch):
 
 def page_blocks(rows, first, per_page, closing=0):
     """Number the rows and cut them into page-sized blocks (the first page also carries the title).
-    WeasyPrint lays out one small fixed-layout table per page far faster than one long table, and
+    Each block is one page of the table (a text grid block, see registry.core.pdf.TextGrid), and
     page-sized blocks let the PDF be rendered in parts (registry.core.pdf.render_paged_pdf).
     The last page also carries the closing text, which takes the room of `closing` rows: when the last
     block has no room left for it, its final rows move to a page of their own."""

@@ -17,10 +17,27 @@ bp = Blueprint("whitelist", __name__)
 # PDFs are rendered on request in a child process: cap how often one address can ask for them.
 PDF_RATE_LIMIT = "30 per minute"
 EXPORT_RATE_LIMIT = "30 per minute"
-# Rows per page of the announcement table: each row is two lines (names wrap once, stages print as a grade range).
+# The announcement's table, a text grid (registry.core.pdf.TextGrid): widths in half-ems of its 8pt font,
+# 127 of them = 508pt of the 510pt between the page margins. A row is as many lines as its tallest cell:
+# two for nearly all (the validity always takes two; names of up to 28 characters and titles of up to 18
+# fit in two), three for longer names or titles.
+ANNOUNCEMENT_GRID = pdf.TextGrid((
+    pdf.GridColumn("序号", 7, center=True),
+    pdf.GridColumn("机构名称", 30),
+    pdf.GridColumn("统一社会信用代码", 20),
+    pdf.GridColumn("服务项目", 21),
+    pdf.GridColumn("活动类别 · 适用年级", 23),
+    pdf.GridColumn("价格\n（元/人·\n课时）", 11, center=True),
+    pdf.GridColumn("有效期", 15),
+), font_size_pt=8)
+# Rows per page of the announcement table. A two-line row is 28.1pt (two 10.4pt lines, 6.8pt padding and
+# its rule), the three-line header 38.5pt, a page 739.8pt high: 22 rows take 657.2pt with the header, and
+# the 82.6pt left over hold seven more lines, so a page of 22 rows still fits when seven of them have a
+# third line. The first page also carries the title and the introduction (~185pt): 16 rows, with the same
+# room. tests/web/test_pdfs.py renders both cases. (The table cells before took as many lines.)
 ANNOUNCEMENT_FIRST_PAGE_ROWS = 16
 ANNOUNCEMENT_ROWS_PER_PAGE = 22
-# The room (in rows) that the closing note and signature take on the last page.
+# The room (in rows) that the closing note and signature take on the last page (~100pt).
 ANNOUNCEMENT_CLOSING_ROWS = 3
 STATUS_BADGES = {"active": "badge-ok", "suspended": "badge-warn", "delisted": "badge-err", "expired": "badge-err",
                  "valid": "badge-ok"}
@@ -110,6 +127,13 @@ def category_and_grades(project):
     return " · ".join("\u2060".join(text) for text in (project.category_label, queries.grades(project.stages_mask)))
 
 
+def announcement_row(number, row):
+    """One row of the announcement's table as the lines of its text grid (the validity wraps before 至)."""
+    return ANNOUNCEMENT_GRID.row((
+        str(number), row.provider.name, row.provider.uscc, row.project.title, category_and_grades(row.project),
+        f"{row.project.price:.2f}", f"{row.valid_from.isoformat()} 至\u00a0{row.valid_until.isoformat()}"))
+
+
 def announcement_blocks(rows):
     return queries.page_blocks(rows, ANNOUNCEMENT_FIRST_PAGE_ROWS, ANNOUNCEMENT_ROWS_PER_PAGE,
                                ANNOUNCEMENT_CLOSING_ROWS)
@@ -119,7 +143,7 @@ def render_announcement(batch, rows, cache_name=None):
     """The announcement PDF: one page per block, rendered in parallel parts (registry.core.pdf)."""
     return pdf.render_paged_pdf("announcement.html", announcement_blocks(rows), cache_name=cache_name, batch=batch,
                                 row_count=len(rows), provider_count=len({r.provider.id for r in rows}),
-                                category_and_grades=category_and_grades)
+                                grid=ANNOUNCEMENT_GRID, announcement_row=announcement_row)
 
 
 @bp.get("/whitelist/providers/<int:provider_id>/certificate.pdf")

@@ -45,8 +45,8 @@ def test_announcement(client, published, tmp_path):
 
 
 def test_announcement_of_a_large_batch_has_one_table_per_page(app, published, tmp_path):
-    """A long announcement is cut into page-sized fixed-layout tables: every page starts with the header
-    and no page is left nearly empty."""
+    """A long announcement is cut into page-sized blocks of the table: every page starts with the header
+    and no page is left nearly empty, and each row's cells read on the row's own line, left to right."""
     from registry.whitelist import queries, views
 
     rows = queries.announcement_rows(published["batch"]) * 50
@@ -59,6 +59,12 @@ def test_announcement_of_a_large_batch_has_one_table_per_page(app, published, tm
     assert numbers == [list(range(1, first + 1)), list(range(first + 1, first + per_page + 1)),
                        list(range(first + per_page + 1, 51))]
     assert "2026年3月10日" in pages[-1]
+    provider = published["provider"]
+    row_lines = [line for page in pages for line in page.splitlines() if re.match(r"^\s*\d+\s", line)]
+    assert len(row_lines) == 50
+    for line in row_lines:
+        assert re.search(rf"^\s*\d+\s+{provider.name}\s+{provider.uscc}\s+花样跳绳\s+体育 · 1–6年级\s+3\.00\s+2026-03-10$",
+                         line), line
 
 
 def _pages(data, tmp_path):
@@ -125,6 +131,100 @@ def test_announcement_whose_rows_overflow_their_pages_is_numbered_by_its_real_pa
     for n, page in enumerate(pages, start=1):
         assert _footer(page) == (n, len(pages))
     assert [n for page in pages for n in _row_numbers(page)] == list(range(1, 41))
+
+
+def _long_rows(published, count, name_chars, title_chars=4, taller=()):
+    """`count` announcement rows of `published`'s project under providers with realistic names of
+    `name_chars` characters, 42 (three lines) for the row indexes in `taller`."""
+    from types import SimpleNamespace
+
+    from registry.whitelist import queries
+
+    (row,) = queries.announcement_rows(published["batch"])
+    base = "南昌市红谷滩区启航青少年体育文化艺术科技创新教育培训发展服务中心" * 2
+    rows = []
+    for i in range(count):
+        chars = 42 if i in taller else name_chars
+        provider = SimpleNamespace(id=i, uscc=row.provider.uscc, name=base[:chars - 4] + "有限公司")
+        project = SimpleNamespace(title=("青少年校园足球提高训练营" * 2)[:title_chars], price=row.project.price,
+                                  category_label=row.project.category_label, stages_mask=row.project.stages_mask)
+        rows.append(queries.AnnouncementRow(provider, project, row.valid_from, row.valid_until, row.counties))
+    return rows
+
+
+def test_announcement_pages_hold_their_blocks_with_long_names(app, published, tmp_path, monkeypatch, caplog):
+    """The page-sized blocks (ANNOUNCEMENT_* in registry.whitelist.views) fit their pages as predicted, so the
+    parts render once and the page breaks are the blocks': names of 28 characters (the longest that take two
+    lines) and titles of 18 in every row; then 7 rows of every page three lines tall (names of 42 characters)."""
+    from registry.core import pdf
+    from registry.whitelist import views
+
+    monkeypatch.setattr(pdf, "PAGES_PER_PART", 2)
+    first, per_page = views.ANNOUNCEMENT_FIRST_PAGE_ROWS, views.ANNOUNCEMENT_ROWS_PER_PAGE
+    count = first + 2 * per_page + 5
+    taller = set(range(7)) | {i for i in range(first, count) if (i - first) % per_page < 7}
+    for rows in (_long_rows(published, count, 28, title_chars=18), _long_rows(published, count, 28, taller=taller)):
+        heights = [len(views.announcement_row(n, r).split("\n")) for n, r in enumerate(rows, start=1)]
+        assert set(heights) <= {2, 3} and heights.count(3) in (0, len(taller))
+        blocks = views.announcement_blocks(rows)
+        caplog.clear()
+        with caplog.at_level("INFO", logger="registry.core.pdf"):
+            data = views.render_announcement(published["batch"], rows)
+        assert "rendering them again" not in caplog.text
+        pages = _pages(data, tmp_path)
+        assert len(pages) == len(blocks) == 4
+        assert [_row_numbers(page) for page in pages] == [[n for n, _row in block] for block in blocks]
+        for n, page in enumerate(pages, start=1):
+            assert _footer(page) == (n, 4)
+        assert "2026年3月10日" in pages[-1]
+
+
+def test_grid_font_widths_are_what_the_grid_counts():
+    """TextGrid places columns by counting half-ems (registry.core.pdf.char_units): the installed grid font
+    must draw ASCII half an em wide, CJK ideographs and full-width signs a whole em, and the few others the
+    announcement prints (· –) within a few percent of what char_units says (the em dash — is 0.9 em)."""
+    from fontTools.ttLib import TTCollection, TTFont
+
+    from registry.core import pdf
+
+    path, _, index = subprocess.run(["fc-match", "-f", "%{file}:%{index}", pdf.GRID_FONT], capture_output=True,
+                                    text=True, check=True).stdout.rpartition(":")
+    font = TTCollection(path, lazy=True).fonts[int(index)] if path.endswith(".ttc") else TTFont(path, lazy=True)
+    assert font["name"].getDebugName(1) == pdf.GRID_FONT
+    cmap, advances, em = font.getBestCmap(), font["hmtx"], font["head"].unitsPerEm
+    sample = ("".join(map(chr, range(0x20, 0x7F))) + "".join(map(chr, range(0x4E00, 0x9FA6, 37)))
+              + "（）【】《》〔〕「」、，。：；！？·–…“”‘’％／＋－ＡＺａｚ０９　～×÷±§\u00a0"
+              + "南昌市红谷滩区青少年体育文化艺术科技创新教育培训发展服务中心有限责任公司美育劳动非遗传统年级至")
+    for ch in sample:
+        assert abs(advances[cmap[ord(ch)]][0] - pdf.char_units(ch) * em / 2) <= em * 0.06, (ch, hex(ord(ch)))
+    assert pdf.char_units("\u2060") == 0
+
+
+def test_text_grid_wraps_cells_and_keeps_their_columns():
+    from registry.core import pdf
+
+    wrap = pdf.wrap_units
+    name = "南昌市红谷滩区启航青少年体育文化艺术培训发展有限责任公司"
+    assert wrap(name, 28) == (name[:14], name[14:])                          # 14 ideographs a line
+    assert "".join(wrap(name, 9)) == name and all(pdf.text_units(line) <= 9 for line in wrap(name, 9))
+    assert wrap("2025-09-12 至\u00a02027-08-31", 13) == ("2025-09-12", "至\u00a02027-08-31")  # words stay whole
+    assert wrap("体育（艺术）", 6) == ("体育", "（艺", "术）")           # no line ends with （ or starts with ）
+    assert wrap("ABCDEFGHIJ", 4) == ("ABCD", "EFGH", "IJ")                    # a word longer than a line
+    joined = "\u2060".join("美育（艺术）") + " · " + "\u2060".join("4–9年级")   # as category_and_grades makes it
+    assert [line.replace("\u2060", "") for line in wrap(joined, 21)] == ["美育（艺术） ·", "4–9年级"]
+    assert wrap("", 5) == ("",) and wrap("  a   b ", 5) == ("a b",)
+
+    grid = pdf.TextGrid((pdf.GridColumn("序号", 5, center=True), pdf.GridColumn("名称", 16),
+                         pdf.GridColumn("代码", 8)), font_size_pt=8)
+    assert grid.width_pt == 116 and grid.rule_positions_pt == [0, 20, 84, 116]
+    lines = grid.lines(("7", "上饶九州青少年体育", "AB12"))
+    assert lines == ["\u30007\u3000 上饶九州青少年\u3000AB12", "\u3000\u3000\u3000体育"]
+    for line, cells in zip(lines, (("7", "上饶九州青少年", "AB12"), ("", "体育", ""))):
+        for cell, start in zip(cells, (2, 6, 22)):                             # half-ems before each cell
+            if cell:
+                assert pdf.text_units(line[:line.index(cell)]) == start
+    assert str(grid.row(("1", "<b>&", ""))) == "\u30001\u3000 &lt;b&gt;&amp;"
+    assert grid.header.split("\n") == [" 序\u3000 名称\u3000\u3000\u3000\u3000\u3000\u3000代码", " 号"]  # 序号 is wider than 3
 
 
 def test_the_last_page_keeps_room_for_the_closing_text():
