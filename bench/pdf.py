@@ -10,22 +10,32 @@ exactly the production path: registry.whitelist.views.render_announcement → re
 (PDF_TIMEOUT_SECONDS bounds each document). The web route's content-digest cache is not used:
 every figure is a full rendering.
 
+Where: in a fresh child Python process (`python -m bench.pdf --url <database>`, started by
+announcement_pdf), not in the bench process. That child plays the web worker that serves the PDF:
+it creates the app exactly as the bench does for the SQLite database (bench.dataset.make_app), loads
+the rows, renders, and reports its figures to the parent as one JSON line on stdout (its notes go to
+stderr as before). The bench process has run other benchmarks by then (the sweep over the whole
+dataset), and its own heap would otherwise dominate the memory figure and be copied into every
+forked renderer's page tables.
+
 Figures:
 - pdf_2000_seconds, pdf_5000_seconds: wall time of render_announcement for 2,000 and 5,000 rows,
   the faster of two renderings each, run in the order 2000, 5000, 5000, 2000 (the rows are loaded
-  before the clock starts; one untimed 50-row render first, so the parent has imported WeasyPrint
-  and pypdf as after any earlier PDF request in a running worker). stderr also shows the renderers'
-  CPU seconds of each rendering: on a machine that other work keeps busy the wall time exceeds half
-  of it (two renderers on two cores).
+  before the clock starts; one untimed 50-row render first, so the web worker has imported
+  WeasyPrint and pypdf as after any earlier PDF request in a running worker). stderr also shows
+  the renderers' CPU seconds of each rendering: on a machine that other work keeps busy the wall
+  time exceeds half of it (two renderers on two cores).
 - pdf_5000_vs_2000: their ratio; linear growth is 2.5.
-- pdf_peak_rss_mb: the peak physical memory of the process tree that renders — this process (the
-  "web worker", holding the app and the rows) and every process below it (the forked renderers and
-  the merger) — during one more 5,000-row rendering, not timed. A sampler thread reads
+- pdf_peak_rss_mb: the peak physical memory of the process tree that renders — the child process
+  (the "web worker", holding the app and the rows) and every process below it (the forked renderers
+  and the merger) — during one more 5,000-row rendering, not timed. The bench process itself is not
+  counted: it only waits for the child. A sampler thread reads
   /proc/<pid>/smaps_rollup of each process every 50 ms and sums Pss: Pss splits each resident page among the processes that share
   it, so the sum counts every page once (the pages a renderer still shares with the parent after
   fork() once, the pages it copied or allocated fully). Σ Rss of the renderers alone counts the
-  shared pages once per renderer and overstates; it is printed on stderr, with the parent's Rss and
-  the largest single renderer's Rss (getrusage(RUSAGE_CHILDREN).ru_maxrss).
+  shared pages once per renderer and overstates; it is printed on stderr, with the Rss of the parent
+  of the renderers (the child process, the "web worker") and the largest single renderer's Rss
+  (getrusage(RUSAGE_CHILDREN).ru_maxrss in that process).
 - pdf_pages_2000, pdf_pages_5000: page counts.
 
 The output is checked, not only timed: the page count equals the page-sized blocks the view cuts,
@@ -36,14 +46,18 @@ only CJK fonts are embedded, the row numbers read 1…N in order, and every page
 Only on SQLite: the database plays no part in rendering (the rows are loaded before timing), so a
 PostgreSQL run would measure the same thing twice; it returns no figures there.
 """
+import argparse
 import contextlib
+import json
 import os
 import re
 import resource
 import subprocess
+import sys
 import tempfile
 import threading
 import time
+from pathlib import Path
 
 from bench.benchmarks import frozen_clock, note
 
@@ -210,7 +224,7 @@ def _render_once(views, batch, rows, kind, keep, sampler=None):
            f"(renderers' CPU {cpu:.1f} s)"
     if sampler:
         line += (f" with the memory sampler; peak memory of the tree {sampler.peak_pss_kb / 1024:.0f} MB (Σ Pss; "
-                 f"the parent's Rss peaked at {sampler.peak_parent_rss_kb / 1024:.0f} MB, Σ Rss of the renderers at "
+                 f"the parent's (the web worker's) Rss peaked at {sampler.peak_parent_rss_kb / 1024:.0f} MB, Σ Rss of the renderers at "
                  f"{sampler.peak_children_rss_kb / 1024:.0f} MB; {sampler.samples} samples)")
     note(line)
     if keep:
@@ -221,16 +235,32 @@ def _render_once(views, batch, rows, kind, keep, sampler=None):
 
 
 def announcement_pdf(app, kind, seconds=None, scale=1.0, **_):
-    """Timings: each size rendered twice, in the order 2000, 5000, 5000, 2000 (drift in the machine's
-    load cancels out of the ratio), the faster of the two kept. Memory: one more 5,000-row rendering
-    with the sampler running (reading smaps_rollup costs the kernel milliseconds per process, so it
-    never runs while a timing is taken)."""
+    """The benchmark: run measure() in a fresh Python process on this app's database (see the module
+    docstring) and return the figures it reports."""
     if kind != "sqlite":
         note(f"pdf[{kind}]: skipped — rendering does not touch the database; measured on SQLite only")
         return []
+    command = [sys.executable, "-m", "bench.pdf", "--url", app.config["SQLALCHEMY_DATABASE_URI"],
+               "--scale", repr(scale)]
+    # stderr (the notes) goes straight through; stdout carries the one JSON line of figures.
+    done = subprocess.run(command, stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parent.parent,
+                          check=False)
+    lines = done.stdout.strip().splitlines()
+    report = json.loads(lines[-1]) if lines else {"error": f"no report (exit status {done.returncode})"}
+    if done.returncode or "error" in report:
+        raise RuntimeError(f"pdf: the rendering process failed: {report.get('error', done.returncode)}")
+    return [tuple(figure) for figure in report["figures"]]
+
+
+def measure(app, scale=1.0):
+    """What the child process runs. Timings: each size rendered twice, in the order 2000, 5000, 5000,
+    2000 (drift in the machine's load cancels out of the ratio), the faster of the two kept. Memory: one
+    more 5,000-row rendering with the sampler running (reading smaps_rollup costs the kernel
+    milliseconds per process, so it never runs while a timing is taken)."""
     from registry.extensions import db
     from registry.whitelist import views
 
+    kind = "sqlite"
     keep = os.environ.get("BENCH_PDF_KEEP")
     small, large = [max(20, int(n * scale)) for n in SIZES] if scale < 1 else SIZES
     elapsed, pages = {small: [], large: []}, {}
@@ -238,7 +268,7 @@ def announcement_pdf(app, kind, seconds=None, scale=1.0, **_):
         batch = largest_published_batch()
         all_rows = announcement_rows(large)
         db.session.remove()
-        views.render_announcement(batch, all_rows[:50])  # warm-up: the parent's imports, as after any earlier PDF
+        views.render_announcement(batch, all_rows[:50])  # warm-up: the worker's imports, as after any earlier PDF
         for size in (small, large, large, small):
             seconds_taken, pages[size] = _render_once(views, batch, all_rows[:size], kind, keep)
             elapsed[size].append(seconds_taken)
@@ -252,3 +282,26 @@ def announcement_pdf(app, kind, seconds=None, scale=1.0, **_):
             (f"pdf_{large}_vs_{small}" + ("" if scale >= 1 else "_rows"), round(best[large] / best[small], 2)),
             ("pdf_peak_rss_mb", round(sampler.peak_pss_kb / 1024)),
             (f"pdf_pages_{small}", pages[small]), (f"pdf_pages_{large}", pages[large])]
+
+
+def main(argv=None):
+    """`python -m bench.pdf --url <database URL> [--scale S]`: the child process of announcement_pdf."""
+    parser = argparse.ArgumentParser(prog="python -m bench.pdf")
+    parser.add_argument("--url", required=True, help="the benchmark database (SQLite)")
+    parser.add_argument("--scale", type=float, default=1.0)
+    args = parser.parse_args(argv)
+    from bench.dataset import make_app
+
+    try:
+        figures = measure(make_app(args.url), args.scale)
+    except Exception as exc:  # noqa: BLE001 - reported to the bench process, which records the failure
+        import traceback
+        traceback.print_exc()
+        print(json.dumps({"error": f"{type(exc).__name__}: {str(exc).strip()[:300]}"}), flush=True)
+        return 1
+    print(json.dumps({"figures": figures}), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
