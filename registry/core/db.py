@@ -50,11 +50,8 @@ def ping_idle_connections(engine: Engine, idle_seconds):
         if checked_in_at is None or time.monotonic() - checked_in_at <= idle_seconds:
             return  # new, or used moments ago
         try:
-            cursor = dbapi_connection.cursor()
-            try:
-                cursor.execute("SELECT 1")
-            finally:
-                cursor.close()
+            # The dialect's own ping (what pool_pre_ping runs): it leaves no transaction open behind it.
+            engine.dialect.do_ping(dbapi_connection)
         except Exception as error:  # noqa: BLE001 - any failure means the connection is unusable
             # The pool discards this connection and checks out (or opens) another.
             raise exc.DisconnectionError(str(error)) from error

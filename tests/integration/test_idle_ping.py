@@ -40,6 +40,18 @@ def test_a_connection_dropped_while_idle_is_replaced_before_use():
     assert _pooled_backend(app) is not None
 
 
+def test_a_pinged_connection_is_left_without_a_transaction(app):
+    """Read-only pages switch the connection to autocommit, which a transaction left open by the ping
+    would forbid (psycopg: "can't change 'autocommit' now"). (`app` creates the schema.)"""
+    app = make_app(DB_PING_IDLE_SECONDS=0.05)
+    client = app.test_client()
+    assert client.get("/healthz").status_code == 200
+    time.sleep(0.1)
+    assert client.get("/verify/no-such-token").status_code == 404
+    time.sleep(0.1)
+    assert client.get("/api/v1/verify/no-such-token").status_code == 404
+
+
 def test_a_connection_used_moments_ago_is_not_pinged():
     """The control: with the connection checked in less than the threshold ago there is no ping, so a
     server that dropped it in those moments fails one request; the disconnect empties the pool and the
