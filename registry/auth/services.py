@@ -7,7 +7,7 @@ from datetime import timedelta, timezone
 import pyotp
 from flask import current_app
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.orm import joinedload, lazyload
+from sqlalchemy.orm import joinedload, lazyload, load_only
 
 from registry.audit import services as audit
 from registry.auth.models import ApiToken, User, UserSession
@@ -343,13 +343,23 @@ def list_tokens(user):
     return db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())).all()
 
 
+# What an API request reads of its token and user. The other columns (the password hash, TOTP secret,
+# lockout counters…) load when something asks for them, which an API request does not; every column
+# costs the driver and the ORM on every request.
+TOKEN_COLUMNS = (ApiToken.user_id, ApiToken.expires_at, ApiToken.last_used_at, ApiToken.revoked_at)
+TOKEN_USER_COLUMNS = (User.username, User.display_name, User.role, User.region_id, User.provider_id, User.school_id,
+                      User.disabled_at, User.must_change_password)
+
+
 @functools.cache
 def _token_by_hash():
     """Every API request runs this statement, so it is built once (after all models are mapped): loader
     options cost to build. The user comes with the token, and a school admin's school with the user; a
     region or a provider loads only if the request uses it."""
     return (select(ApiToken).where(ApiToken.token_hash == bindparam("token_hash"))
-            .options(joinedload(ApiToken.user).options(lazyload(User.region), lazyload(User.provider))))
+            .options(load_only(*TOKEN_COLUMNS),
+                     joinedload(ApiToken.user).options(load_only(*TOKEN_USER_COLUMNS), lazyload(User.region),
+                                                       lazyload(User.provider))))
 
 
 def authenticate_token(plaintext):

@@ -75,6 +75,7 @@ def _autocommit_reads():
     # A session already in a transaction, or bound to one as in the tests, keeps it.
     if not session.in_transaction() and isinstance(session.get_bind(), Engine):
         session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        g.registry_autocommit = True
 
 
 def keep_changes_on_error():
@@ -95,6 +96,11 @@ def init_app(app):
         # database (a cached page) has no session: creating one only to commit nothing is skipped.
         if not db.session.registry.has():
             return response
+        if g.get("registry_autocommit"):
+            # Every statement committed as it ran; only changed objects (a token's last use) need a flush.
+            session = db.session()
+            if not (session.new or session.dirty or session.deleted):
+                return response
         if response.status_code < 400 or g.get("registry_force_commit"):
             db.session.commit()
         else:

@@ -1,0 +1,95 @@
+"""Read-only GETs on PostgreSQL run their statements in autocommit (registry.core.db.reads_only) and skip
+the request's commit; what they did change through the ORM (a bearer token's last use) is still saved.
+
+Needs committed data outside the tests' rolled-back transaction (the switch to autocommit happens only
+on a session bound to the engine), so it runs on a database of its own."""
+import os
+import uuid
+from datetime import datetime, timedelta
+
+import pytest
+import redis
+from sqlalchemy import event, select
+from sqlalchemy.engine import make_url
+
+from registry.auth import services as auth
+from registry.auth.models import ApiToken
+from registry.core import clock
+from registry.extensions import db
+from registry.regions import services as regions
+from tests.conftest import TEST_DB_URL, make_app
+from tests.fixtures.schools import make_school_row
+
+pytestmark = pytest.mark.skipif(make_url(TEST_DB_URL).get_backend_name() != "postgresql",
+                                reason="autocommit reads are a PostgreSQL feature; the test database is SQLite")
+
+
+REDIS_URL = os.environ.get("REGISTRY_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
+
+
+@pytest.fixture
+def committed():
+    """An app on a database of its own with a school admin and a token; the school catalog is cached
+    (so a repeated request runs no query after authentication, and nothing autoflushes the token)."""
+    from tests.browser.conftest import _create_pg_database, _drop_pg_database
+    cache = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
+    try:
+        cache.ping()
+    except redis.RedisError as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"no Redis at {REDIS_URL}: {exc}")
+        pytest.skip(f"no Redis at {REDIS_URL}")
+    prefix = f"registry-test-{uuid.uuid4().hex}:"
+    url = make_url(TEST_DB_URL)
+    name = f"registry_test_reads_{os.getpid()}"
+    _create_pg_database(url, name)
+    app = make_app(SQLALCHEMY_DATABASE_URI=url.set(database=name).render_as_string(hide_password=False),
+                   CACHE_URL=REDIS_URL, CACHE_KEY_PREFIX=prefix)
+    try:
+        with app.app_context():
+            db.create_all()
+            regions.seed_jiangxi()
+            school = make_school_row(db)
+            user = auth.create_user(role="school_admin", username="reader", display_name="只读测试",
+                                    password="Xk9#mQ2v!pL7", must_change_password=False, school_id=school.id)
+            db.session.flush()
+            row, plaintext = auth.create_token(user, name="test")
+            db.session.commit()
+            token_id = row.id
+            db.session.remove()
+        yield app, token_id, {"Authorization": f"Bearer {plaintext}"}
+    finally:
+        clock.freeze(None)
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        _drop_pg_database(url, name)
+        for key in cache.scan_iter(match=prefix + "*"):
+            cache.delete(key)
+
+
+def _last_used(app, token_id):
+    with app.app_context():
+        try:
+            return db.session.scalar(select(ApiToken.last_used_at).where(ApiToken.id == token_id))
+        finally:
+            db.session.remove()
+
+
+def test_a_read_only_request_saves_the_tokens_last_use(committed):
+    app, token_id, headers = committed
+    client = app.test_client()
+    start = datetime(2026, 11, 30, 4, 0)   # noon in China: five minutes later is the same day
+    clock.freeze(start)
+    assert _last_used(app, token_id) is None
+    response = client.get("/api/v1/school/catalog", headers=headers)
+    assert response.status_code == 200, response.get_json()
+    assert _last_used(app, token_id) == start
+
+    clock.freeze(start + timedelta(minutes=5))   # the same day: the catalog comes from the cache
+    statements = []
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", lambda *args: statements.append(args[2].split()[0]))
+    assert client.get("/api/v1/school/catalog", headers=headers).status_code == 200
+    assert statements == ["SELECT", "UPDATE"]     # the token (with its user), then its last use
+    assert _last_used(app, token_id) == start + timedelta(minutes=5)
