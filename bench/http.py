@@ -3,10 +3,11 @@
 Both start the real app the way production runs it: `create_app()` configured only by REGISTRY_*
 variables, REGISTRY_ENV=production (the secrets come from the benchmark's app), the cache and the
 rate-limit storage in Redis database BENCH_REDIS_DB (12, the benchmarks' own; flushed before a run so a
-rebuilt dataset never meets an old cache), gunicorn with GUNICORN_WORKERS sync workers. The clock is
-frozen at AS_OF in the workers too (`registry_app()` below), as in every benchmark. No rate limit
-applies to the endpoints measured here (only logins, objections, PDFs and exports are limited), so none
-is raised for the run. BENCH_CACHE_URL= (empty) runs the app without a cache, for a before/after comparison.
+rebuilt dataset never meets an old cache), gunicorn with GUNICORN_WORKERS sync workers: one per core, where
+the README's deployment section starts production ($BENCH_GUNICORN_WORKERS overrides it; on 2 cores, 4
+workers answered fewer requests per second than 2). The clock is frozen at AS_OF in the workers too (`registry_app()`
+below), as in every benchmark. No rate limit applies to the endpoints measured here (only logins,
+objections, PDFs and exports are limited), so none is raised for the run. BENCH_CACHE_URL= (empty) runs the app without a cache, for a before/after comparison.
 
 catalog_vs_bare
   Side by side with the app runs a bare Flask app under gunicorn with the same settings. Its endpoint,
@@ -60,7 +61,7 @@ from pathlib import Path
 from bench.benchmarks import FROZEN_AT, frozen_clock, note
 
 ROOT = Path(__file__).resolve().parent.parent
-GUNICORN_WORKERS = 2
+GUNICORN_WORKERS = int(os.environ.get("BENCH_GUNICORN_WORKERS") or os.cpu_count() or 1)  # README: one per core
 BENCH_REDIS_DB = 12
 BENCH_REDIS_URL = f"redis://127.0.0.1:6379/{BENCH_REDIS_DB}"
 ROUNDS = 5
@@ -144,10 +145,12 @@ def gunicorn(spec, env, probe="/healthz"):
             proc.kill()
             proc.wait()
         log.seek(0)
-        errors = [line for line in log.read().decode(errors="replace").splitlines() if "Traceback" in line]
+        text = log.read().decode(errors="replace")
         log.close()
+        errors = text.count("Traceback")
         if errors:
-            note(f"warning: gunicorn {spec} logged {len(errors)} traceback(s)")
+            last = text[text.rindex("Traceback"):]
+            note(f"warning: gunicorn {spec} logged {errors} traceback(s), the last:\n{last[-3000:]}")
 
 
 def _wrk_binary():
