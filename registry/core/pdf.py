@@ -98,8 +98,8 @@ def _merge(parts):
 def _child(conn, function, args):
     # The parent's objects stay where fork() left them: the collector must not touch (and so copy)
     # every page of them. And a renderer lives for one document: reference counting frees WeasyPrint's
-    # boxes, and cyclic collection cost 4.6 % of an 8-page part's instructions for no lower peak (124 MB
-    # Rss with or without it).
+    # boxes, and cyclic collection cost 4.6 % of a part's instructions for no lower peak (measured on the
+    # table layout the announcement had before its text grid).
     gc.freeze()
     gc.disable()
     try:
