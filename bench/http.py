@@ -36,7 +36,8 @@ verify
   from the scheduled send time, so a server that falls behind is measured at the rate asked for and not
   at the rate it can sustain (no coordinated omission). The tokens, asked in turn, are a random sample of
   VERIFY_TOKENS of the dataset's certificates (valid, suspended, delisted, expired). The page is not cached:
-  every request reads the database. Figures:
+  every request reads the database. The run starts once the machine's CPUs were 90 % idle for a second
+  (wait_until_quiet): a latency tail must not carry what the previous benchmark left running. Figures:
     verify_p50_ms_<db>, verify_p99_ms_<db>   latency percentiles over the measured window. Target p99 ≤ 25 ms.
     verify_rate_rps_<db>                     OK responses per second actually achieved (asked: VERIFY_RATE).
     verify_unanswered_<db>                   requests that timed out (10 s) or were refused; counted in the
@@ -369,6 +370,29 @@ def _percentile(sorted_values, q):
     return sorted_values[index]
 
 
+def _cpu_times():
+    with open("/proc/stat") as f:
+        fields = [int(v) for v in f.readline().split()[1:]]
+    return fields[3] + fields[4], sum(fields)   # idle + iowait, all
+
+
+def wait_until_quiet(idle=0.9, window=1.0, timeout=60.0):
+    """Wait until the machine's CPUs were at least `idle` idle over a `window` (what ran before, e.g.
+    PostgreSQL's autovacuum after the benchmark that wrote, would otherwise land in a latency tail).
+    Returns the seconds waited; gives up after `timeout` with a note."""
+    started = time.monotonic()
+    while True:
+        idle_before, total_before = _cpu_times()
+        time.sleep(window)
+        idle_after, total_after = _cpu_times()
+        share = (idle_after - idle_before) / max(1, total_after - total_before)
+        if share >= idle:
+            return time.monotonic() - started
+        if time.monotonic() - started > timeout:
+            note(f"  warning: the machine stayed busy ({share:.0%} idle) for {timeout:.0f} s; measuring anyway")
+            return time.monotonic() - started
+
+
 def verify_latency(app, kind, seconds=20.0, scale=1.0, **_):
     from sqlalchemy import select
     from registry.extensions import db
@@ -386,9 +410,10 @@ def verify_latency(app, kind, seconds=20.0, scale=1.0, **_):
             status, body = _get(port, path)
             if status != 200:
                 raise RuntimeError(f"{path} answered {status}")
+        waited = wait_until_quiet()
         latencies, unanswered, rate = fixed_rate(port, paths, VERIFY_RATE, max(5.0, 1.5 * seconds))
     note(f"  verify: {len(latencies)} requests over {len(tokens)} certificates, {unanswered} unanswered, "
-         f"max {latencies[-1] * 1000:.1f} ms")
+         f"max {latencies[-1] * 1000:.1f} ms (started after {waited:.0f} s waiting for an idle machine)")
     return [(f"verify_p50_ms_{kind}", round(_percentile(latencies, 0.50) * 1000, 2)),
             (f"verify_p99_ms_{kind}", round(_percentile(latencies, 0.99) * 1000, 2)),
             (f"verify_rate_rps_{kind}", round(rate, 1)),
