@@ -1,0 +1,43 @@
+"""Flask-Limiter does not run for GETs of reads_only endpoints (registry.core.db.unlimited_read), so none
+of them may carry a limit of its own: the filter would skip it silently."""
+from flask_limiter.util import get_qualified_name
+
+from registry.core import db as core_db
+from registry.extensions import limiter
+
+
+def _view_names(app, endpoint):
+    """What Flask-Limiter records a limit under for an endpoint: its view function, and a class-based
+    view's methods."""
+    view = app.view_functions[endpoint]
+    names = {get_qualified_name(view)}
+    view_class = getattr(view, "view_class", None)
+    if view_class is not None:
+        names |= {get_qualified_name(getattr(view_class, method)) for method in ("get", "post", "put", "delete")
+                  if hasattr(view_class, method)}
+    return names
+
+
+def _limited(app, endpoint):
+    return bool(_view_names(app, endpoint) & limiter._marked_for_limiting) or limiter.limit_manager.has_hints(endpoint)
+
+
+def test_no_read_only_endpoint_has_a_rate_limit(app):
+    assert core_db._READ_ONLY, "no endpoint is declared reads_only"
+    assert {endpoint for endpoint in core_db._READ_ONLY if _limited(app, endpoint)} == set()
+
+
+def test_the_check_sees_a_limited_endpoint(app):
+    """The control: the login form and the announcement PDF are limited, and the check says so."""
+    assert _limited(app, "auth.login")
+    assert _limited(app, "whitelist.announcement")
+    assert not _limited(app, "main.healthz")
+
+
+def test_the_filter_skips_only_gets_of_read_only_endpoints(app):
+    with app.test_request_context("/verify/some-token"):
+        assert core_db.unlimited_read()
+    with app.test_request_context("/verify/some-token", method="POST"):
+        assert not core_db.unlimited_read()
+    with app.test_request_context("/login", method="POST"):
+        assert not core_db.unlimited_read()
