@@ -4,11 +4,9 @@ the request's commit; what they did change through the ORM (a bearer token's las
 Needs committed data outside the tests' rolled-back transaction (the switch to autocommit happens only
 on a session bound to the engine), so it runs on a database of its own."""
 import os
-import uuid
 from datetime import datetime, timedelta
 
 import pytest
-import redis
 from sqlalchemy import event, select
 from sqlalchemy.engine import make_url
 
@@ -18,13 +16,11 @@ from registry.core import clock
 from registry.extensions import db
 from registry.regions import services as regions
 from tests.conftest import TEST_DB_URL, make_app
+from tests.fixtures.redis_cache import REDIS_URL, forget_prefix, new_prefix, redis_or_skip
 from tests.fixtures.schools import make_school_row
 
 pytestmark = pytest.mark.skipif(make_url(TEST_DB_URL).get_backend_name() != "postgresql",
                                 reason="autocommit reads are a PostgreSQL feature; the test database is SQLite")
-
-
-REDIS_URL = os.environ.get("REGISTRY_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
 
 
 @pytest.fixture
@@ -32,14 +28,8 @@ def committed():
     """An app on a database of its own with a school admin and a token; the school catalog is cached
     (so a repeated request runs no query after authentication, and nothing autoflushes the token)."""
     from tests.browser.conftest import _create_pg_database, _drop_pg_database
-    cache = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
-    try:
-        cache.ping()
-    except redis.RedisError as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"no Redis at {REDIS_URL}: {exc}")
-        pytest.skip(f"no Redis at {REDIS_URL}")
-    prefix = f"registry-test-{uuid.uuid4().hex}:"
+    cache = redis_or_skip()
+    prefix = new_prefix()
     url = make_url(TEST_DB_URL)
     name = f"registry_test_reads_{os.getpid()}"
     _create_pg_database(url, name)
@@ -64,8 +54,7 @@ def committed():
             db.session.remove()
             db.engine.dispose()
         _drop_pg_database(url, name)
-        for key in cache.scan_iter(match=prefix + "*"):
-            cache.delete(key)
+        forget_prefix(cache, prefix)
 
 
 def _last_used(app, token_id):

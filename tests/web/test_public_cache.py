@@ -2,12 +2,9 @@
 Redis at 127.0.0.1:6379 with a key prefix of each test's own: a cached page reflects every change committed
 after it was cached, and the date, with no write at all; two app objects on one Redis share it; a cached
 answer is the uncached one byte for byte; and the statements of a page do not grow with its rows."""
-import os
-import uuid
 from datetime import date, timedelta
 
 import pytest
-import redis
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
@@ -17,10 +14,10 @@ from registry.schools.models import SchoolType
 from registry.whitelist.services import ENTRY
 from tests.conftest import TEST_DB_URL, make_app
 from tests.fixtures.orders import add_orderable_bulk_entries
+from tests.fixtures.redis_cache import REDIS_URL, forget_prefix, new_prefix, redis_or_skip
 from tests.fixtures.reviews import at
 from tests.fixtures.schools import make_school_row
 
-REDIS_URL = os.environ.get("REGISTRY_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
 PUBLIC = "/api/v1/whitelist?city=360100"
 CATALOG = "/api/v1/school/catalog"
 
@@ -29,14 +26,8 @@ CATALOG = "/api/v1/school/catalog"
 def cached_app(db):
     """cached_app() -> a new app whose cache is REDIS_URL under this test's own key prefix (every app the
     test makes shares it); the keys are deleted afterwards."""
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"no Redis at {REDIS_URL}: {exc}")
-        pytest.skip(f"no Redis at {REDIS_URL}")
-    prefix = f"registry-test-{uuid.uuid4().hex}:"
+    client = redis_or_skip()
+    prefix = new_prefix()
     made = []
 
     def factory(url=REDIS_URL):
@@ -45,8 +36,7 @@ def cached_app(db):
         return application
 
     yield factory
-    for key in client.scan_iter(match=prefix + "*"):
-        client.delete(key)
+    forget_prefix(client, prefix)
     for application in made:
         with application.app_context():
             _db.engine.dispose()
