@@ -127,6 +127,20 @@ def client(app, db):
 
 
 @pytest.fixture
+def ratelimited_app(db):
+    """An app with rate limits on (off in the tests' default, where Flask-Limiter registers no check at
+    all). The limiter is a module-level object shared by every app in this process, so its switch and
+    counters are restored afterwards."""
+    from registry.extensions import limiter
+    was_enabled = limiter.enabled
+    application = make_app(RATELIMIT_ENABLED=True)
+    limiter.reset()
+    yield application
+    limiter.reset()
+    limiter.enabled = was_enabled
+
+
+@pytest.fixture
 def frozen_clock():
     """Freeze time: frozen_clock(datetime) sets it; unfrozen after the test."""
     yield clock.freeze

@@ -102,18 +102,6 @@ def test_failures_are_kept_although_the_request_fails(client, db, create_user):
 
 # ---------------------------------------------------------------- rate limit (security.md 12)
 
-@pytest.fixture
-def ratelimited_app(db):
-    """An app with the login rate limit on. The limiter is a module-level object shared by
-    every app in this process, so its switch and counters are restored afterwards."""
-    was_enabled = limiter.enabled
-    application = make_app(RATELIMIT_ENABLED=True)
-    limiter.reset()
-    yield application
-    limiter.reset()
-    limiter.enabled = was_enabled
-
-
 def test_eleventh_login_post_in_a_minute_gets_429(ratelimited_app, create_user):
     user = create_user("auditor")
     client = ratelimited_app.test_client()

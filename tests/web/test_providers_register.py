@@ -7,7 +7,6 @@ from registry.providers.models import Provider
 from registry.regions import services as regions
 from tests.fixtures.accounts import PASSWORD
 from tests.fixtures.providers import uscc_for
-from tests.web.test_login import ratelimited_app  # noqa: F401  (the login tests' limiter fixture)
 
 EXAMPLE_USCC = "91360100MA35ABCD1R"  # stack.md
 

@@ -5,10 +5,8 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from registry.extensions import limiter
 from registry.whitelist import services as whitelist
 from registry.whitelist.models import Objection
-from tests.conftest import make_app
 from tests.fixtures.reviews import OBJECTION, at, batch_in_publicity
 
 ID_NUMBER = re.compile(r"\d{17}[\dXx]")
@@ -102,17 +100,6 @@ def test_objection_about_a_provider_not_in_the_batch_is_refused(client, db, publ
 
 
 # ---------------------------------------------------------------- rate limit
-
-@pytest.fixture
-def ratelimited_app(db):
-    """An app with rate limits on (the limiter is shared by every app in the process: restore it afterwards)."""
-    was_enabled = limiter.enabled
-    application = make_app(RATELIMIT_ENABLED=True)
-    limiter.reset()
-    yield application
-    limiter.reset()
-    limiter.enabled = was_enabled
-
 
 def test_objections_are_rate_limited_per_address_across_form_and_api(ratelimited_app, db, publicised):
     batch, application = publicised["batch"], publicised["application"]
