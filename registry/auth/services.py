@@ -17,6 +17,7 @@ from registry.core import clock, crypto
 from registry.core.errors import Conflict, NotAllowed, NotFound, Unauthorized, ValidationFailed
 from registry.extensions import db
 from registry.regions.models import Region
+from registry.schools.models import School
 
 LOGIN_FAILED_MESSAGE = "用户名或密码错误，或账户已被临时锁定。连续失败 5 次将锁定 30 分钟。"
 MFA_LOCKED_MESSAGE = "验证失败次数过多，账户已被临时锁定 30 分钟"
@@ -343,12 +344,13 @@ def list_tokens(user):
     return db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())).all()
 
 
-# What an API request reads of its token and user. The other columns (the password hash, TOTP secret,
+# What an API request reads of its token, user and school. The other columns (the password hash, TOTP secret,
 # lockout counters…) load when something asks for them, which an API request does not; every column
 # costs the driver and the ORM on every request.
 TOKEN_COLUMNS = (ApiToken.user_id, ApiToken.expires_at, ApiToken.last_used_at, ApiToken.revoked_at)
 TOKEN_USER_COLUMNS = (User.username, User.display_name, User.role, User.region_id, User.provider_id, User.school_id,
                       User.disabled_at, User.must_change_password)
+TOKEN_SCHOOL_COLUMNS = (School.name, School.code, School.county_id, School.city_id, School.school_type)
 
 
 @functools.cache
@@ -359,7 +361,8 @@ def _token_by_hash():
     return (select(ApiToken).where(ApiToken.token_hash == bindparam("token_hash"))
             .options(load_only(*TOKEN_COLUMNS),
                      joinedload(ApiToken.user).options(load_only(*TOKEN_USER_COLUMNS), lazyload(User.region),
-                                                       lazyload(User.provider))))
+                                                       lazyload(User.provider),
+                                                       joinedload(User.school).load_only(*TOKEN_SCHOOL_COLUMNS))))
 
 
 def authenticate_token(plaintext):
