@@ -45,7 +45,6 @@ def configure_extensions(app):
     csrf.init_app(app)
     app.config.setdefault("RATELIMIT_ENABLED", True)
     limiter.init_app(app)
-    core_db.skip_limiter_for_reads(limiter)
     login_manager.init_app(app)
     api.init_app(app)
 

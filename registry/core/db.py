@@ -1,11 +1,13 @@
 """Database plumbing: SQLite pragmas, pinging idle server connections, the one-commit-per-request rule, and
-reads without a transaction."""
+reads without a transaction (the reads_only endpoints of registry.core.reads)."""
 import time
 
 from flask import g, request
-from sqlalchemy import event, exc
+from sqlalchemy import create_engine, event, exc
 from sqlalchemy.engine import Engine
 
+from registry.core.reads import (_READ_ONLY, AUTOCOMMIT, READS_ENGINE, reads_engine, reads_only,  # noqa: F401
+                                 unlimited_read)
 from registry.extensions import db
 
 
@@ -57,43 +59,17 @@ def ping_idle_connections(engine: Engine, idle_seconds):
             raise exc.DisconnectionError(str(error)) from error
 
 
-_READ_ONLY = set()
-
-
-def reads_only(*endpoints):
-    """Declare endpoints whose GET only reads (a bearer token's last use aside). On PostgreSQL their
-    statements run in autocommit: no BEGIN and COMMIT round trips around them. Each statement sees what was
-    committed before it started, as it would inside a READ COMMITTED transaction (PostgreSQL's default).
-    They carry no rate limit, and Flask-Limiter does not run for their GETs (unlimited_read below): its
-    check cost ~9 % of the throughput of a cached API page (`make bench`, school catalog)."""
-    _READ_ONLY.update(endpoints)
-
-
-def unlimited_read():
-    """Flask-Limiter request filter: True for a GET of a reads_only endpoint (tests/web/test_rate_limits.py
-    checks that none of them has a limit of its own, which this filter would skip)."""
-    return request.method == "GET" and request.endpoint in _READ_ONLY
-
-
-def skip_limiter_for_reads(limiter):
-    """Register unlimited_read on the (process-wide) limiter once, however many apps are created."""
-    global _limiter_filtered
-    if not _limiter_filtered:
-        limiter.request_filter(unlimited_read)
-        _limiter_filtered = True
-
-
-_limiter_filtered = False
-
-
 def _autocommit_reads():
     """before_request, before anything reads (authorization loads the user)."""
-    if request.method != "GET" or request.endpoint not in _READ_ONLY or db.engine.dialect.name == "sqlite":
+    if request.method != "GET" or request.endpoint not in _READ_ONLY:
+        return
+    engine = reads_engine()
+    if engine is None:
         return
     session = db.session()
     # A session already in a transaction, or bound to one as in the tests, keeps it.
     if not session.in_transaction() and isinstance(session.get_bind(), Engine):
-        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        session.info[AUTOCOMMIT] = engine
         g.registry_autocommit = True
 
 
@@ -103,9 +79,20 @@ def keep_changes_on_error():
 
 
 def init_app(app):
+    """After db.init_app(app). On PostgreSQL, also the autocommit engine of reads_only GETs
+    (registry.core.reads): the same database and engine options, in a pool of its own whose
+    connections stay in autocommit."""
     with app.app_context():
-        configure_sqlite(db.engine)
-        ping_idle_connections(db.engine, app.config.get("DB_PING_IDLE_SECONDS", 10))
+        engine = db.engine
+    configure_sqlite(engine)
+    engines = [engine]
+    if engine.dialect.name != "sqlite":
+        reads = create_engine(engine.url, **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
+                              isolation_level="AUTOCOMMIT")
+        app.extensions[READS_ENGINE] = reads
+        engines.append(reads)
+    for each in engines:
+        ping_idle_connections(each, app.config.get("DB_PING_IDLE_SECONDS", 10))
     app.before_request(_autocommit_reads)
 
     @app.after_request

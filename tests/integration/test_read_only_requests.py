@@ -1,5 +1,6 @@
-"""Read-only GETs on PostgreSQL run their statements in autocommit (registry.core.db.reads_only) and skip
-the request's commit; what they did change through the ORM (a bearer token's last use) is still saved.
+"""Read-only GETs on PostgreSQL run their statements on the autocommit engine (registry.core.reads) and
+skip the request's commit; what they did change through the ORM (a bearer token's last use) is still
+saved.
 
 Needs committed data outside the tests' rolled-back transaction (the switch to autocommit happens only
 on a session bound to the engine), so it runs on a database of its own."""
@@ -7,12 +8,13 @@ import os
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, select, update
 from sqlalchemy.engine import make_url
 
 from registry.auth import services as auth
 from registry.auth.models import ApiToken
 from registry.core import clock
+from registry.core.reads import reads_engine
 from registry.extensions import db
 from registry.regions import services as regions
 from tests.conftest import TEST_DB_URL, make_app
@@ -53,6 +55,7 @@ def committed():
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
+            reads_engine().dispose()
         _drop_pg_database(url, name)
         forget_prefix(cache, prefix)
 
@@ -76,9 +79,36 @@ def test_a_read_only_request_saves_the_tokens_last_use(committed):
     assert _last_used(app, token_id) == start
 
     clock.freeze(start + timedelta(minutes=5))   # the same day: the catalog comes from the cache
-    statements = []
+    statements = {"main": [], "reads": []}
     with app.app_context():
-        event.listen(db.engine, "before_cursor_execute", lambda *args: statements.append(args[2].split()[0]))
+        for engine, seen in ((db.engine, statements["main"]), (reads_engine(), statements["reads"])):
+            event.listen(engine, "before_cursor_execute", lambda *args, seen=seen: seen.append(args[2].split()[0]))
     assert client.get("/api/v1/school/catalog", headers=headers).status_code == 200
-    assert statements == ["SELECT", "UPDATE"]     # the token (with its user), then its last use
+    # the token (with its user), then its last use, on the autocommit engine; none on the other
+    assert statements == {"main": [], "reads": ["SELECT", "UPDATE"]}
     assert _last_used(app, token_id) == start + timedelta(minutes=5)
+
+
+def test_the_autocommit_engine_runs_no_transaction(committed):
+    """Its connections are in autocommit: a statement is committed as it runs, so another connection
+    sees a write without a COMMIT (the control: the same write on the main engine is not seen)."""
+    app, token_id, _headers = committed
+    when = datetime(2026, 11, 30, 4, 0)
+    with app.app_context():
+        for engine, committed_at_once in ((reads_engine(), True), (db.engine, False)):
+            with engine.connect() as conn:
+                conn.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=when))
+                assert (_last_used(app, token_id) == when) is committed_at_once
+                conn.rollback()
+            when += timedelta(minutes=1)
+
+
+def test_mutating_requests_stay_on_the_main_engine(committed):
+    """An endpoint not declared reads_only (the school's own orders) runs in the main engine's transaction."""
+    app, _token_id, headers = committed
+    seen = []
+    with app.app_context():
+        event.listen(reads_engine(), "before_cursor_execute", lambda *args: seen.append(args[2]))
+    response = app.test_client().get("/api/v1/school/orders", headers=headers)
+    assert response.status_code == 200, response.get_json()
+    assert seen == []

@@ -9,6 +9,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
 from registry.adjustments import services as adjustments
+from registry.core.reads import reads_engine
 from registry.extensions import db as _db
 from registry.schools.models import SchoolType
 from registry.whitelist.services import ENTRY
@@ -402,16 +403,21 @@ def test_a_certificate_without_entries_verifies_as_expired(db, app, published):
 @pytest.mark.skipif(make_url(TEST_DB_URL).get_backend_name() != "postgresql",
                     reason="reads without a transaction save round trips to a PostgreSQL server only")
 def test_read_only_endpoints_run_without_a_transaction_on_postgresql(app):
-    """No `db` fixture here: requests use the app's own session on the engine, as in production."""
+    """No `db` fixture here: requests use the app's own session on the engines, as in production. The
+    read-only GETs go to the autocommit engine (registry.core.reads), every other request to the main
+    engine, in a transaction."""
     with app.app_context():
-        engine = _db.engine
+        engines = {"main": _db.engine, "reads": reads_engine()}
     modes = []
 
-    def record(conn, _cursor, _statement, *_args):
-        modes.append(conn.connection.dbapi_connection.autocommit)
+    def listener(name):
+        return lambda conn, *_args: modes.append((name, conn.connection.dbapi_connection.autocommit))
+
+    listeners = {name: listener(name) for name in engines}
 
     client = app.test_client()
-    event.listen(engine, "before_cursor_execute", record)
+    for name, engine in engines.items():
+        event.listen(engine, "before_cursor_execute", listeners[name])
     try:
         def autocommit(url):
             modes.clear()
@@ -419,9 +425,10 @@ def test_read_only_endpoints_run_without_a_transaction_on_postgresql(app):
             assert modes, url
             return set(modes)
 
-        assert autocommit("/verify/no-such-token") == {True}
-        assert autocommit("/api/v1/whitelist/verify/no-such-token") == {True}
-        assert autocommit("/api/v1/whitelist?city=360100") == {True}
-        assert autocommit("/whitelist/changes") == {False}  # any other request: one transaction
+        assert autocommit("/verify/no-such-token") == {("reads", True)}
+        assert autocommit("/api/v1/whitelist/verify/no-such-token") == {("reads", True)}
+        assert autocommit("/api/v1/whitelist?city=360100") == {("reads", True)}
+        assert autocommit("/whitelist/changes") == {("main", False)}  # any other request: one transaction
     finally:
-        event.remove(engine, "before_cursor_execute", record)
+        for name, engine in engines.items():
+            event.remove(engine, "before_cursor_execute", listeners[name])

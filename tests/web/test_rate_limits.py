@@ -1,5 +1,6 @@
-"""Flask-Limiter does not run for GETs of reads_only endpoints (registry.core.db.unlimited_read), so none
-of them may carry a limit of its own: the filter would skip it silently."""
+"""Flask-Limiter does not run for GETs of reads_only endpoints (registry.core.reads.RegistryLimiter), so
+none of them may carry a limit of its own: the skip would drop it silently."""
+from flask import request
 from flask_limiter.util import get_qualified_name
 
 from registry.core import db as core_db
@@ -41,3 +42,20 @@ def test_the_filter_skips_only_gets_of_read_only_endpoints(app):
         assert not core_db.unlimited_read()
     with app.test_request_context("/login", method="POST"):
         assert not core_db.unlimited_read()
+
+
+def test_the_limiter_check_runs_for_every_request_but_reads(ratelimited_app, monkeypatch):
+    """The check's first step (identify_request) is seen for the login page, not for a read."""
+    checked = []
+    original = limiter.identify_request
+
+    def spy():
+        checked.append(request.path)
+        return original()
+
+    monkeypatch.setattr(limiter, "identify_request", spy)
+    client = ratelimited_app.test_client()
+    client.get("/verify/some-token")          # reads_only: skipped
+    assert checked == []
+    client.get("/login")                      # limited on POST, checked on every request
+    assert checked and set(checked) == {"/login"}

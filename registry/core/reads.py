@@ -1,0 +1,53 @@
+"""Read-only GET endpoints (`reads_only`). On PostgreSQL their statements run on a second engine whose
+connections stay in autocommit: no BEGIN and COMMIT round trips around them, and no switch of the
+isolation level at every checkout and back at every checkin. Flask-Limiter does not run for their GETs:
+none of them carries a limit. (In process, on a cached school catalog page, the per-request switch cost
+~5 % of the request's CPU and the limiter's check ~3 %, even with a request filter that skipped it.)
+This module imports nothing of the registry, so that registry.extensions can use it."""
+from flask import current_app, request
+from flask_limiter import Limiter
+from flask_sqlalchemy.session import Session as FlaskSession
+
+READS_ENGINE = "registry_reads_engine"   # app.extensions key of the autocommit engine (PostgreSQL only)
+AUTOCOMMIT = "registry_autocommit"       # Session.info key: the engine this request's statements go to
+
+_READ_ONLY = set()
+
+
+def reads_only(*endpoints):
+    """Declare endpoints whose GET only reads (a bearer token's last use aside). Each statement sees what
+    was committed before it started, as it would inside a READ COMMITTED transaction (PostgreSQL's
+    default). They must carry no rate limit (tests/web/test_rate_limits.py)."""
+    _READ_ONLY.update(endpoints)
+
+
+def unlimited_read():
+    """True for a GET of a reads_only endpoint."""
+    return request.method == "GET" and request.endpoint in _READ_ONLY
+
+
+def reads_engine(app=None):
+    """The app's autocommit engine, or None (SQLite)."""
+    return (app or current_app).extensions.get(READS_ENGINE)
+
+
+class Session(FlaskSession):
+    """Flask-SQLAlchemy's session; registry.core.db points the session of a reads_only GET at the
+    autocommit engine by putting it in info[AUTOCOMMIT] before anything reads."""
+
+    def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
+        if bind is None:
+            engine = self.info.get(AUTOCOMMIT)
+            if engine is not None:
+                return engine
+        return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
+
+
+class RegistryLimiter(Limiter):
+    """Flask-Limiter, whose before_request check returns at once for a GET of a reads_only endpoint.
+    (A request filter is consulted only inside the check, once it has identified the request and its view.)"""
+
+    def _check_request_limit(self, *args, **kwargs):
+        if unlimited_read():
+            return None
+        return super()._check_request_limit(*args, **kwargs)
