@@ -277,3 +277,21 @@ def test_check_warnings_only_for_checks_lapsing_inside_the_window(db, whiteliste
     warned = {ctype for cid, ctype in checks[soon.id].items() if f"expiry:check:{cid}:30" in keys}
     assert warned >= {"criminal", "sexual_offence"}
     assert not any(f"expiry:check:{cid}:30" in keys or f"expiry:check:{cid}:7" in keys for cid in checks[later.id])
+
+
+def test_a_run_sets_the_existing_heap_aside_and_gives_it_back(db, monkeypatch):
+    """During a run the heap that existed before it is frozen (the collector's full collections skip it);
+    afterwards the process is as it was, and a caller's own frozen heap stays frozen."""
+    import gc
+    seen = []
+    monkeypatch.setattr(sweep, "_run", lambda day, actor: seen.append(gc.get_freeze_count()) or {})
+    gc.unfreeze()
+    sweep.run(date(2026, 9, 1))
+    assert seen[-1] > 0 and gc.get_freeze_count() == 0
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        sweep.run(date(2026, 9, 1))
+        assert seen[-1] >= frozen and gc.get_freeze_count() >= frozen
+    finally:
+        gc.unfreeze()
