@@ -2,12 +2,11 @@
 reads without a transaction (the reads_only endpoints of registry.core.reads)."""
 import time
 
-from flask import g, request
+from flask import g
 from sqlalchemy import create_engine, event, exc
 from sqlalchemy.engine import Engine
 
-from registry.core.reads import (_READ_ONLY, AUTOCOMMIT, READS_ENGINE, reads_engine, reads_only,  # noqa: F401
-                                 unlimited_read)
+from registry.core.reads import AUTOCOMMIT, READS_ENGINE, read_only_get, reads_engine, reads_only  # noqa: F401
 from registry.extensions import db
 
 
@@ -61,7 +60,7 @@ def ping_idle_connections(engine: Engine, idle_seconds):
 
 def _autocommit_reads():
     """before_request, before anything reads (authorization loads the user)."""
-    if request.method != "GET" or request.endpoint not in _READ_ONLY:
+    if not read_only_get():
         return
     engine = reads_engine()
     if engine is None:
@@ -70,7 +69,6 @@ def _autocommit_reads():
     # A session already in a transaction, or bound to one as in the tests, keeps it.
     if not session.in_transaction() and isinstance(session.get_bind(), Engine):
         session.info[AUTOCOMMIT] = engine
-        g.registry_autocommit = True
 
 
 def keep_changes_on_error():
@@ -102,11 +100,10 @@ def init_app(app):
         # database (a cached page) has no session: creating one only to commit nothing is skipped.
         if not db.session.registry.has():
             return response
-        if g.get("registry_autocommit"):
+        session = db.session()
+        if session.info.get(AUTOCOMMIT) and not (session.new or session.dirty or session.deleted):
             # Every statement committed as it ran; only changed objects (a token's last use) need a flush.
-            session = db.session()
-            if not (session.new or session.dirty or session.deleted):
-                return response
+            return response
         if response.status_code < 400 or g.get("registry_force_commit"):
             db.session.commit()
         else:

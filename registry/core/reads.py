@@ -21,7 +21,7 @@ def reads_only(*endpoints):
     _READ_ONLY.update(endpoints)
 
 
-def unlimited_read():
+def read_only_get():
     """True for a GET of a reads_only endpoint."""
     return request.method == "GET" and request.endpoint in _READ_ONLY
 
@@ -48,6 +48,6 @@ class RegistryLimiter(Limiter):
     (A request filter is consulted only inside the check, once it has identified the request and its view.)"""
 
     def _check_request_limit(self, *args, **kwargs):
-        if unlimited_read():
+        if read_only_get():
             return None
         return super()._check_request_limit(*args, **kwargs)
