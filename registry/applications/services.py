@@ -1,5 +1,6 @@
 """Applications (申报): choose projects, see what is missing, submit a frozen snapshot, withdraw."""
 from dataclasses import dataclass
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -14,12 +15,18 @@ from registry.core.errors import Conflict, NotAllowed, NotFound, ValidationFaile
 from registry.core.lifecycle import Lifecycle, Move
 from registry.extensions import db
 from registry.people import services as people
-from registry.people.models import CHECK_TYPE_LABELS, GENDER_LABELS, QUALIFICATION_LABELS, STAFF_ROLE_LABELS
+from registry.people.models import (
+    CHECK_TYPE_LABELS, GENDER_LABELS, QUALIFICATION_LABELS, STAFF_ROLE_LABELS, QualificationType,
+)
 from registry.policy import services as policy
-from registry.projects.models import CATEGORY_LABELS, LEVEL_LABELS, STAGE_LABELS, Project, ProjectStaff
+from registry.projects.models import REVIEWED_LABELS as PROJECT_REVIEWED_LABELS
+from registry.projects.models import (
+    CATEGORY_LABELS, LEVEL_LABELS, STAGE_LABELS, Category, Project, ProjectStaff, Stage,
+)
 from registry.projects.services import subject_word
 from registry.providers import services as providers
-from registry.providers.models import DOC_TYPE_LABELS
+from registry.providers.models import REVIEWED_LABELS as PROVIDER_REVIEWED_LABELS
+from registry.providers.models import DOC_TYPE_LABELS, ORG_TYPE_LABELS, OrgType
 
 S = ApplicationStatus
 
@@ -126,7 +133,8 @@ def kind_options(provider, day=None):
         options.append(KindOption(K.annual, KIND_LABELS[K.annual], "本机构没有可年审的白名单项目"))
     options.append(KindOption(K.change, KIND_LABELS[K.change],
                               None if active else "变更申报仅适用于白名单内有效的机构",
-                              hint="新增服务项目或授课人员，已有的白名单条目保持不变"))
+                              hint="新增服务项目或授课人员，或变更已列入项目的名称、类别、学段、收费、资质要求及机构名称、类型"
+                                   "（经审核、公示并发布后生效）"))
     options.append(KindOption(K.reinstatement, KIND_LABELS[K.reinstatement],
                               None if stopped else "本机构没有被暂停或移出的白名单项目",
                               {e.project_id for e in stopped} if stopped else None,
@@ -216,12 +224,15 @@ def checklist(app, day=None):
     for link in app.projects:
         project = link.project
         key = f"project:{project.id}"
-        if project.price > rules.price_cap:
-            missing.append(Missing("projects", key, f"项目“{project.title}”收费 {project.price} 元超过上限 {rules.price_cap} 元"))
-        for text in (project.title, project.description, project.syllabus):
+        proposed = project.reviewed_values(proposed=True)  # what the reviewers will review (pending changes)
+        title, price = proposed["title"], Decimal(proposed["price"])
+        qualification = QualificationType(proposed["required_qualification"])
+        if price > rules.price_cap:
+            missing.append(Missing("projects", key, f"项目“{title}”收费 {price} 元超过上限 {rules.price_cap} 元"))
+        for text in (title, project.description, project.syllabus):
             word = subject_word(text)
             if word:
-                missing.append(Missing("projects", key, f"项目“{project.title}”含有学科类内容“{word}”"))
+                missing.append(Missing("projects", key, f"项目“{title}”含有学科类内容“{word}”"))
                 break
         if not project.staff:
             missing.append(Missing("projects", key, f"项目“{project.title}”尚未指派授课人员"))
@@ -232,9 +243,9 @@ def checklist(app, day=None):
                 seen_people[person.id] = person
                 if not people.has_consent(person):
                     missing.append(Missing("people", pkey, f"{person.name}：缺少本人签署的查询授权同意书"))
-            result = people.clearance(person, day, project.required_qualification, rules=rules)
+            result = people.clearance(person, day, qualification, rules=rules)
             for reason in result.reasons:
-                missing.append(Missing("people", pkey, f"{person.name}（项目“{project.title}”）：{reason}"))
+                missing.append(Missing("people", pkey, f"{person.name}（项目“{title}”）：{reason}"))
     return missing
 
 
@@ -242,6 +253,19 @@ def checklist(app, day=None):
 
 def _iso(value):
     return value.isoformat() if value is not None else None
+
+
+def _project_words(key, value):
+    """A reviewed project value as a reviewer reads it."""
+    if key == "category":
+        return CATEGORY_LABELS[Category(value)]
+    if key == "stages":
+        return "、".join(STAGE_LABELS[Stage(s)] for s in value)
+    if key == "required_qualification":
+        return QUALIFICATION_LABELS[QualificationType(value)]
+    if key == "price":
+        return f"{value} 元/人·课时"
+    return value
 
 
 def build_snapshot(app, day=None):
@@ -260,16 +284,28 @@ def build_snapshot(app, day=None):
         p = link.project
         staff_ids = [s.person_id for s in p.staff]
         person_ids.extend(i for i in staff_ids if i not in person_ids)
-        projects.append({
-            "id": p.id, "title": p.title, "category": p.category.value, "category_label": CATEGORY_LABELS[p.category],
-            "stages": [s.value for s in p.stages], "stage_labels": [STAGE_LABELS[s] for s in p.stages],
+        # The reviewed fields as proposed (a listed project's pending changes); "published" keeps the values
+        # they would replace, so reviewers see the change and publication applies exactly what they reviewed.
+        v = p.reviewed_values(proposed=True)
+        stages = [Stage(s) for s in v["stages"]]
+        qualification = QualificationType(v["required_qualification"])
+        item = {
+            "id": p.id, "title": v["title"], "category": v["category"],
+            "category_label": CATEGORY_LABELS[Category(v["category"])],
+            "stages": v["stages"], "stage_labels": [STAGE_LABELS[s] for s in stages],
             "level": p.level.value, "level_label": LEVEL_LABELS[p.level], "description": p.description,
             "syllabus": p.syllabus, "sessions_per_term": p.sessions_per_term,
             "minutes_per_session": p.minutes_per_session, "class_min": p.class_min, "class_max": p.class_max,
-            "price": str(p.price), "venue_needs": p.venue_needs, "safety_measures": p.safety_measures,
-            "required_qualification": p.required_qualification.value,
-            "required_qualification_label": QUALIFICATION_LABELS[p.required_qualification], "staff_ids": staff_ids,
-        })
+            "price": v["price"], "venue_needs": p.venue_needs, "safety_measures": p.safety_measures,
+            "required_qualification": v["required_qualification"],
+            "required_qualification_label": QUALIFICATION_LABELS[qualification], "staff_ids": staff_ids,
+        }
+        published = p.reviewed_values()
+        if published != v:
+            item["published"] = {k: published[k] for k in v if published[k] != v[k]}
+            item["changes"] = [{"field": k, "label": PROJECT_REVIEWED_LABELS[k], "before": _project_words(k, published[k]),
+                                "after": _project_words(k, v[k])} for k in item["published"]]
+        projects.append(item)
     staff = []
     by_id = {p.id: p for p in people.list_people(provider.id, include_archived=True)}
     for pid in person_ids:
@@ -293,14 +329,23 @@ def build_snapshot(app, day=None):
             "consent": {"date": _iso(consent.consent_date), "file_id": consent.file_id} if consent else None,
             "cleared": result.cleared, "clearance_reasons": result.reasons,
         })
+    org = provider.reviewed_values(proposed=True)
+    organisation = {
+        "id": provider.id, "name": org["name"], "uscc": provider.uscc, "org_type": org["org_type"],
+        "org_type_label": ORG_TYPE_LABELS[OrgType(org["org_type"])],
+        "legal_representative": provider.legal_representative,
+        "contact_name": provider.contact_name, "contact_phone": provider.contact_phone,
+        "address": provider.address, "county": provider.county.name, "city": provider.city.name,
+        "service_counties": [a.county.name for a in provider.service_areas], "description": provider.description,
+    }
+    if provider.reviewed_values() != org:
+        organisation["published"] = {k: v for k, v in provider.reviewed_values().items() if org[k] != v}
+        organisation["changes"] = [{"field": k, "label": PROVIDER_REVIEWED_LABELS[k],
+                                    "before": ORG_TYPE_LABELS[OrgType(v)] if k == "org_type" else v,
+                                    "after": ORG_TYPE_LABELS[OrgType(org[k])] if k == "org_type" else org[k]}
+                                   for k, v in organisation["published"].items()]
     return {
-        "organisation": {
-            "id": provider.id, "name": provider.name, "uscc": provider.uscc, "org_type": provider.org_type.value,
-            "org_type_label": provider.org_type_label, "legal_representative": provider.legal_representative,
-            "contact_name": provider.contact_name, "contact_phone": provider.contact_phone,
-            "address": provider.address, "county": provider.county.name, "city": provider.city.name,
-            "service_counties": [a.county.name for a in provider.service_areas], "description": provider.description,
-        },
+        "organisation": organisation,
         "documents": documents,
         "people": staff,
         "projects": projects,

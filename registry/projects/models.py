@@ -2,7 +2,7 @@ import enum
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, DateTime, Enum, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, DateTime, Enum, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from registry.core.models import TimestampMixin
@@ -67,6 +67,17 @@ class Level(str, enum.Enum):
 
 LEVEL_LABELS = {Level.beginner: "零起点入门", Level.advanced: "提高拓展"}
 
+# The fields a reviewer reviewed and the whitelist publishes ("what was reviewed is what runs", see
+# registry.core.listing): on a listed project an edit of one of them waits as a pending change.
+REVIEWED_FIELDS = ("title", "category", "stages", "price", "required_qualification")
+REVIEWED_LABELS = {"title": "项目名称", "category": "活动类别", "stages": "适用学段", "price": "收费标准（元/人·课时）",
+                   "required_qualification": "授课人员须持有的资质"}
+
+
+def money(value):
+    """A price as its canonical text ("3.00")."""
+    return str(Decimal(str(value)).quantize(Decimal("0.01")))
+
 
 class Project(TimestampMixin, db.Model):
     """A service project (服务项目). Price is per student per class hour (元/人·课时)."""
@@ -91,6 +102,9 @@ class Project(TimestampMixin, db.Model):
     required_qualification: Mapped[QualificationType] = mapped_column(
         Enum(QualificationType, native_enum=False, length=16), nullable=False)
     archived_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Proposed values of reviewed fields of a listed project, waiting for review and publication:
+    # {field: value as in an application snapshot}. The columns above always hold the published values.
+    pending_changes: Mapped[dict | None] = mapped_column(JSON)
 
     provider: Mapped[Provider] = relationship()
     staff: Mapped[list["ProjectStaff"]] = relationship(back_populates="project", cascade="all, delete-orphan")
@@ -105,6 +119,23 @@ class Project(TimestampMixin, db.Model):
     @property
     def stages(self):
         return mask_to_stages(self.stages_mask)
+
+    def reviewed_values(self, proposed=False):
+        """The reviewed fields as snapshot values; with `proposed`, pending changes replace the published ones."""
+        values = {"title": self.title, "category": self.category.value, "stages": [s.value for s in self.stages],
+                  "price": money(self.price), "required_qualification": self.required_qualification.value}
+        if proposed:
+            values.update({k: v for k, v in (self.pending_changes or {}).items() if k in REVIEWED_FIELDS})
+        return values
+
+    @property
+    def pending_message(self):
+        """What waits for review, in words (None when nothing does)."""
+        if not self.pending_changes:
+            return None
+        names = "、".join(REVIEWED_LABELS[k] for k in REVIEWED_FIELDS if k in self.pending_changes)
+        return (f"该项目已列入白名单，{names}的修改已保存为待审变更：须通过变更申报审核、公示并发布后才生效，"
+                "此前白名单、准入证明和学校点单仍按公布的内容执行（降价立即生效）")
 
     @property
     def category_label(self):

@@ -5,11 +5,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from registry.audit import services as audit
+from registry.core import listing
 from registry.core.errors import NotFound, ValidationFailed
 from registry.extensions import db
 from registry.people.models import Person, QualificationType
 from registry.policy import services as policy
-from registry.projects.models import Category, Level, Project, ProjectStaff, stages_to_mask
+from registry.projects.models import (
+    REVIEWED_FIELDS, Category, Level, Project, ProjectStaff, mask_to_stages, money, stages_to_mask,
+)
 
 # Words that plainly name a school subject lesson or exam tutoring (三(三): 严禁讲授新课或违规集体补课).
 SUBJECT_WORDS = (
@@ -100,20 +103,96 @@ def create_project(provider, *, actor, staff_ids=(), **data):
     return project
 
 
+def _values(project):
+    """Every editable field as plain JSON (for the audit row of an edit)."""
+    values = {key: getattr(project, key) for key in FIELDS if key != "stages"}
+    values.update(project.reviewed_values())
+    return {k: getattr(v, "value", v) for k, v in values.items()}
+
+
+def _proposed(data, price):
+    """The reviewed fields of validated input, as snapshot values."""
+    return {"title": data["title"].strip(), "category": Category(data["category"]).value,
+            "stages": [s.value for s in mask_to_stages(stages_to_mask(data["stages"]))], "price": money(price),
+            "required_qualification": QualificationType(data["required_qualification"]).value}
+
+
+def _short(value, limit=120):
+    return value if not isinstance(value, str) or len(value) <= limit else value[:limit] + "…"
+
+
 def update_project(project, *, actor, staff_ids=None, **data):
+    """Edit a project. While it is listed (registry.core.listing) its reviewed fields keep the published
+    values and the edit of one is kept as a pending change, to be reviewed in a 变更 application and applied
+    when that is published; a lower price applies at once. Other fields change in place. The form shows
+    (and a partial edit starts from) the pending values, so saving it again keeps them; setting a field back
+    to its published value withdraws its pending change."""
     merged = {key: getattr(project, key) for key in FIELDS if key != "stages"}
     merged["stages"] = project.stages
+    merged.update(project.pending_changes or {})
     merged.update(data)
     price = _validate(project.provider, merged)
+    published, proposed = project.reviewed_values(), _proposed(merged, price)
+    before, pending_before = _values(project), dict(project.pending_changes or {})
+    pending = {}
+    if listing.is_listed(project.provider_id, project.id):
+        for key in REVIEWED_FIELDS:
+            if proposed[key] == published[key]:
+                continue
+            if key == "price" and Decimal(proposed[key]) < Decimal(published[key]):
+                continue  # a lower price binds the provider at once: schools can only gain
+            pending[key] = proposed[key]
+            merged[key] = published[key]
+        if "price" in pending:
+            price = project.price
     _apply(project, merged, price)
+    project.pending_changes = pending or None
     if staff_ids is not None:
         wanted = _staff(project.provider, staff_ids)
         keep = {ps.person_id: ps for ps in project.staff}
         project.staff = [keep.get(p.id) or ProjectStaff(person=p) for p in wanted]
     db.session.flush()
-    audit.record("project.update", object_type="project", object_id=project.id, actor=actor,
-                 details={"fields": sorted(data), "staff": staff_ids is not None})
+    after = _values(project)
+    details = {"fields": sorted(data), "staff": staff_ids is not None,
+               "changes": {k: [_short(before[k]), _short(after[k])] for k in after if before[k] != after[k]}}
+    if pending != pending_before:
+        details["pending"] = {k: [published[k], v] for k, v in pending.items()}
+        details["pending_withdrawn"] = sorted(set(pending_before) - set(pending))
+    audit.record("project.update", object_type="project", object_id=project.id, actor=actor, details=details)
     return project
+
+
+def apply_reviewed(project, reviewed, *, actor, was_listed):
+    """Publication of an application that carried `project`: its reviewed fields take the values of the
+    snapshot the reviewers reviewed (`reviewed`, a snapshot project dict). A lower live price stands. What the
+    provider changed in place after submitting while the project was not listed yet is not lost: it becomes a
+    pending change, reviewed in a later 变更 application. Pending changes now published are cleared."""
+    live = project.reviewed_values()
+    pending = dict(project.pending_changes or {})
+    target = {key: reviewed[key] for key in REVIEWED_FIELDS}
+    # A price lowered since the submission (below what was in force then) stands when lower than the reviewed one.
+    baseline = (reviewed.get("published") or {}).get("price", reviewed["price"])
+    if Decimal(live["price"]) < min(Decimal(baseline), Decimal(target["price"])):
+        target["price"] = live["price"]
+    changes = {}
+    for key in REVIEWED_FIELDS:
+        if live[key] != target[key]:
+            changes[key] = [live[key], target[key]]
+            if not was_listed and key not in pending:
+                pending[key] = live[key]
+        if pending.get(key) == target[key]:
+            pending.pop(key)
+    if changes:
+        merged = {key: getattr(project, key) for key in FIELDS if key != "stages"}
+        merged.update(stages=project.stages, **target)
+        _apply(project, merged, Decimal(target["price"]))
+    if changes or pending != (project.pending_changes or {}):
+        project.pending_changes = pending or None
+        db.session.flush()
+        audit.record("project.publish_reviewed", object_type="project", object_id=project.id, actor=actor,
+                     details={"changes": {k: [_short(a), _short(b)] for k, (a, b) in changes.items()},
+                              "pending": sorted(pending)})
+    return changes
 
 
 def get_project(project_id):

@@ -3,7 +3,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from registry.applications import queries
-from registry.core import clock
+from registry.core import clock, listing
 from registry.core.errors import DomainError, ValidationFailed
 from registry.core.schema import parse_form
 from registry.people.models import QUALIFICATION_LABELS, QualificationType
@@ -32,7 +32,26 @@ def _form_from_project(project):
     form.update(category=project.category.value, level=project.level.value,
                 required_qualification=project.required_qualification.value, price=f"{project.price:.2f}",
                 stages=[s.value for s in project.stages], staff_ids=[str(link.person_id) for link in project.staff])
+    form.update(project.pending_changes or {})  # the form shows (and saving it keeps) what waits for review
     return form
+
+
+def _pending_rows(project):
+    """(label, published value, proposed value) of each pending change, in words."""
+    from registry.people.models import QUALIFICATION_LABELS as QUALS
+    from registry.projects.models import CATEGORY_LABELS, REVIEWED_FIELDS, REVIEWED_LABELS, STAGE_LABELS, Category, Stage
+
+    def words(key, value):
+        if key == "category":
+            return CATEGORY_LABELS[Category(value)]
+        if key == "stages":
+            return "、".join(STAGE_LABELS[Stage(s)] for s in value)
+        if key == "required_qualification":
+            return QUALS[QualificationType(value)]
+        return str(value)
+    published = project.reviewed_values()
+    return [(REVIEWED_LABELS[k], words(k, published[k]), words(k, project.pending_changes[k]))
+            for k in REVIEWED_FIELDS if k in (project.pending_changes or {})]
 
 
 def _form_from_request():
@@ -57,6 +76,9 @@ def _render_form(project, form, errors):
     staff, qualification = _staff_choices(provider, form)
     return render_template(
         "projects/form.html", project=project, form=form, errors=errors, staff=staff, today=clock.today(),
+        listed=project is not None and listing.is_listed(project.provider_id, project.id),
+        pending_rows=_pending_rows(project) if project is not None else [],
+        application_url=queries.safe_url(("applications.index", {})),
         staff_qualification=qualification, staff_qualification_label=QUALIFICATION_LABELS.get(qualification),
         people_url=queries.safe_url(("people.index", {})), price_cap=policy.for_city(provider.city).price_cap,
         categories=schemas.CATEGORY_CHOICES, stages=schemas.STAGE_CHOICES, levels=schemas.LEVEL_CHOICES,
@@ -97,5 +119,8 @@ def edit(project_id):
     project, errors = _save(project)
     if errors:
         return _render_form(project, _form_from_request(), errors)
-    flash("项目已保存。已提交的申报保留提交时的内容，不受此次修改影响", "success")
+    if project.pending_changes:
+        flash(project.pending_message + "。请到“申报”页发起（或在草稿中选入该项目）变更申报并提交", "warning")
+    else:
+        flash("项目已保存。已提交的申报保留提交时的内容，不受此次修改影响", "success")
     return redirect(url_for("projects.edit", project_id=project.id))

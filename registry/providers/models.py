@@ -1,7 +1,7 @@
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, DateTime, Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Date, DateTime, Enum, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from registry.core.models import TimestampMixin
@@ -77,6 +77,12 @@ VERIFICATION_LABELS = {
 }
 
 
+# The organisation fields the whitelist and the certificate publish after review (registry.core.listing):
+# while the provider is listed an edit of one of them waits as a pending change.
+REVIEWED_FIELDS = ("name", "org_type")
+REVIEWED_LABELS = {"name": "机构名称", "org_type": "机构类型"}
+
+
 class Provider(TimestampMixin, db.Model):
     """A third-party organisation (第三方机构)."""
 
@@ -93,6 +99,9 @@ class Provider(TimestampMixin, db.Model):
     county_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True, nullable=False)
     city_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True, nullable=False)
     description: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    # Proposed values of reviewed fields while listed: {field: value as in an application snapshot}.
+    # The columns above always hold the published values.
+    pending_changes: Mapped[dict | None] = mapped_column(JSON)
 
     county: Mapped[Region] = relationship(foreign_keys=[county_id])
     city: Mapped[Region] = relationship(foreign_keys=[city_id])
@@ -102,6 +111,22 @@ class Provider(TimestampMixin, db.Model):
     @property
     def org_type_label(self):
         return ORG_TYPE_LABELS[self.org_type]
+
+    @property
+    def pending_message(self):
+        """What waits for review, in words (None when nothing does)."""
+        if not self.pending_changes:
+            return None
+        names = "、".join(REVIEWED_LABELS[k] for k in REVIEWED_FIELDS if k in self.pending_changes)
+        return (f"本机构已列入白名单，{names}的修改已保存为待审变更：须通过变更申报审核、公示并发布后才生效，"
+                "此前白名单和准入证明仍显示公布的内容")
+
+    def reviewed_values(self, proposed=False):
+        """The reviewed fields as snapshot values; with `proposed`, pending changes replace the published ones."""
+        values = {"name": self.name, "org_type": self.org_type.value}
+        if proposed:
+            values.update({k: v for k, v in (self.pending_changes or {}).items() if k in REVIEWED_FIELDS})
+        return values
 
     @property
     def registration_doc_type(self):

@@ -132,6 +132,10 @@ class ProviderOut(BaseSchema):
     city = fields.Nested(RegionRefOut)
     service_counties = fields.Function(lambda p: RegionRefOut(many=True).dump([a.county for a in p.service_areas]))
     description = fields.String()
+    pending_changes = fields.Dict(allow_none=True, metadata={
+        "description": "已列入白名单的机构：机构名称、类型（name、org_type）的待审修改。上面各字段始终是公布值；"
+                       "待审修改须经变更申报审核、公示并发布后生效"})
+    pending_message = fields.String(allow_none=True, metadata={"description": "有待审修改时的说明"})
     created_at = fields.DateTime()
 
 

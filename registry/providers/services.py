@@ -8,14 +8,14 @@ from stdnum.exceptions import ValidationError as StdnumError
 
 from registry.audit import services as audit
 from registry.auth import services as auth
-from registry.core import clock
+from registry.core import clock, listing
 from registry.core.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from registry.extensions import db
 from registry.files import services as files
 from registry.policy.services import WARNING_DAYS
 from registry.providers.models import (
-    DOC_TYPE_LABELS, EXPIRY_REQUIRED, DocType, OrgType, Provider, ProviderDocument, ProviderServiceArea,
-    REGISTRATION_DOC, VerificationStatus,
+    DOC_TYPE_LABELS, EXPIRY_REQUIRED, REVIEWED_FIELDS, DocType, OrgType, Provider, ProviderDocument,
+    ProviderServiceArea, REGISTRATION_DOC, VerificationStatus,
 )
 from registry.regions.models import Region, RegionLevel
 
@@ -88,28 +88,88 @@ def register_provider(*, name, uscc, org_type, legal_representative, contact_nam
     return provider, admin
 
 
+PROFILE_FIELDS = ("name", "org_type", "legal_representative", "contact_name", "contact_phone", "address", "description")
+
+
+def _profile_values(provider):
+    values = {key: getattr(provider, key) for key in PROFILE_FIELDS}
+    values["org_type"] = provider.org_type.value
+    values["service_county_ids"] = sorted(area.county_id for area in provider.service_areas)
+    return values
+
+
+def _audit_value(key, value):
+    """A profile value as the audit log may keep it: a phone number masked, long text cut."""
+    if key == "contact_phone" and isinstance(value, str) and len(value) > 7:
+        return value[:3] + "*" * (len(value) - 7) + value[-4:]
+    if isinstance(value, str) and len(value) > 120:
+        return value[:120] + "…"
+    return value
+
+
 def update_profile(provider, *, actor, **fields):
-    changed = {}
+    """Edit the profile. While the provider is listed (registry.core.listing) its reviewed fields (name,
+    organisation type) keep the published values and an edit of one is kept as a pending change, reviewed in
+    a 变更 application and applied when that is published; the other fields change in place."""
     if "county_id" in fields:
         raise NotAllowed("注册地不能自行修改，请联系审核部门", field="county_id")
+    before, pending_before = _profile_values(provider), dict(provider.pending_changes or {})
     if "service_county_ids" in fields:
         counties = _service_counties(fields.pop("service_county_ids"), provider.county)
         # Keep the rows of counties that stay: a new row for the same county would be inserted
         # before the old one is deleted and break the (provider, county) unique constraint.
         existing = {area.county_id: area for area in provider.service_areas}
         provider.service_areas = [existing.get(c.id) or ProviderServiceArea(county=c) for c in counties]
-        changed["service_county_ids"] = [c.id for c in counties]
-    for key, value in fields.items():
-        if key in {"name", "legal_representative", "contact_name", "contact_phone", "address", "description"}:
-            setattr(provider, key, (value or "").strip())
-            changed[key] = True
-        elif key == "org_type":
-            provider.org_type = OrgType(value)
-            changed[key] = value
+    wanted = {**pending_before, **{k: v for k, v in fields.items() if k in PROFILE_FIELDS}}
+    for key in ("name", "legal_representative", "contact_name", "contact_phone", "address", "description"):
+        if key in wanted:
+            wanted[key] = (wanted[key] or "").strip()
+    if "org_type" in wanted:
+        wanted["org_type"] = OrgType(wanted["org_type"]).value
+    published = provider.reviewed_values()
+    listed = listing.is_listed(provider.id)
+    pending = {}
+    for key, value in wanted.items():
+        if key in REVIEWED_FIELDS and listed and value != published[key]:
+            pending[key] = value
+            continue
+        setattr(provider, key, OrgType(value) if key == "org_type" else value)
+    provider.pending_changes = pending or None
     db.session.flush()
-    audit.record("provider.update", object_type="provider", object_id=provider.id, actor=actor,
-                 details={"fields": sorted(changed)})
+    after = _profile_values(provider)
+    details = {"fields": sorted(set(fields) | ({"service_county_ids"} if before["service_county_ids"] !=
+                                               after["service_county_ids"] else set())),
+               "changes": {k: [_audit_value(k, before[k]), _audit_value(k, after[k])]
+                           for k in after if before[k] != after[k]}}
+    if pending != pending_before:
+        details["pending"] = {k: [published[k], v] for k, v in pending.items()}
+        details["pending_withdrawn"] = sorted(set(pending_before) - set(pending))
+    audit.record("provider.update", object_type="provider", object_id=provider.id, actor=actor, details=details)
     return provider
+
+
+def apply_reviewed(provider, reviewed, *, actor, was_listed):
+    """Publication of an application of `provider`: its reviewed fields take the values of the snapshot the
+    reviewers reviewed (`reviewed`, the snapshot's organisation). An in-place edit made after submitting while
+    the provider was not listed yet becomes a pending change; pending changes now published are cleared."""
+    live = provider.reviewed_values()
+    pending = dict(provider.pending_changes or {})
+    changes = {}
+    for key in REVIEWED_FIELDS:
+        target = reviewed[key]
+        if live[key] != target:
+            changes[key] = [live[key], target]
+            if not was_listed and key not in pending:
+                pending[key] = live[key]
+            setattr(provider, key, OrgType(target) if key == "org_type" else target)
+        if pending.get(key) == target:
+            pending.pop(key)
+    if changes or pending != (provider.pending_changes or {}):
+        provider.pending_changes = pending or None
+        db.session.flush()
+        audit.record("provider.publish_reviewed", object_type="provider", object_id=provider.id, actor=actor,
+                     details={"changes": changes, "pending": sorted(pending)})
+    return changes
 
 
 def add_colleague(provider, *, actor, username, display_name, password, email=None):

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from registry.audit import services as audit
 from registry.auth import services as auth_services
 from registry.auth.views import login_rate_limit
-from registry.core import clock
+from registry.core import clock, listing
 from registry.core.db import keep_changes_on_error
 from registry.core.errors import DomainError, NotFound, ValidationFailed
 from registry.core.schema import parse_form
@@ -15,7 +15,7 @@ from registry.extensions import db, limiter
 from registry.files import services as files
 from registry.providers import schemas, services
 from registry.providers.models import (
-    DOC_TYPE_LABELS, EXPIRY_REQUIRED, ORG_TYPE_LABELS, VERIFICATION_LABELS,
+    DOC_TYPE_LABELS, EXPIRY_REQUIRED, ORG_TYPE_LABELS, REVIEWED_LABELS, VERIFICATION_LABELS, OrgType,
 )
 from registry.providers.services import EXPIRY_FLAG_LABELS
 from registry.regions.models import Region, RegionLevel
@@ -145,18 +145,27 @@ def profile():
         except DomainError as exc:
             errors, status = _errors(exc), exc.status
         else:
-            flash("机构资料已保存", "success")
+            if provider.pending_changes:
+                flash(provider.pending_message + "。请到“申报”页发起变更申报并提交", "warning")
+            else:
+                flash("机构资料已保存", "success")
             return redirect(url_for("providers.profile"))
     if form is None:
         form = {key: getattr(provider, key) for key in
                 ("name", "legal_representative", "contact_name", "contact_phone", "address", "description")}
         form["org_type"] = provider.org_type.value
+        form.update(provider.pending_changes or {})  # the form shows (and saving it keeps) what waits for review
         selected = {str(area.county_id) for area in provider.service_areas}
     else:
         selected = set(request.form.getlist("service_county_ids"))
     counties = [c for c in provider.city.children if c.level == RegionLevel.county]
+    published = provider.reviewed_values()
+    words = {"org_type": lambda v: ORG_TYPE_LABELS[OrgType(v)]}
+    pending_rows = [(REVIEWED_LABELS[k], words.get(k, str)(published[k]), words.get(k, str)(v))
+                    for k, v in (provider.pending_changes or {}).items()]
     return render_template("providers/profile.html", provider=provider, errors=errors, form=form,
-                           selected_counties=selected, counties=counties, org_types=ORG_TYPE_OPTIONS), status
+                           selected_counties=selected, counties=counties, org_types=ORG_TYPE_OPTIONS,
+                           listed=listing.is_listed(provider.id), pending_rows=pending_rows), status
 
 
 def _colleagues_page(provider, errors=None, form=None, status=200):

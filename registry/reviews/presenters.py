@@ -51,8 +51,10 @@ FIELD_LABELS = {
                  "required_qualification_label": "资质要求", "staff_ids": "授课人员"},
 }
 # Codes that always change together with a label shown instead.
-HIDDEN_FIELDS = {"organisation": {"id", "org_type"}, "documents": {"id", "doc_type", "file_id"},
-                 "people": {"id"}, "projects": {"id", "category", "stages", "level", "required_qualification"}}
+# "published"/"changes": what a change of a listed item replaces, shown in its own box on the review screen.
+HIDDEN_FIELDS = {"organisation": {"id", "org_type", "published", "changes"},
+                 "documents": {"id", "doc_type", "file_id"}, "people": {"id"},
+                 "projects": {"id", "category", "stages", "level", "required_qualification", "published", "changes"}}
 
 
 # ---------------------------------------------------------------- values in words

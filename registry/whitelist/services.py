@@ -11,12 +11,14 @@ from registry.applications.models import ApplicationKind, ApplicationStatus
 from registry.audit import services as audit
 from registry.auth.roles import Role
 from registry.calendar import services as calendar
-from registry.core import clock
+from registry.core import clock, listing
 from registry.core.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from registry.core.lifecycle import Lifecycle, Move
 from registry.extensions import db
 from registry.notifications import services as notifications
 from registry.policy import services as policy
+from registry.projects import services as projects
+from registry.providers import services as providers
 from registry.providers.models import Provider
 from registry.reviews import services as reviews
 from registry.whitelist.models import (
@@ -240,6 +242,7 @@ def publish(batch, *, actor):
     rules = policy.for_city(batch.city)
     for item in _live_items(batch):
         app = item.application
+        _apply_reviewed_values(app, actor)
         _apply_approval(app, batch, rules, today, actor)
         applications.transition(app, "approve", actor=actor, details={"batch_id": batch.id})
         _certificate(app.provider_id, batch)
@@ -247,6 +250,32 @@ def publish(batch, *, actor):
                                  "您的机构及服务项目已通过审核并公布，可在系统中下载准入证明。")
     db.session.flush()
     return batch
+
+
+@listing.register
+def is_listed(provider_id, project_id=None, day=None):
+    """registry.core.listing: an entry of the provider (of the project) in force today, active or suspended."""
+    day = day or clock.today()
+    stmt = select(WhitelistEntry).where(WhitelistEntry.provider_id == provider_id,
+                                        WhitelistEntry.status.in_([EntryStatus.active, EntryStatus.suspended]))
+    if project_id is not None:
+        stmt = stmt.where(WhitelistEntry.project_id == project_id)
+    return any(e.effective_status(day) in (EntryStatus.active, EntryStatus.suspended)
+               for e in db.session.scalars(stmt))
+
+
+def _apply_reviewed_values(app, actor):
+    """What was reviewed is what runs: the provider's and each project's reviewed fields take the values of the
+    application's last snapshot (a 变更 application's proposed values; for any application, what the provider
+    changed after submitting is not published with it)."""
+    data = app.latest_snapshot.data
+    provider = app.provider
+    providers.apply_reviewed(provider, data["organisation"], actor=actor, was_listed=is_listed(provider.id))
+    reviewed = {p["id"]: p for p in data["projects"]}
+    for link in app.projects:
+        if link.project_id in reviewed:
+            projects.apply_reviewed(link.project, reviewed[link.project_id], actor=actor,
+                                    was_listed=is_listed(provider.id, link.project_id))
 
 
 def _covered_counties(provider, city_id):

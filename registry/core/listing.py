@@ -1,0 +1,29 @@
+"""Is a provider, or one of its projects, on the whitelist today? ("what was reviewed is what runs")
+
+A project is *listed* while it has a whitelist entry whose status in force today
+(WhitelistEntry.effective_status) is active or suspended; a provider is listed while any of its
+projects is. A delisted or expired entry no longer lists anything: its project may be edited freely
+again, and a renewal or reinstatement reviews the edited values before they are published.
+
+While listed, the reviewed fields of a project (title, category, stages, price, required
+qualification) and of a provider (name, organisation type) hold the PUBLISHED values; an edit of
+them is kept as a pending change until a 变更 (or annual/reinstatement) application that carries it
+is published (registry.whitelist.services.publish). A lower price is the exception: it applies at once.
+
+The projects and providers domains sit below the whitelist in the workflow, so the whitelist
+registers the answer here at import (registry.whitelist.services) rather than being imported by them.
+"""
+_listed = None
+
+
+def register(fn):
+    """fn(provider_id, project_id=None) -> bool."""
+    global _listed
+    _listed = fn
+    return fn
+
+
+def is_listed(provider_id, project_id=None):
+    if _listed is None:  # never silently off: the whitelist module must have been imported
+        from registry.whitelist import services  # noqa: F401
+    return _listed(provider_id, project_id)
