@@ -184,7 +184,8 @@ def apply_reviewed(project, reviewed, *, actor, was_listed):
             pending.pop(key)
     if changes:
         merged = {key: getattr(project, key) for key in FIELDS if key != "stages"}
-        merged.update(stages=project.stages, **target)
+        merged["stages"] = project.stages
+        merged.update(target)
         _apply(project, merged, Decimal(target["price"]))
     if changes or pending != (project.pending_changes or {}):
         project.pending_changes = pending or None
