@@ -6,6 +6,7 @@ depends on. Every write goes through registry.whitelist.services or registry.cal
 read helpers here are shared with the JSON API (batch_api.py).
 """
 from datetime import date
+from decimal import Decimal
 from functools import wraps
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -25,6 +26,7 @@ from registry.core.http import error_response
 from registry.core.schema import parse_form
 from registry.extensions import db, limiter
 from registry.policy import services as policy
+from registry.projects.models import Category, Level, Project, stages_to_mask
 from registry.reviews import services as reviews
 from registry.whitelist import services
 from registry.whitelist.batch_schemas import (
@@ -142,17 +144,27 @@ def publicity_batches():
                               .order_by(ReleaseBatch.publicity_start.desc(), ReleaseBatch.id.desc())).all()
 
 
+def _publicised_project(item):
+    """A project as its application's snapshot publicises it (a 变更 application's proposed values): a transient
+    copy for the public schema, never added to the session."""
+    return Project(id=item["id"], title=item["title"], category=Category(item["category"]),
+                   stages_mask=stages_to_mask(item["stages"]), level=Level(item["level"]), price=Decimal(item["price"]))
+
+
 def public_view(batch):
     """The public content of a batch: issuer, dates, and per provider only name, USCC, type and county,
-    with its projects' category, stage, level and price (domain.md "What the public sees")."""
+    with its projects' category, stage, level and price (domain.md "What the public sees"), as the reviewed
+    snapshot has them: what is publicised is what will be published (for a 变更 application, the new values)."""
     providers = []
     for item in live_items(batch):
         app = item.application
         provider = app.provider
+        data = app.latest_snapshot.data
+        org = data["organisation"]
         providers.append({
-            "application_id": app.id, "name": provider.name, "uscc": provider.uscc,
-            "org_type": provider.org_type.value, "org_type_label": provider.org_type_label,
-            "county": provider.county.name, "projects": [link.project for link in app.projects],
+            "application_id": app.id, "name": org["name"], "uscc": provider.uscc,
+            "org_type": org["org_type"], "org_type_label": org["org_type_label"],
+            "county": provider.county.name, "projects": [_publicised_project(p) for p in data["projects"]],
         })
     return {"id": batch.id, "name": batch.name, "city": batch.city.name, "issuer": batch.issuer,
             "status": batch.status, "publicity_start": batch.publicity_start, "publicity_end": batch.publicity_end,

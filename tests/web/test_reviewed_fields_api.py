@@ -172,6 +172,12 @@ def test_the_reviewer_sees_the_change_and_publication_applies_it(app, db, client
     batch = whitelist.create_batch(actor=city)
     whitelist.add_to_batch(batch, application, actor=city)
     whitelist.start_publicity(batch, actor=city)
+    # The publicity (公示) shows what will be published; the whitelist still shows what is published.
+    publicised = client.get(f"/api/v1/publicity/{batch.id}").get_json()["providers"][0]["projects"][0]
+    assert (publicised["price"], publicised["stages"], publicised["category"]) == ("4.99", ["junior"], "arts")
+    html = client.get(f"/publicity/{batch.id}").get_data(as_text=True)
+    assert "4.99" in html and "美育" in html
+    assert _public_project(client)[0] == PUBLISHED_PROJECT
     at(batch.publicity_end + timedelta(days=1))
     assert _public_project(client)[0] == PUBLISHED_PROJECT
     whitelist.publish(batch, actor=city)
