@@ -124,6 +124,8 @@ def create_order(school, *, actor, entry_id, term_id, grades, classes, weekdays,
         raise ValidationFailed({"entry_id": [
             f"本学期第三方项目将占课后服务项目的 {after}%（{current.third_party + 1}/{current.total + 1}），"
             f"超过本市上限 {(current.limit * 100).quantize(Decimal('1'))}%。请先登记本校自有课后服务项目"]})
+    # The published price: a listed project's row holds only reviewed and published values (a provider's
+    # higher price waits in project.pending_changes until a 变更 application is published, registry.core.listing).
     unit = entry.project.price
     order = Order(school_id=school.id, entry_id=entry.id, project_id=entry.project_id, provider_id=entry.provider_id,
                   batch_id=entry.batch_id, term_id=term.id, status=OrderStatus.requested, version=1, grades=grades,

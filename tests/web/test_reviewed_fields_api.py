@@ -127,6 +127,7 @@ def test_the_html_form_saves_a_pending_change_and_says_how_to_submit_it(app, db,
     assert 'value="4.99"' in page  # the form shows what waits, so saving it again keeps it
     assert _public_project(client)[0] == PUBLISHED_PROJECT
     assert "有待审变更" in browser.get("/provider/projects").get_data(as_text=True)
+    assert "有待审变更，请选入变更申报" in browser.get("/provider/application").get_data(as_text=True)
 
 
 def test_the_profile_form_holds_the_name(app, db, client, whitelisted):
@@ -140,6 +141,7 @@ def test_the_profile_form_holds_the_name(app, db, client, whitelisted):
     assert response.status_code == 200 and "已保存为待审变更" in page
     assert "南昌换名教育科技有限公司" in page.partition('id="pending-changes"')[2].partition("</div>")[0]
     assert _public_project(client)[1] == provider.name != "南昌换名教育科技有限公司"
+    assert 'id="pending-provider"' in browser.get("/provider/application").get_data(as_text=True)
 
 
 def test_a_draft_project_is_patched_in_place(client, bearer, complete_dossier):
