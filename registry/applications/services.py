@@ -303,8 +303,9 @@ def build_snapshot(app, day=None):
         published = p.reviewed_values()
         if published != v:
             item["published"] = {k: published[k] for k in v if published[k] != v[k]}
-            item["changes"] = [{"field": k, "label": PROJECT_REVIEWED_LABELS[k], "before": _project_words(k, published[k]),
-                                "after": _project_words(k, v[k])} for k in item["published"]]
+            item["changes"] = [{"field": k, "label": PROJECT_REVIEWED_LABELS[k],
+                                "before": _project_words(k, published[k]), "after": _project_words(k, v[k])}
+                               for k in item["published"]]
         projects.append(item)
     staff = []
     by_id = {p.id: p for p in people.list_people(provider.id, include_archived=True)}

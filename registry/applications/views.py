@@ -37,7 +37,8 @@ def _render_index(errors=None, message=None, status=200):
     if errors and "project_ids" in errors:
         chosen = set(request.form.getlist("project_ids"))
     return render_template(
-        "applications/index.html", app=app, rows=rows, pending_provider=provider.pending_message, groups=groups, missing_count=missing_count, past=past,
+        "applications/index.html", app=app, rows=rows, pending_provider=provider.pending_message, groups=groups,
+        missing_count=missing_count, past=past,
         chosen=chosen, errors=errors or {}, message=message, **_kind_and_comments(provider, app),
         history=queries.history_rows(app.id) if app is not None else [],
         can_withdraw=app is not None and "withdraw" in applications.LIFECYCLE.allowed_actions(app.status.value),
