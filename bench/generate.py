@@ -32,6 +32,15 @@ from stdnum.cn import ric, uscc as uscc_std
 
 from bench import words
 
+
+def add_years(day, years):
+    """The same day `years` later (29 February becomes 28 February), as registry.people.services.add_years."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
 SEED = 20261129
 GENERATOR_VERSION = 1
 AS_OF = date(2026, 11, 30)
@@ -818,10 +827,19 @@ class World:
         """Adverse checks recorded before the last sweep have their ban, their referral and lost assignments;
         newer ones wait for the sweep."""
         bans, actions = [], []
-        self.bans = defaultdict(list)  # bidx -> [(starts, ends)]
+        self.bans = defaultdict(list)  # bidx -> [(starts, ends)] of the ban rows (written by a past sweep)
+        self.live_bans = defaultdict(list)  # bidx -> [(starts, ends)] of adverse checks the sweep has not seen yet
         for person in self.adverse:
             for cid, check_type, result, check_day, _valid, recorded in person.checks:
-                if result != "adverse" or recorded.date() > LAST_SWEEP:
+                if result != "adverse":
+                    continue
+                if recorded.date() > LAST_SWEEP:
+                    # No row yet, but the app bans at once (people.services.AdverseBan): from the check's
+                    # date, for the recording provider's city's ban years (for ever after a sexual-offence hit).
+                    years = self.rules[person.provider["city"]["id"]]["ban_years"]
+                    self.live_bans[person.bidx].append(
+                        (check_day, None if check_type == "sexual_offence" else add_years(check_day, years)
+                         - timedelta(days=1)))
                     continue
                 starts = min(recorded.date() + timedelta(days=1), LAST_SWEEP)
                 years = self.rules[person.provider["city"]["id"]]["ban_years"]
@@ -878,7 +896,7 @@ class World:
                     return False
             elif valid_until is not None and valid_until < day:
                 return False
-        for starts, ends in self.bans.get(person.bidx, ()):
+        for starts, ends in (*self.bans.get(person.bidx, ()), *self.live_bans.get(person.bidx, ())):
             if starts <= day and (ends is None or ends >= day):
                 return False
         return True

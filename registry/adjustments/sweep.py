@@ -22,6 +22,7 @@ from registry.extensions import db
 from registry.notifications import services as notifications
 from registry.orders import services as orders
 from registry.orders.models import Order, OrderStaff, OrderStatus
+from registry.people import services as people
 from registry.people.models import (
     QUALIFICATION_LABELS, CheckResult, CheckType, Person, PersonBan, PersonCheck, Qualification,
 )
@@ -81,7 +82,30 @@ def cleared_condition(day, person=Person):
     conditions.append(not_(exists().where(
         ban.id_bidx == person.id_bidx, ban.lifted_at.is_(None), ban.starts_on <= day,
         or_(ban.ends_on.is_(None), ban.ends_on >= day))))
+    conditions.append(not_(adverse_ban_in_force(day, person)))
     return and_(*conditions)
+
+
+def adverse_ban_in_force(day, person=Person):
+    """A SQL condition: an adverse check recorded for `person`'s blind index at any provider, that no
+    PersonBan row records yet, bans on `day` (people.services.AdverseBan: from the check's date, for ever
+    after a sexual-offence hit, else for the recording provider's city's ban years)."""
+    default_years = policy.defaults().ban_years
+    default_cutoff = people.add_years(day, -default_years)
+    custom = {row.city_id: people.add_years(day, -row.ban_years)
+              for row in db.session.scalars(select(CityPolicy)) if row.ban_years != default_years}
+    c, owner, row = aliased(PersonCheck), aliased(Person), aliased(PersonBan)
+    where = [owner.id_bidx == person.id_bidx, c.person_id == owner.id, c.result == CheckResult.adverse,
+             c.check_date <= day, not_(exists().where(row.source_check_id == c.id))]
+    if custom:
+        city_of = (select(Provider.city_id).where(Provider.id == owner.provider_id)
+                   .correlate_except(Provider).scalar_subquery())
+        cutoff = case(custom, value=city_of, else_=default_cutoff)
+    else:
+        cutoff = default_cutoff
+    # ends_on = add_years(check_date, years) - 1 day >= day  <=>  check_date > add_years(day, -years)
+    where.append(or_(c.check_type == CheckType.sexual_offence, c.check_date > cutoff))
+    return exists().where(*where)
 
 
 def qualified_condition(day, person, qual_type_column):
@@ -295,33 +319,27 @@ def _flag_orders(day):
 
 
 def _ban_adverse(day, actor):
-    """Adverse checks without a ban: ban by blind index, remove from every assignment, refer the provider."""
-    rows = db.session.execute(
-        select(PersonCheck.id, PersonCheck.check_type, Person.id, Person.id_bidx, Person.name, Person.id_masked,
-               Provider.id, Provider.name, Provider.city_id)
-        .join(Person, Person.id == PersonCheck.person_id).join(Provider, Provider.id == Person.provider_id)
-        .where(PersonCheck.result == CheckResult.adverse,
-               not_(exists().where(PersonBan.source_check_id == PersonCheck.id)))).all()
+    """Adverse checks without a ban row: record the ban the live rule already enforces (people.services.AdverseBan,
+    the same dates), remove the person from every assignment, refer the provider."""
+    rows = db.session.execute(people.adverse_checks_without_ban()).all()
     if rows:
-        years = policy.defaults().ban_years
-        custom = {r.city_id: r.ban_years for r in db.session.scalars(select(CityPolicy))}
+        bans = people.adverse_bans(rows)
         bulk.insert_rows(PersonBan, [{
-            "id_bidx": r[3], "reason": "查询结果有不良记录", "source_check_id": r[0], "starts_on": day,
-            "ends_on": None if r[1] == CheckType.sexual_offence
-            else day.replace(year=day.year + custom.get(r[8], years)) - timedelta(days=1),
-            "created_at": clock.utcnow()} for r in rows])
+            "id_bidx": ban.id_bidx, "reason": ban.reason, "source_check_id": ban.source_check_id,
+            "starts_on": ban.starts_on, "ends_on": ban.ends_on, "created_at": clock.utcnow()} for ban in bans])
         deadline = calendar.add_working_days(day, policy.defaults().referral_working_days).end
-        _actions([{"provider_id": r[6], "kind": ActionKind.referral, "reason_category": ReasonCategory.adverse_check,
-                   "reason": f"{r[4]}（{r[5]}）查询结果有不良记录，已列入禁入名单；请于{deadline.isoformat()}前完成核查",
+        _actions([{"provider_id": r.provider_id, "kind": ActionKind.referral,
+                   "reason_category": ReasonCategory.adverse_check,
+                   "reason": f"{r.name}（{r.id_masked}）查询结果有不良记录，已列入禁入名单；请于{deadline.isoformat()}前完成核查",
                    "effective_on": day, "rule": "adverse_check",
-                   "evidence": {"check_id": r[0], "deadline": deadline.isoformat()},
-                   "dedupe_key": f"adverse_check:{r[0]}"} for r in rows])
+                   "evidence": {"check_id": r.id, "deadline": deadline.isoformat()},
+                   "dedupe_key": f"adverse_check:{r.id}"} for r in rows])
         reviewers = db.session.scalars(select(User).where(User.role == Role.city_reviewer,
-                                                          User.region_id.in_({r[8] for r in rows}))).all()
-        notifications.notify_many([(u, f"机构人员查询结果异常：{r[7]}",
-                                    f"{r[4]}（{r[5]}）已列入禁入名单，请于{deadline.isoformat()}前核查处理该机构。",
-                                    None, "referral", f"referral:check:{r[0]}")
-                                   for r in rows for u in reviewers if u.region_id == r[8]])
+                                                          User.region_id.in_({r.city_id for r in rows}))).all()
+        notifications.notify_many([(u, f"机构人员查询结果异常：{r.provider_name}",
+                                    f"{r.name}（{r.id_masked}）已列入禁入名单，请于{deadline.isoformat()}前核查处理该机构。",
+                                    None, "referral", f"referral:check:{r.id}")
+                                   for r in rows for u in reviewers if u.region_id == r.city_id])
     # Anyone under an active ban leaves every assignment, whichever provider they are at now.
     banned = select(Person.id).where(exists().where(
         PersonBan.id_bidx == Person.id_bidx, PersonBan.lifted_at.is_(None), PersonBan.starts_on <= day,

@@ -58,8 +58,10 @@ class People(MethodView):
 
     @blp.arguments(schemas.PersonIn)
     @blp.response(201, schemas.PersonListOut)
+    @blp.alt_response(409, description="本机构已登记过该身份证号码（duplicate_person），或该身份证号码对应人员存在禁入记录"
+                                       "（banned_person，包括任何机构记录的不良查询结果）")
     def post(self, data):
-        """登记人员（身份证号码须通过校验；同一机构不能重复登记）"""
+        """登记人员（身份证号码须通过校验；同一机构不能重复登记；存在禁入记录的不能登记）"""
         person = services.create_person(current_user.provider, actor=_actor(), **data)
         return _with_clearance([person])[0]
 

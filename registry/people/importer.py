@@ -263,6 +263,9 @@ def validate_rows(provider, rows):
         ).all()
         for bidx in existing:
             problems.append(RowProblem(indexes[bidx], "id_number", "本机构已登记过该身份证号码的人员"))
+        # Banned anywhere (a ban row, or an adverse check at any provider): refused at once, naming no provider.
+        for bidx in services.banned_indexes(set(indexes) - set(existing)):
+            problems.append(RowProblem(indexes[bidx], "id_number", services.BANNED_MESSAGE))
     problems.sort(key=lambda p: (p.row, _col(p.field) if p.field in HEADER_OF else 99))
     return problems, clean
 

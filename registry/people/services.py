@@ -17,6 +17,8 @@ from registry.people.models import (
     PersonCheck, Qualification, QualificationType, StaffRole,
 )
 from registry.policy import services as policy
+from registry.policy.models import CityPolicy
+from registry.providers.models import Provider
 
 ID_CONTEXT = "person.id_number"
 ID_PURPOSE = "person-id"
@@ -98,6 +100,9 @@ def create_person(provider, *, actor, name, id_number, gender, phone, staff_role
     bidx = id_blind_index(number)
     if db.session.scalar(select(Person.id).where(Person.provider_id == provider.id, Person.id_bidx == bidx)):
         raise Conflict("本机构已登记过该身份证号码的人员", field="id_number", code="duplicate_person")
+    if banned_indexes([bidx]):
+        # Whoever recorded the ban or the adverse check, the message names no provider.
+        raise Conflict(BANNED_MESSAGE, field="id_number", code="banned_person")
     if not _clean(name):
         raise ValidationFailed({"name": ["姓名不能为空"]})
     person = Person(provider_id=provider.id, name=_clean(name), gender=Gender(gender), phone=_clean(phone),
@@ -218,15 +223,85 @@ def latest_checks(person):
     return latest
 
 
+def add_years(day, years):
+    """The same day `years` later (29 February becomes 28 February in a common year)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+def ban_end(check_type, starts_on, ban_years):
+    """The last day of the ban an adverse check brings (domain.md rule 5): none for a sexual-offence hit
+    (permanent), else `ban_years` from its start."""
+    if CheckType(check_type) == CheckType.sexual_offence:
+        return None
+    return add_years(starts_on, ban_years) - timedelta(days=1)
+
+
+@dataclass
+class AdverseBan:
+    """The ban an adverse check brings from the moment it is recorded, whoever recorded it, before the sweep
+    (or a reviewer) writes its PersonBan row: in force from the check's date, permanently for a
+    sexual-offence hit, else for the city's ban years. The sweep writes exactly this row later."""
+    id_bidx: str
+    source_check_id: int
+    check_type: CheckType
+    starts_on: object
+    ends_on: object
+    reason: str = "查询结果有不良记录"
+    lifted_at: object = None
+
+    def is_active_on(self, day):
+        return self.starts_on <= day and (self.ends_on is None or self.ends_on >= day)
+
+
+def adverse_checks_without_ban(indexes=None):
+    """Select of (check id, check type, check date, blind index, provider, city, ban years) of the adverse
+    checks, at any provider, that no PersonBan row records yet; only for the blind indexes `indexes` (a
+    collection or a subquery) when given."""
+    stmt = (select(PersonCheck.id, PersonCheck.check_type, PersonCheck.check_date, Person.id_bidx,
+                   Person.id.label("person_id"), Person.name, Person.id_masked, Provider.id.label("provider_id"),
+                   Provider.name.label("provider_name"), Provider.city_id, CityPolicy.ban_years)
+            .join(Person, Person.id == PersonCheck.person_id).join(Provider, Provider.id == Person.provider_id)
+            .outerjoin(CityPolicy, CityPolicy.city_id == Provider.city_id)
+            .where(PersonCheck.result == CheckResult.adverse,
+                   ~select(PersonBan.id).where(PersonBan.source_check_id == PersonCheck.id).exists()))
+    if indexes is not None:
+        stmt = stmt.where(Person.id_bidx.in_(indexes))
+    return stmt
+
+
+def adverse_bans(rows):
+    """AdverseBan for each row of adverse_checks_without_ban."""
+    default_years = policy.defaults().ban_years
+    return [AdverseBan(r.id_bidx, r.id, CheckType(r.check_type), r.check_date,
+                       ban_end(r.check_type, r.check_date, r.ban_years or default_years)) for r in rows]
+
+
 def bans_by_index(indexes, day=None):
-    """Bans for many blind indexes in one query: {bidx: [ban, ...]}; only those in force on `day` when given."""
+    """Bans for many blind indexes in two queries: {bidx: [ban, ...]}; only those in force on `day` when given.
+    Besides the PersonBan rows, an adverse check recorded anywhere for the same blind index bans at once
+    (AdverseBan) until its row is written, so nothing waits for the nightly sweep."""
     found = defaultdict(list)
     indexes = set(indexes)
     if indexes:
         for ban in db.session.scalars(select(PersonBan).where(PersonBan.id_bidx.in_(indexes))):
             if day is None or ban.is_active_on(day):
                 found[ban.id_bidx].append(ban)
+        for ban in adverse_bans(db.session.execute(adverse_checks_without_ban(indexes))):
+            if day is None or ban.is_active_on(day):
+                found[ban.id_bidx].append(ban)
     return found
+
+
+BANNED_MESSAGE = "该身份证号码对应人员存在禁入记录，不能登记"
+
+
+def banned_indexes(indexes, day=None):
+    """The blind indexes among `indexes` under a ban in force on `day` (rows or adverse checks anywhere)."""
+    day = day or clock.today()
+    return {bidx for bidx, bans in bans_by_index(indexes, day).items() if bans}
 
 
 def active_bans(bidx, day):

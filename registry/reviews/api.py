@@ -10,7 +10,9 @@ from registry.reviews import views as helpers
 
 blp = Blueprint("api_reviews", __name__, url_prefix="/reviews", description="申报审核（县级、市级审核员）")
 
-CONFLICT = "申报已被他人处理（version 已变），或当前状态不能作出该决定；message 给出当前状态"
+CONFLICT = ("申报已被他人处理（version 已变），或当前状态不能作出该决定；message 给出当前状态。"
+            "报送和同意纳入公示时，尚有未核验、已驳回或有不良记录的材料或查询记录：code 为 unverified_items，"
+            "errors.items 逐项列出")
 
 
 def _actor():

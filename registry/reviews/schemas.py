@@ -125,4 +125,6 @@ class ReviewOut(BaseSchema):
     decisions = fields.List(fields.String(), metadata={"description": "当前阶段可作出的决定"})
     documents = fields.List(fields.Nested(VerificationOut), metadata={"description": "材料的当前核验状态"})
     checks = fields.List(fields.Nested(CheckVerificationOut), metadata={"description": "人员查询的当前核验状态"})
+    unverified = fields.List(fields.String(), metadata={
+        "description": "尚未核验通过的材料和查询记录（未核验、已驳回或有不良记录）；不为空时不能报送或同意纳入公示"})
     batch = fields.String(allow_none=True)

@@ -1,7 +1,6 @@
 """Bureau review (审核) of submitted applications: queues, the four-eyes rule, decisions,
 verification of documents and checks, and what changed between two submissions."""
 from dataclasses import dataclass
-from datetime import timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
@@ -17,6 +16,7 @@ from registry.core import clock
 from registry.core.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
 from registry.extensions import db
 from registry.notifications import services as notifications
+from registry.people import services as people
 from registry.people.models import CheckResult, CheckType, PersonBan, PersonCheck
 from registry.policy import services as policy
 from registry.providers.models import Provider, ProviderDocument, VerificationStatus
@@ -128,12 +128,94 @@ def queue(user, *, status=None, kind=None, q=None, sort="oldest"):
     return out
 
 
+# ---------------------------------------------------------------- every item verified before a pass
+
+class Unverified(Conflict):
+    """A pass (报送市级复审, 同意纳入公示批次, 开始公示) refused: items of the submission are not verified, or were
+    rejected (then the way on is a return). `items` lists them in words; the JSON body carries them as
+    errors.items."""
+
+    code = "unverified_items"
+
+    def __init__(self, items, prefix=""):
+        self.items = list(items)
+        self.errors = {"items": self.items}
+        rejected = any("驳回" in item or "不良记录" in item for item in self.items)
+        hint = "；有已驳回或有不良记录的项目，请退回修改" if rejected else "；请逐项核验后再作出通过决定"
+        super().__init__(f"{prefix}尚有 {len(self.items)} 项未核验通过，不能通过：{'；'.join(self.items)}{hint}",
+                         field="items")
+
+
+def live_items(snapshots):
+    """The live documents and checks that `snapshots` (their data) name: ({id: ProviderDocument},
+    {id: PersonCheck}), in two statements whatever their number."""
+    doc_ids = {d["id"] for data in snapshots for d in data.get("documents", [])}
+    check_ids = {c["id"] for data in snapshots for p in data.get("people", []) for c in p.get("checks", [])}
+    docs = {d.id: d for d in db.session.scalars(
+        select(ProviderDocument).where(ProviderDocument.id.in_(doc_ids)))} if doc_ids else {}
+    checks = {c.id: c for c in db.session.scalars(
+        select(PersonCheck).where(PersonCheck.id.in_(check_ids)))} if check_ids else {}
+    return docs, checks
+
+
+def verification_problems(data, docs, checks):
+    """Every document and every check of every person in the snapshot `data` that is not verified (or was
+    rejected, or turned out adverse), in words, in the order of the review screen. `docs` and `checks` are
+    the live rows by id (live_items)."""
+    V = VerificationStatus
+    problems = []
+    for d in data.get("documents", []):
+        live = docs.get(d["id"])
+        status = live.verification_status if live is not None else V.pending
+        if status == V.rejected:
+            problems.append(f"资质材料「{d['label']}」已驳回")
+        elif status != V.verified:
+            problems.append(f"资质材料「{d['label']}」未核验")
+    for p in data.get("people", []):
+        for c in sorted(p.get("checks", []), key=lambda c: c["id"]):
+            live = checks.get(c["id"])
+            status = live.verification_status if live is not None else V.pending
+            if status == V.rejected:
+                problems.append(f"{p['name']} 的 {c['label']} 已驳回")
+            elif status != V.verified:
+                problems.append(f"{p['name']} 的 {c['label']} 未核验")
+            elif live.result == CheckResult.adverse:
+                problems.append(f"{p['name']} 的 {c['label']} 有不良记录")
+    return problems
+
+
+def unverified(app):
+    """verification_problems of the application's latest submission."""
+    data = app.latest_snapshot.data
+    return verification_problems(data, *live_items([data]))
+
+
+def require_verified(app):
+    """Refuse a pass (409) while any item of the submission is unverified, rejected or adverse."""
+    problems = unverified(app)
+    if problems:
+        raise Unverified(problems)
+
+
+def require_verified_many(apps):
+    """require_verified for many applications in a fixed number of statements (a batch's publicity)."""
+    apps = list(apps)
+    datas = {app.id: app.latest_snapshot.data for app in apps}
+    docs, checks = live_items(list(datas.values()))
+    problems = []
+    for app in apps:
+        problems += [f"{app.provider.name}：{item}" for item in verification_problems(datas[app.id], docs, checks)]
+    if problems:
+        raise Unverified(problems)
+
+
 # ---------------------------------------------------------------- decisions
 
 def pass_to_city(app, *, actor, note=""):
     require_decider(actor, app)
     if stage(app) != "county":
         raise NotAllowed("只有县级初审阶段的申报可以报送市级复审")
+    require_verified(app)
     applications.transition(app, "pass", actor=actor, reason=note or None)
     _notify_provider(app, "申报已通过县级初审", "已报送市级复审。")
     _notify_city_reviewers(app)
@@ -187,6 +269,7 @@ def approve_in_principle(app, *, actor, batch=None):
     from registry.whitelist import services as whitelist
     require_decision(app, "approve")
     require_decider(actor, app)
+    require_verified(app)
     result = db.session.execute(
         update(Application).where(Application.id == app.id, Application.status == app.status,
                                   Application.version == app.version)
@@ -256,7 +339,7 @@ def mark_adverse(check: PersonCheck, *, actor, note):
     rules = policy.for_region(person.provider.county)
     today = clock.today()
     permanent = check.check_type == CheckType.sexual_offence
-    ends = None if permanent else today.replace(year=today.year + rules.ban_years) - timedelta(days=1)
+    ends = people.ban_end(check.check_type, today, rules.ban_years)
     ban = PersonBan(id_bidx=person.id_bidx, reason=f"{check.check_type_label}结果有不良记录", source_check_id=check.id,
                     starts_on=today, ends_on=ends, created_by_id=getattr(actor, "id", None))
     db.session.add(ban)

@@ -139,12 +139,13 @@ def review_data(app, user):
     snapshot = app.latest_snapshot
     views = [v for s in app.snapshots for v in presenters.comment_views(app, s.number)]
     batch = presenters.batch_of([app.id]).get(app.id)
+    docs, checks = presenters.live_documents(snapshot.data), presenters.live_checks(snapshot.data)
     return {
         "application": app, "snapshot_number": snapshot.number, "snapshot": snapshot.data,
         "diff": presenters.diff_rows(app), "comments": views,
         "decision_problem": reviews.decision_problem(user, app), "decisions": presenters.decisions_for(app),
-        "documents": list(presenters.live_documents(snapshot.data).values()),
-        "checks": list(presenters.live_checks(snapshot.data).values()),
+        "documents": list(docs.values()), "checks": list(checks.values()),
+        "unverified": reviews.verification_problems(snapshot.data, docs, checks),
         "batch": f"{batch.name}（{batch.status_label}）" if batch else None,
     }
 
@@ -170,6 +171,9 @@ def review_page(application_id, *, errors=None, form=None, message=None, status=
     if batch is not None and "approve" in decisions:
         decisions.remove("approve")
     problem = reviews.decision_problem(user, app) if decisions else None
+    docs, checks = presenters.live_documents(data), presenters.live_checks(data)
+    # What stands in the way of a pass (报送 / 同意纳入公示): the same list the services refuse with.
+    unverified = reviews.verification_problems(data, docs, checks) if {"pass", "approve"} & set(decisions) else []
     return render_template(
         "applications/review_detail.html", app=app, snapshot=snapshot, data=data, is_latest=is_latest,
         previous=previous, diff=presenters.diff_rows(app) if is_latest and previous else [],
@@ -178,7 +182,7 @@ def review_page(application_id, *, errors=None, form=None, message=None, status=
         own=presenters.place_comments(own, data, data), own_general=[v for v in own if v.key == "general"],
         decisions=decisions, problem=problem, batch=batch,
         draft_batches=presenters.draft_batches(app.city_id) if "approve" in decisions else [],
-        docs=presenters.live_documents(data), checks=presenters.live_checks(data),
+        docs=docs, checks=checks, unverified=unverified,
         fits=presenters.project_fits(app, data), org_fields=presenters.ORG_FIELDS, waiting=waiting(app),
         history=queries.history_rows(app.id), labels=SNAPSHOT_LABELS, errors=errors or {}, form=form or {},
         item_errors=item_errors or {}, message=message, today_iso=clock.today().isoformat(),

@@ -49,7 +49,8 @@ class BatchById(MethodView):
 class BatchItems(MethodView):
     @blp.arguments(schemas.BatchItemIn)
     @blp.response(201, schemas.BatchOut)
-    @blp.alt_response(409, description="批次已不是待公示状态，或申报不在市级复审阶段、已在其他批次中")
+    @blp.alt_response(409, description="批次已不是待公示状态，或申报不在市级复审阶段、已在其他批次中，"
+                                       "或尚有未核验通过的材料或查询记录（code unverified_items，errors.items 逐项列出）")
     def post(self, data, batch_id):
         """把市级复审通过的申报加入待公示批次"""
         batch = _batch(batch_id)

@@ -94,6 +94,7 @@ def add_to_batch(batch, application, *, actor):
     reviews.require_decider(actor, application)
     if application.status != ApplicationStatus.city_review:
         raise Conflict("只有处于市级复审阶段的申报可以加入公示批次", code="invalid_transition")
+    reviews.require_verified(application)
     in_other = db.session.scalar(
         select(BatchItem.id).join(BatchItem.batch)
         .where(BatchItem.application_id == application.id, BatchItem.removed_at.is_(None),
@@ -132,6 +133,7 @@ def start_publicity(batch, *, actor):
     items = _live_items(batch)
     if not items:
         raise ValidationFailed({"batch": ["批次中还没有处于市级复审阶段的申报，不能开始公示"]})
+    reviews.require_verified_many(item.application for item in items)
     rules = policy.for_city(batch.city)
     today = clock.today()
     count = calendar.add_working_days(today, rules.publicity_working_days)

@@ -10,6 +10,9 @@ Three views must agree after every step, for each of two published entries:
 And nothing orderable ever has a status other than active, unless a suspension has lifted itself on its
 date (the request-time rule; the sweep records the lift later).
 
+"adverse_elsewhere" registers the same ID number as a provider's person at the OTHER provider and records an
+adverse check there: the ban follows the blind index at once (before any sweep), in all three views.
+
 Each example runs inside a savepoint of the rolled-back `db` fixture and is rolled back afterwards.
 """
 from datetime import date, timedelta
@@ -21,10 +24,12 @@ from sqlalchemy import select
 
 from registry.adjustments import services as adjustments
 from registry.adjustments import sweep
-from registry.core import clock
+from registry.core import clock, crypto
 from registry.core.errors import DomainError
+from registry.extensions import db as _db
 from registry.orders import services as orders
 from registry.people import services as people
+from registry.people.models import Person
 from registry.providers import services as providers
 from registry.providers.models import VerificationStatus
 from registry.reviews import services as reviews
@@ -46,6 +51,7 @@ operation = st.one_of(
     st.tuples(st.just("insurance"), provider_index, st.sampled_from(["expired", "renewed"])),
     st.tuples(st.just("verify"), provider_index),
     st.tuples(st.just("adverse"), provider_index),
+    st.tuples(st.just("adverse_elsewhere"), provider_index, st.sampled_from(["criminal", "sexual_offence"])),
     st.tuples(st.just("recheck"), provider_index),
     st.tuples(st.just("suspend"), provider_index, st.sampled_from([None, 3, 10])),
     st.tuples(st.just("delist"), provider_index),
@@ -105,6 +111,16 @@ def _apply(d, op):
     elif kind == "adverse":
         people.add_check(person, actor=admin, check_type="criminal", result="adverse", check_date=today,
                          authority="南昌市公安局")
+    elif kind == "adverse_elsewhere":
+        other, other_admin = d["providers"][1 - i], d["admins"][1 - i]
+        twin = _db.session.scalar(select(Person).where(Person.provider_id == other.id,
+                                                       Person.id_bidx == person.id_bidx))
+        if twin is None:  # refused (DomainError) when the ID number is banned already
+            twin = people.create_person(other, actor=other_admin, name=f"{person.name}（兼职）",
+                                        id_number=crypto.decrypt(person.id_enc, people.ID_CONTEXT), gender="female",
+                                        phone="13900000009", staff_role="teacher")
+        people.add_check(twin, actor=other_admin, check_type=args[1], result="adverse", check_date=today,
+                         authority="南昌市公安局")
     elif kind == "recheck":
         for check_type in ("criminal", "sexual_offence", "health", "moral"):
             people.add_check(person, actor=admin, check_type=check_type, result="clear", check_date=today,
@@ -150,8 +166,11 @@ def _oracle(db, d, entry, day):
     return entry.project_id in staffed  # region and stage fit the school by construction
 
 
-def _check_invariant(db, d, trace):
+def _check_invariant(db, d, trace, banned=()):
+    """`banned`: indexes of the providers whose person's ID number has had an adverse check recorded anywhere;
+    within the dates of the test that ban is in force (3 years, or for ever), so their entry is never orderable."""
     day = clock.today()
+    banned_entries = {d["entries"][i] for i in banned}
     entries = db.session.scalars(select(WhitelistEntry).where(WhitelistEntry.id.in_(d["entries"]))).all()
     computed = eligibility.evaluate(entries, day, d["school"])
     for entry in entries:
@@ -161,6 +180,9 @@ def _check_invariant(db, d, trace):
         assert orderable == computed[entry.id].ok == expected, (
             f"entry {entry.id} on {day}: create_order={orderable} evaluate={computed[entry.id].ok} "
             f"records={expected}; reasons={computed[entry.id].reasons}; steps={trace}")
+        assert not (orderable and entry.id in banned_entries), (
+            f"entry {entry.id} orderable on {day} although its only person's ID number has an adverse check; "
+            f"steps={trace}")
         if orderable:
             status = entry.effective_status(day)
             assert status == EntryStatus.active or (
@@ -176,19 +198,21 @@ def test_orderable_equals_computed_eligibility(db, dataset, steps):
     try:
         at(START)
         _check_invariant(db, dataset, [])
-        done = []
+        done, banned = [], set()
         for op in steps:
             step = db.session.begin_nested()
             try:
                 _apply(dataset, op)
                 step.commit()
                 event(f"{op[0]}: applied")
+                if op[0] in ("adverse", "adverse_elsewhere"):
+                    banned.add(op[1])
             except DomainError:
                 step.rollback()  # a refused action changes nothing
                 event(f"{op[0]}: refused")
             done.append(op)
             db.session.expire_all()
-            _check_invariant(db, dataset, done)
+            _check_invariant(db, dataset, done, banned)
     finally:
         example.rollback()
         db.session.expire_all()

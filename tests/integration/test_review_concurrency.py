@@ -82,6 +82,9 @@ def _submitted_application(app):
         project = add_project(provider, admin, staff=[person])
         application = applications.create_application(provider, actor=admin, project_ids=[project.id])
         applications.submit(application, actor=admin)
+        from registry.auth.models import User
+        from tests.fixtures.reviews import verify_all
+        verify_all(application, _db.session.scalar(select(User).where(User.username == "race_county_a")))
         _db.session.commit()
         return application.id, application.version, project.id
 

@@ -14,7 +14,7 @@ from registry.reviews import services as reviews
 from registry.reviews.views import decide, verify_check_for, verify_document_for
 from registry.whitelist.models import BatchItem, ReleaseBatch
 from tests.fixtures.providers import pdf_bytes
-from tests.fixtures.reviews import to_city_review
+from tests.fixtures.reviews import to_city_review, verify_all
 
 
 # ---------------------------------------------------------------- four-eyes and jurisdiction
@@ -82,6 +82,7 @@ def test_an_illegal_decision_names_the_current_state(db, submitted, reviewers):
 
 def test_a_stale_version_is_refused_with_the_current_state(db, submitted, reviewers):
     app = submitted["application"]
+    verify_all(app, reviewers["county"])
     seen = app.version
     reviews.pass_to_city(app, actor=reviewers["county"])
     with pytest.raises(Conflict, match="已被他人处理，当前状态为“市级复审中”") as err:
@@ -94,6 +95,7 @@ def test_a_stale_version_is_refused_with_the_current_state(db, submitted, review
 def test_a_stale_object_loses_to_the_conditional_update(db, submitted, reviewers):
     """Two sessions read the same row: the second writer's UPDATE matches no row and gets a 409."""
     app = submitted["application"]
+    verify_all(app, reviewers["county"])
     from sqlalchemy import update
     from registry.applications.models import Application
     db.session.execute(update(Application).where(Application.id == app.id)

@@ -8,11 +8,12 @@ from registry.core.errors import Conflict, NotAllowed, ValidationFailed
 from registry.reviews import services as reviews
 from registry.whitelist import services as whitelist
 from registry.whitelist.models import ChangeFeedItem, EntryStatus, WhitelistEntry
-from tests.fixtures.reviews import at
+from tests.fixtures.reviews import at, verify_all
 
 
 def _to_city(submitted, reviewers):
     app = submitted["application"]
+    verify_all(app, reviewers["county"])
     reviews.pass_to_city(app, actor=reviewers["county"])
     return app
 
@@ -94,11 +95,12 @@ def test_adverse_check_bans_person_everywhere(db, submitted, reviewers, create_u
     from registry.people import services as people
     from tests.fixtures.providers import add_cleared_person, id_number_for
     person = submitted["person"]
+    # Registered at another provider before the ban (a banned ID can no longer be registered anywhere).
+    other = create_user("provider_admin")
+    moved = add_cleared_person(other.provider, other, id_number=id_number_for(1))  # same ID at another provider
     check = next(c for c in person.checks if c.check_type.value == "sexual_offence")
     reviews.verify_check(check, actor=reviewers["city"], ok=False, note="公安机关反馈有记录")
     assert not people.clearance(person).cleared
-    other = create_user("provider_admin")
-    moved = add_cleared_person(other.provider, other, id_number=id_number_for(1))  # same ID at another provider
     result = people.clearance(moved)
     assert not result.cleared and any("禁入名单（永久）" in r for r in result.reasons)
 

@@ -11,7 +11,7 @@ from registry.regions import services as regions
 from registry.reviews import services as reviews
 from registry.reviews.views import queue_rows
 from tests.fixtures.providers import add_cleared_person, add_documents, add_project, id_number_for, make_provider_row
-from tests.fixtures.reviews import at
+from tests.fixtures.reviews import at, verify_all
 
 
 def _ids(user, **args):
@@ -36,6 +36,7 @@ def test_county_stage_first_then_city(db, submitted, reviewers):
     assert _ids(reviewers["other_county"]) == []
     assert _ids(reviewers["city"]) == []          # not before the county passed it
     assert _ids(reviewers["other_city"]) == []
+    verify_all(app, reviewers["county"])
     reviews.pass_to_city(app, actor=reviewers["county"])
     assert _ids(reviewers["county"]) == []
     assert _ids(reviewers["city"]) == [app.id]

@@ -82,7 +82,9 @@ CASES = [
     ("missing criminal and moral checks", E, {"omit": ("criminal", "moral")}, None,
      ["未登记违法犯罪记录查询", "未登记品德考察"]),
     ("pending sexual-offence check", E, {"sexual_offence_result": "pending"}, None, ["性侵违法犯罪信息查询结果待出"]),
-    ("adverse criminal check", E, {"criminal_result": "adverse"}, None, ["违法犯罪记录查询结果为有不良记录"]),
+    # An adverse check bans at once (domain.md rule 5): for the default 3 years from its date (2026-05-02).
+    ("adverse criminal check", E, {"criminal_result": "adverse"}, None,
+     ["违法犯罪记录查询结果为有不良记录", "该人员已被列入禁入名单（至2029-05-01）"]),
     ("ban active on its last day", date(2026, 12, 31), {"ban": (date(2026, 1, 1), date(2026, 12, 31))}, None,
      ["该人员已被列入禁入名单（至2026-12-31）"]),
     ("ban ended the day before", date(2027, 1, 1), {"ban": (date(2026, 1, 1), date(2026, 12, 31))}, None, []),
@@ -101,11 +103,12 @@ def test_clearance_on_a_date(make_person, day, overrides, required, reasons):
 
 
 def test_the_latest_check_of_a_type_counts(db, make_person, provider_admin):
+    # (A pending result, not an adverse one: an adverse check bans whatever comes after it.)
     person = make_person(E)
-    services.add_check(person, actor=provider_admin, check_type="criminal", result="adverse",
+    services.add_check(person, actor=provider_admin, check_type="criminal", result="pending",
                        check_date=E - timedelta(days=5), authority="南昌市公安局")
     db.session.expire(person)  # the service adds rows by person_id; reload the collections
-    assert services.clearance(person, E).reasons == ["违法犯罪记录查询结果为有不良记录"]
+    assert services.clearance(person, E).reasons == ["违法犯罪记录查询结果待出"]
     services.add_check(person, actor=provider_admin, check_type="criminal", result="clear",
                        check_date=E - timedelta(days=1), authority="南昌市公安局")
     db.session.expire(person)

@@ -6,7 +6,7 @@ from registry.applications import services as applications
 from registry.applications.models import Application
 from registry.applications.models import ApplicationStatus as S
 from registry.projects import services as projects
-from tests.fixtures.reviews import to_city_review
+from tests.fixtures.reviews import to_city_review, verify_all
 
 
 @pytest.fixture
@@ -53,6 +53,7 @@ def test_review_of_one_application(api, submitted, reviewers, bearer):
 
 def test_pass_and_stale_version(api, db, submitted, reviewers, bearer, create_user):
     a = submitted["application"]
+    verify_all(a, reviewers["county"])
     seen = a.version
     response = api.post(f"/api/v1/reviews/applications/{a.id}/pass", json={"version": seen, "note": "齐全"},
                         headers=bearer(reviewers["county"]))

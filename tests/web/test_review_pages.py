@@ -11,7 +11,7 @@ from registry.providers.models import ProviderDocument
 from registry.regions import services as regions
 from registry.reviews import services as reviews
 from registry.whitelist.models import BatchItem
-from tests.fixtures.reviews import client_as, to_city_review
+from tests.fixtures.reviews import client_as, to_city_review, verify_all
 
 ID_PATTERN = re.compile(r"\d{17}[\dXx]")
 
@@ -37,6 +37,7 @@ def test_city_queue_waits_for_the_county_stage(app, db, submitted, reviewers):
     page = client.get("/review/applications").get_data(as_text=True)
     queue, _sep, others = page.partition("辖区内其他办理中的申报")
     assert submitted["provider"].name not in queue and submitted["provider"].name in others
+    verify_all(a, reviewers["county"])
     reviews.pass_to_city(a, actor=reviewers["county"])
     queue = client.get("/review/applications").get_data(as_text=True).partition("辖区内其他办理中的申报")[0]
     assert submitted["provider"].name in queue
@@ -70,6 +71,7 @@ def test_queue_filters_and_bad_filter_values(app, db, submitted, reviewers):
 
 def test_review_screen_shows_the_checklist(app, db, submitted, reviewers):
     a, d = submitted["application"], submitted
+    verify_all(a, reviewers["county"])  # a pass needs every item verified (the button is off until then)
     page = client_as(app, reviewers["county"]).get(f"/review/applications/{a.id}").get_data(as_text=True)
     for doc in d["documents"]:
         assert f'href="/files/{doc.file_id}"' in page
@@ -133,6 +135,7 @@ def test_verification_outside_the_jurisdiction_is_not_found(app, db, submitted, 
 
 def test_county_pass_then_city_approves_into_a_batch(app, db, submitted, reviewers):
     a = submitted["application"]
+    verify_all(a, reviewers["county"])
     response = client_as(app, reviewers["county"]).post(f"/review/applications/{a.id}/pass",
                                                          data={"version": a.version, "note": "材料齐全"})
     assert response.status_code == 302 and response.headers["Location"].endswith("/review/applications")
@@ -151,6 +154,7 @@ def test_county_pass_then_city_approves_into_a_batch(app, db, submitted, reviewe
 
 def test_a_stale_form_gets_409_with_the_current_state(app, db, submitted, reviewers, create_user):
     a = submitted["application"]
+    verify_all(a, reviewers["county"])
     seen = a.version
     first = client_as(app, reviewers["county"])
     second = client_as(app, create_user("county_reviewer", region_code="360113"))
