@@ -14,6 +14,7 @@ from sqlalchemy.orm import aliased, joinedload, load_only
 
 from registry.adjustments.models import ActionKind, ProviderAction, ReasonCategory, REASON_LABELS
 from registry.adjustments.models_sweep import SweepRun
+from registry.audit import services as audit
 from registry.auth.models import User
 from registry.auth.roles import Role
 from registry.calendar import services as calendar
@@ -305,11 +306,18 @@ def _ban_adverse(day, actor):
     if rows:
         years = policy.defaults().ban_years
         custom = {r.city_id: r.ban_years for r in db.session.scalars(select(CityPolicy))}
-        bulk.insert_rows(PersonBan, [{
+        bans = [{
             "id_bidx": r[3], "reason": "查询结果有不良记录", "source_check_id": r[0], "starts_on": day,
             "ends_on": None if r[1] == CheckType.sexual_offence
             else day.replace(year=day.year + custom.get(r[8], years)) - timedelta(days=1),
-            "created_at": clock.utcnow()} for r in rows])
+            "created_at": clock.utcnow()} for r in rows]
+        bulk.insert_rows(PersonBan, bans)
+        # The same audit row as a ban set by hand (reviews.mark_adverse), in the same transaction.
+        audit.record_many([{
+            "action": "person.ban", "object_type": "person", "object_id": r[2],
+            "details": {"check_id": r[0], "permanent": ban["ends_on"] is None, "rule": "adverse_check",
+                        "ends_on": ban["ends_on"].isoformat() if ban["ends_on"] else None}}
+            for r, ban in zip(rows, bans)], actor=actor)
         deadline = calendar.add_working_days(day, policy.defaults().referral_working_days).end
         _actions([{"provider_id": r[6], "kind": ActionKind.referral, "reason_category": ReasonCategory.adverse_check,
                    "reason": f"{r[4]}（{r[5]}）查询结果有不良记录，已列入禁入名单；请于{deadline.isoformat()}前完成核查",
