@@ -255,6 +255,7 @@ TABLE: dict[str, Rule] = {
     "api_whitelist.Whitelist": OPEN,
     "api_whitelist.WhitelistProvider": OPEN,
     "api_whitelist.WhitelistChanges": OPEN,
+    "api_whitelist.WhitelistAuditHeads": OPEN,
     "api_whitelist.WhitelistVerify": OPEN,
 }
 
