@@ -85,15 +85,33 @@ def create_token(username, name, days):
 
 
 @registry_cli.command("audit-verify")
-def audit_verify():
-    """Check the audit hash chain; name the first row that was changed or removed."""
+@click.option("--against", "against", metavar="FILE_OR_URL",
+              help="Published daily chain heads (the JSON of /api/v1/whitelist/changes/audit-heads, saved to a file or "
+                   "fetched from an http(s) URL): the chain must reach each published hash at its sequence number.")
+def audit_verify(against):
+    """Check the audit hash chain; name the first row that was changed or removed.
+
+    Without --against this proves only that the rows agree with each other: someone who can write the database
+    can rewrite a row and recompute every later hash and the head. With --against, a history rewritten before
+    any published head fails at the first such head."""
+    from registry.audit.anchors import HeadsFormatError, load_heads
     from registry.audit.services import verify_chain
 
-    result = verify_chain()
+    published = None
+    if against:
+        try:
+            published = load_heads(against)
+        except (OSError, HeadsFormatError) as exc:
+            raise click.ClickException(f"cannot read the published heads from {against}: {exc}")
+    result = verify_chain(published=published)
     if result.ok:
-        click.echo(f"audit chain OK: {result.checked} rows verified")
+        anchored = f"; {result.anchored} published heads match" if published is not None else \
+            " (not anchored: use --against to compare with published heads)"
+        click.echo(f"audit chain OK: {result.checked} rows verified{anchored}")
         return
-    click.echo(f"audit chain BROKEN at row {result.first_bad_seq}: {result.problem} "
+    head = result.published_head
+    named = f" [published head of {head.date}: seq {head.seq}, hash {head.hash}]" if head is not None else ""
+    click.echo(f"audit chain BROKEN at row {result.first_bad_seq}: {result.problem}{named} "
                f"({result.checked} rows verified before it)", err=True)
     sys.exit(1)
 

@@ -6,6 +6,7 @@ from datetime import date
 from sqlalchemy import select, update
 
 from registry.adjustments.models import REASON_LABELS, ActionKind, ProviderAction, ReasonCategory
+from registry.audit import services as audit
 from registry.auth.models import User
 from registry.auth.roles import Role
 from registry.core import clock
@@ -55,6 +56,13 @@ def _record(provider, kind, category, reason, effective_on, actor, entry=None, *
                             actor_id=getattr(actor, "id", None), **extra)
     db.session.add(action)
     db.session.flush()
+    # Every adjustment writes its own audit row, whether or not any entry changes status: a ban of a provider
+    # without live entries, a warning or a reinstatement with nothing to lift change the provider's standing.
+    audit.record(f"provider.{kind.value}", object_type="provider", object_id=provider.id, actor=actor,
+                 details={"action_id": action.id, "reason_category": category.value,
+                          "effective_on": effective_on.isoformat(),
+                          **{k: (v.isoformat() if hasattr(v, "isoformat") else v)
+                             for k, v in extra.items() if k in ("lift_on", "ends_on", "rule") and v is not None}})
     return action
 
 
@@ -72,9 +80,6 @@ def warn(provider, *, actor, reason_category, reason, effective_on=None):
     category, reason, effective_on = _check(reason_category, reason, effective_on)
     _require_city_reviewer(actor, provider)
     action = _record(provider, ActionKind.warning, category, reason, effective_on, actor)
-    from registry.audit import services as audit
-    audit.record("provider.warning", object_type="provider", object_id=provider.id, actor=actor,
-                 details={"reason_category": category.value})
     _tell_provider(provider, f"警告：{REASON_LABELS[category.value]}", reason)
     return action
 
@@ -153,9 +158,13 @@ def reinstate(provider, *, actor, reason, project_ids=None, reason_category=Reas
                          reason=reason, changes={"suspended_until": None, "suspended_by_rule": None, "status_reason": None})
     _feed(live, ChangeKind.reinstated, effective_on, category)
     orders.resume_for_entries([e.id for e in live], actor=actor, reason="白名单恢复")
-    db.session.execute(update(ProviderAction).where(
+    lifted = db.session.scalars(update(ProviderAction).where(
         ProviderAction.provider_id == provider.id, ProviderAction.kind == ActionKind.ban,
-        ProviderAction.lifted_at.is_(None)).values(lifted_at=clock.utcnow()))
+        ProviderAction.lifted_at.is_(None)).values(lifted_at=clock.utcnow()).returning(ProviderAction.id)
+        .execution_options(synchronize_session=False)).all()
+    if lifted:
+        audit.record("provider.ban_lift", object_type="provider", object_id=provider.id, actor=actor,
+                     details={"reinstatement_id": action.id, "ban_ids": sorted(lifted)})
     _tell_provider(provider, "白名单已恢复", reason)
     return action
 

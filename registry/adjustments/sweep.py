@@ -14,6 +14,7 @@ from sqlalchemy.orm import aliased, joinedload, load_only
 
 from registry.adjustments.models import ActionKind, ProviderAction, ReasonCategory, REASON_LABELS
 from registry.adjustments.models_sweep import SweepRun
+from registry.audit import services as audit
 from registry.auth.models import User
 from registry.auth.roles import Role
 from registry.calendar import services as calendar
@@ -327,6 +328,12 @@ def _ban_adverse(day, actor):
         bulk.insert_rows(PersonBan, [{
             "id_bidx": ban.id_bidx, "reason": ban.reason, "source_check_id": ban.source_check_id,
             "starts_on": ban.starts_on, "ends_on": ban.ends_on, "created_at": clock.utcnow()} for ban in bans])
+        # The same audit row as a ban set by hand (reviews.mark_adverse), in the same transaction.
+        audit.record_many([{
+            "action": "person.ban", "object_type": "person", "object_id": r.person_id,
+            "details": {"check_id": r.id, "permanent": ban.ends_on is None, "rule": "adverse_check",
+                        "ends_on": ban.ends_on.isoformat() if ban.ends_on else None}}
+            for r, ban in zip(rows, bans)], actor=actor)
         deadline = calendar.add_working_days(day, policy.defaults().referral_working_days).end
         _actions([{"provider_id": r.provider_id, "kind": ActionKind.referral,
                    "reason_category": ReasonCategory.adverse_check,

@@ -1,6 +1,6 @@
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from registry.extensions import db
@@ -46,6 +46,25 @@ class AuditHead(db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     seq: Mapped[int] = mapped_column(Integer, nullable=False)
     hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    # The (China Standard Time) day of the tip row: when a row of a later day is appended, the tip is the
+    # closed day's last row, and it becomes that day's anchor.
+    day: Mapped[date | None] = mapped_column(Date)
 
     def __repr__(self):
         return f"<AuditHead {self.seq}>"
+
+
+class AuditAnchor(db.Model):
+    """A closed day's chain head: the sequence number and hash of the day's last row. The public change feed
+    publishes these (registry.whitelist), so copies kept outside the database pin the history up to each of
+    them: `flask registry audit-verify --against <heads>` fails when a rewritten chain no longer reaches a
+    published hash at a published sequence number. Holds nothing but a date, a count and a digest."""
+
+    __tablename__ = "audit_anchor"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(Integer, nullable=False)
+    hash: Mapped[str] = mapped_column(String(64), nullable=False)
+
+    def __repr__(self):
+        return f"<AuditAnchor {self.day} #{self.seq}>"

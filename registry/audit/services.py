@@ -7,7 +7,7 @@ from flask import has_request_context, request
 from flask_login import current_user
 from sqlalchemy import insert, select, update
 
-from registry.audit.models import GENESIS_HASH, AuditHead, AuditLog
+from registry.audit.models import GENESIS_HASH, AuditAnchor, AuditHead, AuditLog
 from registry.core import bulk, clock
 from registry.extensions import db
 
@@ -31,6 +31,28 @@ def compute_hash(prev_hash, row):
     return hashlib.sha256((prev_hash + _canonical(row)).encode()).hexdigest()
 
 
+def _claim(session, n):
+    """Claim the next `n` sequence numbers. Returns (the first of them, the hash they chain from, the day to
+    store on the head).
+
+    The conditional UPDATE takes the row lock (PostgreSQL) or the write lock (SQLite) before we read the
+    tip, so concurrent writers cannot fork the chain. When the tip belongs to an earlier day than today, it
+    is that closed day's last row: it is kept as the day's anchor (published on the change feed)."""
+    today = clock.today()
+    tip = session.execute(
+        update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + n)
+        .returning(AuditHead.seq, AuditHead.hash, AuditHead.day)
+    ).first()
+    if tip is None:
+        session.execute(insert(AuditHead).values(id=1, seq=n, hash=GENESIS_HASH, day=today))
+        return 1, GENESIS_HASH, today
+    last, prev_hash, day = tip[0] - n, tip[1], tip[2]
+    if day is not None and day < today and last > 0:
+        session.execute(insert(AuditAnchor).values(day=day, seq=last, hash=prev_hash))
+    # A clock set back (tests, a --as-of run) never moves the head's day back: each day is anchored once.
+    return last + 1, prev_hash, today if day is None or day < today else day
+
+
 def _current_actor():
     if has_request_context():
         try:
@@ -46,17 +68,7 @@ def record(action, *, object_type=None, object_id=None, result="success", detail
     actor = actor or _current_actor()
     ip = request.remote_addr if has_request_context() else None
     session = db.session
-    # The conditional UPDATE takes the row lock (PostgreSQL) or the write lock (SQLite)
-    # before we read the tip, so concurrent writers cannot fork the chain.
-    tip = session.execute(
-        update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + 1)
-        .returning(AuditHead.seq, AuditHead.hash)
-    ).first()
-    if tip is None:
-        session.execute(insert(AuditHead).values(id=1, seq=1, hash=GENESIS_HASH))
-        seq, prev_hash = 1, GENESIS_HASH
-    else:
-        seq, prev_hash = tip
+    seq, prev_hash, day = _claim(session, 1)
     row = {
         "seq": seq,
         "created_at": clock.utcnow().replace(tzinfo=None),
@@ -72,7 +84,7 @@ def record(action, *, object_type=None, object_id=None, result="success", detail
     }
     digest = compute_hash(prev_hash, row)
     session.execute(insert(AuditLog).values(**row, prev_hash=prev_hash, hash=digest))
-    session.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=digest))
+    session.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=digest, day=day))
     return seq
 
 
@@ -83,16 +95,8 @@ def record_many(entries, *, actor=None):
     if not entries:
         return []
     session = db.session
-    n = len(entries)
-    tip = session.execute(
-        update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + n)
-        .returning(AuditHead.seq, AuditHead.hash)
-    ).first()
-    if tip is None:
-        session.execute(insert(AuditHead).values(id=1, seq=0, hash=GENESIS_HASH))
-        last_seq, prev_hash = 0, GENESIS_HASH
-    else:
-        last_seq, prev_hash = tip[0] - n, tip[1]
+    first_seq, prev_hash, day = _claim(session, len(entries))
+    last_seq = first_seq - 1
     now = clock.utcnow()
     ip = request.remote_addr if has_request_context() else None
     rows = []
@@ -109,7 +113,7 @@ def record_many(entries, *, actor=None):
         rows.append({**row, "prev_hash": prev_hash, "hash": digest})
         prev_hash = digest
     bulk.insert_rows(AuditLog, rows)
-    session.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=prev_hash))
+    session.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=prev_hash, day=day))
     return [r["seq"] for r in rows]
 
 
@@ -119,10 +123,19 @@ class VerifyResult:
     checked: int
     first_bad_seq: int | None = None
     problem: str | None = None
+    published_head: object = None  # the published head (anchors.Head) the chain diverges from, if any
+    anchored: int = 0  # how many published heads matched
 
 
-def verify_chain(batch_size=5000):
-    """Walk the chain in order; name the first row that was changed, removed or reordered."""
+def verify_chain(batch_size=5000, published=None):
+    """Walk the chain in order; name the first row that was changed, removed or reordered.
+
+    On its own the walk proves only that the rows agree with each other: whoever can write the database can
+    rewrite a row, recompute every later hash and the head, and the walk passes. `published` (a list of
+    registry.audit.anchors.Head kept outside the database, e.g. saved from the public change feed) closes
+    that gap: the hash recomputed at each published sequence number must equal the published one, so a
+    history rewritten before a published head fails at the first such head."""
+    pinned = {head.seq: head for head in (published or [])}
     prev_hash = GENESIS_HASH
     expected_seq = 1
     checked = 0
@@ -134,12 +147,24 @@ def verify_chain(batch_size=5000):
             return VerifyResult(False, checked, expected_seq, f"第 {expected_seq} 条记录缺失（被删除）")
         if row["prev_hash"] != prev_hash:
             return VerifyResult(False, checked, row["seq"], f"第 {row['seq']} 条记录的前序哈希不匹配（前一条被改动或删除）")
-        if compute_hash(prev_hash, row) != row["hash"]:
+        digest = compute_hash(prev_hash, row)
+        if digest != row["hash"]:
             return VerifyResult(False, checked, row["seq"], f"第 {row['seq']} 条记录内容被改动")
+        head = pinned.get(row["seq"])
+        if head is not None and digest != head.hash:
+            return VerifyResult(False, checked, row["seq"],
+                                f"第 {row['seq']} 条记录的哈希与 {head.date} 公布的当日链头不一致："
+                                f"该链头及其之前的历史在公布后被改写", published_head=head)
         prev_hash = row["hash"]
         expected_seq += 1
         checked += 1
     head = db.session.get(AuditHead, 1)
     if head is not None and (head.seq != checked or head.hash != prev_hash):
         return VerifyResult(False, checked, checked + 1, f"链尾不一致：链头记录到第 {head.seq} 条，实际只有 {checked} 条（末尾记录被删除）")
-    return VerifyResult(True, checked)
+    beyond = [h for h in pinned.values() if h.seq > checked]
+    if beyond:
+        first = min(beyond, key=lambda h: h.seq)
+        return VerifyResult(False, checked, first.seq,
+                            f"{first.date} 公布的当日链头为第 {first.seq} 条，数据库中只有 {checked} 条（记录被删除）",
+                            published_head=first)
+    return VerifyResult(True, checked, anchored=len(pinned))

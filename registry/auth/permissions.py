@@ -255,6 +255,7 @@ TABLE: dict[str, Rule] = {
     "api_whitelist.Whitelist": OPEN,
     "api_whitelist.WhitelistProvider": OPEN,
     "api_whitelist.WhitelistChanges": OPEN,
+    "api_whitelist.WhitelistAuditHeads": OPEN,
     "api_whitelist.WhitelistVerify": OPEN,
 }
 
@@ -276,7 +277,10 @@ def is_api_request():
     return request.path.startswith("/api/")
 
 
-def _deny(reason):
+PASSWORD_CHANGE_REQUIRED_MESSAGE = "该账户须先在网页上修改初始密码或被重置的密码，修改前其访问令牌不能使用"
+
+
+def _deny(reason, error=None):
     from registry.audit import services as audit
     from registry.core.db import keep_changes_on_error
     from registry.extensions import db
@@ -285,7 +289,7 @@ def _deny(reason):
     audit.record("authz.denied", result="denied", object_type="endpoint", object_id=request.endpoint,
                  details={"reason": reason, "method": request.method, "path": request.path[:200]})
     keep_changes_on_error()
-    raise NotAllowed("您没有权限访问此页面或执行此操作")
+    raise error or NotAllowed("您没有权限访问此页面或执行此操作")
 
 
 def enforce():
@@ -303,7 +307,12 @@ def enforce():
         if is_api_request():
             raise Unauthorized("需要有效的访问令牌（Authorization: Bearer）", code="unauthenticated")
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-    if current_user.must_change_password and endpoint not in PASSWORD_CHANGE_ALLOWED and not is_api_request():
+    if current_user.must_change_password and endpoint not in PASSWORD_CHANGE_ALLOWED:
+        if is_api_request():
+            # A token of an account holding a temporary (reset or initial) password acts for nobody until
+            # its owner has chosen a password of their own on the web page.
+            return _deny("password_change_required", NotAllowed(
+                PASSWORD_CHANGE_REQUIRED_MESSAGE, field="password", code="password_change_required"))
         return redirect(url_for("account.change_password"))
     if not rule.allows_role(current_user.role):
         return _deny("role")

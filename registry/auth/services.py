@@ -6,8 +6,9 @@ from datetime import timedelta, timezone
 
 import pyotp
 from flask import current_app
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import joinedload, lazyload, load_only
+from sqlalchemy.orm.attributes import set_committed_value
 
 from registry.audit import services as audit
 from registry.auth.models import ApiToken, User, UserSession
@@ -116,6 +117,7 @@ def disable_user(user, *, actor):
         raise Conflict("该账户已经停用", code="already_disabled")
     user.disabled_at = clock.utcnow()
     _revoke_sessions(user)
+    _revoke_tokens(user, actor=actor, because="user.disable")
     db.session.flush()
     audit.record("user.disable", object_type="user", object_id=user.id, actor=actor)
 
@@ -137,6 +139,7 @@ def reset_password(user, *, new_password, actor):
     user.must_change_password = True
     user.failed_logins, user.locked_until = 0, None
     _revoke_sessions(user)
+    _revoke_tokens(user, actor=actor, because="user.reset_password")
     db.session.flush()
     audit.record("user.reset_password", object_type="user", object_id=user.id, actor=actor)
 
@@ -154,6 +157,7 @@ def change_password(user, *, current_password, new_password):
     user.password_changed_at = clock.utcnow()
     user.must_change_password = False
     _revoke_sessions(user)
+    _revoke_tokens(user, actor=user, because="user.change_password")
     db.session.flush()
     audit.record("user.change_password", object_type="user", object_id=user.id, actor=user)
 
@@ -244,6 +248,20 @@ def _revoke_sessions(user):
     )
 
 
+def _revoke_tokens(user, *, actor, because):
+    """Every live personal access token of `user` dies with its credentials (a password change or reset, a
+    second-factor reset, disabling): a token copied by whoever knew the old password must not outlive it.
+    One audit row names the tokens revoked and why."""
+    revoked = db.session.scalars(
+        update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=clock.utcnow()).returning(ApiToken.id).execution_options(synchronize_session="fetch")
+    ).all()
+    if revoked:
+        audit.record("token.revoke_all", object_type="user", object_id=user.id, actor=actor,
+                     details={"because": because, "token_ids": sorted(revoked)})
+    return revoked
+
+
 # ---------------------------------------------------------------- second factor
 
 def new_totp_secret():
@@ -266,7 +284,17 @@ def _accept_code(user, secret, code):
         if secrets.compare_digest(totp.generate_otp(step), code):
             if user.totp_last_step is not None and step <= user.totp_last_step:
                 return False
-            user.totp_last_step = step
+            # Read, compare, write would let parallel requests with one code all pass: the UPDATE itself
+            # claims the step, and only the request whose UPDATE changed the row wins (it waits on the row
+            # lock of a concurrent one and then re-checks the condition).
+            claimed = db.session.execute(
+                update(User).where(User.id == user.id,
+                                   or_(User.totp_last_step.is_(None), User.totp_last_step < step))
+                .values(totp_last_step=step).execution_options(synchronize_session=False)
+            ).rowcount
+            if claimed != 1:
+                return False
+            set_committed_value(user, "totp_last_step", step)
             return True
     return False
 
@@ -302,6 +330,7 @@ def reset_totp(user, *, actor):
         raise NotAllowed("不能重置自己的动态验证码", code="self_reset")
     user.totp_secret, user.totp_last_step = None, None
     _revoke_sessions(user)
+    _revoke_tokens(user, actor=actor, because="user.totp_reset")
     db.session.flush()
     audit.record("user.totp_reset", object_type="user", object_id=user.id, actor=actor)
 

@@ -3,6 +3,7 @@ from flask import url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from registry.audit import anchors
 from registry.core import cache
 from registry.core import db as core_db
 from registry.whitelist import queries, schemas
@@ -14,7 +15,7 @@ blp = Blueprint("api_whitelist", __name__, url_prefix="/whitelist", description=
 # their counties, providers, projects, batches, regions.
 cache.watch("whitelist", "whitelist_entry", "entry_county", "provider", "project", "release_batch", "region")
 cache.serve_from_cache("api_whitelist.Whitelist", "whitelist")
-core_db.reads_only("api_whitelist.Whitelist", "api_whitelist.WhitelistVerify")
+core_db.reads_only("api_whitelist.Whitelist", "api_whitelist.WhitelistVerify", "api_whitelist.WhitelistAuditHeads")
 
 
 @blp.route("")
@@ -48,6 +49,15 @@ class WhitelistChanges(MethodView):
     def get(self, args):
         """白名单变更公告：新增、续期、暂停、恢复、移出、到期，最新在前"""
         return queries.list_changes(args, args["page"], args["per_page"])
+
+
+@blp.route("/changes/audit-heads")
+class WhitelistAuditHeads(MethodView):
+    @blp.response(200, schemas.AuditHeadOut(many=True))
+    def get(self):
+        """审计日志每日链头：每个已结束日期的最后一条审计记录的序号和哈希，最早在前。可保存此文件，日后用
+        `flask registry audit-verify --against <文件或网址>` 核验审计日志在公布后未被改写"""
+        return anchors.published_heads()
 
 
 @blp.route("/verify/<token>")

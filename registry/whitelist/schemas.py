@@ -143,6 +143,13 @@ class WhitelistChangeOut(BaseSchema):
 WhitelistChangePageOut = page_of(WhitelistChangeOut, "WhitelistChangePageOut")
 
 
+class AuditHeadOut(BaseSchema):
+    """One closed day's audit chain head (registry.audit.anchors): the format `audit-verify --against` reads."""
+    date = fields.String(metadata={"description": "日期（北京时间，YYYY-MM-DD）"})
+    seq = fields.Integer(metadata={"description": "当日最后一条审计记录的序号"})
+    hash = fields.String(metadata={"description": "该条记录的链式哈希（SHA-256，64 位十六进制）"})
+
+
 
 
 class CertificateVerifyOut(BaseSchema):

@@ -3,6 +3,7 @@ announcement and admission-certificate PDFs, and certificate verification (/veri
 from flask import Blueprint, render_template, request
 from marshmallow import EXCLUDE
 
+from registry.audit import anchors
 from registry.auth.views import qr_data_uri
 from registry.core import clock, pdf
 from registry.core import db as core_db
@@ -13,6 +14,9 @@ from registry.whitelist import exports, queries, schemas
 from registry.whitelist.models import ENTRY_STATUS_LABELS
 
 bp = Blueprint("whitelist", __name__)
+
+# The change feed shows the latest daily audit chain heads; the JSON lists them all.
+AUDIT_HEADS_SHOWN = 7
 
 # PDFs are rendered on request in a child process: cap how often one address can ask for them.
 PDF_RATE_LIMIT = "30 per minute"
@@ -107,8 +111,9 @@ def provider(provider_id):
 def changes():
     args = _args(schemas.WhitelistChangesQueryIn)
     page = queries.list_changes(args, args["page"], args["per_page"])
+    heads = anchors.published_heads(latest=AUDIT_HEADS_SHOWN)[::-1]  # newest first, as the feed
     return _render("whitelist/changes.html", page=page, args=args, regions=queries.region_choices(),
-                           kinds=schemas.KIND_CHOICES)
+                           kinds=schemas.KIND_CHOICES, audit_heads=heads)
 
 
 @bp.get("/whitelist/batches/<int:batch_id>/announcement.pdf")

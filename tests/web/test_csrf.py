@@ -98,7 +98,7 @@ def test_api_needs_no_csrf_token_because_it_ignores_cookies(csrf_app, db, create
 # Columns a read may touch: when a session or token was last used.
 USAGE_COLUMNS = {"last_seen_at", "last_used_at"}
 # A GET may record access in the audit log (a refusal, a reveal of a sensitive field); nothing else.
-ACCESS_LOG_TABLES = {"audit_log", "audit_head"}
+ACCESS_LOG_TABLES = {"audit_log", "audit_head", "audit_anchor"}
 
 
 def snapshot(db):
