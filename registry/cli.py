@@ -156,10 +156,12 @@ def cache_clear():
 def sweep_command(as_of):
     """Record and notify what the request-time rules already say (idempotent, safe to run twice at once)."""
     from registry.adjustments import sweep
+    from registry.files.services import remove_stale_parts
 
     day = as_of.date() if as_of else None
     summary = sweep.run(day)
     db.session.commit()
+    removed = remove_stale_parts()  # files of uploads whose request died before it could remove them
     labels = {
         "validity_ended": "entries expired", "document_expired": "entries suspended (document expired)",
         "adverse_check": "adverse checks banned", "staff_not_cleared": "entries suspended (no cleared staff)",
@@ -169,3 +171,4 @@ def sweep_command(as_of):
     }
     for key, value in summary.items():
         click.echo(f"{labels.get(key, key)}: {value}")
+    click.echo(f"stale partial uploads removed: {removed}")
