@@ -39,6 +39,7 @@ def configure_extensions(app):
     from registry.extensions import api, csrf, db, limiter, login_manager, migrate
     from registry.files import services as files_services
 
+    core_db.configure_engine_options(app)
     db.init_app(app)
     core_db.init_app(app)
     core_cache.init_app(app)

@@ -2,12 +2,22 @@
 import sys
 
 import click
-from flask.cli import AppGroup
+from flask import current_app
+from flask.cli import AppGroup, with_appcontext
 
+from registry.core.db import long_running
 from registry.core.errors import DomainError
 from registry.extensions import db
 
-registry_cli = AppGroup("registry", help="课后服务白名单管理命令")
+
+@with_appcontext
+def _before_every_command():
+    """Commands may run statements longer than a web request's statement timeout allows (the sweep,
+    imports, re-encryption): theirs is REGISTRY_DB_CLI_STATEMENT_TIMEOUT_MS."""
+    long_running(current_app)
+
+
+registry_cli = AppGroup("registry", help="课后服务白名单管理命令", callback=_before_every_command)
 
 
 def _fail(exc):
