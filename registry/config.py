@@ -97,7 +97,7 @@ def load_config():
         "RATELIMIT_KEY_PREFIX": _env("RATELIMIT_KEY_PREFIX", "registry"),
         "RATELIMIT_HEADERS_ENABLED": True,
         # Redis down: count in this process's memory and carry on (registry.extensions), never a 500.
-        "RATELIMIT_STORAGE_OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        "RATELIMIT_STORAGE_OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         "CACHE_URL": _env("CACHE_URL", "redis://127.0.0.1:6379/1" if production else ""),
         "BASE_URL": _env("BASE_URL", "http://127.0.0.1:5000"),
         "PROXY_COUNT": int(_env("PROXY_COUNT", "0")),
