@@ -31,7 +31,10 @@ CODE_FILES = ("generate.py", "words.py", "loader.py")
 
 def make_app(url):
     from registry import create_app
-    return create_app({"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False})
+    from registry.core.db import long_running
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False})
+    long_running(app)  # bulk loads and index builds: the CLI's statement timeout, not a web request's
+    return app
 
 
 def fingerprint(scale, metadata):

@@ -95,6 +95,9 @@ def run_migrations_online():
         conf_args["process_revision_directives"] = process_revision_directives
 
     connectable = get_engine()
+    # Migrations may run statements far longer than a web request's statement timeout allows.
+    from registry.core.db import long_running
+    long_running(current_app)
 
     with connectable.connect() as connection:
         if connection.dialect.name == "sqlite":

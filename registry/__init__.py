@@ -37,10 +37,13 @@ def configure_extensions(app):
     from registry.core import cache as core_cache
     from registry.core import db as core_db
     from registry.extensions import api, csrf, db, limiter, login_manager, migrate
+    from registry.files import services as files_services
 
+    core_db.configure_engine_options(app)
     db.init_app(app)
     core_db.init_app(app)
     core_cache.init_app(app)
+    files_services.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     app.config.setdefault("RATELIMIT_ENABLED", True)

@@ -2,12 +2,22 @@
 import sys
 
 import click
-from flask.cli import AppGroup
+from flask import current_app
+from flask.cli import AppGroup, with_appcontext
 
+from registry.core.db import long_running
 from registry.core.errors import DomainError
 from registry.extensions import db
 
-registry_cli = AppGroup("registry", help="课后服务白名单管理命令")
+
+@with_appcontext
+def _before_every_command():
+    """Commands may run statements longer than a web request's statement timeout allows (the sweep,
+    imports, re-encryption): theirs is REGISTRY_DB_CLI_STATEMENT_TIMEOUT_MS."""
+    long_running(current_app)
+
+
+registry_cli = AppGroup("registry", help="课后服务白名单管理命令", callback=_before_every_command)
 
 
 def _fail(exc):
@@ -174,10 +184,12 @@ def cache_clear():
 def sweep_command(as_of):
     """Record and notify what the request-time rules already say (idempotent, safe to run twice at once)."""
     from registry.adjustments import sweep
+    from registry.files.services import remove_stale_parts
 
     day = as_of.date() if as_of else None
     summary = sweep.run(day)
     db.session.commit()
+    removed = remove_stale_parts()  # files of uploads whose request died before it could remove them
     labels = {
         "validity_ended": "entries expired", "document_expired": "entries suspended (document expired)",
         "adverse_check": "adverse checks banned", "staff_not_cleared": "entries suspended (no cleared staff)",
@@ -187,3 +199,4 @@ def sweep_command(as_of):
     }
     for key, value in summary.items():
         click.echo(f"{labels.get(key, key)}: {value}")
+    click.echo(f"stale partial uploads removed: {removed}")

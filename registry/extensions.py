@@ -27,5 +27,8 @@ db = SQLAlchemy(model_class=Base, session_options={"class_": Session})
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
-limiter = RegistryLimiter(key_func=get_remote_address, default_limits=[])
+# Rate-limit storage (Redis) down: Flask-Limiter logs a warning and counts in this process's memory until the
+# storage answers again; any other storage error is logged and the request goes on, never a 500.
+limiter = RegistryLimiter(key_func=get_remote_address, default_limits=[], in_memory_fallback_enabled=True,
+                          swallow_errors=True)
 api = Api()

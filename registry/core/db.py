@@ -1,17 +1,84 @@
-"""Database plumbing: SQLite pragmas, pinging idle server connections, the one-commit-per-request rule, and
-reads without a transaction (the reads_only endpoints of registry.core.reads)."""
+"""Database plumbing: SQLite pragmas, pinging idle server connections, the one-commit-per-request rule,
+reads without a transaction (the reads_only endpoints of registry.core.reads), and the timeouts that turn a
+database which does not answer into a 503 within seconds instead of a worker stuck until gunicorn kills it."""
+import logging
 import time
 
-from flask import g
+from flask import current_app, g, has_request_context, request
 from sqlalchemy import create_engine, event, exc
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 
 from registry.core.reads import AUTOCOMMIT, READS_ENGINE, read_only_get, reads_engine, reads_only  # noqa: F401
 from registry.extensions import db
 
+log = logging.getLogger(__name__)
+
+# The database did not answer in time (connect or statement timeout, "database is locked") or the pool had
+# no connection to give: a 503 the client may retry, not a 500.
+UNAVAILABLE = (exc.OperationalError, exc.TimeoutError)
+
+
+def configure_engine_options(app):
+    """Before db.init_app(app): the pool's checkout timeout, and on PostgreSQL the connect timeout, merged
+    into SQLALCHEMY_ENGINE_OPTIONS (the options of every engine of the app, the reads engine's too). The
+    statement timeout is set on each new connection (statement_timeouts) from the app's configuration, so
+    that CLI jobs can raise it (long_running)."""
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    if url.get_backend_name() == "sqlite":
+        if url.database in (None, "", ":memory:"):
+            return  # a single-connection pool: nothing to wait for
+    else:
+        connect_args = dict(options.get("connect_args") or {})
+        connect_args.setdefault("connect_timeout", app.config["DB_CONNECT_TIMEOUT_SECONDS"])
+        options["connect_args"] = connect_args
+    options.setdefault("pool_timeout", app.config["DB_POOL_TIMEOUT_SECONDS"])
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
+def statement_timeouts(engine: Engine, app):
+    """PostgreSQL: every new connection gets statement_timeout = DB_STATEMENT_TIMEOUT_MS (0: none) as the
+    app's configuration says at that moment: one SET per connection, none per request. (SQLAlchemy's
+    documented recipe for session settings on connect, "Setting Alternate Search Paths on Connect".)"""
+    if engine.dialect.name != "postgresql":
+        return
+
+    @event.listens_for(engine, "connect", insert=True)
+    def _set_timeout(dbapi_connection, _record):
+        milliseconds = int(app.config.get("DB_STATEMENT_TIMEOUT_MS") or 0)
+        autocommit = dbapi_connection.autocommit
+        dbapi_connection.autocommit = True
+        try:
+            cursor = dbapi_connection.cursor()
+            cursor.execute(f"SET statement_timeout = {milliseconds}")
+            cursor.close()
+        finally:
+            dbapi_connection.autocommit = autocommit
+
+
+def long_running(app):
+    """CLI jobs (the sweep, migrations, imports, the bench loader) run statements a web request never
+    would: connections opened from now on use DB_CLI_STATEMENT_TIMEOUT_MS (default 0: no limit)."""
+    app.config["DB_STATEMENT_TIMEOUT_MS"] = app.config.get("DB_CLI_STATEMENT_TIMEOUT_MS", 0)
+
+
+def _sqlite_begin():
+    """BEGIN IMMEDIATE takes the write lock at once, waiting on the busy timeout for another writer to
+    finish. A deferred BEGIN reads first and asks for the lock at its first write: when another writer
+    committed in between, SQLite refuses at once ("database is locked", its snapshot is stale) without
+    waiting on the busy timeout. An anonymous GET of a reads_only
+    endpoint writes nothing and keeps a deferred BEGIN, so public reads never queue behind writers; with
+    a bearer token or a session cookie it may write a last-use time, so it takes the lock too."""
+    if (has_request_context() and read_only_get() and "Authorization" not in request.headers
+            and current_app.config.get("SESSION_COOKIE_NAME", "session") not in request.cookies):
+        return "BEGIN"
+    return "BEGIN IMMEDIATE"
+
 
 def configure_sqlite(engine: Engine):
-    """Give pysqlite real transactions (SAVEPOINT works), foreign keys and a busy timeout."""
+    """Give pysqlite real transactions (SAVEPOINT works), foreign keys, a busy timeout, and writers that
+    wait on it (_sqlite_begin). (SQLAlchemy's pysqlite recipe "Serializable isolation / Savepoints /
+    Transactional DDL", with BEGIN IMMEDIATE.)"""
     if engine.dialect.name != "sqlite":
         return
 
@@ -27,7 +94,7 @@ def configure_sqlite(engine: Engine):
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        conn.exec_driver_sql("BEGIN")
+        conn.exec_driver_sql(_sqlite_begin())
 
 
 def ping_idle_connections(engine: Engine, idle_seconds):
@@ -71,6 +138,15 @@ def _autocommit_reads():
         session.info[AUTOCOMMIT] = engine
 
 
+def rollback_quietly():
+    """Roll the session back after the database failed; a rollback that fails too (the server is gone) is
+    only logged: the pool replaces the connection."""
+    try:
+        db.session.rollback()
+    except Exception as error:  # noqa: BLE001 - the original failure is what the client is told about
+        log.warning("rollback after a database failure failed too: %s", error)
+
+
 def keep_changes_on_error():
     """Ask for a commit although the response is an error (e.g. a failed login's counter and audit row)."""
     g.registry_force_commit = True
@@ -83,11 +159,13 @@ def init_app(app):
     with app.app_context():
         engine = db.engine
     configure_sqlite(engine)
+    statement_timeouts(engine, app)
     engines = [engine]
     if engine.dialect.name != "sqlite":
         reads = create_engine(engine.url, **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
                               isolation_level="AUTOCOMMIT")
         app.extensions[READS_ENGINE] = reads
+        statement_timeouts(reads, app)
         engines.append(reads)
     for each in engines:
         ping_idle_connections(each, app.config.get("DB_PING_IDLE_SECONDS", 10))
@@ -105,7 +183,17 @@ def init_app(app):
             # Every statement committed as it ran; only changed objects (a token's last use) need a flush.
             return response
         if response.status_code < 400 or g.get("registry_force_commit"):
-            db.session.commit()
+            try:
+                db.session.commit()
+            except UNAVAILABLE as error:
+                rollback_quietly()
+                # after_request handlers run last-registered first: security_headers has already run on the
+                # response this page replaces.
+                from registry.core import http
+                return http.security_headers(current_app.make_response(http.handle_database_unavailable(error)))
+            except Exception:
+                db.session.rollback()
+                raise
         else:
             db.session.rollback()
         return response

@@ -1,9 +1,10 @@
 """Error pages, the JSON error format {code, message, field}, and security headers."""
 import logging
 
-from flask import jsonify, render_template, request
+from flask import jsonify, make_response, render_template, request
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
 from registry.core.errors import DomainError
@@ -22,7 +23,10 @@ MESSAGES = {
     422: "提交的内容有误",
     429: "请求过于频繁，请稍后再试",
     500: "服务器内部错误，请稍后再试",
+    503: "服务暂时不可用，请稍后再试",
 }
+DATABASE_UNAVAILABLE = "数据库暂时无法响应，请稍后再试"
+RETRY_AFTER_SECONDS = 5
 UNKNOWN_FIELD = "未知字段"
 
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -88,6 +92,23 @@ def handle_rate_limit(exc):
     return error_response(429, "rate_limited", "请求过于频繁，请一分钟后再试")
 
 
+def handle_database_unavailable(exc):
+    """The database did not answer in time (connect or statement timeout, a locked SQLite file) or the pool
+    had no free connection: 503 with Retry-After, in HTML and JSON alike."""
+    from registry.core.db import rollback_quietly
+
+    log.warning("database unavailable on %s %s: %s", request.method, request.path, str(exc).splitlines()[0])
+    rollback_quietly()
+    if wants_json():
+        response = make_response(jsonify({"code": "database_unavailable", "message": DATABASE_UNAVAILABLE,
+                                          "field": None}), 503)
+    else:  # a page of its own: base.html reads the current user, i.e. the database
+        response = make_response(render_template("errors/unavailable.html", status=503,
+                                                 message=DATABASE_UNAVAILABLE), 503)
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
 def handle_unexpected(exc):
     log.exception("unhandled error on %s %s", request.method, request.path)
     db.session.rollback()
@@ -115,5 +136,7 @@ def init_app(app):
     app.register_error_handler(RateLimitExceeded, handle_rate_limit)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(DomainError, handle_domain_error)
+    app.register_error_handler(sa_exc.OperationalError, handle_database_unavailable)
+    app.register_error_handler(sa_exc.TimeoutError, handle_database_unavailable)
     app.register_error_handler(Exception, handle_unexpected)
     app.after_request(security_headers)

@@ -47,6 +47,12 @@ class RegistryLimiter(Limiter):
     """Flask-Limiter, whose before_request check returns at once for a GET of a reads_only endpoint.
     (A request filter is consulted only inside the check, once it has identified the request and its view.)"""
 
+    def init_app(self, app):
+        # One limiter serves every app of a process (the tests make many): a new app's storage starts out
+        # presumed alive, not in the fallback a previous app's dead storage left it in.
+        self._storage_dead = False
+        super().init_app(app)
+
     def _check_request_limit(self, *args, **kwargs):
         if read_only_get():
             return None

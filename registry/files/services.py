@@ -1,14 +1,30 @@
-"""Uploads: checked by content, stored under random names outside static/, hashed, served as attachments."""
+"""Uploads: checked by content, stored under random names outside static/, hashed, served as attachments.
+
+A file is written under UPLOAD_DIR/.incoming/<key>.part first and moved to its place, UPLOAD_DIR/<k2>/<key>,
+only after the transaction that records its StoredFile row commits; a transaction that rolls back (a failed
+request, a commit the database refused) removes it. What a killed worker or a full disk leaves in
+.incoming is removed at startup and by the nightly sweep once it is STALE_PART_SECONDS old."""
 import hashlib
+import logging
 import os
 import secrets
+import time
 from pathlib import Path
 
 from flask import current_app, send_file
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from registry.core.errors import DomainError, ValidationFailed
 from registry.extensions import db
 from registry.files.models import StoredFile
+
+log = logging.getLogger(__name__)
+
+STAGING = ".incoming"           # under UPLOAD_DIR, on the same file system: the move into place is a rename
+STALE_PART_SECONDS = 3600       # no upload takes that long to commit
+_PENDING = "registry_files_pending"      # Session.info: {SessionTransaction: [(staged path, final path)]}
+_COMMITTED = "registry_files_committed"  # Session.info: the transactions of _PENDING that committed
 
 MAGIC = {
     "application/pdf": (b"%PDF-",),
@@ -24,6 +40,13 @@ ACTIVE_PDF_KEYS = {"/JavaScript", "/JS", "/OpenAction", "/Launch", "/EmbeddedFil
 class TooLarge(DomainError):
     status = 413
     code = "too_large"
+
+
+class StorageUnavailable(DomainError):
+    """The upload store could not take the file (full disk, unwritable mount)."""
+
+    status = 503
+    code = "storage_unavailable"
 
 
 def _sniff(data):
@@ -105,16 +128,40 @@ def _path_for(key):
     return root / key[:2] / key
 
 
+def _stage(key, data, field):
+    """Write the bytes to UPLOAD_DIR/.incoming/<key>.part (to disk, fsync'd); nothing is left on failure."""
+    staging = Path(current_app.config["UPLOAD_DIR"]) / STAGING
+    staged = staging / f"{key}.part"
+    try:
+        staging.mkdir(parents=True, exist_ok=True)
+        with open(staged, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except OSError as error:
+        try:
+            staged.unlink(missing_ok=True)
+        except OSError:
+            pass
+        log.error("upload store %s: could not write a file: %s", staging, error)
+        raise StorageUnavailable("文件存储暂时不可用（磁盘空间不足或无法写入），请稍后重试", field=field) from error
+    return staged
+
+
+def _transaction(session):
+    """The transaction a write belongs to now: the innermost savepoint, else the outermost transaction."""
+    return session.get_nested_transaction() or session.get_transaction()
+
+
 def store(filename, data, *, provider_id=None, uploaded_by=None, field="file"):
-    """Validate and store an upload; flushes the StoredFile row and returns it."""
+    """Validate and store an upload; flushes the StoredFile row and returns it. The file reaches its place
+    when the transaction commits (module docstring)."""
     content_type = validate_upload(filename, data, field=field)
     key = secrets.token_hex(20)
-    path = _path_for(key)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".part")
-    with open(tmp, "wb") as handle:
-        handle.write(data)
-    os.replace(tmp, path)
+    staged = _stage(key, data, field)
+    session = db.session()
+    session.connection()   # begins the transaction (autobegin) if nothing has yet: the file belongs to it
+    session.info.setdefault(_PENDING, {}).setdefault(_transaction(session), []).append((staged, _path_for(key)))
     original = os.path.basename((filename or "").replace("\\", "/"))[:255]
     row = StoredFile(
         storage_key=key, original_name=original, content_type=content_type, size=len(data),
@@ -144,3 +191,66 @@ def download_response(stored):
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+# ---------------------------------------------------------------- files follow their transaction
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session):
+    # Fired for the outermost transaction and for each released savepoint alike; which one it was is
+    # known when it ends (below).
+    if session.info.get(_PENDING):
+        session.info.setdefault(_COMMITTED, set()).add(_transaction(session))
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _after_transaction_end(session, transaction):
+    pending = session.info.get(_PENDING)
+    if not pending:
+        return
+    committed = transaction in session.info.get(_COMMITTED, ())
+    session.info.get(_COMMITTED, set()).discard(transaction)
+    files = pending.pop(transaction, None)
+    if not files:
+        return
+    if not committed:
+        for staged, _final in files:
+            staged.unlink(missing_ok=True)
+    elif transaction.parent is not None:   # a released savepoint: its files follow the enclosing transaction
+        pending.setdefault(transaction.parent, []).extend(files)
+    else:
+        for staged, final in files:
+            try:
+                final.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(staged, final)
+            except OSError as error:
+                log.error("upload store: committed file %s could not be moved into place: %s", final.name, error)
+
+
+def remove_stale_parts(root=None, max_age=STALE_PART_SECONDS, legacy=True):
+    """Remove partial uploads older than `max_age` seconds: those in .incoming, and with `legacy` the
+    <key>.part files that earlier versions wrote beside the stored files (a listing of the whole store: the
+    nightly sweep, not the startup). Returns how many were removed."""
+    root = Path(root or current_app.config["UPLOAD_DIR"])
+    patterns = [f"{STAGING}/*.part"] + (["??/*.part"] if legacy else [])
+    cutoff = time.time() - max_age
+    removed = 0
+    for pattern in patterns:
+        for path in root.glob(pattern):
+            try:
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    removed += 1
+            except FileNotFoundError:
+                continue   # another instance removed it first
+    if removed:
+        log.info("upload store %s: removed %d stale partial uploads", root, removed)
+    return removed
+
+
+def init_app(app):
+    """At startup: remove the stale partial uploads of .incoming (a cheap listing of one directory)."""
+    try:
+        remove_stale_parts(app.config["UPLOAD_DIR"], legacy=False)
+    except OSError as error:
+        log.warning("upload store %s: stale partial uploads not checked: %s", app.config["UPLOAD_DIR"], error)

@@ -1,9 +1,7 @@
 from flask import Blueprint, jsonify, redirect, render_template, url_for
 from flask_login import current_user
-from sqlalchemy import text
-
 from registry.auth.roles import Role
-from registry.extensions import db
+from registry.main import health
 
 bp = Blueprint("main", __name__)
 
@@ -24,9 +22,11 @@ def dashboard():
 
 @bp.get("/healthz")
 def healthz():
-    try:
-        db.session.execute(text("SELECT 1"))
-        return jsonify({"status": "ok", "database": "ok"})
-    except Exception:  # noqa: BLE001 - report, never raise, from a health check
-        db.session.rollback()
-        return jsonify({"status": "error", "database": "unreachable"}), 503
+    """200 with the state of each dependency, or 503 naming those that failed (registry.main.health)."""
+    checks, figures = health.run_checks()
+    failed = [name for name, state in checks.items() if not health.is_ok(state)]
+    body = {"status": "error" if failed else "ok", **checks, **figures}
+    if failed:
+        body.update(code="unhealthy", failed=failed, message="依赖不可用：" + "、".join(health.LABELS[f] for f in failed))
+        return jsonify(body), 503
+    return jsonify(body)
