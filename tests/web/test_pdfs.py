@@ -85,9 +85,10 @@ def test_announcement_rendered_in_parts_reads_as_one_document(app, published, tm
     """One part per page (forced): the pages come back in order, numbered over the whole document, the
     title on the first page only, the closing text on the last only, CJK fonts embedded, rasterisable."""
     from registry.core import pdf
+    from registry.core.pdf import render
     from registry.whitelist import queries, views
 
-    monkeypatch.setattr(pdf, "PAGES_PER_PART", 1)
+    monkeypatch.setattr(render, "PAGES_PER_PART", 1)
     rows = queries.announcement_rows(published["batch"]) * 120
     blocks = views.announcement_blocks(rows)
     assert len(pdf.split_parts(blocks, pdf.cpu_count(), 1)) == len(blocks) == 6
@@ -115,10 +116,10 @@ def test_announcement_whose_rows_overflow_their_pages_is_numbered_by_its_real_pa
     with the page counts they really have, so every footer still says 第 n 页 / 共 m 页 of the whole."""
     from types import SimpleNamespace
 
-    from registry.core import pdf
+    from registry.core.pdf import render
     from registry.whitelist import queries, views
 
-    monkeypatch.setattr(pdf, "PAGES_PER_PART", 1)
+    monkeypatch.setattr(render, "PAGES_PER_PART", 1)
     (row,) = queries.announcement_rows(published["batch"])
     long_name = SimpleNamespace(id=row.provider.id, uscc=row.provider.uscc, name="南昌市红谷滩区" * 12 + "有限公司")
     rows = [queries.AnnouncementRow(long_name, row.project, row.valid_from, row.valid_until, row.counties)] * 40
@@ -156,10 +157,10 @@ def test_announcement_pages_hold_their_blocks_with_long_names(app, published, tm
     """The page-sized blocks (ANNOUNCEMENT_* in registry.whitelist.views) fit their pages as predicted, so the
     parts render once and the page breaks are the blocks': names of 28 characters (the longest that take two
     lines) and titles of 18 in every row; then 7 rows of every page three lines tall (names of 42 characters)."""
-    from registry.core import pdf
+    from registry.core.pdf import render
     from registry.whitelist import views
 
-    monkeypatch.setattr(pdf, "PAGES_PER_PART", 2)
+    monkeypatch.setattr(render, "PAGES_PER_PART", 2)
     first, per_page = views.ANNOUNCEMENT_FIRST_PAGE_ROWS, views.ANNOUNCEMENT_ROWS_PER_PAGE
     count = first + 2 * per_page + 5
     taller = set(range(7)) | {i for i in range(first, count) if (i - first) % per_page < 7}
@@ -301,12 +302,12 @@ def test_announcement_is_kept_until_its_content_changes(client, app, db, publish
     """The route keeps the PDF under a digest of its HTML: the same content is served without rendering;
     a renamed provider (announcement rows show live provider fields) makes a new document and the old
     file goes."""
-    from registry.core import pdf
+    from registry.core.pdf import pool
 
     monkeypatch.setitem(app.config, "PDF_CACHE_DIR", str(tmp_path / "cache"))
     renders = []
-    real_run = pdf._run
-    monkeypatch.setattr(pdf, "_run", lambda tasks, *a, **kw: renders.append(len(tasks)) or real_run(tasks, *a, **kw))
+    real_run = pool.run
+    monkeypatch.setattr(pool, "run", lambda tasks, *a, **kw: renders.append(len(tasks)) or real_run(tasks, *a, **kw))
     url = f"/whitelist/batches/{published['batch'].id}/announcement.pdf"
 
     first = client.get(url)
@@ -327,12 +328,12 @@ def test_announcement_is_kept_until_its_content_changes(client, app, db, publish
 
 
 def test_announcement_without_a_cache_directory_renders_every_time(client, app, published, tmp_path, monkeypatch):
-    from registry.core import pdf
+    from registry.core.pdf import pool
 
     monkeypatch.setitem(app.config, "PDF_CACHE_DIR", "")
     renders = []
-    real_run = pdf._run
-    monkeypatch.setattr(pdf, "_run", lambda tasks, *a, **kw: renders.append(len(tasks)) or real_run(tasks, *a, **kw))
+    real_run = pool.run
+    monkeypatch.setattr(pool, "run", lambda tasks, *a, **kw: renders.append(len(tasks)) or real_run(tasks, *a, **kw))
     url = f"/whitelist/batches/{published['batch'].id}/announcement.pdf"
     assert client.get(url).status_code == 200 and client.get(url).status_code == 200
     assert renders == [1, 1]
