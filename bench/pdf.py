@@ -5,7 +5,7 @@ provider, project title, project), each as the AnnouncementRow that registry.whi
 .announcement_rows builds (real providers, USCCs, projects, prices, validity), under the header of
 the dataset's largest published batch. Published batches of the dataset are smaller than 2,000
 rows, so the rows are not that batch's own; only the rendering is measured, and it goes through
-exactly the production path: registry.whitelist.views.render_announcement → registry.core.pdf
+exactly the production path: registry.whitelist.pdf.render_announcement → registry.core.pdf
 (Jinja per part, forked renderers in parallel, the pypdf merge), with the app's configuration
 (PDF_TIMEOUT_SECONDS bounds each document). The web route's content-digest cache is not used:
 every figure is a full rendering.
@@ -38,7 +38,7 @@ Figures:
   (getrusage(RUSAGE_CHILDREN).ru_maxrss in that process).
 - pdf_pages_2000, pdf_pages_5000: page counts.
 
-The output is checked, not only timed: the page count equals the page-sized blocks the view cuts,
+The output is checked, not only timed: the page count equals the page-sized blocks the domain cuts,
 only CJK fonts are embedded, the row numbers read 1…N in order, and every page carries the footer
 "第 n 页 / 共 m 页" of the whole document. Set BENCH_PDF_KEEP=<dir> to keep the PDFs for a look
 (pdftoppm -r 60 -png).
@@ -210,16 +210,16 @@ def check_pdf(data, rows, expected_pages):
     return pages
 
 
-def _render_once(views, batch, rows, kind, keep, sampler=None):
+def _render_once(whitelist_pdf, batch, rows, kind, keep, sampler=None):
     """One rendering, checked: (seconds, pages). With a sampler, its memory figures go to stderr."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     with sampler or contextlib.nullcontext():
         started = time.perf_counter()
-        data = views.render_announcement(batch, rows)
+        data = whitelist_pdf.render_announcement(batch, rows)
         elapsed = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
-    pages = check_pdf(data, rows, len(views.announcement_blocks(rows)))
+    pages = check_pdf(data, rows, len(whitelist_pdf.announcement_blocks(rows)))
     line = f"pdf[{kind}]: {len(rows)} rows → {pages} pages, {len(data) / 1e6:.1f} MB, {elapsed:.2f} s " \
            f"(renderers' CPU {cpu:.1f} s)"
     if sampler:
@@ -258,7 +258,7 @@ def measure(app, scale=1.0):
     more 5,000-row rendering with the sampler running (reading smaps_rollup costs the kernel
     milliseconds per process, so it never runs while a timing is taken)."""
     from registry.extensions import db
-    from registry.whitelist import views
+    from registry.whitelist import pdf as whitelist_pdf
 
     kind = "sqlite"
     keep = os.environ.get("BENCH_PDF_KEEP")
@@ -268,12 +268,12 @@ def measure(app, scale=1.0):
         batch = largest_published_batch()
         all_rows = announcement_rows(large)
         db.session.remove()
-        views.render_announcement(batch, all_rows[:50])  # warm-up: the worker's imports, as after any earlier PDF
+        whitelist_pdf.render_announcement(batch, all_rows[:50])  # warm-up: the worker's imports, as after any earlier PDF
         for size in (small, large, large, small):
-            seconds_taken, pages[size] = _render_once(views, batch, all_rows[:size], kind, keep)
+            seconds_taken, pages[size] = _render_once(whitelist_pdf, batch, all_rows[:size], kind, keep)
             elapsed[size].append(seconds_taken)
         sampler = TreeMemorySampler()
-        _render_once(views, batch, all_rows, kind, None, sampler)
+        _render_once(whitelist_pdf, batch, all_rows, kind, None, sampler)
     note(f"pdf[{kind}]: largest single renderer's Rss (getrusage RUSAGE_CHILDREN ru_maxrss) "
          f"{resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.0f} MB")
     best = {size: min(times) for size, times in elapsed.items()}

@@ -4,6 +4,7 @@ import subprocess
 import pytest
 
 from registry.core import pdf
+from registry.core.pdf import engine, render
 
 HTML = """<html><head><style>body{font-family:"Noto Sans CJK SC"}</style></head>
 <body><h1>课后服务白名单公告</h1><p>南昌启航体育文化发展有限公司</p>{extra}</body></html>"""
@@ -105,7 +106,7 @@ def test_every_part_is_rendered_with_the_safe_fetcher(app, tmp_path, monkeypatch
 
     secret = tmp_path / "secret.txt"
     secret.write_text("TOP-SECRET-CONTENT")
-    monkeypatch.setattr(pdf, "render_template", _secret_parts_template(secret))
+    monkeypatch.setattr(render, "render_template", _secret_parts_template(secret))
     with app.app_context():
         data = pdf.render_paged_pdf("any.html", list(range(6)), workers=2, pages_per_part=2)
     reader = PdfReader(io.BytesIO(data))
@@ -121,14 +122,14 @@ def test_a_stuck_part_is_killed_at_the_time_bound(app, monkeypatch):
     import multiprocessing
 
     big = "".join(f"<p>第{i}行 内容内容内容</p>" for i in range(4000))
-    monkeypatch.setattr(pdf, "render_template", lambda template, blocks, part, **_: f"<html><body>{big}</body></html>")
+    monkeypatch.setattr(render, "render_template", lambda template, blocks, part, **_: f"<html><body>{big}</body></html>")
     with app.app_context(), pytest.raises(pdf.PdfTimeout):
         pdf.render_paged_pdf("any.html", list(range(8)), timeout=0.5, workers=2, pages_per_part=1)
     assert multiprocessing.active_children() == []
 
 
 def test_a_failing_part_fails_the_document(app, monkeypatch):
-    monkeypatch.setattr(pdf, "_render", _raise)
+    monkeypatch.setattr(engine, "render_html", _raise)
     with app.app_context(), pytest.raises(pdf.PdfError, match="boom"):
         pdf.html_to_pdf("<p>x</p>")
 

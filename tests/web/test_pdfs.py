@@ -47,12 +47,13 @@ def test_announcement(client, published, tmp_path):
 def test_announcement_of_a_large_batch_has_one_table_per_page(app, published, tmp_path):
     """A long announcement is cut into page-sized blocks of the table: every page starts with the header
     and no page is left nearly empty, and each row's cells read on the row's own line, left to right."""
-    from registry.whitelist import queries, views
+    from registry.whitelist import pdf as whitelist_pdf
+    from registry.whitelist import queries
 
     rows = queries.announcement_rows(published["batch"]) * 50
-    data = views.render_announcement(published["batch"], rows)
+    data = whitelist_pdf.render_announcement(published["batch"], rows)
     pages = [p for p in _text(data, tmp_path).split("\f") if p.strip()]
-    first, per_page = views.ANNOUNCEMENT_FIRST_PAGE_ROWS, views.ANNOUNCEMENT_ROWS_PER_PAGE
+    first, per_page = whitelist_pdf.ANNOUNCEMENT_FIRST_PAGE_ROWS, whitelist_pdf.ANNOUNCEMENT_ROWS_PER_PAGE
     assert len(pages) == 1 + -(-(50 - first) // per_page)  # 16 + 22 + 12: three pages, each one table
     assert all("统一社会信用代码" in page for page in pages)
     numbers = [[int(m) for m in re.findall(r"^\s*(\d+)\s", page, re.M)] for page in pages]
@@ -85,13 +86,15 @@ def test_announcement_rendered_in_parts_reads_as_one_document(app, published, tm
     """One part per page (forced): the pages come back in order, numbered over the whole document, the
     title on the first page only, the closing text on the last only, CJK fonts embedded, rasterisable."""
     from registry.core import pdf
-    from registry.whitelist import queries, views
+    from registry.core.pdf import render
+    from registry.whitelist import pdf as whitelist_pdf
+    from registry.whitelist import queries
 
-    monkeypatch.setattr(pdf, "PAGES_PER_PART", 1)
+    monkeypatch.setattr(render, "PAGES_PER_PART", 1)
     rows = queries.announcement_rows(published["batch"]) * 120
-    blocks = views.announcement_blocks(rows)
+    blocks = whitelist_pdf.announcement_blocks(rows)
     assert len(pdf.split_parts(blocks, pdf.cpu_count(), 1)) == len(blocks) == 6
-    data = views.render_announcement(published["batch"], rows)
+    data = whitelist_pdf.render_announcement(published["batch"], rows)
     pages = _pages(data, tmp_path)
     assert len(pages) == 6
     for n, page in enumerate(pages, start=1):
@@ -115,16 +118,17 @@ def test_announcement_whose_rows_overflow_their_pages_is_numbered_by_its_real_pa
     with the page counts they really have, so every footer still says 第 n 页 / 共 m 页 of the whole."""
     from types import SimpleNamespace
 
-    from registry.core import pdf
-    from registry.whitelist import queries, views
+    from registry.core.pdf import render
+    from registry.whitelist import pdf as whitelist_pdf
+    from registry.whitelist import queries
 
-    monkeypatch.setattr(pdf, "PAGES_PER_PART", 1)
+    monkeypatch.setattr(render, "PAGES_PER_PART", 1)
     (row,) = queries.announcement_rows(published["batch"])
     long_name = SimpleNamespace(id=row.provider.id, uscc=row.provider.uscc, name="南昌市红谷滩区" * 12 + "有限公司")
     rows = [queries.AnnouncementRow(long_name, row.project, row.valid_from, row.valid_until, row.counties)] * 40
-    blocks = views.announcement_blocks(rows)
+    blocks = whitelist_pdf.announcement_blocks(rows)
     with caplog.at_level("INFO", logger="registry.core.pdf"):
-        data = views.render_announcement(published["batch"], rows)
+        data = whitelist_pdf.render_announcement(published["batch"], rows)
     assert "rendering them again" in caplog.text
     pages = _pages(data, tmp_path)
     assert len(pages) > len(blocks)
@@ -153,23 +157,23 @@ def _long_rows(published, count, name_chars, title_chars=4, taller=()):
 
 
 def test_announcement_pages_hold_their_blocks_with_long_names(app, published, tmp_path, monkeypatch, caplog):
-    """The page-sized blocks (ANNOUNCEMENT_* in registry.whitelist.views) fit their pages as predicted, so the
+    """The page-sized blocks (ANNOUNCEMENT_* in registry.whitelist.pdf) fit their pages as predicted, so the
     parts render once and the page breaks are the blocks': names of 28 characters (the longest that take two
     lines) and titles of 18 in every row; then 7 rows of every page three lines tall (names of 42 characters)."""
-    from registry.core import pdf
-    from registry.whitelist import views
+    from registry.core.pdf import render
+    from registry.whitelist import pdf as whitelist_pdf
 
-    monkeypatch.setattr(pdf, "PAGES_PER_PART", 2)
-    first, per_page = views.ANNOUNCEMENT_FIRST_PAGE_ROWS, views.ANNOUNCEMENT_ROWS_PER_PAGE
+    monkeypatch.setattr(render, "PAGES_PER_PART", 2)
+    first, per_page = whitelist_pdf.ANNOUNCEMENT_FIRST_PAGE_ROWS, whitelist_pdf.ANNOUNCEMENT_ROWS_PER_PAGE
     count = first + 2 * per_page + 5
     taller = set(range(7)) | {i for i in range(first, count) if (i - first) % per_page < 7}
     for rows in (_long_rows(published, count, 28, title_chars=18), _long_rows(published, count, 28, taller=taller)):
-        heights = [len(views.announcement_row(n, r).split("\n")) for n, r in enumerate(rows, start=1)]
+        heights = [len(whitelist_pdf.announcement_row(n, r).split("\n")) for n, r in enumerate(rows, start=1)]
         assert set(heights) <= {2, 3} and heights.count(3) in (0, len(taller))
-        blocks = views.announcement_blocks(rows)
+        blocks = whitelist_pdf.announcement_blocks(rows)
         caplog.clear()
         with caplog.at_level("INFO", logger="registry.core.pdf"):
-            data = views.render_announcement(published["batch"], rows)
+            data = whitelist_pdf.render_announcement(published["batch"], rows)
         assert "rendering them again" not in caplog.text
         pages = _pages(data, tmp_path)
         assert len(pages) == len(blocks) == 4
@@ -247,7 +251,7 @@ def test_unpublished_or_unknown_batch_has_no_announcement(client, db, create_use
 
 def test_certificate(client, published, tmp_path, monkeypatch, app):
     from registry.auth.views import qr_data_uri
-    from registry.whitelist import views
+    from registry.whitelist import pdf as whitelist_pdf
 
     encoded = []
 
@@ -255,7 +259,7 @@ def test_certificate(client, published, tmp_path, monkeypatch, app):
         encoded.append(data)
         return qr_data_uri(data)
 
-    monkeypatch.setattr(views, "qr_data_uri", spy)
+    monkeypatch.setattr(whitelist_pdf, "qr_data_uri", spy)
     provider, cert = published["provider"], published["certificate"]
     response = client.get(f"/whitelist/providers/{provider.id}/certificate.pdf")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
@@ -301,12 +305,12 @@ def test_announcement_is_kept_until_its_content_changes(client, app, db, publish
     """The route keeps the PDF under a digest of its HTML: the same content is served without rendering;
     a renamed provider (announcement rows show live provider fields) makes a new document and the old
     file goes."""
-    from registry.core import pdf
+    from registry.core.pdf import pool
 
     monkeypatch.setitem(app.config, "PDF_CACHE_DIR", str(tmp_path / "cache"))
     renders = []
-    real_run = pdf._run
-    monkeypatch.setattr(pdf, "_run", lambda tasks, *a, **kw: renders.append(len(tasks)) or real_run(tasks, *a, **kw))
+    real_run = pool.run
+    monkeypatch.setattr(pool, "run", lambda tasks, *a, **kw: renders.append(len(tasks)) or real_run(tasks, *a, **kw))
     url = f"/whitelist/batches/{published['batch'].id}/announcement.pdf"
 
     first = client.get(url)
@@ -327,12 +331,12 @@ def test_announcement_is_kept_until_its_content_changes(client, app, db, publish
 
 
 def test_announcement_without_a_cache_directory_renders_every_time(client, app, published, tmp_path, monkeypatch):
-    from registry.core import pdf
+    from registry.core.pdf import pool
 
     monkeypatch.setitem(app.config, "PDF_CACHE_DIR", "")
     renders = []
-    real_run = pdf._run
-    monkeypatch.setattr(pdf, "_run", lambda tasks, *a, **kw: renders.append(len(tasks)) or real_run(tasks, *a, **kw))
+    real_run = pool.run
+    monkeypatch.setattr(pool, "run", lambda tasks, *a, **kw: renders.append(len(tasks)) or real_run(tasks, *a, **kw))
     url = f"/whitelist/batches/{published['batch'].id}/announcement.pdf"
     assert client.get(url).status_code == 200 and client.get(url).status_code == 200
     assert renders == [1, 1]
