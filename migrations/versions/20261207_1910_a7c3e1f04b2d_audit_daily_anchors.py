@@ -1,7 +1,7 @@
 """audit: daily chain heads (anchors) published on the change feed
 
 Revision ID: a7c3e1f04b2d
-Revises: 5b1e2f7c9a10
+Revises: a3c5e7f9b2d4
 Create Date: 2026-12-07 19:00:00
 
 `audit_anchor` keeps each closed day's last audit row (sequence number and hash); `audit_head.day` is the
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'a7c3e1f04b2d'
-down_revision = '5b1e2f7c9a10'
+down_revision = 'a3c5e7f9b2d4'
 branch_labels = None
 depends_on = None
 
