@@ -30,7 +30,7 @@ from tests.fixtures.orders import order_fields
 from tests.fixtures.providers import (
     add_cleared_person, add_documents, add_project, id_number_for, make_provider_row,
 )
-from tests.fixtures.reviews import OBJECTION, at
+from tests.fixtures.reviews import OBJECTION, at, verify_all
 
 REPO = Path(__file__).resolve().parents[2]
 SCANNED_MODULES = sorted(p.relative_to(REPO) for p in (REPO / "registry").glob("*/services.py")) + [
@@ -76,8 +76,15 @@ def _order(ctx, accept=False, suspend=False):
     return order
 
 
-def _in_publicity(ctx):
+def _verified(ctx):
+    """A submitted dossier whose documents and checks the county reviewer has verified (a pass needs it)."""
     d = _dossier(ctx, submit=True)
+    verify_all(d["application"], ctx["county"])
+    return d
+
+
+def _in_publicity(ctx):
+    d = _verified(ctx)
     reviews.pass_to_city(d["application"], actor=ctx["county"])
     batch = whitelist.create_batch(actor=ctx["city"])
     whitelist.add_to_batch(batch, d["application"], actor=ctx["city"])
@@ -169,7 +176,7 @@ def case_application_transition(ctx):
 
 
 def case_pass_to_city(ctx):
-    d = _dossier(ctx, submit=True)
+    d = _verified(ctx)
     return lambda: reviews.pass_to_city(d["application"], actor=ctx["county"]), {"application.pass"}
 
 
@@ -235,7 +242,7 @@ def case_create_batch(ctx):
 
 
 def case_start_publicity(ctx):
-    d = _dossier(ctx, submit=True)
+    d = _verified(ctx)
     reviews.pass_to_city(d["application"], actor=ctx["county"])
     batch = whitelist.create_batch(actor=ctx["city"])
     whitelist.add_to_batch(batch, d["application"], actor=ctx["city"])
