@@ -90,7 +90,7 @@ class KindOption:
 
 
 def kind_options(provider, day=None):
-    """Which kinds of application the provider may start today, and why not the others (domain.md rule 7,
+    """Which kinds of application the provider may start today, and why not the others (docs/domain.md "Whitelist entries",
     the entry lifecycle, and "a banned provider cannot apply until its ban ends")."""
     from registry.adjustments.services import active_ban
     from registry.whitelist.models import EntryStatus, WhitelistEntry

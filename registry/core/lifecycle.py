@@ -2,7 +2,7 @@
 entry and a status-change row, and the only place a `status` column is assigned.
 
 The UPDATE is conditional on the status and version the caller saw, so two reviewers
-acting at once cannot both win (security.md 7): the loser gets a Conflict.
+acting at once cannot both win (docs/architecture.md "Lifecycles"): the loser gets a Conflict.
 """
 import enum
 from dataclasses import dataclass, field

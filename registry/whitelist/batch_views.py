@@ -144,7 +144,7 @@ def publicity_batches():
 
 def public_view(batch):
     """The public content of a batch: issuer, dates, and per provider only name, USCC, type and county,
-    with its projects' category, stage, level and price (domain.md "What the public sees")."""
+    with its projects' category, stage, level and price (docs/domain.md "What the public sees")."""
     providers = []
     for item in live_items(batch):
         app = item.application
