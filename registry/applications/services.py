@@ -46,15 +46,15 @@ LIFECYCLE = Lifecycle(
     labels=STATUS_LABELS,
     after=_keep_open_marker,
     moves=[
-        Move("submit", frozenset({"draft"}), "submitted", _provider_member),
-        Move("route_county", frozenset({"submitted"}), "county_review"),
-        Move("route_city", frozenset({"submitted"}), "city_review"),
-        Move("pass", frozenset({"county_review"}), "city_review"),
-        Move("return", frozenset({"county_review", "city_review", "publicity"}), "draft"),
-        Move("reject", frozenset({"county_review", "city_review", "publicity"}), "rejected"),
-        Move("start_publicity", frozenset({"city_review"}), "publicity"),
-        Move("approve", frozenset({"publicity"}), "approved"),
-        Move("withdraw", frozenset({"draft", "submitted", "county_review", "city_review"}), "withdrawn",
+        Move("submit", frozenset({S.draft}), S.submitted, _provider_member),
+        Move("route_county", frozenset({S.submitted}), S.county_review),
+        Move("route_city", frozenset({S.submitted}), S.city_review),
+        Move("pass", frozenset({S.county_review}), S.city_review),
+        Move("return", frozenset({S.county_review, S.city_review, S.publicity}), S.draft),
+        Move("reject", frozenset({S.county_review, S.city_review, S.publicity}), S.rejected),
+        Move("start_publicity", frozenset({S.city_review}), S.publicity),
+        Move("approve", frozenset({S.publicity}), S.approved),
+        Move("withdraw", frozenset({S.draft, S.submitted, S.county_review, S.city_review}), S.withdrawn,
              _provider_member),
     ],
 )
@@ -97,7 +97,7 @@ class KindOption:
 
 
 def kind_options(provider, day=None):
-    """Which kinds of application the provider may start today, and why not the others (domain.md rule 7,
+    """Which kinds of application the provider may start today, and why not the others (docs/domain.md "Whitelist entries",
     the entry lifecycle, and "a banned provider cannot apply until its ban ends")."""
     from registry.adjustments.services import active_ban
     from registry.whitelist.models import EntryStatus, WhitelistEntry

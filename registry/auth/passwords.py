@@ -1,4 +1,4 @@
-"""Password policy (security.md 10) and hashing (security.md 9)."""
+"""Password policy and hashing (docs/architecture.md "Security": passwords)."""
 import re
 
 from flask import current_app

@@ -1,6 +1,6 @@
 """The one authorization table: every endpoint, which roles may use it, and which scope check applies.
 
-A request whose endpoint is missing here is denied (security.md 1). A test walks
+A request whose endpoint is missing here is denied (docs/architecture.md "Authorization"). A test walks
 app.url_map for every role against this table.
 """
 from dataclasses import dataclass

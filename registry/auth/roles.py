@@ -1,4 +1,4 @@
-"""Roles of domain.md and the scope each one is bound to."""
+"""Roles of docs/domain.md "Roles and jurisdiction" and the scope each one is bound to."""
 import enum
 
 
@@ -23,7 +23,7 @@ ROLE_LABELS = {
 }
 
 REVIEWER_ROLES = frozenset({Role.city_reviewer, Role.county_reviewer})
-# Roles that must use a second factor when it is enforced (security.md 13, issue 2).
+# Roles that must use a second factor when it is enforced (docs/architecture.md "Security": second factor; issue 2).
 MFA_ROLES = frozenset({Role.city_reviewer, Role.county_reviewer, Role.sys_admin, Role.auditor, Role.inspector})
 # The region level each region-bound role needs.
 REGION_LEVEL = {Role.city_reviewer: "city", Role.county_reviewer: "county", Role.inspector: "county"}

@@ -2,8 +2,9 @@
 entry and a status-change row, and the only place a `status` column is assigned.
 
 The UPDATE is conditional on the status and version the caller saw, so two reviewers
-acting at once cannot both win (security.md 7): the loser gets a Conflict.
+acting at once cannot both win (docs/architecture.md "Lifecycles"): the loser gets a Conflict.
 """
+import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable
@@ -42,10 +43,19 @@ class StatusChange(db.Model):
 
 @dataclass(frozen=True)
 class Move:
+    """One allowed move: from any of `sources` to `target`, all members of the lifecycle's status enum
+    (not strings, so that a typo fails when the table is written, not when the move is first tried)."""
+
     action: str
     sources: frozenset
-    target: str
+    target: enum.Enum
     guard: Callable | None = None  # guard(obj, actor, **context) -> None or raises NotAllowed/Conflict
+
+    def __post_init__(self):
+        object.__setattr__(self, "sources", frozenset(self.sources))
+        for state in (*self.sources, self.target):
+            if not isinstance(state, enum.Enum):
+                raise TypeError(f"Move {self.action!r}: {state!r} is not a status enum member")
 
 
 @dataclass
@@ -56,10 +66,24 @@ class Lifecycle:
     labels: dict = field(default_factory=dict)
     after: Callable | None = None  # after(obj, move): keep derived columns in step with the new status
 
+    def __post_init__(self):
+        # Every source and target must be a member of the model's own status enum: checked once, at import.
+        self.status_enum = self.model.status.property.columns[0].type.enum_class
+        for move in self.moves:
+            for state in (*move.sources, move.target):
+                if not isinstance(state, self.status_enum):
+                    raise TypeError(f"Lifecycle {self.name!r}, move {move.action!r}: {state!r} is not a "
+                                    f"{self.status_enum.__name__} member")
+
+    def _member(self, status):
+        return status if isinstance(status, self.status_enum) else self.status_enum(status)
+
     def allowed_actions(self, status):
+        status = self._member(status)
         return [m.action for m in self.moves if status in m.sources]
 
     def find(self, action, status):
+        status = self._member(status)
         for move in self.moves:
             if move.action == action and status in move.sources:
                 return move
@@ -78,9 +102,8 @@ class Lifecycle:
                 f"当前状态为“{self.label(current)}”，不能执行该操作", code="invalid_transition")
         if move.guard is not None:
             move.guard(obj, actor, **context)
-        target = move.target
-        status_type = type(obj.status)
-        new_status = status_type(target) if hasattr(obj.status, "value") else target
+        target = move.target.value
+        new_status = move.target if hasattr(obj.status, "value") else target
         result = db.session.execute(
             update(self.model)
             .where(self.model.id == obj.id, self.model.status == obj.status, self.model.version == obj.version)
@@ -109,47 +132,62 @@ class Lifecycle:
         return obj
 
 
-    def transition_many(self, objects, action, *, actor=None, reason=None, rule=None, details_for=None, changes=None):
-        """Set-based form for jobs: one conditional UPDATE for all objects that are still in a source
-        state, then one insert of status changes and one batch of audit rows. Returns the ids moved.
-        The statement count does not depend on how many objects there are."""
+    def transition_many(self, objects, action, *, actor=None, reason=None, rule=None, details_for=None, changes=None,
+                        **context):
+        """Set-based form for jobs. Contract: "move those that can". Each object's move is found from
+        its own current status and that move's guard is asked, as `transition` does; an object with no
+        such move, or whose guard refuses (NotAllowed/Conflict), is skipped, not raised, and so is one
+        whose row is no longer in the status the caller loaded. Returns the ids moved; the callers
+        (orders.services suspend/resume_for_entries, adjustments.sweep) act on those ids only.
 
-        moves = [m for m in self.moves if m.action == action]
-        if not objects or not moves:
+        One conditional UPDATE per (move, current status) group, then one insert of status changes and
+        one batch of audit rows: the statement count does not depend on how many objects there are."""
+
+        if not objects or not any(m.action == action for m in self.moves):
             return []
-        move = moves[0]
-        by_id = {obj.id: obj for obj in objects}
         column = self.model.status.property.columns[0]
-        sources = list(move.sources)
-        target = move.target
-        moved = db.session.execute(
-            update(self.model)
-            .where(self.model.id.in_(list(by_id)), column.in_(sources))
-            .values(status=target, version=self.model.version + 1, **(changes or {}))
-            .returning(self.model.id, self.model.version)
-            .execution_options(synchronize_session=False)
-        ).all()
-        if not moved:
-            return []
+        groups = {}
+        for obj in objects:
+            current = self._member(obj.status)
+            move = self.find(action, current)
+            if move is None:
+                continue
+            if move.guard is not None:
+                try:
+                    move.guard(obj, actor, **context)
+                except (NotAllowed, Conflict):
+                    continue
+            groups.setdefault((move, current), {})[obj.id] = obj
         from sqlalchemy.orm.attributes import set_committed_value
-        rows, audit_rows = [], []
-        for obj_id, version in moved:
-            obj = by_id[obj_id]
-            before = obj.status.value if hasattr(obj.status, "value") else obj.status
-            status_type = type(obj.status)
-            set_committed_value(obj, "status", status_type(target) if hasattr(obj.status, "value") else target)
-            set_committed_value(obj, "version", version)
-            for key, value in (changes or {}).items():
-                set_committed_value(obj, key, value)
-            details = details_for(obj) if details_for else {}
-            rows.append({"object_type": self.name, "object_id": obj_id, "action": action, "from_status": before,
-                         "to_status": target, "actor_id": getattr(actor, "id", None), "reason": reason, "rule": rule,
-                         "details": details, "created_at": clock.utcnow()})
-            audit_rows.append({"action": f"{self.name}.{action}", "object_type": self.name, "object_id": obj_id,
-                               "details": {"from": before, "to": target, "rule": rule}})
+        rows, audit_rows, moved_ids = [], [], []
+        for (move, current), by_id in groups.items():
+            target = move.target.value
+            moved = db.session.execute(
+                update(self.model)
+                .where(self.model.id.in_(list(by_id)), column == current)
+                .values(status=move.target, version=self.model.version + 1, **(changes or {}))
+                .returning(self.model.id, self.model.version)
+                .execution_options(synchronize_session=False)
+            ).all()
+            for obj_id, version in moved:
+                obj = by_id[obj_id]
+                before = current.value
+                set_committed_value(obj, "status", move.target if hasattr(obj.status, "value") else target)
+                set_committed_value(obj, "version", version)
+                for key, value in (changes or {}).items():
+                    set_committed_value(obj, key, value)
+                details = details_for(obj) if details_for else {}
+                rows.append({"object_type": self.name, "object_id": obj_id, "action": action, "from_status": before,
+                             "to_status": target, "actor_id": getattr(actor, "id", None), "reason": reason,
+                             "rule": rule, "details": details, "created_at": clock.utcnow()})
+                audit_rows.append({"action": f"{self.name}.{action}", "object_type": self.name, "object_id": obj_id,
+                                   "details": {"from": before, "to": target, "rule": rule}})
+                moved_ids.append(obj_id)
+        if not moved_ids:
+            return []
         bulk.insert_rows(StatusChange, rows)
         audit.record_many(audit_rows, actor=actor)
-        return [obj_id for obj_id, _ in moved]
+        return moved_ids
 
 
 def history(object_type, object_id):

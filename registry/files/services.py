@@ -32,7 +32,7 @@ MAGIC = {
     "image/png": (b"\x89PNG\r\n\x1a\n",),
 }
 EXTENSIONS = {".pdf": "application/pdf", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
-# PDF names that run code, open things or carry files (security.md 21).
+# PDF names that run code, open things or carry files (docs/architecture.md "Security": uploads).
 ACTIVE_PDF_KEYS = {"/JavaScript", "/JS", "/OpenAction", "/Launch", "/EmbeddedFile", "/EmbeddedFiles", "/AA",
                    "/RichMedia", "/SubmitForm", "/ImportData", "/GoToR", "/GoToE", "/XFA"}
 

@@ -23,13 +23,13 @@ from registry.whitelist import eligibility
 from registry.whitelist.models import WhitelistEntry
 
 LIFECYCLE = Lifecycle("order", Order, labels=ORDER_STATUS_LABELS, moves=[
-    Move("accept", frozenset({"requested"}), "accepted"),
-    Move("decline", frozenset({"requested"}), "declined"),
-    Move("activate", frozenset({"accepted"}), "active"),
-    Move("suspend", frozenset({"accepted", "active"}), "suspended"),
-    Move("resume", frozenset({"suspended"}), "active"),
-    Move("cancel", frozenset({"requested", "suspended"}), "cancelled"),
-    Move("complete", frozenset({"active", "accepted"}), "completed"),
+    Move("accept", frozenset({OrderStatus.requested}), OrderStatus.accepted),
+    Move("decline", frozenset({OrderStatus.requested}), OrderStatus.declined),
+    Move("activate", frozenset({OrderStatus.accepted}), OrderStatus.active),
+    Move("suspend", frozenset({OrderStatus.accepted, OrderStatus.active}), OrderStatus.suspended),
+    Move("resume", frozenset({OrderStatus.suspended}), OrderStatus.active),
+    Move("cancel", frozenset({OrderStatus.requested, OrderStatus.suspended}), OrderStatus.cancelled),
+    Move("complete", frozenset({OrderStatus.active, OrderStatus.accepted}), OrderStatus.completed),
 ])
 LIVE = (OrderStatus.requested, OrderStatus.accepted, OrderStatus.active, OrderStatus.suspended)
 

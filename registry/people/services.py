@@ -317,7 +317,7 @@ def check_expiry(check, max_age_days):
 
 
 def clearance(person, day=None, required_qualification=None, bans=None, rules=None):
-    """Is `person` cleared (准入) on `day`? Computed from records (domain.md rule 4), never stored.
+    """Is `person` cleared (准入) on `day`? Computed from records (docs/domain.md "People, checks and clearance"), never stored.
 
     `required_qualification` is the project's; without one, any valid qualification will do.
     `bans` may be passed in by list queries that loaded them in bulk.

@@ -10,7 +10,7 @@ from registry.regions.models import Region
 
 
 class CityPolicy(db.Model):
-    """Per-city policy numbers (domain.md: every policy number is per-city configuration).
+    """Per-city policy numbers (docs/domain.md "Per-city numbers": every policy number is per-city configuration).
 
     A city without a row uses the defaults below.
     """

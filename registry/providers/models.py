@@ -51,7 +51,7 @@ DOC_TYPE_LABELS = {
     DocType.other: "其他材料",
 }
 
-# The registration document that matches each organisation type (domain.md rule 3).
+# The registration document that matches each organisation type (docs/domain.md "Providers and documents").
 REGISTRATION_DOC = {
     OrgType.enterprise: DocType.business_license,
     OrgType.private_non_enterprise: DocType.private_non_enterprise_certificate,

@@ -250,7 +250,7 @@ def document_history(document):
 
 
 def expiry_flag(expiry_date, day=None):
-    """'expired', 'within_7', 'within_30' or None (domain.md rule 8)."""
+    """'expired', 'within_7', 'within_30' or None (docs/domain.md "Providers and documents")."""
     if expiry_date is None:
         return None
     day = day or clock.today()
@@ -285,7 +285,7 @@ def latest_version(document):
 
 
 def required_document_types(provider):
-    """domain.md rule 3: the registration document for the organisation type, insurance, safety plan."""
+    """docs/domain.md "Providers and documents": the registration document for the organisation type, insurance, safety plan."""
     return [provider.registration_doc_type, DocType.liability_insurance, DocType.safety_plan]
 
 
@@ -303,7 +303,7 @@ class RequiredDocument:
 
 def required_document_problem(doc_type, doc, day):
     """What is wrong with the current document of a required type on `day` (None when usable).
-    The one statement of domain.md rule 3 used by the checklist, the application and ordering."""
+    The one statement of docs/domain.md "Providers and documents" used by the checklist, the application and ordering."""
     label = DOC_TYPE_LABELS[doc_type]
     if doc is None:
         return f"缺少{label}"

@@ -1,12 +1,12 @@
 """Release batches, publicity (公示), objections and the working-day calendar: input (HTML forms and
-JSON alike) and output. Public output schemas list only what the public may see (domain.md)."""
+JSON alike) and output. Public output schemas list only what the public may see (docs/domain.md "What the public sees")."""
 from marshmallow import fields, validate
 
 from registry.core.schema import BaseSchema
 from registry.projects.schemas import ProjectOut
 
 OUTCOMES = ["return", "reject"]
-# What the public sees of a project (domain.md): category, stage, level and price, besides its title.
+# What the public sees of a project (docs/domain.md "What the public sees"): category, stage, level and price, besides its title.
 PUBLIC_PROJECT_FIELDS = ("title", "category", "category_label", "stages", "stage_labels", "level", "level_label",
                          "price")
 

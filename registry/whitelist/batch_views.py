@@ -153,7 +153,7 @@ def _publicised_project(item):
 
 def public_view(batch):
     """The public content of a batch: issuer, dates, and per provider only name, USCC, type and county,
-    with its projects' category, stage, level and price (domain.md "What the public sees"), as the reviewed
+    with its projects' category, stage, level and price (docs/domain.md "What the public sees"), as the reviewed
     snapshot has them: what is publicised is what will be published (for a 变更 application, the new values)."""
     providers = []
     for item in live_items(batch):

@@ -27,19 +27,19 @@ from registry.whitelist.models import (
 )
 
 BATCH = Lifecycle("release_batch", ReleaseBatch, labels=BATCH_STATUS_LABELS, moves=[
-    Move("start_publicity", frozenset({"draft"}), "publicity"),
-    Move("publish", frozenset({"publicity"}), "published"),
+    Move("start_publicity", frozenset({BatchStatus.draft}), BatchStatus.publicity),
+    Move("publish", frozenset({BatchStatus.publicity}), BatchStatus.published),
 ])
 OBJECTION = Lifecycle("objection", Objection, labels=OBJECTION_STATUS_LABELS, moves=[
-    Move("uphold", frozenset({"open"}), "upheld"),
-    Move("dismiss", frozenset({"open"}), "dismissed"),
+    Move("uphold", frozenset({ObjectionStatus.open}), ObjectionStatus.upheld),
+    Move("dismiss", frozenset({ObjectionStatus.open}), ObjectionStatus.dismissed),
 ])
 ENTRY = Lifecycle("whitelist_entry", WhitelistEntry, labels=ENTRY_STATUS_LABELS, moves=[
-    Move("suspend", frozenset({"active"}), "suspended"),
-    Move("lift", frozenset({"suspended"}), "active"),
-    Move("delist", frozenset({"active", "suspended"}), "delisted"),
-    Move("expire", frozenset({"active", "suspended"}), "expired"),
-    Move("reinstate", frozenset({"delisted", "expired", "suspended"}), "active"),
+    Move("suspend", frozenset({EntryStatus.active}), EntryStatus.suspended),
+    Move("lift", frozenset({EntryStatus.suspended}), EntryStatus.active),
+    Move("delist", frozenset({EntryStatus.active, EntryStatus.suspended}), EntryStatus.delisted),
+    Move("expire", frozenset({EntryStatus.active, EntryStatus.suspended}), EntryStatus.expired),
+    Move("reinstate", frozenset({EntryStatus.delisted, EntryStatus.expired, EntryStatus.suspended}), EntryStatus.active),
 ])
 
 

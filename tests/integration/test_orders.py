@@ -67,7 +67,7 @@ def test_check_older_than_a_year_blocks_order(db, whitelisted, ordering_school):
     last = max(c.check_date for c in person.checks if c.check_type.value == "criminal")
     at(last + timedelta(days=365))
     assert _order(ordering_school, whitelisted["entry"]).status == OrderStatus.requested
-    at(last + timedelta(days=366))  # security.md 8: last check + 366 days
+    at(last + timedelta(days=366))  # docs/domain.md "People, checks and clearance": last check + 366 days
     with pytest.raises(ValidationFailed) as err:
         _order(ordering_school, whitelisted["entry"])
     assert any("暂无准入合格的授课人员" in r for r in err.value.errors["entry_id"])

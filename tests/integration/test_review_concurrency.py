@@ -1,5 +1,5 @@
 """Two reviewers deciding on the same application at the same moment: exactly one wins, the other gets a
-409 with a clear message (security.md 7; the lifecycle's conditional UPDATE on status and version).
+409 with a clear message (docs/architecture.md "Lifecycles"; the lifecycle's conditional UPDATE on status and version).
 
 Two connections only see each other's work once it is committed, so these tests do not use the rolled-back
 `db` fixture: the module creates its own PostgreSQL database, fills it through the services in its own app

@@ -1,4 +1,4 @@
-"""Clearance (domain.md rule 4), computed for a date, with the reasons in Chinese, around every expiry."""
+"""Clearance (docs/domain.md "People, checks and clearance"), computed for a date, with the reasons in Chinese, around every expiry."""
 from datetime import date, datetime, timedelta
 
 import pytest

@@ -6,7 +6,7 @@ from registry.core.errors import ValidationFailed
 from registry.people import services
 from registry.people.schemas import PersonIn
 
-VALID = "360102199003071236"  # stack.md example
+VALID = "360102199003071236"  # a valid example (GB 11643 check character)
 VALID_X = "36010219900307105X"  # check character X
 
 

@@ -1,4 +1,4 @@
-"""security.md 10: the password policy, rule by rule (pure function, no app needed)."""
+"""docs/architecture.md "Security" (passwords): the password policy, rule by rule (pure function, no app needed)."""
 import pytest
 
 from registry.auth.passwords import MAX_LENGTH, MIN_LENGTH, policy_errors

@@ -8,7 +8,7 @@ from registry.providers.services import validate_uscc
 
 
 @pytest.mark.parametrize("value, expected", [
-    ("91360100MA35ABCD1R", "91360100MA35ABCD1R"),  # the stack.md example
+    ("91360100MA35ABCD1R", "91360100MA35ABCD1R"),  # a valid example
     (" 91360100ma35abcd1r ", "91360100MA35ABCD1R"),  # spaces and lower case are normalised
     ("91360100-MA35ABCD1R", "91360100MA35ABCD1R"),
 ])

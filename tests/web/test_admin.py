@@ -1,4 +1,4 @@
-"""security.md 5 (foundation part): sys_admin manages users but never its own role; the auditor only reads."""
+"""docs/domain.md "Roles and jurisdiction" (separation of duties): sys_admin manages users but never its own role; the auditor only reads."""
 import pytest
 from sqlalchemy import select
 

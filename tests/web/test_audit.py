@@ -1,4 +1,4 @@
-"""security.md 24 and 25: what the audit log records, the hash chain, audit-verify, and the auditor's view."""
+"""docs/domain.md "Audit": what the audit log records, the hash chain, audit-verify, and the auditor's view."""
 from sqlalchemy import delete, select, text, update
 
 from registry.audit import services as audit

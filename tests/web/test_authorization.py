@@ -1,4 +1,4 @@
-"""security.md 1: every route is denied to every role unless the authorization table allows it.
+"""docs/architecture.md "Authorization": every route is denied to every role unless the authorization table allows it.
 
 The walk is generic: it reads app.url_map and registry.auth.permissions.TABLE, so a
 route added later is covered without touching this file.

@@ -1,4 +1,4 @@
-"""security.md 11, 12 and bad input: lockout, unknown users, the login rate limit, malformed logins."""
+"""docs/domain.md "Credentials", docs/architecture.md "Security" and bad input: lockout, unknown users, the login rate limit, malformed logins."""
 import re
 from datetime import timedelta
 
@@ -100,7 +100,7 @@ def test_failures_are_kept_although_the_request_fails(client, db, create_user):
     assert [r.details["reason"] for r in rows] == ["bad_password"]
 
 
-# ---------------------------------------------------------------- rate limit (security.md 12)
+# ---------------------------------------------------------------- rate limit (docs/architecture.md "Security": login rate limit)
 
 def test_eleventh_login_post_in_a_minute_gets_429(ratelimited_app, create_user):
     user = create_user("auditor")

@@ -1,4 +1,4 @@
-"""security.md 26: after a workflow, the logs hold no password, token or session cookie; URLs carry no secrets."""
+"""docs/architecture.md "Security" (logs): after a workflow, the logs hold no password, token or session cookie; URLs carry no secrets."""
 import logging
 import re
 

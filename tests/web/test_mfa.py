@@ -1,4 +1,4 @@
-"""security.md 13: TOTP second factor, reuse refused, enforcement for bureau and admin roles."""
+"""docs/architecture.md "Security" (second factor): TOTP second factor, reuse refused, enforcement for bureau and admin roles."""
 import re
 from datetime import timedelta, timezone
 

@@ -1,4 +1,4 @@
-"""security.md 9 and 10: the stored hash is scrypt N=2^17, and the policy is applied with Chinese messages."""
+"""docs/architecture.md "Security" (passwords): the stored hash is scrypt N=2^17, and the policy is applied with Chinese messages."""
 import hashlib
 
 import pytest

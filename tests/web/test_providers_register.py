@@ -8,7 +8,7 @@ from registry.regions import services as regions
 from tests.fixtures.accounts import PASSWORD
 from tests.fixtures.providers import uscc_for
 
-EXAMPLE_USCC = "91360100MA35ABCD1R"  # stack.md
+EXAMPLE_USCC = "91360100MA35ABCD1R"  # a valid USCC (GB 32100 check character)
 
 
 def county(code):

@@ -1,4 +1,4 @@
-"""security.md 14-17: the `next` parameter, session revocation, timeouts and cookie flags."""
+"""docs/architecture.md "Security" (sessions): the `next` parameter, session revocation, timeouts and cookie flags."""
 from datetime import timedelta
 from urllib.parse import urlsplit
 

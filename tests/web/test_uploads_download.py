@@ -1,4 +1,4 @@
-"""Downloads (security.md 22) and cross-provider access (security.md 2) to documents and files."""
+"""Downloads (docs/architecture.md "Security": downloads) and cross-provider access (no cross-tenant access) to documents and files."""
 from urllib.parse import quote
 
 import pytest

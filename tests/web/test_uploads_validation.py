@@ -1,4 +1,4 @@
-"""Bad uploads (security.md 20–22): refused with a Chinese reason, nothing stored, nothing earlier lost."""
+"""Bad uploads (docs/architecture.md "Security": uploads and downloads): refused with a Chinese reason, nothing stored, nothing earlier lost."""
 import io
 import zipfile
 from pathlib import Path
@@ -143,7 +143,7 @@ def test_active_content_is_found_by_parsing_not_by_grepping(login_as, db):
     assert document_count(db, user.provider_id) == 1
 
 
-# ---------------------------------------------------------------- size limit (security.md 20)
+# ---------------------------------------------------------------- size limit (docs/architecture.md "Security": uploads)
 
 def test_file_over_the_per_file_limit_gets_413_with_a_clear_message(login_as, app, db, monkeypatch):
     monkeypatch.setitem(app.config, "MAX_UPLOAD_MB", 1)
