@@ -2,12 +2,12 @@
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
-from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+from registry.core.api import RegistryApi
 from registry.core.reads import RegistryLimiter, Session
 
 NAMING_CONVENTION = {
@@ -28,4 +28,4 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 limiter = RegistryLimiter(key_func=get_remote_address, default_limits=[])
-api = Api()
+api = RegistryApi()
