@@ -68,6 +68,13 @@ def _int_bounds(self, field, ret=None, **kwargs):
     return {"minimum": max(ret.get("minimum", INT_MIN), INT_MIN), "maximum": min(ret.get("maximum", INT_MAX), INT_MAX)}
 
 
+def _decimal_strings(self, field, **kwargs):
+    """A Decimal dumped as a string ("3.00") is a string in the document, not a number."""
+    if isinstance(field, fields.Decimal) and field.as_string:
+        return {"type": "string", "pattern": r"^-?\d+(\.\d+)?$"}
+    return {}
+
+
 class RegistryApi(Api):
     ERROR_SCHEMA = ErrorSchema
 
@@ -80,3 +87,4 @@ class RegistryApi(Api):
         app.url_map.converters["int"] = BoundedIntConverter
         super().init_app(app, **kwargs)
         self.ma_plugin.converter.add_attribute_function(_int_bounds)
+        self.ma_plugin.converter.add_attribute_function(_decimal_strings)

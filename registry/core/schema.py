@@ -1,5 +1,6 @@
 """Schema base: unknown fields are refused, messages are Chinese, integers stay within the database's range,
 money has at most two decimals, and HTML forms load through the same schemas."""
+import datetime
 import decimal
 
 from flask import request
@@ -46,6 +47,19 @@ def _bounded_integer(self, value):
 
 
 fields.Integer._validated = _bounded_integer
+
+_datetime_serialize = fields.DateTime._serialize
+
+
+def _utc_datetime(self, value, attr, obj, **kwargs):
+    """The database's datetimes are naive UTC (registry/core/clock.py); the API says so: RFC 3339, which the
+    OpenAPI "date-time" format requires, has an offset."""
+    if isinstance(value, datetime.datetime) and value.tzinfo is None:
+        value = value.replace(tzinfo=datetime.timezone.utc)
+    return _datetime_serialize(self, value, attr, obj, **kwargs)
+
+
+fields.DateTime._serialize = _utc_datetime
 
 MONEY_STEP = decimal.Decimal("0.01")
 MONEY_LIMIT = decimal.Decimal("100000000")
