@@ -1,4 +1,5 @@
 """Domain errors raised by services; one handler maps them to HTTP for HTML and JSON alike."""
+import re
 
 
 class DomainError(Exception):
@@ -52,26 +53,20 @@ class Unauthorized(DomainError):
 
 # What a duplicate in a unique column means to the user; other columns get the generic message.
 DUPLICATES = {
-    ("providers", "uscc"): ("该统一社会信用代码已注册。如需加入该机构，请联系机构管理员为您添加账户。", "duplicate_uscc"),
-    ("users", "username"): ("该用户名已被使用", "duplicate_username"),
+    ("provider", "uscc"): ("该统一社会信用代码已注册。如需加入该机构，请联系机构管理员为您添加账户。", "duplicate_uscc"),
+    ("user", "username"): ("该用户名已被使用", "duplicate_username"),
 }
 
 
 def unique_violation(exc):
-    """(table, column) of the unique constraint or index a SQLAlchemy IntegrityError broke, or None for
-    other integrity errors. PostgreSQL names the constraint (found in the metadata); SQLite says
+    """(table, column) of the unique constraint or index a SQLAlchemy IntegrityError broke (its last column), or
+    None for other integrity errors. PostgreSQL says "Key (column)=(value) already exists."; SQLite says
     "UNIQUE constraint failed: table.column"."""
     orig = getattr(exc, "orig", None)
     if getattr(orig, "sqlstate", None) == "23505":
-        from registry.extensions import db
-
-        name = getattr(getattr(orig, "diag", None), "constraint_name", None)
-        for table in db.metadata.tables.values():
-            for item in (*table.constraints, *table.indexes):
-                if item.name == name:
-                    columns = list(item.columns)
-                    return table.name, (columns[-1].name if columns else None)
-        return "", None
+        diag = getattr(orig, "diag", None)
+        found = re.match(r"Key \((?:.*, )?([^,()]+)\)=", getattr(diag, "message_detail", None) or "")
+        return getattr(diag, "table_name", None) or "", (found.group(1) if found else None)
     text = str(orig)
     if text.startswith("UNIQUE constraint failed: "):
         table, _, column = text.removeprefix("UNIQUE constraint failed: ").split(",")[-1].strip().partition(".")
