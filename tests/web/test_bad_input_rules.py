@@ -117,10 +117,13 @@ def test_control_characters_in_json_are_422_naming_the_field(db, client, provide
     assert project_count(db) == before
 
 
-def test_control_characters_in_nested_json_name_the_path(client, provider_admin, bearer):
-    response = client.post("/api/v1/projects", json=project_json(stages=["lower_primary", "x\x00"]),
-                           headers=bearer(provider_admin))
-    assert_error(response, 422, "stages.1")
+def test_control_characters_in_nested_json_name_the_path(db, client, submitted, reviewers, bearer):
+    application = submitted["application"]
+    response = client.post(f"/api/v1/reviews/applications/{application.id}/return",
+                           json={"comments": {"organisation:name": "名称\x00有误"}}, headers=bearer(reviewers["county"]))
+    assert_error(response, 422, "comments.organisation:name")
+    db.session.refresh(application)
+    assert application.status.value == "county_review"
 
 
 def test_tabs_and_newlines_in_multi_line_text_are_kept(db, client, provider_admin, bearer):
