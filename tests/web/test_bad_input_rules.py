@@ -78,6 +78,16 @@ def test_out_of_range_integers_in_bodies_are_422_naming_the_field(db, client, pr
     assert project_count(db) == before
 
 
+@pytest.mark.parametrize("number", HUGE)
+def test_out_of_range_entry_on_the_order_form_gets_a_chinese_error(app, db, create_user, number):
+    from tests.fixtures.schools import make_school_row
+    user = create_user("school_admin", school_id=make_school_row(db).id)
+    client = app.test_client()
+    assert login(client, user.username).status_code == 302
+    response = client.get(f"/school/orders/new?entry_id={number}")
+    assert response.status_code == 422 and "请先在白名单点单页选择项目" in response.get_data(as_text=True)
+
+
 def test_out_of_range_integers_in_forms_get_a_chinese_error(login_as):
     client, _ = login_as("sys_admin")
     from tests.fixtures.accounts import user_form
