@@ -2,12 +2,14 @@
 money has at most two decimals, and HTML forms load through the same schemas."""
 import datetime
 import decimal
+from collections.abc import Mapping
 
 from flask import request
-from marshmallow import RAISE, Schema, ValidationError, fields
+from marshmallow import RAISE, Schema, ValidationError, fields, pre_load
 
 from registry.core.api import INT_MAX, INT_MIN
 from registry.core.errors import ValidationFailed
+from registry.core.inputs import CONTROL, CONTROL_MESSAGE
 from registry.core.http import UNKNOWN_FIELD
 
 fields.Field.default_error_messages = {
@@ -94,6 +96,28 @@ class BaseSchema(Schema):
         unknown = RAISE
 
     error_messages = {"unknown": UNKNOWN_FIELD, "type": "请求体格式无效"}
+
+    @pre_load
+    def _no_control_characters(self, data, **_kwargs):
+        """Requests are checked before any view runs (registry/core/inputs.py); this catches what reaches a
+        schema by another way: the rows of an uploaded spreadsheet, a CLI command."""
+        if not isinstance(data, Mapping):
+            return data
+        errors = {}
+        for key, value in data.items():
+            stack = [value]
+            while stack:
+                node = stack.pop()
+                if isinstance(node, str) and CONTROL.search(node):
+                    errors[key] = [f"{key}{CONTROL_MESSAGE}"]
+                    break
+                if isinstance(node, Mapping):
+                    stack.extend([*node.keys(), *node.values()])
+                elif isinstance(node, (list, tuple)):
+                    stack.extend(node)
+        if errors:
+            raise ValidationError(errors)
+        return data
 
 
 def load(schema, data):

@@ -171,6 +171,21 @@ def test_nul_in_an_html_form_gets_a_chinese_error_and_stores_nothing(db, provide
     assert project_count(db) == before
 
 
+@pytest.mark.parametrize("text", ["凤凰城\x01小学", "凤凰城\x1f小学"])  # NUL: not a text file at all
+def test_control_characters_in_an_uploaded_csv_row_are_reported_and_nothing_is_stored(db, client, create_user,
+                                                                                       bearer, text):
+    import io
+    from registry.schools.models import School
+    header = "学校名称,学校标识码,区县,学段,地址,在校学生数"
+    data = f"{header}\r\n南昌市红谷滩区{text},3601130201,360113,小学,凤凰中大道 100 号,1500\r\n".encode("utf-8-sig")
+    before = db.session.scalar(select(func.count()).select_from(School))
+    response = client.post("/api/v1/schools/import", data={"file": (io.BytesIO(data), "学校.csv")},
+                           content_type="multipart/form-data", headers=bearer(create_user("sys_admin")))
+    body = assert_error(response, 422)
+    assert "控制字符" in json.dumps(body, ensure_ascii=False)
+    assert db.session.scalar(select(func.count()).select_from(School)) == before
+
+
 # ---------------------------------------------------------------- nesting depth
 
 def _nested(depth):
