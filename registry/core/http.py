@@ -109,7 +109,6 @@ def handle_unexpected(exc):
 
 
 def security_headers(response):
-
     headers = response.headers
     headers.setdefault("Content-Security-Policy", CSP)
     headers["X-Content-Type-Options"] = "nosniff"

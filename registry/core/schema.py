@@ -9,8 +9,8 @@ from marshmallow import RAISE, Schema, ValidationError, fields, pre_load
 
 from registry.core.api import INT_MAX, INT_MIN
 from registry.core.errors import ValidationFailed
-from registry.core.inputs import CONTROL, CONTROL_MESSAGE
 from registry.core.http import UNKNOWN_FIELD
+from registry.core.inputs import CONTROL, CONTROL_MESSAGE
 
 fields.Field.default_error_messages = {
     **fields.Field.default_error_messages,
