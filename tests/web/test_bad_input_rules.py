@@ -279,6 +279,16 @@ def test_admin_user_search_treats_percent_literally(login_as, create_user):
     assert "张%三" in page and "李四" not in page
 
 
+def test_audit_action_filter_treats_wildcards_literally(login_as):
+    from registry.audit import services as audit
+    client, _ = login_as("auditor")
+    audit.record("fuzz.wildcard_check", object_type="thing", object_id=1)
+    assert "fuzz.wildcard_check" in client.get("/audit/", query_string={"action": "fuzz."}).get_data(as_text=True)
+    for pattern in ("%", "_uzz", "fuzz%check"):
+        page = client.get("/audit/", query_string={"action": pattern}).get_data(as_text=True)
+        assert "fuzz.wildcard_check" not in page, pattern
+
+
 # ---------------------------------------------------------------- the error schema
 
 def test_every_documented_error_uses_the_one_error_schema(client):
