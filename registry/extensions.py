@@ -2,12 +2,12 @@
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
-from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+from registry.core.api import RegistryApi
 from registry.core.reads import RegistryLimiter, Session
 
 NAMING_CONVENTION = {
@@ -31,4 +31,4 @@ csrf = CSRFProtect()
 # storage answers again; any other storage error is logged and the request goes on, never a 500.
 limiter = RegistryLimiter(key_func=get_remote_address, default_limits=[], in_memory_fallback_enabled=True,
                           swallow_errors=True)
-api = Api()
+api = RegistryApi()

@@ -26,7 +26,7 @@ def index():
     stmt = select(AuditLog).order_by(AuditLog.seq.desc())
     args = request.args
     if args.get("action"):
-        stmt = stmt.where(AuditLog.action.startswith(args["action"].strip()))
+        stmt = stmt.where(AuditLog.action.startswith(args["action"].strip(), autoescape=True))
     if args.get("actor"):
         stmt = stmt.where(AuditLog.actor_name == args["actor"].strip())
     if args.get("result") in RESULTS:

@@ -1,13 +1,14 @@
 """Error pages, the JSON error format {code, message, field}, and security headers."""
 import logging
 
-from flask import jsonify, make_response, render_template, request
+from flask import current_app, jsonify, make_response, render_template, request
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import exc as sa_exc
-from werkzeug.exceptions import HTTPException
+from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from registry.core.errors import DomainError
+from registry.core.errors import DomainError, unique_conflict
 from registry.extensions import db
 
 log = logging.getLogger(__name__)
@@ -70,18 +71,31 @@ def handle_http_exception(exc):
             return error_response(400, "unknown_field", f"{UNKNOWN_FIELD}：{field}", field)
         return error_response(422, "invalid", f"{field}:{message}" if field else message, field)
     if status == 413:
-        from flask import current_app
         limit = current_app.config["MAX_UPLOAD_MB"]
         return error_response(413, "too_large", f"上传的文件过大：每个文件不能超过 {limit} MB", "file")
     message = MESSAGES.get(status, exc.description or "请求有误")
     code = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
             409: "conflict", 429: "rate_limited"}.get(status, "error")
-    return error_response(status, code, message)
+    response, status = error_response(status, code, message)
+    if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+        response = current_app.make_response(response)
+        response.headers["Allow"] = ", ".join(exc.valid_methods)  # RFC 9110: a 405 lists what is allowed
+    return response, status
 
 
 def handle_domain_error(exc: DomainError):
     errors = getattr(exc, "errors", None)
     return error_response(exc.status, exc.code, exc.message, exc.field, errors)
+
+
+def handle_integrity_error(exc: IntegrityError):
+    """Two requests racing past a service's "is it taken?" check both insert; the database's unique
+    constraint refuses the second, which is a 409 naming the field, not a 500."""
+    conflict = unique_conflict(exc)
+    if conflict is None:
+        return handle_unexpected(exc)
+    db.session.rollback()
+    return handle_domain_error(conflict)
 
 
 def handle_csrf(exc):
@@ -116,8 +130,6 @@ def handle_unexpected(exc):
 
 
 def security_headers(response):
-    from flask import current_app
-
     headers = response.headers
     headers.setdefault("Content-Security-Policy", CSP)
     headers["X-Content-Type-Options"] = "nosniff"
@@ -138,5 +150,8 @@ def init_app(app):
     app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(sa_exc.OperationalError, handle_database_unavailable)
     app.register_error_handler(sa_exc.TimeoutError, handle_database_unavailable)
+    app.register_error_handler(IntegrityError, handle_integrity_error)
     app.register_error_handler(Exception, handle_unexpected)
     app.after_request(security_headers)
+    from registry.core import inputs
+    inputs.init_app(app)

@@ -27,9 +27,12 @@ class Page:
         return self.page < self.pages
 
 
+MAX_PAGE = 100000  # as the query schemas' page fields; beyond, the OFFSET would not fit a PostgreSQL bigint
+
+
 def page_args(default_per_page=20, max_per_page=100):
     try:
-        page = max(1, int(request.args.get("page", 1)))
+        page = min(MAX_PAGE, max(1, int(request.args.get("page", 1))))
     except ValueError:
         page = 1
     try:

@@ -3,7 +3,7 @@ with explicit field lists. Staff appear with masked ID numbers only."""
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from registry.core import clock
-from registry.core.schema import BaseSchema
+from registry.core.schema import BaseSchema, Money
 from registry.orders.catalog import SORT_CHOICES
 from registry.orders.models import ORDER_STATUS_LABELS, WEEKDAY_LABELS
 from registry.projects.models import Category, Level, Stage
@@ -40,7 +40,7 @@ class OrderIn(BaseSchema):
     sessions = fields.Integer(required=True, validate=validate.Range(min=1, max=200, error="服务次数须在 1 到 200 之间"))
     expected_students = fields.Integer(required=True, validate=validate.Range(min=1, error="预计人数须为正整数"))
     venue = text(128, "上课地点", required=True)
-    price = fields.Decimal(load_default=None, places=2, validate=not_negative("价格"),
+    price = Money(load_default=None, validate=not_negative("价格"),
                            metadata={"description": "可不填：订单按公布价格计价；填写时不能高于公布价格"})
 
     @validates_schema
@@ -54,7 +54,7 @@ class CatalogQueryIn(PagedQueryIn):
     category = fields.String(validate=validate.OneOf([c.value for c in Category], error="活动类别无效"))
     stage = fields.String(validate=validate.OneOf([s.value for s in Stage], error="学段无效"))
     level = fields.String(validate=validate.OneOf([lv.value for lv in Level], error="层次无效"))
-    max_price = fields.Decimal(validate=not_negative("价格上限"),
+    max_price = Money(validate=not_negative("价格上限"),
                                metadata={"description": "最高价格（元/人·课时）"})
     provider_id = fields.Integer(metadata={"description": "只看某一机构"})
     q = fields.String(validate=validate.Length(max=50, error="关键词不能超过 50 个字"),

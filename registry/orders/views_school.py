@@ -12,6 +12,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from registry.orders import queries
 from registry.core import clock, pdf as core_pdf
+from registry.core.api import INT_MAX
 from registry.core.errors import DomainError, NotFound, ValidationFailed
 from registry.core.pagination import paginate
 from registry.core.schema import form_data, load
@@ -109,7 +110,10 @@ def _order_form(row, form, status=200, errors=None, preview=False):
 
 def _entry_row(entry_id):
     try:
-        return catalog_queries.catalog_entry(_school(), int(entry_id))
+        number = int(entry_id)
+        if not 0 < number <= INT_MAX:  # beyond an id column: no such entry, and no database error
+            raise ValueError(entry_id)
+        return catalog_queries.catalog_entry(_school(), number)
     except (TypeError, ValueError):
         raise ValidationFailed({"entry_id": ["请先在白名单点单页选择项目"]}) from None
 

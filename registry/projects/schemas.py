@@ -1,7 +1,7 @@
 """Project input (one schema for the HTML form and the JSON API) and output."""
 from marshmallow import ValidationError, fields, validate
 
-from registry.core.schema import BaseSchema
+from registry.core.schema import BaseSchema, Money
 from registry.people.models import QUALIFICATION_LABELS, QualificationType
 from registry.projects.models import CATEGORY_LABELS, LEVEL_LABELS, STAGE_LABELS, Category, Level, Stage
 
@@ -58,7 +58,7 @@ class ProjectIn(BaseSchema):
     class_min = _count("班额下限", 1, 200)
     class_max = _count("班额上限", 1, 200)
     # A plain function validator: apispec would copy a Range's Decimal bounds into the spec as strings.
-    price = fields.Decimal(required=True, places=2, validate=_price_in_range,
+    price = Money(required=True, validate=_price_in_range,
                            metadata={"minimum": 0, "maximum": 9999, "description": "元/人·课时"})
     venue_needs = _text("场地要求", 2000, required=False)
     safety_measures = _text("安全保障措施", 5000)

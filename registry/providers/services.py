@@ -3,13 +3,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from stdnum.cn import uscc as uscc_std
 from stdnum.exceptions import ValidationError as StdnumError
 
 from registry.audit import services as audit
 from registry.auth import services as auth
 from registry.core import clock, listing
-from registry.core.errors import Conflict, NotAllowed, NotFound, ValidationFailed
+from registry.core.errors import Conflict, NotAllowed, NotFound, ValidationFailed, unique_conflict
 from registry.extensions import db
 from registry.files import services as files
 from registry.policy.services import WARNING_DAYS
@@ -73,16 +74,21 @@ def register_provider(*, name, uscc, org_type, legal_representative, contact_nam
         county=home, city_id=home.parent_id, description=(description or "").strip(),
         service_areas=[ProviderServiceArea(county=c) for c in counties],
     )
-    db.session.add(provider)
-    db.session.flush()
     try:
-        admin = auth.create_user(username=admin_username, display_name=admin_display_name, role="provider_admin",
-                                 password=admin_password, email=admin_email, provider_id=provider.id,
-                                 must_change_password=False)
+        # A savepoint: when a concurrent registration took the USCC or the username after the checks, the
+        # unique constraint refuses the insert, and the session stays usable for the form's error page.
+        with db.session.begin_nested():
+            db.session.add(provider)
+            db.session.flush()
+            admin = auth.create_user(username=admin_username, display_name=admin_display_name,
+                                     role="provider_admin", password=admin_password, email=admin_email,
+                                     provider_id=provider.id, must_change_password=False)
     except ValidationFailed as exc:  # name the registration form's fields, not the account's
         raise ValidationFailed({ADMIN_FIELDS.get(k, k): v for k, v in exc.errors.items()}) from exc
     except Conflict as exc:
         raise Conflict(exc.message, field=ADMIN_FIELDS.get(exc.field, exc.field), code=exc.code) from exc
+    except IntegrityError as exc:
+        raise (unique_conflict(exc, rename=ADMIN_FIELDS) or exc) from exc
     audit.record("provider.register", object_type="provider", object_id=provider.id, actor=admin,
                  details={"uscc": code})
     return provider, admin

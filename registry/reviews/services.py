@@ -113,7 +113,7 @@ def queue(user, *, status=None, kind=None, q=None, sort="oldest"):
     if kind:
         stmt = stmt.where(Application.kind == kind)
     if q:
-        stmt = stmt.join(Application.provider).where(Provider.name.contains(q.strip()))
+        stmt = stmt.join(Application.provider).where(Provider.name.contains(q.strip(), autoescape=True))
     stmt = stmt.options(selectinload(Application.provider).joinedload(Provider.county),
                         selectinload(Application.projects).joinedload(ApplicationProject.project),
                         selectinload(Application.snapshots).load_only(ApplicationSnapshot.number))

@@ -22,6 +22,7 @@ import uuid
 
 import pytest
 from sqlalchemy import func, select
+from werkzeug.routing import IntegerConverter
 
 from registry.audit.models import AuditLog
 from registry.auth.models import UserSession
@@ -35,7 +36,7 @@ MISSING_ID = 999999
 
 def _placeholder(converter):
     kind = type(converter).__name__
-    if kind in ("IntegerConverter", "NumberConverter"):
+    if kind in ("IntegerConverter", "NumberConverter") or isinstance(converter, IntegerConverter):
         return MISSING_ID
     if kind == "FloatConverter":
         return float(MISSING_ID)
