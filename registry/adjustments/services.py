@@ -9,11 +9,12 @@ from registry.adjustments.models import REASON_LABELS, ActionKind, ProviderActio
 from registry.audit import services as audit
 from registry.auth.models import User
 from registry.auth.roles import Role
-from registry.core import clock
+from registry.core import clock, signals
 from registry.core.errors import NotAllowed, ValidationFailed
 from registry.extensions import db
 from registry.notifications import services as notifications
 from registry.orders import services as orders
+from registry.policy import services as policy
 from registry.whitelist.models import ChangeFeedItem, ChangeKind, EntryStatus, WhitelistEntry
 from registry.whitelist.services import ENTRY
 
@@ -169,6 +170,7 @@ def reinstate(provider, *, actor, reason, project_ids=None, reason_category=Reas
     return action
 
 
+@signals.active_ban.register
 def active_ban(provider_id, day=None):
     day = day or clock.today()
     for action in db.session.scalars(select(ProviderAction).where(
@@ -185,7 +187,6 @@ def actions_for(provider_id):
 
 
 def default_ban_end(provider, day=None):
-    from registry.policy import services as policy
     day = day or clock.today()
     years = policy.for_city(provider.city).ban_years
     return date(day.year + years, day.month, min(day.day, 28))
