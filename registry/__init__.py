@@ -124,7 +124,7 @@ def configure_hooks(app):
 
     # Jinja globals rather than a context processor: macros imported without context
     # (the pager in _macros/pagination.html) must see them too.
-    from registry.core.templating import template_globals
+    from registry.templating import template_globals
     app.jinja_env.globals.update(template_globals())
 
 

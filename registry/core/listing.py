@@ -8,7 +8,7 @@ again, and a renewal or reinstatement reviews the edited values before they are 
 While listed, the reviewed fields of a project (title, category, stages, price, required
 qualification) and of a provider (name, organisation type) hold the PUBLISHED values; an edit of
 them is kept as a pending change until a 变更 (or annual/reinstatement) application that carries it
-is published (registry.whitelist.services.publish). A lower price is the exception: it applies at once.
+is published (registry.batches.services.publish). A lower price is the exception: it applies at once.
 
 The projects and providers domains sit below the whitelist in the workflow, so the whitelist
 registers the answer as the hook registry.core.signals.is_listed at import (registry.whitelist.services)

@@ -54,6 +54,11 @@ entry's renewal (年审) window opens. Owner: registry.whitelist.services.""")
 active_ban = Hook("active_ban", """active_ban(provider_id, day=None) -> ProviderAction | None: a ban in force on the
 provider (it may not apply). Owner: registry.adjustments.services.""")
 
+# ---------------------------------------------------------------- asked by the whitelist's eligibility
+
+bans_in_force = Hook("bans_in_force", """bans_in_force(provider_ids, day) -> {provider_id: ProviderAction}: the provider bans
+in force on the day, in one statement. Owner: registry.adjustments.services.""")
+
 # ---------------------------------------------------------------- told or asked by reviews
 
 draft_batch = Hook("draft_batch", """draft_batch(actor, batch_id) -> ReleaseBatch: a draft batch of the actor's city,

@@ -201,7 +201,7 @@ def return_for_revision(app, *, actor, comments, general="", from_objection=Fals
 
 
 def reject(app, *, actor, reason, from_objection=False):
-    """不予通过. During publicity only an upheld objection (whitelist.services) rejects."""
+    """不予通过. During publicity only an upheld objection (batches.services) rejects."""
     if not (reason or "").strip():
         raise ValidationFailed({"reason": ["不予通过时必须填写理由"]})
     if not from_objection:
