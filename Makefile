@@ -1,5 +1,6 @@
 # `make run`: set up and start the service on SQLite with demo data.
-# `make test`: set up and run the whole suite on SQLite, then on PostgreSQL.
+# `make test`: set up, check the import contracts (lint-imports), then run the whole suite on SQLite and
+#              on PostgreSQL.
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -12,7 +13,7 @@ PYTEST_ARGS ?=
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-sqlite test-postgres bench system-deps system-deps-test system-deps-bench clean
+.PHONY: run test lint-imports test-sqlite test-postgres bench system-deps system-deps-test system-deps-bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -42,8 +43,13 @@ run: $(VENV)/.installed system-deps
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.installed-dev system-deps-test
+	$(MAKE) --no-print-directory lint-imports
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-postgres
+
+lint-imports: $(VENV)/.installed-dev
+	@echo "== import contracts (setup.cfg [importlinter]) =="
+	$(VENV)/bin/lint-imports
 
 test-sqlite:
 	@echo "== pytest on SQLite =="

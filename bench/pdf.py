@@ -5,7 +5,7 @@ provider, project title, project), each as the AnnouncementRow that registry.whi
 .announcement_rows builds (real providers, USCCs, projects, prices, validity), under the header of
 the dataset's largest published batch. Published batches of the dataset are smaller than 2,000
 rows, so the rows are not that batch's own; only the rendering is measured, and it goes through
-exactly the production path: registry.whitelist.pdf.render_announcement → registry.core.pdf
+exactly the production path: registry.batches.pdf.render_announcement → registry.core.pdf
 (Jinja per part, forked renderers in parallel, the pypdf merge), with the app's configuration
 (PDF_TIMEOUT_SECONDS bounds each document). The web route's content-digest cache is not used:
 every figure is a full rendering.
@@ -170,7 +170,7 @@ def largest_published_batch():
     from sqlalchemy.orm import joinedload
 
     from registry.extensions import db
-    from registry.whitelist.models import BatchItem, ReleaseBatch
+    from registry.batches.models import BatchItem, ReleaseBatch
 
     batch_id = db.session.execute(
         select(BatchItem.batch_id).join(ReleaseBatch, ReleaseBatch.id == BatchItem.batch_id)
@@ -258,7 +258,7 @@ def measure(app, scale=1.0):
     more 5,000-row rendering with the sampler running (reading smaps_rollup costs the kernel
     milliseconds per process, so it never runs while a timing is taken)."""
     from registry.extensions import db
-    from registry.whitelist import pdf as whitelist_pdf
+    from registry.batches import pdf as whitelist_pdf
 
     kind = "sqlite"
     keep = os.environ.get("BENCH_PDF_KEEP")

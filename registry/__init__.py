@@ -74,13 +74,15 @@ def configure_blueprints(app):
     from registry.providers import api as providers_api
     from registry.providers import views as providers_views
     from registry.regions.api import blp as regions_api
-    from registry.whitelist import batch_api, batch_views
+    from registry.batches import api as batches_api
+    from registry.batches import views as batches_views
+    from registry.calendar import views as calendar_views
     from registry.whitelist import api as whitelist_api
     from registry.whitelist import views as whitelist_views
 
     html = (main_bp, auth_bp, account_bp, admin_bp, audit_bp, apidocs_bp, providers_views.bp, files_views.bp,
             people_views.bp, projects_views.bp, applications_views.bp, notifications_views.bp)
-    html += (batch_views.bp,)
+    html += (batches_views.bp,)
     from registry.adjustments import views as adjustments_views
     from registry.orders import views_provider as provider_orders_views
     html += (provider_orders_views.bp, adjustments_views.bp)
@@ -92,9 +94,11 @@ def configure_blueprints(app):
     html += (reviews_views.bp,)
     for bp in html:
         app.register_blueprint(bp)
+    calendar_views.init_app(app)
+    reviews_views.init_app(app)
     json_blueprints = (account_api, regions_api, providers_api.blp, people_api.blp, projects_api.blp,
                        applications_api.blp)
-    json_blueprints += (batch_api.blp, batch_api.objections_blp, batch_api.publicity_blp)
+    json_blueprints += (batches_api.blp, batches_api.objections_blp, batches_api.publicity_blp)
     from registry.adjustments import api as adjustments_api
     from registry.orders import api_provider as provider_orders_api
     json_blueprints += (provider_orders_api.blp, adjustments_api.blp)
@@ -120,7 +124,7 @@ def configure_hooks(app):
 
     # Jinja globals rather than a context processor: macros imported without context
     # (the pager in _macros/pagination.html) must see them too.
-    from registry.core.templating import template_globals
+    from registry.templating import template_globals
     app.jinja_env.globals.update(template_globals())
 
 

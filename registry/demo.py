@@ -157,7 +157,7 @@ def _verify_all(app, reviewer):
 def _play_history(real_today):
     from registry.applications import services as applications
     from registry.reviews import services as reviews
-    from registry.whitelist import services as whitelist
+    from registry.batches import services as batches
 
     reviewer = {"city": _user("nc_city"), "360113": _user("nc_honggutan"), "360102": _user("nc_donghu")}
     _at(PAST)
@@ -172,14 +172,14 @@ def _play_history(real_today):
         county_reviewer = reviewer[app.county.code if hasattr(app, "county") else built[key]["county"]]
         _verify_all(app, county_reviewer)
         reviews.pass_to_city(app, actor=county_reviewer)
-    batch = whitelist.create_batch(actor=reviewer["city"])
+    batch = batches.create_batch(actor=reviewer["city"])
     for key in first:
-        whitelist.add_to_batch(batch, built[key]["application"], actor=reviewer["city"])
+        batches.add_to_batch(batch, built[key]["application"], actor=reviewer["city"])
     for doc in built["qihang"]["documents"]:
         reviews.verify_document(doc, actor=reviewer["city"], ok=True)
-    whitelist.start_publicity(batch, actor=reviewer["city"])
+    batches.start_publicity(batch, actor=reviewer["city"])
     _at(FIRST_PUBLISHED)
-    whitelist.publish(batch, actor=reviewer["city"])
+    batches.publish(batch, actor=reviewer["city"])
     _seed_schools_and_orders(built)
     # 星河: its insurance was renewed with a policy ending on 2026-11-20; nobody renewed it again.
     _at(date(2026, 10, 8))
@@ -204,10 +204,10 @@ def _play_history(real_today):
         if path in ("publicity", "city_review"):
             _verify_all(app, reviewer[built[key]["county"]])
             reviews.pass_to_city(app, actor=reviewer[built[key]["county"]])
-    second = whitelist.create_batch(actor=reviewer["city"])
-    whitelist.add_to_batch(second, built["zuqiu"]["application"], actor=reviewer["city"])
-    whitelist.start_publicity(second, actor=reviewer["city"])
-    whitelist.file_objection(second, application_id=built["zuqiu"]["application"].id, name="张明",
+    second = batches.create_batch(actor=reviewer["city"])
+    batches.add_to_batch(second, built["zuqiu"]["application"], actor=reviewer["city"])
+    batches.start_publicity(second, actor=reviewer["city"])
+    batches.file_objection(second, application_id=built["zuqiu"]["application"].id, name="张明",
                              contact="13907911234", content="该俱乐部教练曾在校外培训中要求学生购买指定球鞋，请核实是否存在推销行为。")
 
 

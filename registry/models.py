@@ -11,7 +11,8 @@ from registry.projects.models import Project, ProjectStaff  # noqa: F401
 from registry.applications.models import Application, ApplicationComment, ApplicationProject, ApplicationSnapshot  # noqa: F401
 from registry.calendar.models import CalendarDay, CalendarYear  # noqa: F401
 from registry.notifications.models import Notification, OutboxMessage  # noqa: F401
-from registry.whitelist.models import BatchItem, Certificate, ChangeFeedItem, EntryCounty, Objection, ReleaseBatch, WhitelistEntry  # noqa: F401
+from registry.batches.models import BatchItem, Objection, ReleaseBatch  # noqa: F401
+from registry.whitelist.models import Certificate, ChangeFeedItem, EntryCounty, WhitelistEntry  # noqa: F401
 from registry.schools.models import School, SchoolProject, Term  # noqa: F401
 from registry.orders.models import Order, OrderStaff  # noqa: F401
 from registry.adjustments.models import ProviderAction  # noqa: F401

@@ -10,13 +10,14 @@ from registry.adjustments import services as adjustments
 from registry.adjustments.models import ActionKind, ProviderAction
 from registry.adjustments.schemas import RULE_LABELS
 from registry.auth.models import User
+from registry.batches.models import ReleaseBatch
 from registry.core import clock
 from registry.core.errors import NotFound
 from registry.extensions import db
 from registry.orders.models import Order, OrderStatus
 from registry.projects.models import Project
 from registry.providers.models import DOC_TYPE_LABELS, DocType, Provider
-from registry.whitelist.models import ENTRY_STATUS_LABELS, EntryStatus, ReleaseBatch, WhitelistEntry
+from registry.whitelist.models import ENTRY_STATUS_LABELS, EntryStatus, WhitelistEntry
 
 AFFECTED_ORDER_STATUSES = (OrderStatus.accepted, OrderStatus.active, OrderStatus.suspended)
 RECENT_ACTIONS = 3

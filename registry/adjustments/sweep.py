@@ -25,12 +25,13 @@ from registry.orders import services as orders
 from registry.orders.models import Order, OrderStaff, OrderStatus
 from registry.people import services as people
 from registry.people.models import (
-    QUALIFICATION_LABELS, CheckResult, CheckType, Person, PersonBan, PersonCheck, Qualification,
+    CHECK_TYPE_LABELS, QUALIFICATION_LABELS, CheckResult, CheckType, Person, PersonBan, PersonCheck, Qualification,
 )
 from registry.policy import services as policy
 from registry.policy.models import CityPolicy
 from registry.projects.models import Project, ProjectStaff
 from registry.providers.models import DOC_TYPE_LABELS, Provider, ProviderDocument, VerificationStatus
+from registry.schools.models import Term
 from registry.whitelist import eligibility
 from registry.whitelist.models import ChangeFeedItem, ChangeKind, EntryStatus, WhitelistEntry
 from registry.whitelist.services import ENTRY
@@ -404,7 +405,6 @@ def _lift(day, actor, problems):
 
 
 def _order_terms(day, actor):
-    from registry.schools.models import Term
     starting = db.session.scalars(select(Order).join(Term, Term.id == Order.term_id).where(
         Order.status == OrderStatus.accepted, Term.starts_on <= day, Term.ends_on >= day)).all()
     activated = orders.LIFECYCLE.transition_many(starting, "activate", actor=actor, rule="term_started")
@@ -440,7 +440,6 @@ def _warn(day):
         select(c.id, c.check_type, c.check_date, c.valid_until, Person.provider_id, Person.name)
         .join(Person, Person.id == c.person_id)
         .where(Person.archived_at.is_(None), c.result == CheckResult.clear, in_window, _latest(c))).all()
-    from registry.people.models import CHECK_TYPE_LABELS
     for row in checks:
         if row.check_type in (CheckType.criminal, CheckType.sexual_offence):
             ends = row.check_date + timedelta(days=age)

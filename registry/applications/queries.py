@@ -7,7 +7,9 @@ from sqlalchemy.orm import joinedload
 from werkzeug.routing import BuildError
 
 from registry.applications import services as applications
-from registry.applications.models import OPEN_STATUSES, Application, ApplicationProject, ApplicationStatus
+from registry.applications.models import (
+    OPEN_STATUSES, Application, ApplicationComment, ApplicationProject, ApplicationStatus,
+)
 from registry.auth import jurisdiction
 from registry.auth.models import User
 from registry.auth.roles import Role
@@ -19,6 +21,7 @@ from registry.people import services as people
 from registry.policy import services as policy
 from registry.projects import services as projects
 from registry.projects.models import Project
+from registry.providers import services as providers
 from registry.providers.models import Provider
 
 S = ApplicationStatus
@@ -288,7 +291,6 @@ def dashboard_summary(provider, day=None):
     not_cleared, expiring = _people_problems(book, [r.project for r in rows])
     app = applications.open_application(provider.id)
     groups, steps = [], []
-    from registry.providers import services as providers
     for item in providers.document_checklist(provider, book.day) if app is None else []:
         if item.problem:
             steps.append(NextStep(item.problem, safe_url(("providers.documents", {}))))
@@ -310,3 +312,105 @@ def dashboard_summary(provider, day=None):
         steps.append(NextStep(f"申报正在办理中（当前状态：{app.status_label}），请留意审核意见",
                               safe_url(("applications.detail", {"application_id": app.id}))))
     return DashboardSummary(rows, not_cleared, expiring, steps, app, groups, has_people=bool(book.people))
+
+
+# ---------------------------------------------------------------- reviewers' comments next to their items
+# Shared by the provider's pages (the comments of the last return) and the review screen (registry.reviews).
+
+SNAPSHOT_AREA_LABELS = {"organisation": "机构信息", "documents": "资质材料", "people": "从业人员", "projects": "服务项目"}
+
+# The organisation rows a reviewer can comment on, and which snapshot fields feed each row.
+ORG_FIELDS = [
+    ("name", "机构名称", ("name",)),
+    ("uscc", "统一社会信用代码", ("uscc",)),
+    ("org_type", "机构类型", ("org_type_label",)),
+    ("legal_representative", "法定代表人", ("legal_representative",)),
+    ("contact", "联系人", ("contact_name", "contact_phone")),
+    ("address", "地址", ("address",)),
+    ("registered", "注册地", ("city", "county")),
+    ("service_counties", "拟服务区域", ("service_counties",)),
+    ("description", "机构简介", ("description",)),
+]
+ORG_LABELS = {key: label for key, label, _sources in ORG_FIELDS}
+
+
+def comments_for(app, snapshot_number=None):
+    stmt = select(ApplicationComment).where(ApplicationComment.application_id == app.id)
+    if snapshot_number is not None:
+        stmt = stmt.where(ApplicationComment.snapshot_number == snapshot_number)
+    return db.session.scalars(stmt.order_by(ApplicationComment.id)).all()
+
+
+@dataclass
+class CommentView:
+    comment: object
+    key: str
+    item: str           # the item in words, from the snapshot the comment was made on
+    author: str
+
+
+def _item_words(key, data):
+    item_type, _sep, ident = key.partition(":")
+    if item_type == "organisation":
+        return f"机构信息 · {ORG_LABELS.get(ident, ident)}"
+    if item_type == "general":
+        return "总体意见"
+    area = {"doc": "documents", "person": "people", "project": "projects"}.get(item_type)
+    for item in (data or {}).get(area, []) if area else []:
+        if str(item["id"]) == ident:
+            name = item.get("label") or item.get("name") or item.get("title")
+            return f"{SNAPSHOT_AREA_LABELS[area]} · {name}"
+    return key
+
+
+def comment_views(app, snapshot_number):
+    """The comments reviewers left on one submission, with their items in words."""
+    comments = comments_for(app, snapshot_number)
+    if not comments:
+        return []
+    snapshot = next((s for s in app.snapshots if s.number == snapshot_number), None)
+    data = snapshot.data if snapshot else {}
+    authors = dict(db.session.execute(select(User.id, User.display_name).where(
+        User.id.in_({c.author_id for c in comments if c.author_id}))).all())
+    views = []
+    for c in comments:
+        key = f"{c.item_type}:{c.item_key}" if c.item_type != "general" else "general"
+        views.append(CommentView(c, key, _item_words(key, data), authors.get(c.author_id, "审核员")))
+    return views
+
+
+def place_comments(views, made_on, shown):
+    """Comments made on snapshot `made_on` keyed by the item they concern in snapshot `shown`. A document
+    replaced by a new version has a new id: its comment goes to the current document of the same type."""
+    doc_type_then = {str(d["id"]): d["doc_type"] for d in (made_on or {}).get("documents", [])}
+    doc_now = {d["doc_type"]: d["id"] for d in (shown or {}).get("documents", [])}
+    ids_now = {str(d["id"]) for d in (shown or {}).get("documents", [])}
+    placed = {}
+    for view in views:
+        key = view.key
+        item_type, _sep, ident = key.partition(":")
+        if item_type == "doc" and ident not in ids_now and doc_type_then.get(ident) in doc_now:
+            key = f"doc:{doc_now[doc_type_then[ident]]}"
+        placed.setdefault(key, []).append(view)
+    return placed
+
+def _fix_url(key, data):
+    item_type, _sep, ident = key.partition(":")
+    if item_type == "organisation":
+        return safe_url(("providers.profile", {}))
+    if item_type == "doc":
+        doc_type = next((d["doc_type"] for d in data.get("documents", []) if str(d["id"]) == ident), None)
+        return safe_url(("providers.documents", {"_anchor": f"doc-{doc_type}"} if doc_type else {}))
+    if item_type == "person":
+        return safe_url(("people.detail", {"person_id": int(ident)}), ("people.index", {}))
+    if item_type == "project":
+        return safe_url(("projects.edit", {"project_id": int(ident)}), ("projects.index", {}))
+    return None
+
+
+def provider_comments(app):
+    """The comments of the last return, for the provider's draft: [(CommentView, url to fix the item)]."""
+    snapshot = app.latest_snapshot
+    if snapshot is None or app.status != ApplicationStatus.draft:
+        return []
+    return [(view, _fix_url(view.key, snapshot.data)) for view in comment_views(app, snapshot.number)]

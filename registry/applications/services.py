@@ -10,7 +10,7 @@ from registry.applications.models import (
     ApplicationStatus,
 )
 from registry.audit import services as audit
-from registry.core import clock
+from registry.core import clock, signals
 from registry.core.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from registry.core.lifecycle import Lifecycle, Move
 from registry.extensions import db
@@ -96,22 +96,25 @@ class KindOption:
     hint: str = ""
 
 
+class _EntryStatus:
+    """The whitelist's entry statuses (registry.whitelist.models.EntryStatus, a str enum whose members equal
+    these values): the whitelist sits above applications in the domain order."""
+    active, suspended, delisted, expired = "active", "suspended", "delisted", "expired"
+
+
 def kind_options(provider, day=None):
     """Which kinds of application the provider may start today, and why not the others (docs/domain.md "Whitelist entries",
     the entry lifecycle, and "a banned provider cannot apply until its ban ends")."""
-    from registry.adjustments.services import active_ban
-    from registry.whitelist.models import EntryStatus, WhitelistEntry
-    from registry.whitelist.services import renewal_window
-
     day = day or clock.today()
-    K, E = ApplicationKind, EntryStatus
-    ban = active_ban(provider.id, day)
+    K, E = ApplicationKind, _EntryStatus
+    renewal_window = signals.renewal_window
+    ban = signals.active_ban(provider.id, day)
     if ban is not None:
         until = f"至 {ban.ends_on.isoformat()}" if ban.ends_on else "（永久）"
         problem = f"本机构被禁入{until}，禁入期间不能提出任何申报"
         return [KindOption(k, KIND_LABELS[k], problem) for k in K]
     rules = policy.for_city(provider.city)
-    entries = db.session.scalars(select(WhitelistEntry).where(WhitelistEntry.provider_id == provider.id)).all()
+    entries = signals.entries_of(provider.id)
     state = {e.id: e.effective_status(day) for e in entries}
     in_force = [e for e in entries if state[e.id] in (E.active, E.suspended)]
     renewable = [e for e in in_force if renewal_window(e, rules, day)[1]] + [e for e in entries if state[e.id] == E.expired]

@@ -47,9 +47,8 @@ def _render_index(errors=None, message=None, status=200):
 
 def _kind_and_comments(provider, app):
     """The kinds the provider may start (when nothing is open), and the comments of the last return."""
-    from registry.reviews import presenters
     if app is not None:
-        return {"kinds": [], "chosen_kind": None, "return_comments": presenters.provider_comments(app)}
+        return {"kinds": [], "chosen_kind": None, "return_comments": queries.provider_comments(app)}
     kinds = applications.kind_options(provider)
     allowed = [o.kind.value for o in kinds if o.problem is None]
     wanted = request.form.get("kind") if request.method == "POST" else None
@@ -117,11 +116,10 @@ def withdraw(application_id):
 def detail(application_id):
     app = queries.own_application(current_user, application_id)
     snapshot = _chosen_snapshot(app)
-    from registry.reviews import presenters
-    views = presenters.comment_views(app, snapshot.number) if snapshot else []
+    views = queries.comment_views(app, snapshot.number) if snapshot else []
     return render_template("applications/detail.html", app=app, snapshot=snapshot, labels=SNAPSHOT_LABELS,
                            history=queries.history_rows(app.id),
-                           review_comments=presenters.place_comments(views, snapshot.data, snapshot.data) if views else {})
+                           review_comments=queries.place_comments(views, snapshot.data, snapshot.data) if views else {})
 
 
 def _chosen_snapshot(app):
@@ -131,17 +129,3 @@ def _chosen_snapshot(app):
         if snapshot.number == wanted:
             return snapshot
     return app.latest_snapshot
-
-
-# ---------------------------------------------------------------- reviewers (the queue and the review screen)
-
-@bp.get("/review/applications")
-def review_list():
-    from registry.reviews import views as reviews_views
-    return reviews_views.queue_page()
-
-
-@bp.get("/review/applications/<int:application_id>")
-def review_detail(application_id):
-    from registry.reviews import views as reviews_views
-    return reviews_views.review_page(application_id)

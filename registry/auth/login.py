@@ -3,6 +3,7 @@ from flask import request, session
 from flask.sessions import SecureCookieSessionInterface
 
 from registry.auth import services
+from registry.core.errors import Unauthorized
 from registry.extensions import login_manager
 
 
@@ -39,6 +40,5 @@ def init_app(app):
             return None
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer":
-            from registry.core.errors import Unauthorized
             raise Unauthorized("仅支持 Authorization: Bearer 访问令牌", code="invalid_token")
         return services.authenticate_token(token.strip())

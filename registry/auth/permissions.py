@@ -8,8 +8,11 @@ from dataclasses import dataclass
 from flask import current_app, g, redirect, request, url_for
 from flask_login import current_user
 
+from registry.audit import services as audit
 from registry.auth.roles import Role
+from registry.core.db import keep_changes_on_error
 from registry.core.errors import NotAllowed, Unauthorized
+from registry.extensions import db
 
 PUBLIC = "public"
 ALL_ROLES = frozenset(Role)
@@ -281,10 +284,6 @@ PASSWORD_CHANGE_REQUIRED_MESSAGE = "该账户须先在网页上修改初始密�
 
 
 def _deny(reason, error=None):
-    from registry.audit import services as audit
-    from registry.core.db import keep_changes_on_error
-    from registry.extensions import db
-
     db.session.rollback()
     audit.record("authz.denied", result="denied", object_type="endpoint", object_id=request.endpoint,
                  details={"reason": reason, "method": request.method, "path": request.path[:200]})

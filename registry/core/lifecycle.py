@@ -11,6 +11,7 @@ from typing import Callable
 
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, update
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm.attributes import set_committed_value
 
 from registry.audit import services as audit
 from registry.core import bulk, clock
@@ -115,7 +116,6 @@ class Lifecycle:
             raise Conflict(f"该记录已被他人处理，当前状态为“{self.label(obj.status.value)}”，请刷新后重试",
                            code="concurrent_update")
         # Keep the in-memory object in step with the row we just updated.
-        from sqlalchemy.orm.attributes import set_committed_value
         set_committed_value(obj, "status", new_status)
         set_committed_value(obj, "version", obj.version + 1)
         for key, value in (changes or {}).items():
@@ -131,6 +131,26 @@ class Lifecycle:
                      details={"from": current, "to": target, "rule": rule, **({"reason": reason[:200]} if reason else {})})
         return obj
 
+
+    def hold(self, obj, *, conflict_message=None):
+        """Take `obj` for a decision that leaves its status as it is (e.g. 同意纳入公示 at city review): the same
+        conditional UPDATE on id, status and version as `transition`, moving only the version, so two people
+        deciding on what they saw cannot both win (the loser gets Conflict `concurrent_update`, with
+        `conflict_message(obj)` when given). No status-change or audit row: no state changed, and the caller
+        records what it did."""
+        result = db.session.execute(
+            update(self.model)
+            .where(self.model.id == obj.id, self.model.status == obj.status, self.model.version == obj.version)
+            .values(version=self.model.version + 1)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            db.session.refresh(obj)
+            message = (conflict_message(obj) if conflict_message is not None else
+                       f"该记录已被他人处理，当前状态为“{self.label(obj.status.value)}”，请刷新后重试")
+            raise Conflict(message, code="concurrent_update")
+        set_committed_value(obj, "version", obj.version + 1)
+        return obj
 
     def transition_many(self, objects, action, *, actor=None, reason=None, rule=None, details_for=None, changes=None,
                         **context):
@@ -158,7 +178,6 @@ class Lifecycle:
                 except (NotAllowed, Conflict):
                     continue
             groups.setdefault((move, current), {})[obj.id] = obj
-        from sqlalchemy.orm.attributes import set_committed_value
         rows, audit_rows, moved_ids = [], [], []
         for (move, current), by_id in groups.items():
             target = move.target.value

@@ -8,22 +8,15 @@ again, and a renewal or reinstatement reviews the edited values before they are 
 While listed, the reviewed fields of a project (title, category, stages, price, required
 qualification) and of a provider (name, organisation type) hold the PUBLISHED values; an edit of
 them is kept as a pending change until a 变更 (or annual/reinstatement) application that carries it
-is published (registry.whitelist.services.publish). A lower price is the exception: it applies at once.
+is published (registry.batches.services.publish). A lower price is the exception: it applies at once.
 
 The projects and providers domains sit below the whitelist in the workflow, so the whitelist
-registers the answer here at import (registry.whitelist.services) rather than being imported by them.
+registers the answer as the hook registry.core.signals.is_listed at import (registry.whitelist.services)
+rather than being imported by them; an unregistered hook raises MissingHook.
 """
-_listed = None
-
-
-def register(fn):
-    """fn(provider_id, project_id=None) -> bool."""
-    global _listed
-    _listed = fn
-    return fn
+from registry.core import signals
 
 
 def is_listed(provider_id, project_id=None):
-    if _listed is None:  # never silently off: the whitelist module must have been imported
-        from registry.whitelist import services  # noqa: F401
-    return _listed(provider_id, project_id)
+    """registry.core.signals.is_listed, registered by registry.whitelist.services (MissingHook otherwise)."""
+    return signals.is_listed(provider_id, project_id)

@@ -19,6 +19,7 @@ from datetime import date
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import joinedload, lazyload, selectinload
 
+from registry.batches.models import ReleaseBatch
 from registry.core import cache, clock
 from registry.core.errors import NotFound
 from registry.core.pagination import Page
@@ -26,7 +27,7 @@ from registry.extensions import db
 from registry.projects.models import Project
 from registry.providers.models import Provider
 from registry.whitelist import eligibility, queries
-from registry.whitelist.models import EntryCounty, ReleaseBatch, WhitelistEntry
+from registry.whitelist.models import EntryCounty, WhitelistEntry
 
 SORTS = {  # keys on the rows of _candidates()
     "provider": ("机构名称", lambda c: (c.provider_name, c.title, c.id)),

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from registry.auth.roles import Role
+from registry.batches.models import ReleaseBatch
 from registry.core import clock, pdf
 from registry.core.errors import Conflict, NotFound
 from registry.extensions import db
@@ -16,7 +17,7 @@ from registry.orders.models import ORDER_STATUS_LABELS, WEEKDAY_LABELS, Order, O
 from registry.orders.schemas import GRADE_LABELS
 from registry.providers.models import Provider
 from registry.schools.models import School
-from registry.whitelist.models import ReleaseBatch, WhitelistEntry
+from registry.whitelist.models import WhitelistEntry
 
 CONFIRMABLE = (OrderStatus.accepted, OrderStatus.active, OrderStatus.completed)
 

@@ -14,6 +14,7 @@ from marshmallow import EXCLUDE
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from registry.batches.models import ReleaseBatch
 from registry.orders import queries
 from registry.auth.models import User
 from registry.core import clock, lifecycle
@@ -31,7 +32,7 @@ from registry.projects.models import ProjectStaff
 from registry.providers.models import Provider
 from registry.schools.models import School, Term
 from registry.whitelist import eligibility
-from registry.whitelist.models import ReleaseBatch, WhitelistEntry
+from registry.whitelist.models import WhitelistEntry
 
 bp = Blueprint("provider_orders", __name__)
 

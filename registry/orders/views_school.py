@@ -10,6 +10,7 @@ from marshmallow import EXCLUDE
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
+from registry.batches.models import ReleaseBatch
 from registry.orders import queries
 from registry.core import clock, pdf as core_pdf
 from registry.core.api import INT_MAX
@@ -25,7 +26,7 @@ from registry.projects.models import CATEGORY_LABELS, LEVEL_LABELS, STAGE_LABELS
 from registry.providers.models import Provider
 from registry.schools import services as schools
 from registry.schools.views import errors_of
-from registry.whitelist.models import ReleaseBatch, WhitelistEntry
+from registry.whitelist.models import WhitelistEntry
 
 bp = Blueprint("school_orders", __name__)
 

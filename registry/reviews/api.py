@@ -1,12 +1,13 @@
 """JSON API for reviewers: the queue, the review of one application, decisions and verification.
-The same schemas, helpers and services as the HTML pages; errors are {code, message, field}."""
+The same schemas, services and queries as the HTML pages; errors are {code, message, field}."""
 from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint
 
 from registry.applications import queries
+from registry.reviews import queries as review_queries
 from registry.reviews import schemas
-from registry.reviews import views as helpers
+from registry.reviews import services as reviews
 
 blp = Blueprint("api_reviews", __name__, url_prefix="/reviews", description="申报审核（县级、市级审核员）")
 
@@ -21,7 +22,7 @@ def _actor():
 
 def _decide(application_id, decision, data):
     app = queries.readable_application(current_user, application_id)
-    helpers.decide(app, decision, data, _actor())
+    reviews.decide(app, decision, data, _actor())
     return app
 
 
@@ -31,7 +32,7 @@ class ReviewQueue(MethodView):
     @blp.response(200, schemas.QueueRowOut(many=True))
     def get(self, args):
         """待我审核的申报：本人审核阶段、本辖区，含等待的自然日和工作日"""
-        return helpers.queue_rows(current_user, args)
+        return review_queries.queue_rows(current_user, args)
 
 
 @blp.route("/applications/<int:application_id>")
@@ -39,7 +40,7 @@ class ReviewById(MethodView):
     @blp.response(200, schemas.ReviewOut)
     def get(self, application_id):
         """一份申报的审核视图：冻结的提交内容、与上次提交相比的变化、历次逐项意见、可作出的决定"""
-        return helpers.review_data(queries.readable_application(current_user, application_id), current_user)
+        return review_queries.review_data(queries.readable_application(current_user, application_id), current_user)
 
 
 @blp.route("/applications/<int:application_id>/pass")
@@ -88,7 +89,7 @@ class DocumentVerify(MethodView):
     @blp.response(200, schemas.VerificationOut)
     def post(self, data, document_id):
         """核验申报中的一份材料：verified 通过，rejected 驳回（须填写原因）"""
-        return helpers.verify_document_for(document_id, data, _actor())[1]
+        return reviews.verify_document_for(document_id, data, _actor())[1]
 
 
 @blp.route("/checks/<int:check_id>/verify")
@@ -97,4 +98,4 @@ class CheckVerify(MethodView):
     @blp.response(200, schemas.CheckVerificationOut)
     def post(self, data, check_id):
         """核验人员的一条查询记录：verified 核验无误；adverse 有不良记录（须填写依据；该人员全省禁入并提请市级核查）"""
-        return helpers.verify_check_for(check_id, data, _actor())[1]
+        return reviews.verify_check_for(check_id, data, _actor())[1]

@@ -1,25 +1,23 @@
 """Bureau review (审核) of submitted applications: queues, the four-eyes rule, decisions,
 verification of documents and checks, and what changed between two submissions."""
-from dataclasses import dataclass
-
-from sqlalchemy import select, update
-from sqlalchemy.orm import selectinload
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import select
 
 from registry.applications import services as applications
-from registry.applications.models import (Application, ApplicationComment, ApplicationProject, ApplicationSnapshot,
-                                          ApplicationStatus)
+from registry.applications.models import ApplicationComment, ApplicationStatus
+from registry.applications.queries import ORG_FIELDS, readable_application
 from registry.audit import services as audit
+from registry.auth.jurisdiction import can_read_provider
+from registry.auth.models import User
 from registry.auth.roles import Role
 from registry.calendar import services as calendar
-from registry.core import clock
-from registry.core.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
+from registry.core import clock, signals
+from registry.core.errors import Conflict, InvalidTransition, NotAllowed, NotFound, ValidationFailed
 from registry.extensions import db
 from registry.notifications import services as notifications
 from registry.people import services as people
 from registry.people.models import CheckResult, CheckType, PersonBan, PersonCheck
 from registry.policy import services as policy
-from registry.providers.models import Provider, ProviderDocument, VerificationStatus
+from registry.providers.models import ProviderDocument, VerificationStatus
 
 S = ApplicationStatus
 STAGE_OF = {S.county_review: "county", S.city_review: "city"}
@@ -77,55 +75,6 @@ def require_decision(app, decision):
     if app.status not in DECISION_SOURCES[decision]:
         raise InvalidTransition(f"当前状态为“{app.status_label}”，不能{DECISION_LABELS[decision]}",
                                 code="invalid_transition")
-
-
-def can_read(user, app):
-    if user.role == Role.city_reviewer:
-        return app.city_id == user.region_id
-    if user.role in (Role.county_reviewer, Role.inspector):
-        return app.county_id == user.region_id
-    return False
-
-
-# ---------------------------------------------------------------- queues
-
-@dataclass
-class QueueRow:
-    application: Application
-    waiting_days: int
-    waiting_working_days: int
-
-
-def queue(user, *, status=None, kind=None, q=None, sort="oldest"):
-    """Applications waiting for `user`'s stage in their jurisdiction, with waiting time."""
-    if user.role == Role.county_reviewer:
-        stmt = select(Application).where(Application.county_id == user.region_id,
-                                         Application.status == S.county_review)
-    elif user.role == Role.city_reviewer:
-        wanted = [S.city_review]
-        if not policy.for_city(user.region).county_review_required:
-            wanted.append(S.county_review)  # a city without a county stage sees everything
-        stmt = select(Application).where(Application.city_id == user.region_id, Application.status.in_(wanted))
-    else:
-        return []
-    if status in ("county_review", "city_review"):
-        stmt = stmt.where(Application.status == S(status))
-    if kind:
-        stmt = stmt.where(Application.kind == kind)
-    if q:
-        stmt = stmt.join(Application.provider).where(Provider.name.contains(q.strip(), autoescape=True))
-    stmt = stmt.options(selectinload(Application.provider).joinedload(Provider.county),
-                        selectinload(Application.projects).joinedload(ApplicationProject.project),
-                        selectinload(Application.snapshots).load_only(ApplicationSnapshot.number))
-    stmt = stmt.order_by(Application.submitted_at.desc() if sort == "newest" else Application.submitted_at.asc(),
-                         Application.id)
-    rows = db.session.scalars(stmt).all()
-    today = clock.today()
-    out = []
-    for app in rows:
-        since = clock.to_cst(app.submitted_at).date() if app.submitted_at else today
-        out.append(QueueRow(app, (today - since).days, calendar.working_days_between(since, today)))
-    return out
 
 
 # ---------------------------------------------------------------- every item verified before a pass
@@ -217,7 +166,7 @@ def pass_to_city(app, *, actor, note=""):
         raise NotAllowed("只有县级初审阶段的申报可以报送市级复审")
     require_verified(app)
     applications.transition(app, "pass", actor=actor, reason=note or None)
-    _notify_provider(app, "申报已通过县级初审", "已报送市级复审。")
+    notify_provider(app, "申报已通过县级初审", "已报送市级复审。")
     _notify_city_reviewers(app)
     return app
 
@@ -247,57 +196,113 @@ def return_for_revision(app, *, actor, comments, general="", from_objection=Fals
     # open_marker, would deadlock with us instead of one of us getting a clean 409 (PostgreSQL).
     db.session.add_all(rows)
     db.session.flush()
-    _notify_provider(app, "申报被退回修改", (general or "").strip() or "请按审核员的逐项意见修改后重新提交。")
+    notify_provider(app, "申报被退回修改", (general or "").strip() or "请按审核员的逐项意见修改后重新提交。")
     return app
 
 
 def reject(app, *, actor, reason, from_objection=False):
-    """不予通过. During publicity only an upheld objection (whitelist.services) rejects."""
+    """不予通过. During publicity only an upheld objection (batches.services) rejects."""
     if not (reason or "").strip():
         raise ValidationFailed({"reason": ["不予通过时必须填写理由"]})
     if not from_objection:
         require_decider(actor, app)
     applications.transition(app, "reject", actor=actor, reason=reason.strip())
-    _notify_provider(app, "申报未通过审核", reason.strip())
+    notify_provider(app, "申报未通过审核", reason.strip())
     return app
 
 
 def approve_in_principle(app, *, actor, batch=None):
     """同意纳入公示 (city stage): put the application into one of the city's draft batches (a new one when
-    `batch` is None). The application stays at city review until the batch's publicity starts; its version
-    moves on with the same conditional UPDATE as a transition, so two reviewers cannot both decide."""
-    from registry.whitelist import services as whitelist
+    `batch` is None; registry.batches, through registry.core.signals.approved_in_principle). The application
+    stays at city review until the batch's publicity starts; its version moves on through the lifecycle's
+    conditional UPDATE (Lifecycle.hold), so two reviewers cannot both decide."""
     require_decision(app, "approve")
     require_decider(actor, app)
     require_verified(app)
-    result = db.session.execute(
-        update(Application).where(Application.id == app.id, Application.status == app.status,
-                                  Application.version == app.version)
-        .values(version=Application.version + 1).execution_options(synchronize_session=False))
-    if result.rowcount != 1:
-        db.session.refresh(app)
-        raise Conflict(f"该申报已被他人处理，当前状态为“{app.status_label}”，请刷新页面查看最新情况后再操作",
-                       code="concurrent_update")
-    set_committed_value(app, "version", app.version + 1)
-    batch = batch or whitelist.create_batch(actor=actor)
-    item = whitelist.add_to_batch(batch, app, actor=actor)
-    _notify_provider(app, "申报已通过市级复审", f"已同意纳入{batch.name}公示，公示开始后将另行通知。")
+    applications.LIFECYCLE.hold(app, conflict_message=_taken_message)
+    item = signals.approved_in_principle(app, actor=actor, batch=batch)
+    notify_provider(app, "申报已通过市级复审", f"已同意纳入{item.batch.name}公示，公示开始后将另行通知。")
     return item
 
 
-def comments_for(app, snapshot_number=None):
-    stmt = select(ApplicationComment).where(ApplicationComment.application_id == app.id)
-    if snapshot_number is not None:
-        stmt = stmt.where(ApplicationComment.snapshot_number == snapshot_number)
-    return db.session.scalars(stmt.order_by(ApplicationComment.id)).all()
+def _taken_message(app):
+    return f"该申报已被他人处理，当前状态为“{app.status_label}”，请刷新页面查看最新情况后再操作"
+
+
+# ---------------------------------------------------------------- one decision (HTML and JSON)
+
+def allowed_comment_keys(data):
+    """The items of a submission a reviewer may comment on."""
+    keys = {f"organisation:{key}" for key, _label, _sources in ORG_FIELDS}
+    keys |= {f"doc:{d['id']}" for d in data.get("documents", [])}
+    keys |= {f"person:{p['id']}" for p in data.get("people", [])}
+    keys |= {f"project:{p['id']}" for p in data.get("projects", [])}
+    return keys
+
+
+def check_comment_keys(app, comments):
+    """Per-item comments must name items of the submission under review."""
+    comments = {k: v for k, v in (comments or {}).items() if (v or "").strip()}
+    allowed = allowed_comment_keys(app.latest_snapshot.data)
+    unknown = sorted(set(comments) - allowed)
+    if unknown:
+        raise ValidationFailed({"comments": [f"无法识别的审核项：{'、'.join(unknown)}"]})
+    return comments
+
+
+def decide(app, decision, data, actor):
+    """One reviewer decision: the version the reviewer saw (409 when stale), the state (409 naming it),
+    then the decision, which applies jurisdiction, stage and four-eyes (403). A returned or rejected
+    application leaves the draft batch holding it (registry.core.signals.left_review)."""
+    expect_version(app, data.get("version"))
+    require_decision(app, decision)
+    if decision == "pass":
+        return pass_to_city(app, actor=actor, note=data.get("note", ""))
+    if decision == "approve":
+        batch = signals.draft_batch(actor, data["batch_id"]) if data.get("batch_id") else None
+        return approve_in_principle(app, actor=actor, batch=batch)
+    require_decider(actor, app)
+    if decision == "return":
+        comments = check_comment_keys(app, data.get("comments"))
+        signals.left_review(app, actor=actor)
+        return return_for_revision(app, actor=actor, comments=comments, general=data.get("general", ""))
+    signals.left_review(app, actor=actor)
+    return reject(app, actor=actor, reason=data.get("reason", ""))
 
 
 # ---------------------------------------------------------------- verification
 
 def _covers(actor, provider):
-    from registry.auth.jurisdiction import can_read_provider
     if actor.role not in (Role.city_reviewer, Role.county_reviewer) or not can_read_provider(actor, provider):
         raise NotAllowed("只能核验本辖区机构的材料")
+
+
+def _in_snapshot(app, model, item_id):
+    data = app.latest_snapshot.data
+    if model is ProviderDocument:
+        return any(d["id"] == item_id for d in data["documents"])
+    return any(c["id"] == item_id for p in data["people"] for c in p["checks"])
+
+
+def _verify_for(model, item_id, data, actor):
+    """Verify a document or a check while reviewing an application that carries it: only whoever may decide
+    on the application now (stage, jurisdiction, four-eyes) may verify its items."""
+    item = db.session.get(model, item_id)
+    app = readable_application(actor, data["application_id"])
+    if item is None or not _in_snapshot(app, model, item_id):
+        raise NotFound("该申报中没有这份材料" if model is ProviderDocument else "该申报中没有这条查询记录")
+    require_decider(actor, app)
+    verify = verify_document if model is ProviderDocument else verify_check
+    verify(item, actor=actor, ok=data["decision"] == "verified", note=data.get("note", ""))
+    return app, item
+
+
+def verify_document_for(document_id, data, actor):
+    return _verify_for(ProviderDocument, document_id, data, actor)
+
+
+def verify_check_for(check_id, data, actor):
+    return _verify_for(PersonCheck, check_id, data, actor)
 
 
 def verify_document(document: ProviderDocument, *, actor, ok, note=""):
@@ -347,7 +352,6 @@ def mark_adverse(check: PersonCheck, *, actor, note):
     audit.record("person.ban", object_type="person", object_id=person.id, actor=actor,
                  details={"check_id": check.id, "permanent": permanent, "ends_on": ends.isoformat() if ends else None})
     deadline = calendar.add_working_days(today, rules.referral_working_days).end
-    from registry.auth.models import User
     reviewers = db.session.scalars(select(User).where(User.role == Role.city_reviewer,
                                                       User.region_id == person.provider.city_id)).all()
     notifications.notify(reviewers, title=f"机构人员查询结果异常：{person.provider.name}",
@@ -357,49 +361,19 @@ def mark_adverse(check: PersonCheck, *, actor, note):
     return check
 
 
-# ---------------------------------------------------------------- what changed
-
-def snapshot_diff(app):
-    """Differences between the last two snapshots, as (area, key, label, before, after) rows."""
-    snaps = app.snapshots
-    if len(snaps) < 2:
-        return []
-    before, after = snaps[-2].data, snaps[-1].data
-    rows = []
-    for field, value in after["organisation"].items():
-        if before["organisation"].get(field) != value:
-            rows.append(("organisation", field, field, before["organisation"].get(field), value))
-    for area, label_key in (("documents", "label"), ("people", "name"), ("projects", "title")):
-        old = {item["id"]: item for item in before.get(area, [])}
-        new = {item["id"]: item for item in after.get(area, [])}
-        for item_id in sorted(set(old) | set(new)):
-            o, n = old.get(item_id), new.get(item_id)
-            label = (n or o).get(label_key)
-            if o is None:
-                rows.append((area, item_id, label, None, "新增"))
-            elif n is None:
-                rows.append((area, item_id, label, "已删除", None))
-            else:
-                for field in sorted(set(o) | set(n)):
-                    if o.get(field) != n.get(field):
-                        rows.append((area, item_id, f"{label} · {field}", o.get(field), n.get(field)))
-    return rows
-
-
 # ---------------------------------------------------------------- notifications
 
 def _provider_users(provider_id):
-    from registry.auth.models import User
     return db.session.scalars(select(User).where(User.provider_id == provider_id)).all()
 
 
-def _notify_provider(app, title, body):
+def notify_provider(app, title, body):
+    """Tell the provider's users about their application (also used by registry.whitelist on publication)."""
     notifications.notify(_provider_users(app.provider_id), title=title, body=body,
                          link=f"/provider/applications/{app.id}", category="application")
 
 
 def _notify_city_reviewers(app):
-    from registry.auth.models import User
     reviewers = db.session.scalars(select(User).where(User.role == Role.city_reviewer,
                                                       User.region_id == app.city_id)).all()
     notifications.notify(reviewers, title=f"有申报待市级复审：{app.provider.name}", link=f"/review/applications/{app.id}",

@@ -7,8 +7,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Integer, select
 from sqlalchemy.orm import joinedload, subqueryload
 
-from registry.adjustments.models import ActionKind, ProviderAction
-from registry.core import bulk, cache
+from registry.core import bulk, cache, signals
 from registry.extensions import db
 from registry.people import services as people
 from registry.people.models import Person
@@ -16,7 +15,7 @@ from registry.policy.models import CityPolicy
 from registry.policy import services as policy
 from registry.projects.models import STAGE_LABELS, ProjectStaff, mask_to_stages
 from registry.providers.models import ProviderDocument
-from registry.providers.services import ANY_REQUIRED_DOC_TYPES
+from registry.providers.services import ANY_REQUIRED_DOC_TYPES, document_checklist
 from registry.whitelist.models import ENTRY_STATUS_LABELS, EntryStatus, WhitelistEntry
 
 # What evaluate() reads, without the school's part: a commit that writes one of these tables makes every
@@ -41,7 +40,6 @@ class Eligibility:
 
 def document_problems(provider, docs, day):
     """(document, Chinese reason) for each required document that is missing, rejected or expired on `day`."""
-    from registry.providers.services import document_checklist
     return [(item.document, f"机构{item.problem}") for item in document_checklist(provider, day, documents=docs)
             if item.problem]
 
@@ -68,12 +66,7 @@ def _load(entries, day):
     provider_ids = {e.provider_id for e in entries}
     project_ids = bulk.json_rows([("id", Integer())], [(i,) for i in {e.project_id for e in entries}])
     docs = required_documents_by_provider(provider_ids)
-    bans = {}
-    for action in db.session.scalars(select(ProviderAction).where(
-            ProviderAction.provider_id.in_(provider_ids), ProviderAction.kind == ActionKind.ban,
-            ProviderAction.lifted_at.is_(None), ProviderAction.effective_on <= day)):
-        if action.ends_on is None or action.ends_on >= day:
-            bans[action.provider_id] = action
+    bans = signals.bans_in_force(provider_ids, day)
     staff = defaultdict(list)
     links = db.session.scalars(select(ProjectStaff).where(ProjectStaff.project_id.in_(select(project_ids.c.c0)))
                                .options(joinedload(ProjectStaff.person).options(

@@ -19,6 +19,8 @@ from flask import current_app, url_for
 from sqlalchemy import bindparam, exists, or_, select
 from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
 
+from registry.applications.models import Application, ApplicationProject
+from registry.batches.models import BatchItem, ReleaseBatch
 from registry.core import clock
 from registry.core.errors import NotFound
 from registry.core.pagination import Page, count_of, paginate
@@ -29,8 +31,7 @@ from registry.providers.models import Provider
 from registry.regions.models import Region, RegionLevel
 from registry.whitelist import services
 from registry.whitelist.models import (
-    ENTRY_STATUS_LABELS, BatchItem, BatchStatus, Certificate, ChangeFeedItem, ChangeKind, EntryCounty, EntryStatus,
-    ReleaseBatch, WhitelistEntry,
+    ENTRY_STATUS_LABELS, Certificate, ChangeFeedItem, ChangeKind, EntryCounty, EntryStatus, WhitelistEntry,
 )
 
 IN_FORCE = (EntryStatus.active, EntryStatus.suspended)
@@ -335,24 +336,7 @@ def list_changes(filters, page=1, per_page=20):
     return paginate(changes_stmt(filters), page, per_page)
 
 
-# ---------------------------------------------------------------- published batches and their announcements
-
-def recent_batches(city_code=None, limit=10):
-    stmt = (select(ReleaseBatch).where(ReleaseBatch.status == BatchStatus.published)
-            .options(joinedload(ReleaseBatch.city))
-            .order_by(ReleaseBatch.published_on.desc(), ReleaseBatch.id.desc()).limit(limit))
-    if city_code:
-        stmt = stmt.where(ReleaseBatch.city_id == _region_id(city_code))
-    return db.session.scalars(stmt).all()
-
-
-def published_batch(batch_id):
-    batch = db.session.scalar(select(ReleaseBatch).where(ReleaseBatch.id == batch_id)
-                              .options(joinedload(ReleaseBatch.city)))
-    if batch is None or batch.status != BatchStatus.published:
-        raise NotFound("批次不存在或尚未发布")
-    return batch
-
+# ---------------------------------------------------------------- what a published batch granted (its announcement)
 
 @dataclass
 class AnnouncementRow:
@@ -366,8 +350,6 @@ class AnnouncementRow:
 def announcement_rows(batch):
     """What the batch published: each provider and project of the applications left in it after publicity,
     with the validity the batch granted."""
-    from registry.applications.models import Application, ApplicationProject
-
     links = db.session.execute(
         select(ApplicationProject, WhitelistEntry)
         .join(BatchItem, (BatchItem.application_id == ApplicationProject.application_id)
@@ -392,36 +374,6 @@ def announcement_rows(batch):
             valid_until = services.school_year_end(batch.published_on, rules)
         rows.append(AnnouncementRow(entry.provider, link.project, valid_from, valid_until, county_names(entry)))
     return rows
-
-
-def page_blocks(rows, first, per_page, closing=0):
-    """Number the rows and cut them into page-sized blocks (the first page also carries the title).
-    Each block is one page of the table (a text grid block, see registry.core.pdf.TextGrid), and
-    page-sized blocks let the PDF be rendered in parts (registry.core.pdf.render_paged_pdf).
-    The last page also carries the closing text, which takes the room of `closing` rows: when the last
-    block has no room left for it, its final rows move to a page of their own."""
-    numbered = list(enumerate(rows, start=1))
-    blocks = [numbered[:first]]
-    blocks += [numbered[i:i + per_page] for i in range(first, len(numbered), per_page)]
-    room = (first if len(blocks) == 1 else per_page) - closing
-    if closing and len(blocks[-1]) > room:
-        last = blocks.pop()
-        blocks += [last[:room], last[room:]]
-    return blocks
-
-
-def grades(stages_mask):
-    """Stages as a compact grade range for PDF tables: 1–3年级, 1–6年级, 4–9年级, 1–3、7–9年级 …"""
-    spans, start, end = [], None, None
-    for bit, (low, high) in ((1, (1, 3)), (2, (4, 6)), (4, (7, 9))):
-        if stages_mask & bit:
-            start, end = (low if start is None else start), high
-        elif start is not None:
-            spans.append((start, end))
-            start = None
-    if start is not None:
-        spans.append((start, end))
-    return "、".join(f"{a}–{b}" for a, b in spans) + "年级"
 
 
 # ---------------------------------------------------------------- certificates and verification

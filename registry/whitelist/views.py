@@ -4,6 +4,8 @@ from flask import Blueprint, render_template, request
 from marshmallow import EXCLUDE
 
 from registry.audit import anchors
+from registry.batches import pdf as batches_pdf
+from registry.batches import queries as batches_queries
 from registry.core import clock
 from registry.core import db as core_db
 from registry.core import pdf as core_pdf
@@ -41,7 +43,7 @@ def index():
     page = queries.list_entries(args, args["page"], args["per_page"])
     return _render(
         "whitelist/index.html", page=page, args=args, regions=queries.region_choices(),
-        batches=queries.recent_batches(args.get("city"), limit=6), today=clock.today(),
+        batches=batches_queries.recent_batches(args.get("city"), limit=6), today=clock.today(),
         categories=schemas.CATEGORY_CHOICES, stages=schemas.STAGE_CHOICES, levels=schemas.LEVEL_CHOICES,
         statuses=schemas.STATUS_CHOICES,
         export_args={k: v for k, v in request.args.items() if k not in ("page", "per_page") and v})
@@ -96,8 +98,9 @@ def changes():
 @bp.get("/whitelist/batches/<int:batch_id>/announcement.pdf")
 @limiter.limit(PDF_RATE_LIMIT)
 def announcement(batch_id):
-    batch = queries.published_batch(batch_id)
-    return core_pdf.pdf_response(pdf.render_announcement(batch, cached=True), pdf.announcement_filename(batch))
+    batch = batches_queries.published_batch(batch_id)
+    return core_pdf.pdf_response(batches_pdf.render_announcement(batch, queries.announcement_rows(batch), cached=True),
+                                 batches_pdf.announcement_filename(batch))
 
 
 @bp.get("/whitelist/providers/<int:provider_id>/certificate.pdf")

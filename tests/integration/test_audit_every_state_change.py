@@ -26,6 +26,7 @@ from registry.orders import services as orders
 from registry.people import services as people
 from registry.reviews import services as reviews
 from registry.whitelist import services as whitelist
+from registry.batches import services as batches
 from tests.fixtures.orders import order_fields
 from tests.fixtures.providers import (
     add_cleared_person, add_documents, add_project, id_number_for, make_provider_row,
@@ -86,15 +87,15 @@ def _verified(ctx):
 def _in_publicity(ctx):
     d = _verified(ctx)
     reviews.pass_to_city(d["application"], actor=ctx["county"])
-    batch = whitelist.create_batch(actor=ctx["city"])
-    whitelist.add_to_batch(batch, d["application"], actor=ctx["city"])
-    whitelist.start_publicity(batch, actor=ctx["city"])
+    batch = batches.create_batch(actor=ctx["city"])
+    batches.add_to_batch(batch, d["application"], actor=ctx["city"])
+    batches.start_publicity(batch, actor=ctx["city"])
     return d, batch
 
 
 def _objection(ctx):
     d, batch = _in_publicity(ctx)
-    return whitelist.file_objection(batch, application_id=d["application"].id, **OBJECTION)
+    return batches.file_objection(batch, application_id=d["application"].id, **OBJECTION)
 
 
 def _ready_to_publish(ctx):
@@ -238,39 +239,39 @@ def case_resume_orders(ctx):
 
 
 def case_create_batch(ctx):
-    return lambda: whitelist.create_batch(actor=ctx["city"]), {"release_batch.create"}
+    return lambda: batches.create_batch(actor=ctx["city"]), {"release_batch.create"}
 
 
 def case_start_publicity(ctx):
     d = _verified(ctx)
     reviews.pass_to_city(d["application"], actor=ctx["county"])
-    batch = whitelist.create_batch(actor=ctx["city"])
-    whitelist.add_to_batch(batch, d["application"], actor=ctx["city"])
-    return (lambda: whitelist.start_publicity(batch, actor=ctx["city"]),
+    batch = batches.create_batch(actor=ctx["city"])
+    batches.add_to_batch(batch, d["application"], actor=ctx["city"])
+    return (lambda: batches.start_publicity(batch, actor=ctx["city"]),
             {"release_batch.start_publicity", "application.start_publicity"})
 
 
 def case_file_objection(ctx):
     d, batch = _in_publicity(ctx)
-    return (lambda: whitelist.file_objection(batch, application_id=d["application"].id, **OBJECTION),
+    return (lambda: batches.file_objection(batch, application_id=d["application"].id, **OBJECTION),
             {"objection.file"})
 
 
 def case_dismiss_objection(ctx):
     objection = _objection(ctx)
-    return (lambda: whitelist.resolve_objection(objection, actor=ctx["city"], upheld=False, resolution="经核查不属实"),
+    return (lambda: batches.resolve_objection(objection, actor=ctx["city"], upheld=False, resolution="经核查不属实"),
             {"objection.dismiss"})
 
 
 def case_uphold_objection(ctx):
     objection = _objection(ctx)
-    return (lambda: whitelist.resolve_objection(objection, actor=ctx["city"], upheld=True, resolution="经核查属实"),
+    return (lambda: batches.resolve_objection(objection, actor=ctx["city"], upheld=True, resolution="经核查属实"),
             {"objection.uphold", "application.return"})
 
 
 def case_publish(ctx):
     batch = _ready_to_publish(ctx)
-    return (lambda: whitelist.publish(batch, actor=ctx["city"]),
+    return (lambda: batches.publish(batch, actor=ctx["city"]),
             {"release_batch.publish", "application.approve", "whitelist_entry.create"})
 
 
@@ -326,11 +327,12 @@ DECLARED = {
     "registry.orders.services:cancel_order": [case_cancel_order],
     "registry.orders.services:suspend_for_entries": [case_suspend_orders],
     "registry.orders.services:resume_for_entries": [case_resume_orders],
-    "registry.whitelist.services:create_batch": [case_create_batch],
-    "registry.whitelist.services:start_publicity": [case_start_publicity],
-    "registry.whitelist.services:file_objection": [case_file_objection],
-    "registry.whitelist.services:resolve_objection": [case_dismiss_objection, case_uphold_objection],
-    "registry.whitelist.services:publish": [case_publish],
+    "registry.batches.services:create_batch": [case_create_batch],
+    "registry.batches.services:start_publicity": [case_start_publicity],
+    "registry.batches.services:file_objection": [case_file_objection],
+    "registry.batches.services:resolve_objection": [case_dismiss_objection, case_uphold_objection],
+    "registry.batches.services:publish": [case_publish],
+    "registry.whitelist.services:admit_published": [case_publish],
     "registry.whitelist.services:_apply_approval": [case_publish],
     "registry.adjustments.sweep:_expire_entries": [case_sweep_expire],
     "registry.adjustments.sweep:_suspend_entries": [case_sweep_suspend],

@@ -5,7 +5,8 @@ from datetime import date
 from sqlalchemy import select
 
 from registry.applications.models import ApplicationStatus as S
-from registry.whitelist.models import BatchStatus, Objection, ObjectionStatus, ReleaseBatch, WhitelistEntry
+from registry.batches.models import BatchStatus, Objection, ObjectionStatus, ReleaseBatch
+from registry.whitelist.models import WhitelistEntry
 from tests.fixtures.reviews import OBJECTION, at, client_as, to_city_review
 
 

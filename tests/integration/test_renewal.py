@@ -13,6 +13,7 @@ from registry.applications.models import ApplicationStatus as S
 from registry.core.errors import NotAllowed, ValidationFailed
 from registry.reviews import services as reviews
 from registry.whitelist import services as whitelist
+from registry.batches import services as batches
 from registry.whitelist.models import ChangeFeedItem, EntryStatus, WhitelistEntry
 from tests.fixtures.providers import add_project
 from tests.fixtures.reviews import at
@@ -27,9 +28,9 @@ def through_publication(app, admin, reviewers):
     applications.submit(app, actor=admin)
     reviews.pass_to_city(app, actor=reviewers["county"])
     item = reviews.approve_in_principle(app, actor=reviewers["city"])
-    whitelist.start_publicity(item.batch, actor=reviewers["city"])
+    batches.start_publicity(item.batch, actor=reviewers["city"])
     at(item.batch.publicity_end + timedelta(days=1))
-    whitelist.publish(item.batch, actor=reviewers["city"])
+    batches.publish(item.batch, actor=reviewers["city"])
     assert app.status == S.approved
     return item.batch
 

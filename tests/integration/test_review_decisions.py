@@ -9,10 +9,11 @@ from registry.applications import services as applications
 from registry.applications.models import ApplicationStatus as S
 from registry.core.errors import Conflict, InvalidTransition, NotAllowed, NotFound, ValidationFailed
 from registry.providers import services as providers
-from registry.reviews import presenters
+from registry.applications import queries as application_queries
+from registry.reviews import queries as presenters
 from registry.reviews import services as reviews
-from registry.reviews.views import decide, verify_check_for, verify_document_for
-from registry.whitelist.models import BatchItem, ReleaseBatch
+from registry.reviews.services import decide, verify_check_for, verify_document_for
+from registry.batches.models import BatchItem, ReleaseBatch
 from tests.fixtures.providers import pdf_bytes
 from tests.fixtures.reviews import to_city_review, verify_all
 
@@ -123,9 +124,10 @@ def test_approve_in_principle_puts_the_application_into_a_new_draft_batch(db, su
 
 def test_approve_into_a_chosen_batch_of_the_city(db, submitted, reviewers, create_user):
     from registry.whitelist import services as whitelist
+    from registry.batches import services as batches
     app = to_city_review(submitted, reviewers)
-    batch = whitelist.create_batch(actor=reviewers["city"])
-    foreign = whitelist.create_batch(actor=reviewers["other_city"])
+    batch = batches.create_batch(actor=reviewers["city"])
+    foreign = batches.create_batch(actor=reviewers["other_city"])
     with pytest.raises(ValidationFailed) as err:
         decide(app, "approve", {"batch_id": foreign.id}, reviewers["city"])
     assert "batch_id" in err.value.errors
@@ -160,7 +162,7 @@ def test_return_with_comments_per_item_then_resubmission_shows_what_changed(db, 
            reviewers["county"])
     assert app.status == S.draft and app.latest_snapshot.number == 1
     # The provider sees every comment with its item, and where to fix it.
-    rows = presenters.provider_comments(app)
+    rows = application_queries.provider_comments(app)
     texts = {view.key: (view.item, view.comment.text) for view, _url in rows}
     assert texts["organisation:address"] == ("机构信息 · 地址", "地址与营业执照不一致")
     assert texts[f"doc:{insurance.id}"][0] == "资质材料 · 公众责任保险"

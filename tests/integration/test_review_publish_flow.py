@@ -3,10 +3,12 @@ from datetime import date
 
 import pytest
 
+from registry.applications import queries as application_queries
 from registry.applications.models import ApplicationStatus as S
 from registry.core.errors import Conflict, NotAllowed, ValidationFailed
 from registry.reviews import services as reviews
 from registry.whitelist import services as whitelist
+from registry.batches import services as batches
 from registry.whitelist.models import ChangeFeedItem, EntryStatus, WhitelistEntry
 from tests.fixtures.reviews import at, verify_all
 
@@ -22,15 +24,15 @@ def test_full_path_publishes_entries(db, submitted, reviewers, frozen_clock):
     at(date(2026, 3, 2))  # Monday
     app = _to_city(submitted, reviewers)
     assert app.status == S.city_review
-    batch = whitelist.create_batch(actor=reviewers["city"])
-    whitelist.add_to_batch(batch, app, actor=reviewers["city"])
-    whitelist.start_publicity(batch, actor=reviewers["city"])
+    batch = batches.create_batch(actor=reviewers["city"])
+    batches.add_to_batch(batch, app, actor=reviewers["city"])
+    batches.start_publicity(batch, actor=reviewers["city"])
     assert batch.publicity_end == date(2026, 3, 9) and app.status == S.publicity
     at(date(2026, 3, 9))
     with pytest.raises(Conflict, match="2026-03-10 起方可发布"):
-        whitelist.publish(batch, actor=reviewers["city"])
+        batches.publish(batch, actor=reviewers["city"])
     at(date(2026, 3, 10))
-    whitelist.publish(batch, actor=reviewers["city"])
+    batches.publish(batch, actor=reviewers["city"])
     assert app.status == S.approved
     entry = db.session.query(WhitelistEntry).one()
     assert entry.status == EntryStatus.active and entry.valid_until == date(2026, 8, 31)
@@ -56,38 +58,38 @@ def test_return_needs_a_comment_and_goes_back_to_draft(db, submitted, reviewers)
         reviews.return_for_revision(app, actor=reviewers["county"], comments={})
     reviews.return_for_revision(app, actor=reviewers["county"], comments={f"project:{submitted['project'].id}": "价格依据不足"})
     assert app.status == S.draft
-    assert reviews.comments_for(app)[0].text == "价格依据不足"
+    assert application_queries.comments_for(app)[0].text == "价格依据不足"
 
 
 def test_objection_upheld_removes_provider_and_returns_application(db, submitted, reviewers, frozen_clock):
     at(date(2026, 3, 2))
     app = _to_city(submitted, reviewers)
-    batch = whitelist.create_batch(actor=reviewers["city"])
-    whitelist.add_to_batch(batch, app, actor=reviewers["city"])
-    whitelist.start_publicity(batch, actor=reviewers["city"])
+    batch = batches.create_batch(actor=reviewers["city"])
+    batches.add_to_batch(batch, app, actor=reviewers["city"])
+    batches.start_publicity(batch, actor=reviewers["city"])
     with pytest.raises(ValidationFailed) as err:
-        whitelist.file_objection(batch, application_id=app.id, name="", contact="", content="短")
+        batches.file_objection(batch, application_id=app.id, name="", contact="", content="短")
     assert set(err.value.errors) == {"name", "contact", "content"}
-    objection = whitelist.file_objection(batch, application_id=app.id, name="李明", contact="13812345678",
+    objection = batches.file_objection(batch, application_id=app.id, name="李明", contact="13812345678",
                                          content="该机构曾在我校违规收取资料费，请核查。")
     at(date(2026, 3, 10))
     with pytest.raises(Conflict, match="异议未处理"):
-        whitelist.publish(batch, actor=reviewers["city"])
-    whitelist.resolve_objection(objection, actor=reviewers["city"], upheld=True, resolution="经核查属实", outcome="return")
+        batches.publish(batch, actor=reviewers["city"])
+    batches.resolve_objection(objection, actor=reviewers["city"], upheld=True, resolution="经核查属实", outcome="return")
     assert app.status == S.draft
     with pytest.raises(Conflict, match="已没有可发布的申报"):
-        whitelist.publish(batch, actor=reviewers["city"])
+        batches.publish(batch, actor=reviewers["city"])
 
 
 def test_objection_outside_window_is_refused(db, submitted, reviewers, frozen_clock):
     at(date(2026, 3, 2))
     app = _to_city(submitted, reviewers)
-    batch = whitelist.create_batch(actor=reviewers["city"])
-    whitelist.add_to_batch(batch, app, actor=reviewers["city"])
-    whitelist.start_publicity(batch, actor=reviewers["city"])
+    batch = batches.create_batch(actor=reviewers["city"])
+    batches.add_to_batch(batch, app, actor=reviewers["city"])
+    batches.start_publicity(batch, actor=reviewers["city"])
     at(date(2026, 3, 10))
     with pytest.raises(Conflict, match="不在公示期内"):
-        whitelist.file_objection(batch, application_id=app.id, name="李明", contact="13812345678",
+        batches.file_objection(batch, application_id=app.id, name="李明", contact="13812345678",
                                  content="该机构曾在我校违规收取资料费，请核查。")
 
 
@@ -109,9 +111,9 @@ def test_withdrawn_application_leaves_the_draft_batch(db, submitted, reviewers, 
     from registry.applications import services as applications
     at(date(2026, 3, 2))
     app = _to_city(submitted, reviewers)
-    batch = whitelist.create_batch(actor=reviewers["city"])
-    whitelist.add_to_batch(batch, app, actor=reviewers["city"])
+    batch = batches.create_batch(actor=reviewers["city"])
+    batches.add_to_batch(batch, app, actor=reviewers["city"])
     applications.withdraw(app, actor=submitted["admin"])
     with pytest.raises(ValidationFailed, match="没有处于市级复审阶段的申报"):
-        whitelist.start_publicity(batch, actor=reviewers["city"])
+        batches.start_publicity(batch, actor=reviewers["city"])
     assert batch.items == []

@@ -9,7 +9,7 @@ from registry.applications.models import ApplicationStatus as S
 from registry.policy.models import CityPolicy
 from registry.regions import services as regions
 from registry.reviews import services as reviews
-from registry.reviews.views import queue_rows
+from registry.reviews.queries import queue_rows
 from tests.fixtures.providers import add_cleared_person, add_documents, add_project, id_number_for, make_provider_row
 from tests.fixtures.reviews import at, verify_all
 

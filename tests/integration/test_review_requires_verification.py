@@ -6,9 +6,10 @@ from registry.applications.models import ApplicationStatus as S
 from registry.policy.models import CityPolicy
 from registry.regions import services as regions
 from registry.reviews import services as reviews
-from registry.reviews.views import decide
+from registry.reviews.services import decide
 from registry.whitelist import services as whitelist
-from registry.whitelist.models import BatchItem
+from registry.batches import services as batches
+from registry.batches.models import BatchItem
 from tests.fixtures.reviews import to_city_review, verify_all
 
 ALL_ITEMS = ["资质材料「营业执照」未核验", "资质材料「公众责任保险」未核验", "资质材料「安全管理制度及应急预案」未核验",
@@ -100,9 +101,9 @@ def test_adding_to_a_batch_directly_needs_every_item_verified(db, submitted, rev
     app = to_city_review(submitted, reviewers)
     city = reviewers["city"]
     reviews.verify_document(_doc(submitted, "safety_plan"), actor=city, ok=False, note="预案缺少疏散路线")
-    batch = whitelist.create_batch(actor=city)
+    batch = batches.create_batch(actor=city)
     with pytest.raises(reviews.Unverified) as refused:
-        whitelist.add_to_batch(batch, app, actor=city)
+        batches.add_to_batch(batch, app, actor=city)
     assert refused.value.items == ["资质材料「安全管理制度及应急预案」已驳回"]
     assert batch.items == []
 
@@ -110,10 +111,10 @@ def test_adding_to_a_batch_directly_needs_every_item_verified(db, submitted, rev
 def test_publicity_does_not_start_when_an_item_was_rejected_after_batching(db, submitted, reviewers):
     app = to_city_review(submitted, reviewers)
     city = reviewers["city"]
-    batch = whitelist.create_batch(actor=city)
-    whitelist.add_to_batch(batch, app, actor=city)
+    batch = batches.create_batch(actor=city)
+    batches.add_to_batch(batch, app, actor=city)
     reviews.verify_document(_doc(submitted, "liability_insurance"), actor=city, ok=False, note="保单已退保")
     with pytest.raises(reviews.Unverified) as refused:
-        whitelist.start_publicity(batch, actor=city)
+        batches.start_publicity(batch, actor=city)
     assert refused.value.items == [f"{submitted['provider'].name}：资质材料「公众责任保险」已驳回"]
     assert app.status == S.city_review and batch.status.value == "draft"

@@ -12,6 +12,7 @@ from registry.projects import services as projects
 from registry.providers import services as providers
 from registry.reviews import services as reviews
 from registry.whitelist import services as whitelist
+from registry.batches import services as batches
 from tests.fixtures.reviews import at
 
 PROPOSAL = {"price": "4.99", "stages": ["junior"], "category": "arts"}
@@ -155,12 +156,12 @@ def test_the_change_application_shows_and_on_publication_applies_what_was_review
 
     reviews.pass_to_city(app, actor=whitelisted["reviewers"]["county"])
     city = whitelisted["reviewers"]["city"]
-    batch = whitelist.create_batch(actor=city)
-    whitelist.add_to_batch(batch, app, actor=city)
-    whitelist.start_publicity(batch, actor=city)
+    batch = batches.create_batch(actor=city)
+    batches.add_to_batch(batch, app, actor=city)
+    batches.start_publicity(batch, actor=city)
     assert project.price == Decimal("3.00") and provider.name == old_name  # publicity is not publication
     at(batch.publicity_end + timedelta(days=1))
-    whitelist.publish(batch, actor=city)
+    batches.publish(batch, actor=city)
     db.session.flush()
     db.session.expire_all()
     assert app.status == ApplicationStatus.approved
@@ -184,11 +185,11 @@ def test_a_price_lowered_after_submitting_the_change_stands(db, whitelisted):
     assert project.price == Decimal("2.00")
     reviews.pass_to_city(app, actor=whitelisted["reviewers"]["county"])
     city = whitelisted["reviewers"]["city"]
-    batch = whitelist.create_batch(actor=city)
-    whitelist.add_to_batch(batch, app, actor=city)
-    whitelist.start_publicity(batch, actor=city)
+    batch = batches.create_batch(actor=city)
+    batches.add_to_batch(batch, app, actor=city)
+    batches.start_publicity(batch, actor=city)
     at(batch.publicity_end + timedelta(days=1))
-    whitelist.publish(batch, actor=city)
+    batches.publish(batch, actor=city)
     assert project.price == Decimal("2.00") and project.pending_changes is None
 
 

@@ -72,7 +72,7 @@ def test_a_page_that_sends_a_statement_per_row_is_caught(dataset_app, monkeypatc
     """The control: make the review queue touch the database once per row; the comparison must see it."""
     from bench.benchmarks import frozen_clock
     from registry.extensions import db
-    from registry.reviews import services as reviews
+    from registry.reviews import queries as reviews
 
     original = reviews.queue
 

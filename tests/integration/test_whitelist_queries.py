@@ -4,6 +4,7 @@ from datetime import date
 import pytest
 from sqlalchemy import event
 
+from registry.batches import pdf as batches_pdf
 from registry.whitelist import queries
 from registry.whitelist import services as whitelist
 from registry.whitelist.models import EntryStatus
@@ -141,15 +142,15 @@ def test_announcement_rows_are_the_batch_contents(db, three):
 
 
 def test_page_blocks_number_the_rows_and_leave_room_for_the_title():
-    assert queries.page_blocks(list("abcdefg"), 2, 3) == [
+    assert batches_pdf.page_blocks(list("abcdefg"), 2, 3) == [
         [(1, "a"), (2, "b")], [(3, "c"), (4, "d"), (5, "e")], [(6, "f"), (7, "g")]]
-    assert queries.page_blocks([], 2, 3) == [[]]
+    assert batches_pdf.page_blocks([], 2, 3) == [[]]
 
 
 @pytest.mark.parametrize("mask, text", [(1, "1–3年级"), (3, "1–6年级"), (7, "1–9年级"), (6, "4–9年级"), (5, "1–3、7–9年级"),
                                         (4, "7–9年级"), (2, "4–6年级")])
 def test_grades(mask, text):
-    assert queries.grades(mask) == text
+    assert batches_pdf.grades(mask) == text
 
 
 class StatementCounter:

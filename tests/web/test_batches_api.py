@@ -7,7 +7,9 @@ from sqlalchemy import select
 
 from registry.applications.models import ApplicationStatus as S
 from registry.whitelist import services as whitelist
-from registry.whitelist.models import ReleaseBatch, WhitelistEntry
+from registry.batches import services as batches
+from registry.batches.models import ReleaseBatch
+from registry.whitelist.models import WhitelistEntry
 from tests.fixtures.reviews import OBJECTION, at, batch_in_publicity, to_city_review
 
 ID_NUMBER = re.compile(r"\d{17}[\dXx]")
@@ -110,7 +112,7 @@ def test_items_are_removed_while_draft_only(app, db, submitted, reviewers, beare
 def test_upheld_objection_through_the_api_rejects_the_application(app, db, submitted, reviewers, bearer):
     batch = batch_in_publicity(submitted, reviewers, date(2026, 3, 2))
     application = submitted["application"]
-    objection = whitelist.file_objection(batch, application_id=application.id, **OBJECTION)
+    objection = batches.file_objection(batch, application_id=application.id, **OBJECTION)
     client, headers = app.test_client(), bearer(reviewers["city"])
     response = client.post(f"/api/v1/objections/{objection.id}/resolve",
                            json={"upheld": True, "resolution": "经核查属实", "outcome": "withdraw"}, headers=headers)
@@ -127,7 +129,7 @@ def test_upheld_objection_through_the_api_rejects_the_application(app, db, submi
 
 def test_jurisdiction_and_roles(app, db, submitted, reviewers, bearer, create_user):
     batch = batch_in_publicity(submitted, reviewers, date(2026, 3, 2))
-    objection = whitelist.file_objection(batch, application_id=submitted["application"].id, **OBJECTION)
+    objection = batches.file_objection(batch, application_id=submitted["application"].id, **OBJECTION)
     client = app.test_client()
     stranger = bearer(reviewers["other_city"])
     assert client.get(f"/api/v1/batches/{batch.id}", headers=stranger).status_code == 404
@@ -157,7 +159,7 @@ def test_2027_publicity_reports_the_calendar_fallback(app, db, submitted, review
 
 def test_public_api_never_carries_id_numbers_or_phones(app, db, submitted, reviewers):
     batch = batch_in_publicity(submitted, reviewers, date(2026, 3, 2))
-    whitelist.file_objection(batch, application_id=submitted["application"].id, **OBJECTION)
+    batches.file_objection(batch, application_id=submitted["application"].id, **OBJECTION)
     client = app.test_client()
     for path in ("/api/v1/publicity", f"/api/v1/publicity/{batch.id}"):
         text = json.dumps(client.get(path).get_json(), ensure_ascii=False)

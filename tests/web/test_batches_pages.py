@@ -6,13 +6,14 @@ from sqlalchemy import select
 
 from registry.applications.models import ApplicationStatus as S
 from registry.whitelist import services as whitelist
-from registry.whitelist.models import BatchItem, BatchStatus, ReleaseBatch
+from registry.batches import services as batches
+from registry.batches.models import BatchItem, BatchStatus, ReleaseBatch
 from tests.fixtures.reviews import OBJECTION, at, batch_in_publicity, client_as, to_city_review
 
 
 def test_index_lists_batches_with_counts_and_the_applications_ready_for_a_batch(app, db, submitted, reviewers):
     batch = batch_in_publicity(submitted, reviewers, date(2026, 3, 2))
-    whitelist.file_objection(batch, application_id=submitted["application"].id, **OBJECTION)
+    batches.file_objection(batch, application_id=submitted["application"].id, **OBJECTION)
     city = client_as(app, reviewers["city"])
     page = city.get("/review/batches").get_data(as_text=True)
     assert "2026年第1批" in page and "公示中" in page and "2026-03-02 至 2026-03-09" in page
@@ -23,7 +24,7 @@ def test_index_lists_batches_with_counts_and_the_applications_ready_for_a_batch(
 def test_ready_application_can_be_added_to_an_existing_draft_and_removed_again(app, db, submitted, reviewers):
     at(date(2026, 3, 2))
     application = to_city_review(submitted, reviewers)
-    draft = whitelist.create_batch(actor=reviewers["city"])
+    draft = batches.create_batch(actor=reviewers["city"])
     city = client_as(app, reviewers["city"])
     page = city.get("/review/batches").get_data(as_text=True)
     assert f"加入{draft.name}" in page and submitted["provider"].name in page
@@ -45,7 +46,7 @@ def test_ready_application_can_be_added_to_an_existing_draft_and_removed_again(a
 
 
 def test_an_application_not_at_city_review_cannot_be_added(app, db, submitted, reviewers):
-    draft = whitelist.create_batch(actor=reviewers["city"])
+    draft = batches.create_batch(actor=reviewers["city"])
     city = client_as(app, reviewers["city"])
     response = city.post(f"/review/batches/{draft.id}/items", data={"application_id": submitted["application"].id},
                          follow_redirects=True)
@@ -54,7 +55,7 @@ def test_an_application_not_at_city_review_cannot_be_added(app, db, submitted, r
 
 
 def test_starting_an_empty_batch_is_refused_and_the_button_is_disabled(app, db, reviewers):
-    draft = whitelist.create_batch(actor=reviewers["city"])
+    draft = batches.create_batch(actor=reviewers["city"])
     city = client_as(app, reviewers["city"])
     assert "批次中还没有申报，不能开始公示" in city.get(f"/review/batches/{draft.id}").get_data(as_text=True)
     response = city.post(f"/review/batches/{draft.id}/publicity", follow_redirects=True)

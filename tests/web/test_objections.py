@@ -6,7 +6,8 @@ import pytest
 
 from registry.applications.models import ApplicationStatus as S
 from registry.whitelist import services as whitelist
-from registry.whitelist.models import BatchStatus, ObjectionStatus
+from registry.batches import services as batches
+from registry.batches.models import BatchStatus, ObjectionStatus
 from tests.fixtures.reviews import OBJECTION, at, batch_in_publicity, client_as
 
 
@@ -14,7 +15,7 @@ from tests.fixtures.reviews import OBJECTION, at, batch_in_publicity, client_as
 def objected(db, submitted, reviewers):
     """A batch under publicity since Monday 2026-03-02 (ends 03-09) with one open objection."""
     batch = batch_in_publicity(submitted, reviewers, date(2026, 3, 2))
-    objection = whitelist.file_objection(batch, application_id=submitted["application"].id, **OBJECTION)
+    objection = batches.file_objection(batch, application_id=submitted["application"].id, **OBJECTION)
     return {"batch": batch, "objection": objection, "application": submitted["application"]}
 
 

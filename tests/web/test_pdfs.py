@@ -5,6 +5,7 @@ import subprocess
 
 from registry.core.pdf import embedded_fonts
 from registry.whitelist import services as whitelist
+from registry.batches import services as batches
 
 
 def _text(data, tmp_path, name="out.pdf"):
@@ -47,13 +48,13 @@ def test_announcement(client, published, tmp_path):
 def test_announcement_of_a_large_batch_has_one_table_per_page(app, published, tmp_path):
     """A long announcement is cut into page-sized blocks of the table: every page starts with the header
     and no page is left nearly empty, and each row's cells read on the row's own line, left to right."""
-    from registry.whitelist import pdf as whitelist_pdf
+    from registry.batches import pdf as batches_pdf
     from registry.whitelist import queries
 
     rows = queries.announcement_rows(published["batch"]) * 50
-    data = whitelist_pdf.render_announcement(published["batch"], rows)
+    data = batches_pdf.render_announcement(published["batch"], rows)
     pages = [p for p in _text(data, tmp_path).split("\f") if p.strip()]
-    first, per_page = whitelist_pdf.ANNOUNCEMENT_FIRST_PAGE_ROWS, whitelist_pdf.ANNOUNCEMENT_ROWS_PER_PAGE
+    first, per_page = batches_pdf.ANNOUNCEMENT_FIRST_PAGE_ROWS, batches_pdf.ANNOUNCEMENT_ROWS_PER_PAGE
     assert len(pages) == 1 + -(-(50 - first) // per_page)  # 16 + 22 + 12: three pages, each one table
     assert all("统一社会信用代码" in page for page in pages)
     numbers = [[int(m) for m in re.findall(r"^\s*(\d+)\s", page, re.M)] for page in pages]
@@ -87,14 +88,14 @@ def test_announcement_rendered_in_parts_reads_as_one_document(app, published, tm
     title on the first page only, the closing text on the last only, CJK fonts embedded, rasterisable."""
     from registry.core import pdf
     from registry.core.pdf import render
-    from registry.whitelist import pdf as whitelist_pdf
+    from registry.batches import pdf as batches_pdf
     from registry.whitelist import queries
 
     monkeypatch.setattr(render, "PAGES_PER_PART", 1)
     rows = queries.announcement_rows(published["batch"]) * 120
-    blocks = whitelist_pdf.announcement_blocks(rows)
+    blocks = batches_pdf.announcement_blocks(rows)
     assert len(pdf.split_parts(blocks, pdf.cpu_count(), 1)) == len(blocks) == 6
-    data = whitelist_pdf.render_announcement(published["batch"], rows)
+    data = batches_pdf.render_announcement(published["batch"], rows)
     pages = _pages(data, tmp_path)
     assert len(pages) == 6
     for n, page in enumerate(pages, start=1):
@@ -119,16 +120,16 @@ def test_announcement_whose_rows_overflow_their_pages_is_numbered_by_its_real_pa
     from types import SimpleNamespace
 
     from registry.core.pdf import render
-    from registry.whitelist import pdf as whitelist_pdf
+    from registry.batches import pdf as batches_pdf
     from registry.whitelist import queries
 
     monkeypatch.setattr(render, "PAGES_PER_PART", 1)
     (row,) = queries.announcement_rows(published["batch"])
     long_name = SimpleNamespace(id=row.provider.id, uscc=row.provider.uscc, name="南昌市红谷滩区" * 12 + "有限公司")
     rows = [queries.AnnouncementRow(long_name, row.project, row.valid_from, row.valid_until, row.counties)] * 40
-    blocks = whitelist_pdf.announcement_blocks(rows)
+    blocks = batches_pdf.announcement_blocks(rows)
     with caplog.at_level("INFO", logger="registry.core.pdf"):
-        data = whitelist_pdf.render_announcement(published["batch"], rows)
+        data = batches_pdf.render_announcement(published["batch"], rows)
     assert "rendering them again" in caplog.text
     pages = _pages(data, tmp_path)
     assert len(pages) > len(blocks)
@@ -161,19 +162,19 @@ def test_announcement_pages_hold_their_blocks_with_long_names(app, published, tm
     parts render once and the page breaks are the blocks': names of 28 characters (the longest that take two
     lines) and titles of 18 in every row; then 7 rows of every page three lines tall (names of 42 characters)."""
     from registry.core.pdf import render
-    from registry.whitelist import pdf as whitelist_pdf
+    from registry.batches import pdf as batches_pdf
 
     monkeypatch.setattr(render, "PAGES_PER_PART", 2)
-    first, per_page = whitelist_pdf.ANNOUNCEMENT_FIRST_PAGE_ROWS, whitelist_pdf.ANNOUNCEMENT_ROWS_PER_PAGE
+    first, per_page = batches_pdf.ANNOUNCEMENT_FIRST_PAGE_ROWS, batches_pdf.ANNOUNCEMENT_ROWS_PER_PAGE
     count = first + 2 * per_page + 5
     taller = set(range(7)) | {i for i in range(first, count) if (i - first) % per_page < 7}
     for rows in (_long_rows(published, count, 28, title_chars=18), _long_rows(published, count, 28, taller=taller)):
-        heights = [len(whitelist_pdf.announcement_row(n, r).split("\n")) for n, r in enumerate(rows, start=1)]
+        heights = [len(batches_pdf.announcement_row(n, r).split("\n")) for n, r in enumerate(rows, start=1)]
         assert set(heights) <= {2, 3} and heights.count(3) in (0, len(taller))
-        blocks = whitelist_pdf.announcement_blocks(rows)
+        blocks = batches_pdf.announcement_blocks(rows)
         caplog.clear()
         with caplog.at_level("INFO", logger="registry.core.pdf"):
-            data = whitelist_pdf.render_announcement(published["batch"], rows)
+            data = batches_pdf.render_announcement(published["batch"], rows)
         assert "rendering them again" not in caplog.text
         pages = _pages(data, tmp_path)
         assert len(pages) == len(blocks) == 4
@@ -232,19 +233,19 @@ def test_text_grid_wraps_cells_and_keeps_their_columns():
 
 
 def test_the_last_page_keeps_room_for_the_closing_text():
-    from registry.whitelist import queries
+    from registry.batches import pdf as batches_pdf
 
-    assert queries.page_blocks(list("abcdefg"), 2, 3, closing=1) == [
+    assert batches_pdf.page_blocks(list("abcdefg"), 2, 3, closing=1) == [
         [(1, "a"), (2, "b")], [(3, "c"), (4, "d"), (5, "e")], [(6, "f"), (7, "g")]]
-    assert queries.page_blocks(list("abcdefgh"), 2, 3, closing=1) == [
+    assert batches_pdf.page_blocks(list("abcdefgh"), 2, 3, closing=1) == [
         [(1, "a"), (2, "b")], [(3, "c"), (4, "d"), (5, "e")], [(6, "f"), (7, "g")], [(8, "h")]]
-    assert queries.page_blocks(list("ab"), 2, 3, closing=1) == [[(1, "a")], [(2, "b")]]
-    assert queries.page_blocks([], 2, 3, closing=1) == [[]]
+    assert batches_pdf.page_blocks(list("ab"), 2, 3, closing=1) == [[(1, "a")], [(2, "b")]]
+    assert batches_pdf.page_blocks([], 2, 3, closing=1) == [[]]
 
 
 def test_unpublished_or_unknown_batch_has_no_announcement(client, db, create_user):
     reviewer = create_user("city_reviewer")
-    draft = whitelist.create_batch(actor=reviewer)
+    draft = batches.create_batch(actor=reviewer)
     assert client.get(f"/whitelist/batches/{draft.id}/announcement.pdf").status_code == 404
     assert client.get("/whitelist/batches/999999/announcement.pdf").status_code == 404
 

@@ -6,7 +6,8 @@ import pytest
 from sqlalchemy import func, select
 
 from registry.whitelist import services as whitelist
-from registry.whitelist.models import Objection
+from registry.batches import services as batches
+from registry.batches.models import Objection
 from tests.fixtures.reviews import OBJECTION, at, batch_in_publicity
 
 ID_NUMBER = re.compile(r"\d{17}[\dXx]")
@@ -37,7 +38,7 @@ def test_publicity_page_shows_the_public_fields(client, publicised):
 
 def test_publicity_page_never_shows_id_numbers_phones_or_objectors(client, publicised):
     batch, provider, person = publicised["batch"], publicised["provider"], publicised["person"]
-    whitelist.file_objection(batch, application_id=publicised["application"].id, **OBJECTION)
+    batches.file_objection(batch, application_id=publicised["application"].id, **OBJECTION)
     for path in ("/publicity", f"/publicity/{batch.id}"):
         page = client.get(path).get_data(as_text=True)
         assert not ID_NUMBER.search(page), path
@@ -47,7 +48,7 @@ def test_publicity_page_never_shows_id_numbers_phones_or_objectors(client, publi
 
 
 def test_a_draft_batch_is_not_public(client, db, reviewers):
-    draft = whitelist.create_batch(actor=reviewers["city"])
+    draft = batches.create_batch(actor=reviewers["city"])
     assert client.get(f"/publicity/{draft.id}").status_code == 404
     assert client.post(f"/publicity/{draft.id}/objections", data=OBJECTION).status_code == 404
     assert "2026年" not in client.get("/publicity").get_data(as_text=True).split("<tbody>")[1]

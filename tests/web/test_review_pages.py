@@ -4,13 +4,14 @@ import re
 import pytest
 
 from registry.applications import services as applications
+from registry.applications import queries as application_queries
 from registry.applications.models import Application
 from registry.applications.models import ApplicationStatus as S
 from registry.policy.models import CityPolicy
 from registry.providers.models import ProviderDocument
 from registry.regions import services as regions
 from registry.reviews import services as reviews
-from registry.whitelist.models import BatchItem
+from registry.batches.models import BatchItem
 from tests.fixtures.reviews import client_as, to_city_review, verify_all
 
 ID_PATTERN = re.compile(r"\d{17}[\dXx]")
@@ -183,7 +184,7 @@ def test_return_keeps_the_per_item_comments(app, db, submitted, reviewers):
         "comment:organisation:address": "地址不详", f"comment:person:{d['person'].id}": ""})
     assert response.status_code == 302
     assert _status(db, a) == S.draft
-    keys = sorted((c.item_type, c.item_key, c.text) for c in reviews.comments_for(a))
+    keys = sorted((c.item_type, c.item_key, c.text) for c in application_queries.comments_for(a))
     assert keys == sorted([("general", "-", "请修改后重新提交"), ("project", str(d["project"].id), "收费偏高"),
                            ("organisation", "address", "地址不详")])
 

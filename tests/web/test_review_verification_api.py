@@ -6,7 +6,7 @@ import pytest
 from registry.applications.models import Application
 from registry.applications.models import ApplicationStatus as S
 from registry.reviews import services as reviews
-from registry.whitelist import services as whitelist
+from registry.batches import services as batches
 from tests.fixtures.reviews import client_as, to_city_review, verify_all
 
 MISSING = ["资质材料「营业执照」未核验", "资质材料「公众责任保险」未核验", "资质材料「安全管理制度及应急预案」未核验",
@@ -62,7 +62,7 @@ def test_api_approval_and_batch_item_are_refused_while_an_item_is_rejected(api, 
     body = response.get_json()
     assert body["code"] == "unverified_items" and body["errors"]["items"] == ["资质材料「公众责任保险」已驳回"]
     assert "请退回修改" in body["message"]
-    batch = whitelist.create_batch(actor=city)
+    batch = batches.create_batch(actor=city)
     response = api.post(f"/api/v1/batches/{batch.id}/items", json={"application_id": a.id}, headers=headers)
     assert response.status_code == 409 and response.get_json()["errors"]["items"] == ["资质材料「公众责任保险」已驳回"]
     assert _status(db, a) == S.city_review

@@ -8,6 +8,7 @@ from registry.applications import services as applications
 from registry.applications.models import ApplicationKind
 from registry.reviews import services as reviews
 from registry.whitelist import services as whitelist
+from registry.batches import services as batches
 from tests.fixtures.orders import order_fields
 from tests.fixtures.reviews import at, client_as
 
@@ -171,9 +172,9 @@ def test_the_reviewer_sees_the_change_and_publication_applies_it(app, db, client
     assert application.kind == ApplicationKind.change
     reviews.pass_to_city(application, actor=county)
     city = whitelisted["reviewers"]["city"]
-    batch = whitelist.create_batch(actor=city)
-    whitelist.add_to_batch(batch, application, actor=city)
-    whitelist.start_publicity(batch, actor=city)
+    batch = batches.create_batch(actor=city)
+    batches.add_to_batch(batch, application, actor=city)
+    batches.start_publicity(batch, actor=city)
     # The publicity (公示) shows what will be published; the whitelist still shows what is published.
     publicised = client.get(f"/api/v1/publicity/{batch.id}").get_json()["providers"][0]["projects"][0]
     assert (publicised["price"], publicised["stages"], publicised["category"]) == ("4.99", ["junior"], "arts")
@@ -182,6 +183,6 @@ def test_the_reviewer_sees_the_change_and_publication_applies_it(app, db, client
     assert _public_project(client)[0] == PUBLISHED_PROJECT
     at(batch.publicity_end + timedelta(days=1))
     assert _public_project(client)[0] == PUBLISHED_PROJECT
-    whitelist.publish(batch, actor=city)
+    batches.publish(batch, actor=city)
     assert _public_project(client)[0] == {"title": "花样跳绳", "category": "arts", "stages": ["junior"],
                                           "price": "4.99"}

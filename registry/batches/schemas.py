@@ -1,7 +1,8 @@
-"""Release batches, publicity (公示), objections and the working-day calendar: input (HTML forms and
+"""Release batches, publicity (公示) and objections: input (HTML forms and
 JSON alike) and output. Public output schemas list only what the public may see (docs/domain.md "What the public sees")."""
 from marshmallow import fields, validate
 
+from registry.batches import queries, services
 from registry.core.schema import BaseSchema
 from registry.projects.schemas import ProjectOut
 
@@ -49,22 +50,6 @@ class ResolveIn(BaseSchema):
     outcome = fields.String(load_default="return",
                             validate=validate.OneOf(OUTCOMES, error="处理结果应为退回修改（return）或不予通过（reject）"),
                             metadata={"enum": OUTCOMES, "description": "异议成立时该申报的去向：return 退回修改，reject 不予通过"})
-
-
-class CalendarDayIn(BaseSchema):
-    day = fields.Date(required=True, error_messages={"required": "请填写日期"})
-    is_workday = fields.Boolean(required=True, error_messages={"required": "请选择放假或调休上班",
-                                                                "invalid": "请选择放假或调休上班"})
-    note = fields.String(load_default="", validate=validate.Length(max=64, error="说明不能超过 64 个字符"))
-
-
-class CalendarDayRefIn(BaseSchema):
-    day = fields.Date(required=True, error_messages={"required": "请填写日期"})
-
-
-class CalendarYearIn(BaseSchema):
-    year = fields.Integer(required=True, error_messages={"required": "请填写年份"})
-    source = fields.String(load_default="", validate=validate.Length(max=128, error="依据不能超过 128 个字符"))
 
 
 # ---------------------------------------------------------------- reviewer output
@@ -115,11 +100,9 @@ class BatchOut(BatchSummaryOut):
         return BatchItemOut(many=True).dump(batch.items)
 
     def _open_objections(self, batch):
-        from registry.whitelist.batch_views import open_objection_count
-        return open_objection_count(batch)
+        return queries.open_objection_count(batch)
 
     def _publish_problem(self, batch):
-        from registry.whitelist import services
         return services.publish_problem(batch)
 
 

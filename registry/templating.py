@@ -1,10 +1,13 @@
-"""Helpers every template can use: navigation per role, dates in China time, masking."""
-from flask import current_app, request, url_for
+"""Helpers every template can use: navigation per role, dates in China time, masking. App wiring (like
+registry/cli.py), above every domain: it reads the authorization table, people's check expiry and policy."""
+from flask import current_app, g, request, url_for
 from flask_login import current_user
 
-from registry.auth.permissions import TABLE, PUBLIC
+from registry.auth.permissions import PUBLIC, TABLE
 from registry.auth.roles import ROLE_LABELS
 from registry.core import clock
+from registry.people.services import check_expiry
+from registry.policy import services as policy
 
 # (label, endpoint). An item shows only when the table lets the current role reach it,
 # so navigation can never advertise a page that answers 403.
@@ -56,11 +59,6 @@ def page_url(page):
 
 def check_last_day(check):
     """The last day a check counts (age-limited checks by date), with the provider's city policy."""
-    from flask import g
-
-    from registry.people.services import check_expiry
-    from registry.policy import services as policy
-
     cache = g.setdefault("policy_by_county", {})
     county = check.person.provider.county
     if county.id not in cache:

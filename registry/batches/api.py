@@ -6,9 +6,7 @@ from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint
 
-from registry.whitelist import batch_schemas as schemas
-from registry.whitelist import batch_views as views
-from registry.whitelist import services
+from registry.batches import queries, ratelimit, schemas, services
 
 blp = Blueprint("api_batches", __name__, url_prefix="/batches", description="公示批次（市级审核员）")
 objections_blp = Blueprint("api_objections", __name__, url_prefix="/objections", description="公示异议处理（市级审核员）")
@@ -20,7 +18,7 @@ def _actor():
 
 
 def _batch(batch_id):
-    return views.own_batch(current_user, batch_id)
+    return queries.own_batch(current_user, batch_id)
 
 
 @blp.route("")
@@ -28,13 +26,13 @@ class Batches(MethodView):
     @blp.response(200, schemas.BatchSummaryOut(many=True))
     def get(self):
         """本市的公示批次（最新在前）"""
-        return views.city_batches(current_user.region_id)
+        return queries.city_batches(current_user.region_id)
 
     @blp.arguments(schemas.BatchCreateIn)
     @blp.response(201, schemas.BatchOut)
     def post(self, data):
         """新建待公示批次，可同时加入处于市级复审阶段的申报（同意纳入公示）"""
-        return views.create_with(_actor(), data["application_ids"])
+        return services.create_with(_actor(), data["application_ids"])
 
 
 @blp.route("/<int:batch_id>")
@@ -54,7 +52,7 @@ class BatchItems(MethodView):
     def post(self, data, batch_id):
         """把市级复审通过的申报加入待公示批次"""
         batch = _batch(batch_id)
-        services.add_to_batch(batch, views.city_application(batch, data["application_id"]), actor=_actor())
+        services.add_to_batch(batch, queries.city_application(batch, data["application_id"]), actor=_actor())
         return batch
 
 
@@ -92,7 +90,7 @@ class BatchObjections(MethodView):
     @blp.response(200, schemas.ObjectionOut(many=True))
     def get(self, batch_id):
         """该批次收到的异议"""
-        return views.batch_objections(_batch(batch_id))
+        return queries.batch_objections(_batch(batch_id))
 
 
 @objections_blp.route("/<int:objection_id>/resolve")
@@ -102,7 +100,7 @@ class ObjectionResolve(MethodView):
     @objections_blp.alt_response(409, description="该异议已处理")
     def post(self, data, objection_id):
         """处理异议：成立则该机构移出批次、申报退回修改（return）或不予通过（reject）；不成立须说明理由"""
-        objection = views.own_objection(current_user, objection_id)
+        objection = queries.own_objection(current_user, objection_id)
         return services.resolve_objection(objection, actor=_actor(), **data)
 
 
@@ -111,7 +109,7 @@ class Publicity(MethodView):
     @publicity_blp.response(200, schemas.PublicBatchOut(many=True))
     def get(self):
         """正在公示的批次（各设区市），仅含公开信息"""
-        return [views.public_view(batch) for batch in views.publicity_batches()]
+        return [queries.public_view(batch) for batch in queries.publicity_batches()]
 
 
 @publicity_blp.route("/<int:batch_id>")
@@ -119,12 +117,12 @@ class PublicityById(MethodView):
     @publicity_blp.response(200, schemas.PublicBatchOut)
     def get(self, batch_id):
         """一个公示批次的公开信息"""
-        return views.public_view(views.public_batch_or_404(batch_id))
+        return queries.public_view(queries.public_batch_or_404(batch_id))
 
 
 @publicity_blp.route("/<int:batch_id>/objections")
 class PublicityObjections(MethodView):
-    decorators = [views.objection_limited(views.objection_limited_json)]
+    decorators = [ratelimit.objection_limited(ratelimit.objection_limited_json)]
 
     @publicity_blp.arguments(schemas.ObjectionIn)
     @publicity_blp.response(201, schemas.ObjectionReceiptOut)
@@ -132,4 +130,4 @@ class PublicityObjections(MethodView):
     @publicity_blp.alt_response(429, description="提交过于频繁")
     def post(self, data, batch_id):
         """在公示期内对公示机构提出异议：须填写真实姓名、联系方式和具体内容；按网络地址限制频率"""
-        return services.file_objection(views.public_batch_or_404(batch_id), **data)
+        return services.file_objection(queries.public_batch_or_404(batch_id), **data)

@@ -1,41 +1,33 @@
-"""Read-side helpers for the review screen, the review API and the provider's view of review comments:
-the checklist built from a frozen snapshot, what changed between two submissions in words, and each
-comment placed next to its item. Nothing here writes."""
+"""Reads for the review screens and the review API: the reviewer's queue with waiting times, the checklist
+built from a frozen snapshot, what changed between two submissions in words, and each comment placed next
+to its item (the comments themselves are registry.applications.queries'). Nothing here writes."""
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
-from registry.applications.models import ApplicationStatus
-from registry.auth.models import User
+from registry.applications.models import Application, ApplicationProject, ApplicationSnapshot, ApplicationStatus
+from registry.applications.queries import (  # noqa: F401  (comment_views, place_comments: the review screen's too)
+    ORG_FIELDS, ORG_LABELS, SNAPSHOT_AREA_LABELS, comment_views, place_comments,
+)
+from registry.auth.roles import Role
+from registry.calendar import services as calendar
+from registry.core import clock, signals
 from registry.extensions import db
 from registry.people.models import CHECK_RESULT_LABELS, PersonCheck
 from registry.policy import services as policy
 from registry.projects.services import subject_word
-from registry.providers.models import VERIFICATION_LABELS, ProviderDocument
+from registry.providers.models import VERIFICATION_LABELS, Provider, ProviderDocument
 from registry.reviews import services as reviews
-from registry.whitelist.models import BatchItem, BatchStatus, ReleaseBatch
 
 RESULT_LABELS = {k.value: v for k, v in CHECK_RESULT_LABELS.items()}
 VERIFY_LABELS = {k.value: v for k, v in VERIFICATION_LABELS.items()}
-AREA_LABELS = {"organisation": "机构信息", "documents": "资质材料", "people": "从业人员", "projects": "服务项目"}
+AREA_LABELS = SNAPSHOT_AREA_LABELS
 ITEM_TYPE_OF_AREA = {"organisation": "organisation", "documents": "doc", "people": "person", "projects": "project"}
 
-# The organisation rows a reviewer can comment on, and which snapshot fields feed each row.
-ORG_FIELDS = [
-    ("name", "机构名称", ("name",)),
-    ("uscc", "统一社会信用代码", ("uscc",)),
-    ("org_type", "机构类型", ("org_type_label",)),
-    ("legal_representative", "法定代表人", ("legal_representative",)),
-    ("contact", "联系人", ("contact_name", "contact_phone")),
-    ("address", "地址", ("address",)),
-    ("registered", "注册地", ("city", "county")),
-    ("service_counties", "拟服务区域", ("service_counties",)),
-    ("description", "机构简介", ("description",)),
-]
 ORG_ROW_OF = {source: key for key, _label, sources in ORG_FIELDS for source in sources}
-ORG_LABELS = {key: label for key, label, _sources in ORG_FIELDS}
 
 FIELD_LABELS = {
     "documents": {"title": "名称", "number": "编号", "issuer": "发证机关", "issue_date": "发证日期",
@@ -135,14 +127,14 @@ def _replaced_documents(old, new):
 
 
 def diff_rows(app):
-    """reviews.services.snapshot_diff in words, in the order of the review screen."""
+    """snapshot_diff in words, in the order of the review screen."""
     snaps = app.snapshots
     if len(snaps) < 2:
         return []
     names = _names(snaps[-2].data, snaps[-1].data)
     replaced, paired = _replaced_documents(snaps[-2].data, snaps[-1].data)
     out, seen_org = [], set()
-    for area, key, label, before, after in reviews.snapshot_diff(app):
+    for area, key, label, before, after in snapshot_diff(app):
         if area == "documents" and key in paired:
             if replaced:
                 out.extend(replaced)
@@ -174,61 +166,7 @@ def diff_rows(app):
     return out
 
 
-# ---------------------------------------------------------------- comments next to their items
-
-@dataclass
-class CommentView:
-    comment: object
-    key: str
-    item: str           # the item in words, from the snapshot the comment was made on
-    author: str
-
-
-def _item_words(key, data):
-    item_type, _sep, ident = key.partition(":")
-    if item_type == "organisation":
-        return f"机构信息 · {ORG_LABELS.get(ident, ident)}"
-    if item_type == "general":
-        return "总体意见"
-    area = {"doc": "documents", "person": "people", "project": "projects"}.get(item_type)
-    for item in (data or {}).get(area, []) if area else []:
-        if str(item["id"]) == ident:
-            name = item.get("label") or item.get("name") or item.get("title")
-            return f"{AREA_LABELS[area]} · {name}"
-    return key
-
-
-def comment_views(app, snapshot_number):
-    """The comments reviewers left on one submission, with their items in words."""
-    comments = reviews.comments_for(app, snapshot_number)
-    if not comments:
-        return []
-    snapshot = next((s for s in app.snapshots if s.number == snapshot_number), None)
-    data = snapshot.data if snapshot else {}
-    authors = dict(db.session.execute(select(User.id, User.display_name).where(
-        User.id.in_({c.author_id for c in comments if c.author_id}))).all())
-    views = []
-    for c in comments:
-        key = f"{c.item_type}:{c.item_key}" if c.item_type != "general" else "general"
-        views.append(CommentView(c, key, _item_words(key, data), authors.get(c.author_id, "审核员")))
-    return views
-
-
-def place_comments(views, made_on, shown):
-    """Comments made on snapshot `made_on` keyed by the item they concern in snapshot `shown`. A document
-    replaced by a new version has a new id: its comment goes to the current document of the same type."""
-    doc_type_then = {str(d["id"]): d["doc_type"] for d in (made_on or {}).get("documents", [])}
-    doc_now = {d["doc_type"]: d["id"] for d in (shown or {}).get("documents", [])}
-    ids_now = {str(d["id"]) for d in (shown or {}).get("documents", [])}
-    placed = {}
-    for view in views:
-        key = view.key
-        item_type, _sep, ident = key.partition(":")
-        if item_type == "doc" and ident not in ids_now and doc_type_then.get(ident) in doc_now:
-            key = f"doc:{doc_now[doc_type_then[ident]]}"
-        placed.setdefault(key, []).append(view)
-    return placed
-
+# ---------------------------------------------------------------- comments
 
 def allowed_comment_keys(data):
     keys = {f"organisation:{key}" for key, _label, _sources in ORG_FIELDS}
@@ -307,20 +245,13 @@ def live_checks(data):
 # ---------------------------------------------------------------- batches
 
 def batch_of(application_ids):
-    """application id -> the unpublished batch (draft or under publicity) that holds it."""
-    if not application_ids:
-        return {}
-    rows = db.session.execute(
-        select(BatchItem.application_id, ReleaseBatch).join(BatchItem.batch)
-        .where(BatchItem.application_id.in_(list(application_ids)), BatchItem.removed_at.is_(None),
-               ReleaseBatch.status != BatchStatus.published)).all()
-    return {app_id: batch for app_id, batch in rows}
+    """application id -> the unpublished batch (draft or under publicity) that holds it (registry.batches,
+    through registry.core.signals)."""
+    return signals.batches_of(application_ids)
 
 
 def draft_batches(city_id):
-    return db.session.scalars(select(ReleaseBatch).where(ReleaseBatch.city_id == city_id,
-                                                         ReleaseBatch.status == BatchStatus.draft)
-                              .order_by(ReleaseBatch.year, ReleaseBatch.seq)).all()
+    return signals.draft_batches(city_id)
 
 
 def decisions_for(app):
@@ -332,26 +263,126 @@ def decisions_for(app):
     return []
 
 
-# ---------------------------------------------------------------- the provider's side
+# ---------------------------------------------------------------- who may read
 
-def _fix_url(key, data):
-    from registry.applications.queries import safe_url
-    item_type, _sep, ident = key.partition(":")
-    if item_type == "organisation":
-        return safe_url(("providers.profile", {}))
-    if item_type == "doc":
-        doc_type = next((d["doc_type"] for d in data.get("documents", []) if str(d["id"]) == ident), None)
-        return safe_url(("providers.documents", {"_anchor": f"doc-{doc_type}"} if doc_type else {}))
-    if item_type == "person":
-        return safe_url(("people.detail", {"person_id": int(ident)}), ("people.index", {}))
-    if item_type == "project":
-        return safe_url(("projects.edit", {"project_id": int(ident)}), ("projects.index", {}))
-    return None
+def can_read(user, app):
+    if user.role == Role.city_reviewer:
+        return app.city_id == user.region_id
+    if user.role in (Role.county_reviewer, Role.inspector):
+        return app.county_id == user.region_id
+    return False
 
 
-def provider_comments(app):
-    """The comments of the last return, for the provider's draft: [(CommentView, url to fix the item)]."""
-    snapshot = app.latest_snapshot
-    if snapshot is None or app.status != ApplicationStatus.draft:
+# ---------------------------------------------------------------- queues
+
+S = ApplicationStatus
+
+@dataclass
+class QueueRow:
+    application: Application
+    waiting_days: int
+    waiting_working_days: int
+
+
+def queue(user, *, status=None, kind=None, q=None, sort="oldest"):
+    """Applications waiting for `user`'s stage in their jurisdiction, with waiting time."""
+    if user.role == Role.county_reviewer:
+        stmt = select(Application).where(Application.county_id == user.region_id,
+                                         Application.status == S.county_review)
+    elif user.role == Role.city_reviewer:
+        wanted = [S.city_review]
+        if not policy.for_city(user.region).county_review_required:
+            wanted.append(S.county_review)  # a city without a county stage sees everything
+        stmt = select(Application).where(Application.city_id == user.region_id, Application.status.in_(wanted))
+    else:
         return []
-    return [(view, _fix_url(view.key, snapshot.data)) for view in comment_views(app, snapshot.number)]
+    if status in ("county_review", "city_review"):
+        stmt = stmt.where(Application.status == S(status))
+    if kind:
+        stmt = stmt.where(Application.kind == kind)
+    if q:
+        stmt = stmt.join(Application.provider).where(Provider.name.contains(q.strip(), autoescape=True))
+    stmt = stmt.options(selectinload(Application.provider).joinedload(Provider.county),
+                        selectinload(Application.projects).joinedload(ApplicationProject.project),
+                        selectinload(Application.snapshots).load_only(ApplicationSnapshot.number))
+    stmt = stmt.order_by(Application.submitted_at.desc() if sort == "newest" else Application.submitted_at.asc(),
+                         Application.id)
+    rows = db.session.scalars(stmt).all()
+    today = clock.today()
+    out = []
+    for app in rows:
+        since = clock.to_cst(app.submitted_at).date() if app.submitted_at else today
+        out.append(QueueRow(app, (today - since).days, calendar.working_days_between(since, today)))
+    return out
+
+
+# ---------------------------------------------------------------- waiting times and the API's reads
+
+WAITING = {ApplicationStatus.submitted, ApplicationStatus.county_review, ApplicationStatus.city_review}
+
+
+
+def waiting(app, today=None):
+    """(calendar days, working days) an application waiting for a review decision has waited since its last
+    submission; None in any other state."""
+    if app.submitted_at is None or app.status not in WAITING:
+        return None
+    today = today or clock.today()
+    since = clock.to_cst(app.submitted_at).date()
+    return (today - since).days, calendar.working_days_between(since, today)
+
+
+def queue_rows(user, args):
+    rows = queue(user, status=args.get("stage"), kind=args.get("kind"), q=args.get("q"),
+                         sort=args.get("sort") or "oldest")
+    batches = batch_of([r.application.id for r in rows])
+    for row in rows:
+        row.decision_problem = reviews.decision_problem(user, row.application)
+        batch = batches.get(row.application.id)
+        row.batch = f"{batch.name}（{batch.status_label}）" if batch else None
+    return rows
+
+
+def review_data(app, user):
+    """What GET /api/v1/reviews/applications/<id> returns."""
+    snapshot = app.latest_snapshot
+    views = [v for s in app.snapshots for v in comment_views(app, s.number)]
+    batch = batch_of([app.id]).get(app.id)
+    docs, checks = live_documents(snapshot.data), live_checks(snapshot.data)
+    return {
+        "application": app, "snapshot_number": snapshot.number, "snapshot": snapshot.data,
+        "diff": diff_rows(app), "comments": views,
+        "decision_problem": reviews.decision_problem(user, app), "decisions": decisions_for(app),
+        "documents": list(docs.values()), "checks": list(checks.values()),
+        "unverified": reviews.verification_problems(snapshot.data, docs, checks),
+        "batch": f"{batch.name}（{batch.status_label}）" if batch else None,
+    }
+
+
+# ---------------------------------------------------------------- what changed
+
+def snapshot_diff(app):
+    """Differences between the last two snapshots, as (area, key, label, before, after) rows."""
+    snaps = app.snapshots
+    if len(snaps) < 2:
+        return []
+    before, after = snaps[-2].data, snaps[-1].data
+    rows = []
+    for name, value in after["organisation"].items():
+        if before["organisation"].get(name) != value:
+            rows.append(("organisation", name, name, before["organisation"].get(name), value))
+    for area, label_key in (("documents", "label"), ("people", "name"), ("projects", "title")):
+        old = {item["id"]: item for item in before.get(area, [])}
+        new = {item["id"]: item for item in after.get(area, [])}
+        for item_id in sorted(set(old) | set(new)):
+            o, n = old.get(item_id), new.get(item_id)
+            label = (n or o).get(label_key)
+            if o is None:
+                rows.append((area, item_id, label, None, "新增"))
+            elif n is None:
+                rows.append((area, item_id, label, "已删除", None))
+            else:
+                for name in sorted(set(o) | set(n)):
+                    if o.get(name) != n.get(name):
+                        rows.append((area, item_id, f"{label} · {name}", o.get(name), n.get(name)))
+    return rows

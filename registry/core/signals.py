@@ -1,0 +1,80 @@
+"""Named hooks: how a lower domain tells a higher one that something happened, or asks it something,
+without importing it (docs/architecture.md, "How a lower domain signals a higher one").
+
+Each hook is declared here, once, with its contract. The higher domain registers its function at import of
+its services module (which the app factory imports, through the blueprints, before any request); the lower
+domain calls the hook. Calling a hook nobody registered raises MissingHook: a forgotten registration fails
+loudly instead of silently doing nothing, and no lower domain ever imports a higher one to find out.
+"""
+
+
+class MissingHook(RuntimeError):
+    pass
+
+
+class Hook:
+    def __init__(self, name, doc):
+        self.name = name
+        self.__doc__ = doc
+        self._fn = None
+
+    def register(self, fn):
+        """Register `fn` as the hook's one implementation (a decorator). Registering a second, different
+        function is an error: a hook has one owner."""
+        if self._fn is not None and self._fn is not fn and self._fn.__qualname__ != fn.__qualname__:
+            raise RuntimeError(f"hook {self.name!r} is already registered by {self._fn.__module__}.{self._fn.__qualname__}")
+        self._fn = fn
+        return fn
+
+    @property
+    def registered(self):
+        return self._fn is not None
+
+    def __call__(self, *args, **kwargs):
+        if self._fn is None:
+            raise MissingHook(f"hook {self.name!r} has no registered function: the domain that owns it "
+                              "(see registry/core/signals.py) was not imported")
+        return self._fn(*args, **kwargs)
+
+    def __repr__(self):
+        return f"<Hook {self.name}>"
+
+
+# ---------------------------------------------------------------- asked by projects, providers, batches
+
+is_listed = Hook("is_listed", """is_listed(provider_id, project_id=None, day=None) -> bool: the provider (its project) has
+an entry in force on the day (today by default), active or suspended. Owner: registry.whitelist.services.""")
+
+# ---------------------------------------------------------------- asked by applications
+
+entries_of = Hook("entries_of", """entries_of(provider_id) -> [WhitelistEntry]: the provider's whitelist entries (any
+status). Owner: registry.whitelist.services.""")
+renewal_window = Hook("renewal_window", """renewal_window(entry, rules, day=None) -> (opens_on, is_open): when the
+entry's renewal (年审) window opens. Owner: registry.whitelist.services.""")
+active_ban = Hook("active_ban", """active_ban(provider_id, day=None) -> ProviderAction | None: a ban in force on the
+provider (it may not apply). Owner: registry.adjustments.services.""")
+
+# ---------------------------------------------------------------- asked by the whitelist's eligibility
+
+bans_in_force = Hook("bans_in_force", """bans_in_force(provider_ids, day) -> {provider_id: ProviderAction}: the provider bans
+in force on the day, in one statement. Owner: registry.adjustments.services.""")
+
+# ---------------------------------------------------------------- told or asked by reviews
+
+draft_batch = Hook("draft_batch", """draft_batch(actor, batch_id) -> ReleaseBatch: a draft batch of the actor's city,
+or ValidationFailed on batch_id. Owner: registry.batches.services.""")
+approved_in_principle = Hook("approved_in_principle", """approved_in_principle(application, actor=, batch=None) ->
+BatchItem: a review passed at the city stage, so the application joins the draft `batch` (a new one when None).
+Owner: registry.batches.services.""")
+left_review = Hook("left_review", """left_review(application, actor=): the application was returned or rejected, so
+it leaves the draft batch holding it, if any. Owner: registry.batches.services.""")
+batches_of = Hook("batches_of", """batches_of(application_ids) -> {application_id: ReleaseBatch}: the batch that
+holds each application (live item), for the review screens. Owner: registry.batches.queries.""")
+draft_batches = Hook("draft_batches", """draft_batches(city_id) -> [ReleaseBatch]: the city's draft batches, oldest
+first, offered on the review screen. Owner: registry.batches.queries.""")
+
+# ---------------------------------------------------------------- told by batches
+
+admit_published = Hook("admit_published", """admit_published(application, batch, rules=, today=, actor=): a
+published batch admits the application: the reviewed values apply, entries are created or renewed, the
+application is approved, the certificate issued and the provider told. Owner: registry.whitelist.services.""")
