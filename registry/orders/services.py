@@ -151,6 +151,16 @@ class AcceptResult:
     warnings: list
 
 
+def check_order(school, *, actor, **data):
+    """The whole ordering check of create_order, inside a savepoint that is always rolled back: the school sees
+    every refusal (or the confirmed total) before submitting, from the same rules that will decide."""
+    savepoint = db.session.begin_nested()
+    try:
+        create_order(school, actor=actor, **data)
+    finally:
+        savepoint.rollback()
+
+
 def accept_order(order, *, actor, person_ids):
     if actor.provider_id != order.provider_id:
         raise NotAllowed("只能处理本机构的订单")

@@ -11,9 +11,8 @@ from registry.core import db as core_db
 from registry.core.errors import ValidationFailed
 from registry.core.pagination import paginate
 from registry.orders import catalog as catalog_queries
-from registry.orders import schemas
+from registry.orders import queries, schemas
 from registry.orders import services as orders
-from registry.orders.views_school import orders_stmt, own_order
 from registry.schools import schemas as school_schemas
 from registry.schools import services as schools
 
@@ -23,6 +22,10 @@ core_db.reads_only("api_school_orders.Catalog")  # the catalog page, computed or
 
 def _actor():
     return current_user._get_current_object()
+
+
+def own_order(order_id):
+    return queries.school_order(current_user.school_id, order_id)
 
 
 def _page(page, **extra):
@@ -59,7 +62,7 @@ class Orders(MethodView):
     @blp.response(200, schemas.OrderPageOut)
     def get(self, args):
         """本校的点单，最新在前；status 按当前状态筛选（已接单且学期已开始即为 active）"""
-        return _page(paginate(orders_stmt(current_user.school_id, args), args["page"], args["per_page"]))
+        return _page(paginate(queries.school_orders_stmt(current_user.school_id, args), args["page"], args["per_page"]))
 
     @blp.arguments(schemas.OrderIn)
     @blp.response(201, schemas.OrderOut)
