@@ -19,6 +19,7 @@ from registry.orders import pdf, queries, schemas
 from registry.orders import services as orders
 from registry.orders.models import ORDER_STATUS_LABELS, WEEKDAY_LABELS
 from registry.projects.models import CATEGORY_LABELS, LEVEL_LABELS, STAGE_LABELS
+from registry.schools import queries as school_queries
 from registry.schools import services as schools
 from registry.schools.views import errors_of
 
@@ -58,8 +59,8 @@ def catalog():
     args = catalog_args(request.args.to_dict())
     school = _school()
     result = catalog_queries.catalog(school, args, page=args["page"], per_page=args["per_page"])
-    terms = schools.open_terms(result.day)
-    term = schools.default_term(result.day, terms)
+    terms = school_queries.open_terms(result.day)
+    term = school_queries.default_term(result.day, terms)
     return _render("school_orders/catalog.html", school=school, result=result, page=result.page, args=args,
                    categories=list(CATEGORY_LABELS.items()), stages=list(STAGE_LABELS.items()),
                    levels=list(LEVEL_LABELS.items()), sorts=catalog_queries.SORT_CHOICES,
@@ -87,12 +88,12 @@ def _total(project, form):
 def _order_form(row, form, status=200, errors=None, preview=False):
     school = _school()
     day = clock.today()
-    terms = schools.open_terms(day)
+    terms = school_queries.open_terms(day)
     term = None
     raw = str(form.get("term_id") or "")
     if raw.isdigit():
         term = next((t for t in terms if t.id == int(raw)), None)
-    term = term or schools.default_term(day, terms)
+    term = term or school_queries.default_term(day, terms)
     project = row.entry.project
     fitting = set().union(*(STAGE_GRADES[s.value] for s in project.stages))
     grades = [(g, schemas.GRADE_LABELS[g], g in fitting) for g in SCHOOL_GRADES[school.school_type.value]]
@@ -159,7 +160,7 @@ def index():
     args = load(schemas.OrderQueryIn(unknown=EXCLUDE), request.args.to_dict())
     day = clock.today()
     page = paginate(queries.school_orders_stmt(current_user.school_id, args, day), args["page"], args["per_page"])
-    return _render("school_orders/index.html", page=page, args=args, today=day, terms=schools.list_terms(),
+    return _render("school_orders/index.html", page=page, args=args, today=day, terms=school_queries.list_terms(),
                    statuses=schemas.STATUS_CHOICES)
 
 
