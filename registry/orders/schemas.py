@@ -1,5 +1,6 @@
-"""Ordering (点单) and the school's catalog: one input schema for the HTML form and /api/v1; output schemas
-with explicit field lists. Staff appear with masked ID numbers only."""
+"""Ordering (点单), the school's catalog and the provider's accepting and declining: one input schema for the
+HTML form and /api/v1 on each side; output schemas with explicit field lists, the order dumped with the same
+OrderOut for both sides. Staff appear with masked ID numbers only."""
 from marshmallow import ValidationError, fields, pre_load, validate, validates_schema
 
 from registry.core import clock

@@ -3,7 +3,9 @@
 Rows are checked with the same PersonIn schema as the form and the API, and created
 through people.services.create_person. A file with any bad row imports nobody; the
 provider gets every problem as (row number, column, Chinese message). Messages never
-repeat the ID number itself.
+repeat the ID number itself. The file is read through core/tabular.py (container checks, header,
+rows), as the school import is; this module keeps what is the staff import's own: .xlsx only, its
+messages, the flag on an ID number Excel stored as a number, and its row checks.
 """
 import io
 from dataclasses import dataclass

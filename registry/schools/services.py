@@ -1,6 +1,6 @@
 """Schools (学校), their school_admin accounts, terms (学期) and each school's own after-school projects.
 
-Who manages a school: a sys_admin anywhere, a county_reviewer only in their own county (can_manage).
+Who manages a school: a sys_admin anywhere, a county_reviewer only in their own county (queries.can_manage).
 Views turn "cannot manage" into 404, so a school in another county looks like one that does not exist.
 Services flush and audit; the request commits.
 """

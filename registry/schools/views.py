@@ -1,7 +1,7 @@
 """Schools management (sys_admin everywhere, county_reviewer in their county), terms (sys_admin) and a
 school's own after-school projects per term (school_admin).
 
-A school outside the caller's jurisdiction answers 404 (services.managed_school).
+A school outside the caller's jurisdiction answers 404 (queries.managed_school).
 """
 import io
 
