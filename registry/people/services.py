@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from stdnum.cn import ric
 from stdnum.exceptions import ValidationError as StdnumError
 
@@ -394,7 +395,6 @@ def has_consent(person):
 
 
 def list_people(provider_id, include_archived=False):
-    from sqlalchemy.orm import selectinload
     stmt = (select(Person).where(Person.provider_id == provider_id)
             .options(selectinload(Person.checks), selectinload(Person.qualifications), selectinload(Person.consents))
             .order_by(Person.id))
