@@ -84,10 +84,10 @@ def configure_blueprints(app):
             people_views.bp, projects_views.bp, applications_views.bp, notifications_views.bp)
     html += (batches_views.bp,)
     from registry.adjustments import views as adjustments_views
-    from registry.orders import views_provider as provider_orders_views
+    from registry.orders.views import provider as provider_orders_views
     html += (provider_orders_views.bp, adjustments_views.bp)
     html += (whitelist_views.bp,)
-    from registry.orders import views_school as school_orders_views
+    from registry.orders.views import school as school_orders_views
     from registry.schools import views as schools_views
     html += (schools_views.bp, school_orders_views.bp)
     from registry.reviews import views as reviews_views
@@ -100,10 +100,10 @@ def configure_blueprints(app):
                        applications_api.blp)
     json_blueprints += (batches_api.blp, batches_api.objections_blp, batches_api.publicity_blp)
     from registry.adjustments import api as adjustments_api
-    from registry.orders import api_provider as provider_orders_api
+    from registry.orders.api import provider as provider_orders_api
     json_blueprints += (provider_orders_api.blp, adjustments_api.blp)
     json_blueprints += (whitelist_api.blp,)
-    from registry.orders import api_school as school_orders_api
+    from registry.orders.api import school as school_orders_api
     from registry.schools import api as schools_api
     json_blueprints += (schools_api.blp, school_orders_api.blp)
     from registry.reviews import api as reviews_api

@@ -20,7 +20,7 @@ from registry.core.errors import DomainError
 from registry.core.pagination import paginate
 from registry.core.schema import form_data, load
 from registry.extensions import db
-from registry.orders.views_provider import errors_of
+from registry.orders.views.provider import errors_of
 from registry.orders.models import ORDER_STATUS_LABELS
 
 bp = Blueprint("adjustments", __name__)

@@ -20,7 +20,6 @@ from registry.extensions import db
 from registry.people import services as people
 from registry.policy import services as policy
 from registry.projects import services as projects
-from registry.projects.models import Project
 from registry.providers import services as providers
 from registry.providers.models import Provider
 
@@ -36,13 +35,6 @@ ACTION_LABELS = {
 
 
 # ---------------------------------------------------------------- ownership (IDOR): someone else's id is a 404
-
-def own_project(user, project_id):
-    project = db.session.get(Project, project_id)
-    if project is None or project.provider_id != user.provider_id or project.archived_at is not None:
-        raise NotFound("项目不存在")
-    return project
-
 
 def own_application(user, application_id):
     app = db.session.get(Application, application_id)

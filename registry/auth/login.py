@@ -1,5 +1,5 @@
 """Flask-Login wiring: cookie sessions for HTML, bearer tokens for /api."""
-from flask import request, session
+from flask import current_app, request, session
 from flask.sessions import SecureCookieSessionInterface
 
 from registry.auth import services
@@ -15,6 +15,11 @@ class SessionInterface(SecureCookieSessionInterface):
         if app.secret_key and self.get_cookie_name(app) not in request.cookies:
             return self.session_class()
         return super().open_session(app, request)
+
+
+def login_rate_limit():
+    """The limit on attempts to log in or register (REGISTRY_LOGIN_RATE_LIMIT), for Flask-Limiter."""
+    return current_app.config["LOGIN_RATE_LIMIT"]
 
 
 def init_app(app):

@@ -10,6 +10,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user, login_user, logout_user
 
 from registry.auth import schemas, services
+from registry.auth.login import login_rate_limit
 from registry.core.db import keep_changes_on_error
 from registry.core.errors import Unauthorized, ValidationFailed
 from registry.core.schema import parse_form
@@ -19,10 +20,6 @@ auth_bp = Blueprint("auth", __name__)
 account_bp = Blueprint("account", __name__, url_prefix="/account")
 
 PENDING_SECONDS = 300
-
-
-def login_rate_limit():
-    return current_app.config["LOGIN_RATE_LIMIT"]
 
 
 def safe_next(target):

@@ -68,30 +68,24 @@ def read_table(data, columns, *, sheet=None, max_rows=2000, noun="数据"):
     if data.startswith(OLE_MAGIC):
         raise file_error("不支持旧版 Excel（.xls）文件：请另存为 .xlsx 或 CSV 后上传")
     if data.startswith(XLSX_MAGIC):
-        header, rows = _xlsx_rows(data, sheet)
+        header, rows = xlsx_rows(data, sheet)
     else:
         header, rows = _csv_rows(data)
-    positions = _positions(header, columns)
-    out = []
-    for number, values in rows:
-        cells = {f: _cell_text(values[i] if i < len(values) else None) for f, i in positions.items()}
-        if not any(cells.values()):
-            continue
-        out.append((number, cells))
-        if len(out) > max_rows:
-            raise file_error(f"每个文件最多 {max_rows} 行{noun}，请拆分后分批导入")
+    if not header or not any(header_name(h) for h in header):
+        raise file_error("文件是空的：第 1 行应为表头(" + "、".join(c.header for c in columns) + ")")
+    out = data_rows(rows, header_positions(header, columns), max_rows=max_rows,
+                    too_many=f"每个文件最多 {max_rows} 行{noun}，请拆分后分批导入")
     if not out:
         raise file_error(f"文件中没有{noun}：请从第 2 行开始填写")
     return out
 
 
-def _positions(header, columns):
-    if not header or not any(_header_name(h) for h in header):
-        raise file_error("文件是空的：第 1 行应为表头(" + "、".join(c.header for c in columns) + ")")
+def header_positions(header, columns):
+    """{field: column index} of a header row; refuses a missing required column or a column not in `columns`."""
     by_header = {c.header: c.field for c in columns}
     positions, unknown = {}, []
     for index, value in enumerate(header):
-        name = _header_name(value)
+        name = header_name(value)
         if not name:
             continue
         if name in by_header and by_header[name] not in positions:
@@ -106,14 +100,33 @@ def _positions(header, columns):
     return positions
 
 
-def _header_name(value):
+def data_rows(rows, positions, *, max_rows, too_many, cell=None):
+    """[(row_number, {field: text})] for the non-empty rows of [(row_number, values)]; more than max_rows is
+    refused with the message `too_many`. `cell(value, field)` turns a value into text (cell_text by default)."""
+    out = []
+    for number, values in rows:
+        if cell is None:
+            cells = {f: cell_text(values[i] if i < len(values) else None) for f, i in positions.items()}
+        else:
+            cells = {f: cell(values[i] if i < len(values) else None, f) for f, i in positions.items()}
+        if not any(cells.values()):
+            continue
+        out.append((number, cells))
+        if len(out) > max_rows:
+            raise file_error(too_many)
+    return out
+
+
+def header_name(value):
+    """A header cell as its column name: trimmed, without a BOM or the marks of a required column."""
     text = str(value if value is not None else "").strip().lstrip("\ufeff")
     for mark in REQUIRED_MARKS:
         text = text.replace(mark, "")
     return text.strip()
 
 
-def _cell_text(value):
+def cell_text(value):
+    """A cell as the text a user typed: whole floats without ".0", dates as YYYY-MM-DD."""
     if value is None:
         return ""
     if isinstance(value, float):
@@ -160,14 +173,16 @@ def check_xlsx_container(data, not_xlsx=NOT_XLSX):
         raise file_error(not_xlsx) from exc
 
 
-def _xlsx_rows(data, sheet):
+def xlsx_rows(data, sheet=None, not_xlsx=NOT_XLSX):
+    """(header, [(row_number, values)]) of the named sheet (else the first) of an .xlsx that passed
+    check_xlsx_container; anything openpyxl cannot read is refused with `not_xlsx`."""
     from openpyxl import load_workbook
 
-    check_xlsx_container(data)
+    check_xlsx_container(data, not_xlsx)
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for broken files: all mean "not an xlsx we can read"
-        raise file_error(NOT_XLSX) from exc
+        raise file_error(not_xlsx) from exc
     try:
         ws = wb[sheet] if sheet and sheet in wb.sheetnames else wb.worksheets[0]
         rows = ws.iter_rows(values_only=True)

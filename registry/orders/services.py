@@ -5,9 +5,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
+from registry.audit import services as audit
 from registry.auth.models import User
 from registry.core import clock
 from registry.core.errors import NotAllowed, NotFound, ValidationFailed
@@ -134,7 +135,6 @@ def create_order(school, *, actor, entry_id, term_id, grades, classes, weekdays,
                   class_hours=Decimal(sessions), total=unit * expected_students * sessions, created_by_id=actor.id)
     db.session.add(order)
     db.session.flush()
-    from registry.audit import services as audit
     audit.record("order.create", object_type="order", object_id=order.id, actor=actor,
                  details={"entry_id": entry.id, "price": str(unit), "total": str(order.total)})
     notifications.notify(_provider_users(entry.provider_id), title=f"收到新的点单：{school.name}",
@@ -149,6 +149,16 @@ def create_order(school, *, actor, entry_id, term_id, grades, classes, weekdays,
 class AcceptResult:
     order: Order
     warnings: list
+
+
+def check_order(school, *, actor, **data):
+    """The whole ordering check of create_order, inside a savepoint that is always rolled back: the school sees
+    every refusal (or the confirmed total) before submitting, from the same rules that will decide."""
+    savepoint = db.session.begin_nested()
+    try:
+        create_order(school, actor=actor, **data)
+    finally:
+        savepoint.rollback()
 
 
 def accept_order(order, *, actor, person_ids):
@@ -220,7 +230,6 @@ def suspend_for_entries(entry_ids, *, actor=None, reason, rule=None):
     moved = set(LIFECYCLE.transition_many(orders, "suspend", actor=actor, reason=reason, rule=rule))
     affected = [o for o in orders if o.id in moved]
     if affected:
-        from sqlalchemy import update
         db.session.execute(update(Order).where(Order.id.in_(moved)).values(status_reason=reason)
                            .execution_options(synchronize_session=False))
         _notify_bulk(affected, title="点单服务已暂停", body=reason)
@@ -271,7 +280,6 @@ def _school_users(school_id):
 
 
 def flag_staff(order_ids):
-    from sqlalchemy import update
     if order_ids:
         db.session.execute(update(Order).where(Order.id.in_(list(order_ids)), Order.staff_flagged_at.is_(None))
                            .values(staff_flagged_at=clock.utcnow()).execution_options(synchronize_session=False))

@@ -13,8 +13,7 @@ from flask_smorest.fields import Upload
 from registry.core import clock
 from registry.core.api import MULTIPART, MultipartBlueprint
 from registry.files import services as files
-from registry.people import schemas, services
-from registry.people.views import clearances, own_person, reveal_number
+from registry.people import queries, schemas, services
 
 blp = MultipartBlueprint("api_people", __name__, url_prefix="/people", description="从业人员、查询记录与资格证书")
 
@@ -35,10 +34,14 @@ def _actor():
     return current_user._get_current_object()
 
 
+def own_person(person_id):
+    return queries.own_person(current_user.provider_id, person_id)
+
+
 def _with_clearance(people):
     """Attach today's clearance to each person for the *Out schemas (bans and rules loaded once)."""
     day = clock.today()
-    status = clearances(people, current_user.provider, day)
+    status = queries.clearances(people, current_user.provider, day)
     for person in people:
         person.clearance = schemas.clearance_out(status[person.id], day)
     return people
@@ -136,7 +139,7 @@ class PersonReveal(MethodView):
     @blp.response(200, schemas.RevealOut)
     def post(self, data, person_id):
         """查看完整身份证号码（须填写理由；每次查看都记入审计日志）"""
-        number = reveal_number(own_person(person_id), data["reason"])
+        number = services.reveal_number(own_person(person_id), actor=_actor(), reason=data["reason"])
         return {"id_number": number}
 
 

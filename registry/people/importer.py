@@ -3,11 +3,12 @@
 Rows are checked with the same PersonIn schema as the form and the API, and created
 through people.services.create_person. A file with any bad row imports nobody; the
 provider gets every problem as (row number, column, Chinese message). Messages never
-repeat the ID number itself.
+repeat the ID number itself. The file is read through core/tabular.py (container checks, header,
+rows), as the school import is; this module keeps what is the staff import's own: .xlsx only, its
+messages, the flag on an ID number Excel stored as a number, and its row checks.
 """
 import io
 from dataclasses import dataclass
-from datetime import date, datetime
 
 from marshmallow import ValidationError
 from sqlalchemy import select
@@ -23,18 +24,17 @@ from registry.people.schemas import PersonIn
 SHEET_TITLE = "人员名单"
 # (field, column header, required)
 COLUMNS = [
-    ("name", "姓名", True),
-    ("id_number", "身份证号", True),
-    ("gender", "性别", True),
-    ("phone", "手机号", True),
-    ("staff_role", "岗位", True),
-    ("specialties", "专长", False),
+    tabular.Column("name", "姓名", True, width=14),
+    tabular.Column("id_number", "身份证号", True, width=24, text=True),
+    tabular.Column("gender", "性别", True, width=8),
+    tabular.Column("phone", "手机号", True, width=16, text=True),
+    tabular.Column("staff_role", "岗位", True, width=12),
+    tabular.Column("specialties", "专长", False, width=36),
 ]
-HEADER_OF = {f: h for f, h, _ in COLUMNS}
+HEADER_OF = {c.field: c.header for c in COLUMNS}
 GENDER_VALUES = {label: g.value for g, label in GENDER_LABELS.items()}
 ROLE_VALUES = {label: r.value for r, label in STAFF_ROLE_LABELS.items()}
 MAX_ROWS = 2000
-XLSX_MAGIC = b"PK\x03\x04"
 NOT_XLSX = "文件不是有效的 Excel .xlsx 文件（按文件内容识别）。请下载模板填写，并以 .xlsx 格式保存后上传"
 
 
@@ -73,16 +73,15 @@ def build_template():
     wb = Workbook()
     ws = wb.active
     ws.title = SHEET_TITLE
-    widths = {"name": 14, "id_number": 24, "gender": 8, "phone": 16, "staff_role": 12, "specialties": 36}
     header_fill = PatternFill("solid", fgColor="FDECEC")
-    for col, (field, header, required) in enumerate(COLUMNS, start=1):
-        cell = ws.cell(row=1, column=col, value=header)
-        cell.font = Font(bold=True, color="B3261E" if required else "1F2328")
+    for col, column in enumerate(COLUMNS, start=1):
+        cell = ws.cell(row=1, column=col, value=column.header)
+        cell.font = Font(bold=True, color="B3261E" if column.required else "1F2328")
         cell.fill = header_fill
         cell.alignment = Alignment(horizontal="center")
         letter = cell.column_letter
-        ws.column_dimensions[letter].width = widths[field]
-        if field in ("id_number", "phone"):
+        ws.column_dimensions[letter].width = column.width
+        if column.text:
             # Text format, so Excel keeps all 18 digits (a number would lose the last ones).
             for row in range(2, MAX_ROWS + 2):
                 ws.cell(row=row, column=col).number_format = "@"
@@ -125,95 +124,36 @@ def build_template():
 
 
 def _col(field):
-    return [f for f, _h, _r in COLUMNS].index(field) + 1
+    return [c.field for c in COLUMNS].index(field) + 1
 
 
 # ---------------------------------------------------------------- reading
-
-def _file_error(message):
-    return ValidationFailed({"file": [message]})
-
-
-def _check_container(data):
-    """Refuse what is not a plain .xlsx before openpyxl parses it: magic, size when unpacked, XML DTDs."""
-    if not data:
-        raise _file_error("请选择要上传的 Excel 文件")
-    if not data.startswith(XLSX_MAGIC):
-        raise _file_error(NOT_XLSX)
-    tabular.check_xlsx_container(data, NOT_XLSX)
-
+# Through core/tabular.py (the container checks, the header and the rows), with the messages of an .xlsx-only
+# upload and one rule of its own: an ID number Excel stored as a number has lost digits and is flagged.
 
 def _cell_text(value, field):
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value.strip()
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if field == "id_number":
-            return _NumericId()
-        return str(int(value)) if value.is_integer() else str(value)
-    if isinstance(value, (datetime, date)):
-        return value.strftime("%Y-%m-%d")
-    return str(value).strip()
+    if isinstance(value, float) and field == "id_number":
+        return _NumericId()
+    return tabular.cell_text(value)
 
 
 class _NumericId(str):
     """An ID number Excel stored as a number (it has lost its last digits)."""
 
 
-def _header_name(value):
-    text = str(value or "").strip()
-    for suffix in ("（必填）", "（必填）", "*", "*"):
-        text = text.replace(suffix, "")
-    return text.strip()
-
-
 def read_rows(data):
     """Return [(row_number, {field: text})] for the non-empty data rows; refuse files that are not usable."""
-    from openpyxl import load_workbook
-
-    _check_container(data)
-    try:
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types for broken files; all mean "not an xlsx we can read"
-        raise _file_error(NOT_XLSX) from exc
-    try:
-        ws = wb[SHEET_TITLE] if SHEET_TITLE in wb.sheetnames else wb.worksheets[0]
-        rows = ws.iter_rows(values_only=True)
-        header = next(rows, None)
-        if header is None:
-            raise _file_error("文件是空的：第 1 行应为表头（姓名、身份证号、性别、手机号、岗位、专长）")
-        by_header = {h: f for f, h, _r in COLUMNS}
-        positions, unknown = {}, []
-        for index, value in enumerate(header):
-            name = _header_name(value)
-            if not name:
-                continue
-            if name in by_header and by_header[name] not in positions:
-                positions[by_header[name]] = index
-            else:
-                unknown.append(name)
-        missing = [h for f, h, required in COLUMNS if required and f not in positions]
-        if missing:
-            raise _file_error("缺少必需的列：" + "、".join(missing) + "。请使用下载的模板，不要修改表头")
-        if unknown:
-            raise _file_error("表头中有模板以外的列：" + "、".join(unknown[:5]) + "。请使用下载的模板，不要增加列")
-        out = []
-        for number, values in enumerate(rows, start=2):
-            cells = {f: _cell_text(values[i] if i < len(values) else None, f) for f, i in positions.items()}
-            if not any(cells.values()):
-                continue
-            out.append((number, cells))
-            if len(out) > MAX_ROWS:
-                raise _file_error(f"每个文件最多导入 {MAX_ROWS} 名人员，请拆分后分批导入")
-    finally:
-        wb.close()
+    if not data:
+        raise tabular.file_error("请选择要上传的 Excel 文件")
+    if not data.startswith(tabular.XLSX_MAGIC):
+        raise tabular.file_error(NOT_XLSX)
+    header, rows = tabular.xlsx_rows(data, SHEET_TITLE, NOT_XLSX)
+    if header is None:
+        raise tabular.file_error("文件是空的：第 1 行应为表头（姓名、身份证号、性别、手机号、岗位、专长）")
+    out = tabular.data_rows(rows, tabular.header_positions(header, COLUMNS), max_rows=MAX_ROWS,
+                            too_many=f"每个文件最多导入 {MAX_ROWS} 名人员，请拆分后分批导入", cell=_cell_text)
     if not out:
-        raise _file_error("文件中没有人员数据：请从第 2 行开始填写")
+        raise tabular.file_error("文件中没有人员数据：请从第 2 行开始填写")
     return out
 
 

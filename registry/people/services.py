@@ -4,12 +4,14 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from stdnum.cn import ric
 from stdnum.exceptions import ValidationError as StdnumError
 
 from registry.audit import services as audit
 from registry.core import clock, crypto
-from registry.core.errors import Conflict, NotFound, ValidationFailed
+from registry.core.db import keep_changes_on_error
+from registry.core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from registry.extensions import db
 from registry.files import services as files
 from registry.people.models import (
@@ -66,6 +68,25 @@ def reveal_id(person, *, actor, reason):
     audit.record("person.reveal_id", object_type="person", object_id=person.id, actor=actor,
                  details={"reason": reason[:200]})
     return number
+
+
+
+class IdUnreadable(DomainError):
+    """The stored ciphertext does not decrypt (tampered, or its key was removed from REGISTRY_DATA_KEYS)."""
+
+    status = 500
+    code = "decryption_failed"
+
+
+def reveal_number(person, *, actor, reason):
+    """reveal_id, plus a clear error (and an audit row that survives the rollback) when decryption fails."""
+    try:
+        return reveal_id(person, actor=actor, reason=reason)
+    except crypto.DecryptionError:
+        audit.record("person.reveal_id", object_type="person", object_id=person.id, actor=actor, result="failure",
+                     details={"reason": (reason or "").strip()[:200], "error": "decryption_failed"})
+        keep_changes_on_error()
+        raise IdUnreadable("该人员的身份证号码无法解密（数据可能被篡改或密钥缺失），本次查看已记入审计日志，请联系系统管理员") from None
 
 
 def rotate_keys(batch_size=500):
@@ -374,7 +395,6 @@ def has_consent(person):
 
 
 def list_people(provider_id, include_archived=False):
-    from sqlalchemy.orm import selectinload
     stmt = (select(Person).where(Person.provider_id == provider_id)
             .options(selectinload(Person.checks), selectinload(Person.qualifications), selectinload(Person.consents))
             .order_by(Person.id))

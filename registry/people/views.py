@@ -5,16 +5,14 @@ Every page is limited to the admin's own provider: another provider's person ans
 from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
-from registry.audit import services as audit
-from registry.core import clock, crypto
-from registry.core.db import keep_changes_on_error
-from registry.core.errors import DomainError, NotFound, ValidationFailed
+from registry.core import clock
+from registry.core.errors import DomainError, ValidationFailed
 from registry.core.schema import parse_form
 from registry.extensions import db
 from registry.files import services as files
-from registry.people import importer, schemas, services
+from registry.people import importer, queries, schemas, services
 from registry.people.models import (
-    CHECK_RESULT_LABELS, CHECK_TYPE_LABELS, GENDER_LABELS, QUALIFICATION_LABELS, STAFF_ROLE_LABELS, Person,
+    CHECK_RESULT_LABELS, CHECK_TYPE_LABELS, GENDER_LABELS, QUALIFICATION_LABELS, STAFF_ROLE_LABELS,
 )
 from registry.policy import services as policy
 
@@ -40,42 +38,14 @@ def _provider():
 
 
 def own_person(person_id):
-    """The person if it belongs to the caller's provider; 404 otherwise (never reveal that it exists)."""
-    person = db.session.get(Person, person_id)
-    if person is None or person.provider_id != current_user.provider_id:
-        raise NotFound("人员不存在")
-    return person
-
-
-class IdUnreadable(DomainError):
-    """The stored ciphertext does not decrypt (tampered, or its key was removed from REGISTRY_DATA_KEYS)."""
-
-    status = 500
-    code = "decryption_failed"
-
-
-def reveal_number(person, reason):
-    """services.reveal_id, plus a clear error (and an audit row that survives the rollback) when decryption fails."""
-    try:
-        return services.reveal_id(person, actor=_actor(), reason=reason)
-    except crypto.DecryptionError:
-        audit.record("person.reveal_id", object_type="person", object_id=person.id, actor=_actor(), result="failure",
-                     details={"reason": (reason or "").strip()[:200], "error": "decryption_failed"})
-        keep_changes_on_error()
-        raise IdUnreadable("该人员的身份证号码无法解密（数据可能被篡改或密钥缺失），本次查看已记入审计日志，请联系系统管理员") from None
+    """The person if it belongs to the caller's provider; 404 otherwise."""
+    return queries.own_person(current_user.provider_id, person_id)
 
 
 def _errors_of(exc):
     if isinstance(exc, ValidationFailed):
         return exc.errors
     return {exc.field or "_schema": [exc.message]}
-
-
-def clearances(people, provider, day):
-    """{person.id: Clearance} for a list of people, without a query per person."""
-    rules = policy.for_region(provider.county)
-    bans = services.bans_by_index([p.id_bidx for p in people], day)
-    return {p.id: services.clearance(p, day, bans=bans.get(p.id_bidx, []), rules=rules) for p in people}
 
 
 # ---------------------------------------------------------------- list and create
@@ -85,7 +55,7 @@ def index():
     provider = _provider()
     day = clock.today()
     people = services.list_people(provider.id)
-    status = clearances(people, provider, day)
+    status = queries.clearances(people, provider, day)
     return render_template("people/index.html", people=people, status=status, day=day,
                            cleared=sum(1 for c in status.values() if c.cleared))
 
@@ -111,7 +81,7 @@ def new():
 def _detail(person, status=200, errors=None, forms=None, revealed=None):
     day = clock.today()
     provider = person.provider
-    result = clearances([person], provider, day)[person.id]
+    result = queries.clearances([person], provider, day)[person.id]
     return render_template(
         "people/detail.html", person=person, clearance=result, day=day, errors=errors or {}, forms=forms or {},
         options=OPTIONS, revealed=revealed, has_consent=services.has_consent(person),
@@ -188,7 +158,7 @@ def reveal(person_id):
     person = own_person(person_id)
     try:
         data = parse_form(schemas.RevealIn())
-        number = reveal_number(person, data["reason"])
+        number = services.reveal_number(person, actor=_actor(), reason=data["reason"])
     except ValidationFailed as exc:
         return _detail(person, status=422, errors={"reveal": exc.errors}, forms={"reveal": request.form})
     return _detail(person, revealed=number)

@@ -3,8 +3,7 @@ from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint
 
-from registry.applications import queries
-from registry.projects import schemas
+from registry.projects import queries, schemas
 from registry.projects import services as projects
 
 blp = Blueprint("api_projects", __name__, url_prefix="/projects", description="服务项目")
@@ -34,7 +33,7 @@ class ProjectById(MethodView):
     @blp.response(200, schemas.ProjectOut)
     def get(self, project_id):
         """一个服务项目"""
-        return queries.own_project(current_user, project_id)
+        return queries.own_project(current_user.provider_id, project_id)
 
     @blp.arguments(schemas.ProjectPatchIn(partial=True))
     @blp.response(200, schemas.ProjectOut)
@@ -43,7 +42,7 @@ class ProjectById(MethodView):
                                   "已保存为待审变更（pending_changes），须通过变更申报审核发布后生效；其余字段和降价已生效")
     def patch(self, data, project_id):
         """修改服务项目（只改所给字段；给出 staff_ids 时替换指派人员）。已列入白名单的项目，审核事项的修改保存为待审变更，答复 202"""
-        project = queries.own_project(current_user, project_id)
+        project = queries.own_project(current_user.provider_id, project_id)
         staff_ids = data.pop("staff_ids", None)
         project = projects.update_project(project, actor=_actor(), staff_ids=staff_ids, **data)
         deferred = [key for key in data if key in (project.pending_changes or {})]

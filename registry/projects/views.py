@@ -2,14 +2,15 @@
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from registry.applications import queries
+from registry.applications import queries as application_queries
 from registry.core import clock, listing
 from registry.core.errors import DomainError, ValidationFailed
 from registry.core.schema import parse_form
 from registry.people.models import QUALIFICATION_LABELS, QualificationType
 from registry.policy import services as policy
-from registry.projects import schemas
+from registry.projects import queries, schemas
 from registry.projects import services as projects
+from registry.projects.models import CATEGORY_LABELS, REVIEWED_FIELDS, REVIEWED_LABELS, STAGE_LABELS, Category, Stage
 
 bp = Blueprint("projects", __name__)
 
@@ -23,7 +24,7 @@ def _actor():
 @bp.get("/provider/projects")
 def index():
     provider = current_user.provider
-    return render_template("projects/index.html", rows=queries.project_rows(provider),
+    return render_template("projects/index.html", rows=application_queries.project_rows(provider),
                            price_cap=policy.for_city(provider.city).price_cap)
 
 
@@ -38,16 +39,13 @@ def _form_from_project(project):
 
 def _pending_rows(project):
     """(label, published value, proposed value) of each pending change, in words."""
-    from registry.people.models import QUALIFICATION_LABELS as QUALS
-    from registry.projects.models import CATEGORY_LABELS, REVIEWED_FIELDS, REVIEWED_LABELS, STAGE_LABELS, Category, Stage
-
     def words(key, value):
         if key == "category":
             return CATEGORY_LABELS[Category(value)]
         if key == "stages":
             return "、".join(STAGE_LABELS[Stage(s)] for s in value)
         if key == "required_qualification":
-            return QUALS[QualificationType(value)]
+            return QUALIFICATION_LABELS[QualificationType(value)]
         return str(value)
     published = project.reviewed_values()
     return [(REVIEWED_LABELS[k], words(k, published[k]), words(k, project.pending_changes[k]))
@@ -63,7 +61,7 @@ def _form_from_request():
 
 def _staff_choices(provider, form):
     """The provider's people, each with their clearance today for the project's qualification type."""
-    book = queries.ClearanceBook(provider)
+    book = application_queries.ClearanceBook(provider)
     try:
         qualification = QualificationType(form.get("required_qualification"))
     except ValueError:
@@ -78,9 +76,10 @@ def _render_form(project, form, errors):
         "projects/form.html", project=project, form=form, errors=errors, staff=staff, today=clock.today(),
         listed=project is not None and listing.is_listed(project.provider_id, project.id),
         pending_rows=_pending_rows(project) if project is not None else [],
-        application_url=queries.safe_url(("applications.index", {})),
+        application_url=application_queries.safe_url(("applications.index", {})),
         staff_qualification=qualification, staff_qualification_label=QUALIFICATION_LABELS.get(qualification),
-        people_url=queries.safe_url(("people.index", {})), price_cap=policy.for_city(provider.city).price_cap,
+        people_url=application_queries.safe_url(("people.index", {})),
+        price_cap=policy.for_city(provider.city).price_cap,
         categories=schemas.CATEGORY_CHOICES, stages=schemas.STAGE_CHOICES, levels=schemas.LEVEL_CHOICES,
         qualifications=schemas.QUALIFICATION_CHOICES,
     ), (422 if errors else 200)
@@ -113,7 +112,7 @@ def new():
 
 @bp.route("/provider/projects/<int:project_id>", methods=["GET", "POST"])
 def edit(project_id):
-    project = queries.own_project(current_user, project_id)
+    project = queries.own_project(current_user.provider_id, project_id)
     if request.method == "GET":
         return _render_form(project, _form_from_project(project), {})
     project, errors = _save(project)

@@ -1,12 +1,13 @@
 """JSON API for registration, the caller's own provider, its colleagues and documents (same services as HTML)."""
 from flask.views import MethodView
+from flask import request
 from flask_login import current_user
-from registry.auth.views import login_rate_limit
+
+from registry.auth.login import login_rate_limit
 from registry.core.api import MULTIPART, MultipartBlueprint
 from registry.extensions import limiter
 from registry.files import services as files
-from registry.providers import schemas, services
-from registry.providers.views import own_document
+from registry.providers import queries, schemas, services
 
 
 blp = MultipartBlueprint("api_providers", __name__, url_prefix="/providers", description="机构注册、资料与资质材料")
@@ -18,6 +19,10 @@ def _actor():
 
 def _provider():
     return services.get_provider(current_user.provider_id)
+
+
+def own_document(provider, document_id):
+    return queries.own_document(provider, document_id, request.path)
 
 
 @blp.route("")

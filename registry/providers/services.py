@@ -9,6 +9,7 @@ from stdnum.exceptions import ValidationError as StdnumError
 
 from registry.audit import services as audit
 from registry.auth import services as auth
+from registry.auth.models import User
 from registry.core import clock, listing
 from registry.core.errors import Conflict, NotAllowed, NotFound, ValidationFailed, unique_conflict
 from registry.extensions import db
@@ -187,7 +188,6 @@ def add_colleague(provider, *, actor, username, display_name, password, email=No
 
 def list_colleagues(provider):
     """The provider's accounts, oldest first."""
-    from registry.auth.models import User
     return db.session.scalars(select(User).where(User.provider_id == provider.id).order_by(User.id)).all()
 
 

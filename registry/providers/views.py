@@ -2,23 +2,20 @@
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user
 from markupsafe import Markup
-from sqlalchemy import select
 
-from registry.audit import services as audit
 from registry.auth import services as auth_services
-from registry.auth.views import login_rate_limit
+from registry.auth.login import login_rate_limit
 from registry.core import clock, listing
-from registry.core.db import keep_changes_on_error
-from registry.core.errors import DomainError, NotFound, ValidationFailed
+from registry.core.errors import DomainError, ValidationFailed
 from registry.core.schema import parse_form
-from registry.extensions import db, limiter
+from registry.extensions import limiter
 from registry.files import services as files
-from registry.providers import schemas, services
+from registry.providers import queries, schemas, services
 from registry.providers.models import (
     DOC_TYPE_LABELS, EXPIRY_REQUIRED, ORG_TYPE_LABELS, REVIEWED_LABELS, VERIFICATION_LABELS, OrgType,
 )
 from registry.providers.services import EXPIRY_FLAG_LABELS
-from registry.regions.models import Region, RegionLevel
+from registry.regions.models import RegionLevel
 
 bp = Blueprint("providers", __name__)
 
@@ -68,20 +65,8 @@ def _errors(exc):
 
 
 def own_document(provider, document_id):
-    """The caller's own document, or 404 (with an audit row when it exists but belongs to someone else)."""
-    try:
-        return services.get_document(provider, document_id)
-    except NotFound:
-        audit.record("provider_document.denied", object_type="provider_document", object_id=document_id,
-                     result="denied", details={"reason": "not_owner_or_missing", "path": request.path[:200]})
-        keep_changes_on_error()
-        raise
-
-
-def county_groups():
-    """[(city, [county, ...])] for every city, ordered by code."""
-    cities = db.session.scalars(select(Region).where(Region.level == RegionLevel.city).order_by(Region.code)).all()
-    return [(city, [c for c in city.children if c.level == RegionLevel.county]) for city in cities]
+    """The caller's own document, or 404 (with an audit row when it is not theirs)."""
+    return queries.own_document(provider, document_id, request.path)
 
 
 ORG_TYPE_OPTIONS = [(t.value, label) for t, label in ORG_TYPE_LABELS.items()]
@@ -116,7 +101,7 @@ def register():
             return redirect(url_for("providers.dashboard"))
     return render_template("providers/register.html", errors=errors, form=request.form,
                            selected_counties=set(request.form.getlist("service_county_ids")),
-                           county_groups=county_groups(), org_types=ORG_TYPE_OPTIONS), status
+                           county_groups=queries.county_groups(), org_types=ORG_TYPE_OPTIONS), status
 
 
 # ---------------------------------------------------------------- dashboard

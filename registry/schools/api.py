@@ -8,7 +8,7 @@ from flask_smorest.fields import Upload
 from registry.core.pagination import paginate
 from registry.core.schema import BaseSchema
 from registry.files import services as files
-from registry.schools import importer, schemas, services
+from registry.schools import importer, queries, schemas, services
 
 blp = Blueprint("api_schools", __name__, url_prefix="/schools", description="学校管理与学期设置")
 
@@ -27,7 +27,7 @@ class Schools(MethodView):
     @blp.response(200, schemas.SchoolPageOut)
     def get(self, args):
         """本辖区的学校（系统管理员：全部），可按名称或学校标识码、区县筛选"""
-        page = paginate(services.schools_stmt(_actor(), args), args["page"], args["per_page"])
+        page = paginate(queries.schools_stmt(_actor(), args), args["page"], args["per_page"])
         return {"items": page.items, "total": page.total, "page": page.page, "per_page": page.per_page,
                 "pages": page.pages}
 
@@ -43,13 +43,13 @@ class SchoolById(MethodView):
     @blp.response(200, schemas.SchoolOut)
     def get(self, school_id):
         """学校详情"""
-        return services.managed_school(_actor(), school_id)
+        return queries.managed_school(_actor(), school_id)
 
     @blp.arguments(schemas.SchoolUpdateIn)
     @blp.response(200, schemas.SchoolOut)
     def patch(self, data, school_id):
         """修改学校信息（只提交要修改的字段）"""
-        return services.update_school(services.managed_school(_actor(), school_id), actor=_actor(), **data)
+        return services.update_school(queries.managed_school(_actor(), school_id), actor=_actor(), **data)
 
 
 @blp.route("/<int:school_id>/admins")
@@ -57,13 +57,13 @@ class SchoolAdmins(MethodView):
     @blp.response(200, schemas.SchoolAdminOut(many=True))
     def get(self, school_id):
         """学校管理员账号"""
-        return services.school_admins(services.managed_school(_actor(), school_id))
+        return queries.school_admins(queries.managed_school(_actor(), school_id))
 
     @blp.arguments(schemas.SchoolAdminIn)
     @blp.response(201, schemas.SchoolAdminOut)
     def post(self, data, school_id):
         """为学校创建学校管理员账号（首次登录须修改密码）"""
-        return services.create_school_admin(services.managed_school(_actor(), school_id), actor=_actor(), **data)
+        return services.create_school_admin(queries.managed_school(_actor(), school_id), actor=_actor(), **data)
 
 
 @blp.route("/import")
@@ -82,7 +82,7 @@ class Terms(MethodView):
     @blp.response(200, schemas.TermOut(many=True))
     def get(self):
         """全部学期，最近的在前"""
-        return services.list_terms()
+        return queries.list_terms()
 
     @blp.arguments(schemas.TermIn)
     @blp.response(201, schemas.TermOut)
@@ -97,4 +97,4 @@ class TermById(MethodView):
     @blp.response(200, schemas.TermOut)
     def put(self, data, term_id):
         """修改学期名称和起止日期"""
-        return services.update_term(services.get_term(term_id), actor=_actor(), **data)
+        return services.update_term(queries.get_term(term_id), actor=_actor(), **data)

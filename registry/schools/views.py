@@ -1,7 +1,7 @@
 """Schools management (sys_admin everywhere, county_reviewer in their county), terms (sys_admin) and a
 school's own after-school projects per term (school_admin).
 
-A school outside the caller's jurisdiction answers 404 (services.managed_school).
+A school outside the caller's jurisdiction answers 404 (queries.managed_school).
 """
 import io
 
@@ -16,7 +16,7 @@ from registry.core.schema import load, parse_form
 from registry.extensions import db
 from registry.files import services as files
 from registry.projects.models import CATEGORY_LABELS
-from registry.schools import importer, schemas, services
+from registry.schools import importer, queries, schemas, services
 
 bp = Blueprint("schools", __name__)
 
@@ -41,14 +41,14 @@ def errors_of(exc):
 @bp.get("/schools")
 def index():
     args = load(schemas.SchoolQueryIn(unknown=EXCLUDE), request.args.to_dict())
-    page = paginate(services.schools_stmt(_actor(), args), args["page"], args["per_page"])
-    return render_template("schools/index.html", page=page, args=args, counties=services.counties_for(_actor()))
+    page = paginate(queries.schools_stmt(_actor(), args), args["page"], args["per_page"])
+    return render_template("schools/index.html", page=page, args=args, counties=queries.counties_for(_actor()))
 
 
 def _form_page(template, status=200, **context):
     context.setdefault("errors", {})
     context.setdefault("form", {})
-    return render_template(template, counties=services.counties_for(_actor()),
+    return render_template(template, counties=queries.counties_for(_actor()),
                            school_types=schemas.SCHOOL_TYPE_CHOICES, **context), status
 
 
@@ -74,14 +74,14 @@ def _school_form(school):
 
 @bp.route("/schools/<int:school_id>/edit", methods=["GET", "POST"])
 def edit(school_id):
-    school = services.managed_school(_actor(), school_id)
+    school = queries.managed_school(_actor(), school_id)
     if request.method == "POST":
         try:
             data = parse_form(schemas.SchoolIn())
             services.update_school(school, actor=_actor(), **data)
         except DomainError as exc:
             db.session.rollback()
-            school = services.managed_school(_actor(), school_id)
+            school = queries.managed_school(_actor(), school_id)
             return _form_page("schools/form.html", 422, errors=errors_of(exc), form=request.form, school=school)
         flash("学校信息已保存", "success")
         return redirect(url_for("schools.detail", school_id=school.id))
@@ -89,24 +89,24 @@ def edit(school_id):
 
 
 def _detail(school, status=200, errors=None, form=None):
-    return render_template("schools/detail.html", school=school, admins=services.school_admins(school),
+    return render_template("schools/detail.html", school=school, admins=queries.school_admins(school),
                            errors=errors or {}, form=form or {}), status
 
 
 @bp.get("/schools/<int:school_id>")
 def detail(school_id):
-    return _detail(services.managed_school(_actor(), school_id))
+    return _detail(queries.managed_school(_actor(), school_id))
 
 
 @bp.post("/schools/<int:school_id>/admins")
 def create_admin(school_id):
-    school = services.managed_school(_actor(), school_id)
+    school = queries.managed_school(_actor(), school_id)
     try:
         data = parse_form(schemas.SchoolAdminIn())
         user = services.create_school_admin(school, actor=_actor(), **data)
     except DomainError as exc:
         db.session.rollback()
-        school = services.managed_school(_actor(), school_id)
+        school = queries.managed_school(_actor(), school_id)
         return _detail(school, 422, errors=errors_of(exc), form=request.form)
     flash(f"已创建学校管理员账号 {user.username}，首次登录须修改密码", "success")
     return redirect(url_for("schools.detail", school_id=school.id))
@@ -156,7 +156,7 @@ def import_upload():
 # ---------------------------------------------------------------- terms (sys_admin)
 
 def _terms_page(status=200, errors=None, form=None):
-    return render_template("schools/terms.html", terms=services.list_terms(), errors=errors or {},
+    return render_template("schools/terms.html", terms=queries.list_terms(), errors=errors or {},
                            form=form or {}, today=clock.today()), status
 
 
@@ -178,7 +178,7 @@ def create_term():
 
 @bp.route("/terms/<int:term_id>/edit", methods=["GET", "POST"])
 def edit_term(term_id):
-    term = services.get_term(term_id)
+    term = queries.get_term(term_id)
     errors, form = {}, {"name": term.name, "starts_on": term.starts_on.isoformat(), "ends_on": term.ends_on.isoformat()}
     if request.method == "POST":
         try:
@@ -186,7 +186,7 @@ def edit_term(term_id):
             services.update_term(term, actor=_actor(), **data)
         except DomainError as exc:
             db.session.rollback()
-            term = services.get_term(term_id)
+            term = queries.get_term(term_id)
             errors, form = errors_of(exc), request.form
         else:
             flash("学期已保存", "success")
@@ -202,14 +202,14 @@ def _selected_term(terms):
         for term in terms:
             if term.id == int(raw):
                 return term
-    return services.default_term(clock.today(), terms)
+    return queries.default_term(clock.today(), terms)
 
 
 def _own_projects_page(term=None, status=200, errors=None, form=None, remove_errors=None):
     school = current_user.school
-    terms = services.list_terms()
+    terms = queries.list_terms()
     term = term or _selected_term(terms)
-    projects = services.own_projects(school, term) if term else []
+    projects = queries.own_projects(school, term) if term else []
     share = services.share_view(school, term) if term else None
     return render_template("schools/own_projects.html", school=school, terms=terms, term=term, projects=projects,
                            share=share, categories=schemas.CATEGORY_CHOICES, category_labels=CATEGORY_LABELS,
@@ -235,13 +235,13 @@ def add_own_project():
 
 @bp.post("/school/projects/<int:project_id>/delete")
 def remove_own_project(project_id):
-    project = services.own_project(current_user.school, project_id)
+    project = queries.own_project(current_user.school, project_id)
     term_id = project.term_id
     try:
         services.remove_own_project(project, actor=_actor())
     except ValidationFailed as exc:
         db.session.rollback()
-        term = services.get_term(term_id)
+        term = queries.get_term(term_id)
         return _own_projects_page(term=term, status=422, remove_errors=exc.errors)
     flash("已删除该项目", "success")
     return redirect(url_for("schools.own_projects", term_id=term_id))

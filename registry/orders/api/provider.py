@@ -7,10 +7,9 @@ from flask_smorest import Blueprint
 
 from registry.core import clock
 from registry.core.pagination import paginate
-from registry.orders import schemas_provider as schemas
+from registry.orders import queries, schemas
 from registry.orders import services as orders
 from registry.orders.schemas import OrderOut, OrderPageOut
-from registry.orders.views_provider import candidates, orders_stmt, own_order
 
 blp = Blueprint("api_provider_orders", __name__, url_prefix="/provider-orders", description="机构接单：收到的点单、接单与拒绝")
 
@@ -19,13 +18,18 @@ def _actor():
     return current_user._get_current_object()
 
 
+def own_order(order_id):
+    return queries.provider_order(current_user.provider_id, order_id)
+
+
 @blp.route("")
 class ProviderOrders(MethodView):
     @blp.arguments(schemas.ProviderOrderQueryIn, location="query")
     @blp.response(200, OrderPageOut)
     def get(self, args):
         """本机构收到的点单，最新在前；status 按当前状态筛选"""
-        page = paginate(orders_stmt(current_user.provider_id, args.get("status")), args["page"], args["per_page"])
+        page = paginate(queries.provider_orders_stmt(current_user.provider_id, args.get("status")), args["page"],
+                        args["per_page"])
         return {"items": page.items, "total": page.total, "page": page.page, "per_page": page.per_page,
                 "pages": page.pages}
 
@@ -43,7 +47,7 @@ class ProviderOrderCandidates(MethodView):
     @blp.response(200, schemas.CandidateOut(many=True))
     def get(self, order_id):
         """可指派的本机构人员：今天是否准入合格（按项目要求的资格）及原因、学期结束前是否将失效"""
-        return candidates(own_order(order_id), clock.today())
+        return queries.candidates(own_order(order_id), clock.today())
 
 
 @blp.route("/<int:order_id>/accept")

@@ -7,26 +7,22 @@ from orders.services come back on the form with every Chinese reason, and nothin
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from marshmallow import EXCLUDE
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
 
-from registry.batches.models import ReleaseBatch
-from registry.orders import queries
-from registry.core import clock, pdf as core_pdf
+from registry.core import clock
+from registry.core import pdf as core_pdf
 from registry.core.api import INT_MAX
-from registry.core.errors import DomainError, NotFound, ValidationFailed
+from registry.core.errors import DomainError, ValidationFailed
 from registry.core.pagination import paginate
 from registry.core.schema import form_data, load
 from registry.extensions import db, limiter
 from registry.orders import catalog as catalog_queries
-from registry.orders import pdf, schemas
+from registry.orders import pdf, queries, schemas
 from registry.orders import services as orders
-from registry.orders.models import ORDER_STATUS_LABELS, WEEKDAY_LABELS, Order, OrderStaff
+from registry.orders.models import ORDER_STATUS_LABELS, WEEKDAY_LABELS
 from registry.projects.models import CATEGORY_LABELS, LEVEL_LABELS, STAGE_LABELS
-from registry.providers.models import Provider
+from registry.schools import queries as school_queries
 from registry.schools import services as schools
 from registry.schools.views import errors_of
-from registry.whitelist.models import WhitelistEntry
 
 bp = Blueprint("school_orders", __name__)
 
@@ -64,8 +60,8 @@ def catalog():
     args = catalog_args(request.args.to_dict())
     school = _school()
     result = catalog_queries.catalog(school, args, page=args["page"], per_page=args["per_page"])
-    terms = schools.open_terms(result.day)
-    term = schools.default_term(result.day, terms)
+    terms = school_queries.open_terms(result.day)
+    term = school_queries.default_term(result.day, terms)
     return _render("school_orders/catalog.html", school=school, result=result, page=result.page, args=args,
                    categories=list(CATEGORY_LABELS.items()), stages=list(STAGE_LABELS.items()),
                    levels=list(LEVEL_LABELS.items()), sorts=catalog_queries.SORT_CHOICES,
@@ -93,12 +89,12 @@ def _total(project, form):
 def _order_form(row, form, status=200, errors=None, preview=False):
     school = _school()
     day = clock.today()
-    terms = schools.open_terms(day)
+    terms = school_queries.open_terms(day)
     term = None
     raw = str(form.get("term_id") or "")
     if raw.isdigit():
         term = next((t for t in terms if t.id == int(raw)), None)
-    term = term or schools.default_term(day, terms)
+    term = term or school_queries.default_term(day, terms)
     project = row.entry.project
     fitting = set().union(*(STAGE_GRADES[s.value] for s in project.stages))
     grades = [(g, schemas.GRADE_LABELS[g], g in fitting) for g in SCHOOL_GRADES[school.school_type.value]]
@@ -135,16 +131,6 @@ def _submitted():
     return data
 
 
-def _dry_run(loaded):
-    """Run the whole ordering check inside a savepoint that is always rolled back: the school sees every
-    refusal (or the confirmed total) before submitting, from the same service that will decide."""
-    savepoint = db.session.begin_nested()
-    try:
-        orders.create_order(_school(), actor=_actor(), **loaded)
-    finally:
-        savepoint.rollback()
-
-
 @bp.post("/school/orders")
 def create():
     typed = _submitted()
@@ -155,7 +141,7 @@ def create():
     try:
         loaded = load(schemas.OrderIn(), data)
         if preview:
-            _dry_run(loaded)
+            orders.check_order(_school(), actor=_actor(), **loaded)
             return _order_form(row, typed, preview=True)
         order = orders.create_order(_school(), actor=_actor(), **loaded)
     except DomainError as exc:
@@ -168,36 +154,17 @@ def create():
 
 # ---------------------------------------------------------------- my orders
 
-def _order_options():
-    return (joinedload(Order.project), joinedload(Order.provider).joinedload(Provider.county), joinedload(Order.term),
-            joinedload(Order.entry).joinedload(WhitelistEntry.batch).joinedload(ReleaseBatch.city),
-            selectinload(Order.staff).joinedload(OrderStaff.person))
-
-
-def orders_stmt(school_id, filters, day=None):
-    """The school's orders, newest first; `status` filters on the effective status (accepted + term begun = active)."""
-    stmt = (select(Order).join(Order.term).where(Order.school_id == school_id).options(*_order_options())
-            .order_by(Order.id.desc()))
-    stmt = queries.where_effective_status(stmt, filters.get("status"), day)
-    if filters.get("term_id"):
-        stmt = stmt.where(Order.term_id == filters["term_id"])
-    return stmt
-
-
 def own_order(order_id):
-    """The order if it belongs to the caller's school; 404 otherwise (never reveal that it exists)."""
-    order = db.session.scalar(select(Order).where(Order.id == order_id).options(*_order_options()))
-    if order is None or order.school_id != current_user.school_id:
-        raise NotFound("订单不存在")
-    return order
+    """The order if it belongs to the caller's school; 404 otherwise."""
+    return queries.school_order(current_user.school_id, order_id)
 
 
 @bp.get("/school/orders")
 def index():
     args = load(schemas.OrderQueryIn(unknown=EXCLUDE), request.args.to_dict())
     day = clock.today()
-    page = paginate(orders_stmt(current_user.school_id, args, day), args["page"], args["per_page"])
-    return _render("school_orders/index.html", page=page, args=args, today=day, terms=schools.list_terms(),
+    page = paginate(queries.school_orders_stmt(current_user.school_id, args, day), args["page"], args["per_page"])
+    return _render("school_orders/index.html", page=page, args=args, today=day, terms=school_queries.list_terms(),
                    statuses=schemas.STATUS_CHOICES)
 
 

@@ -11,10 +11,10 @@ from registry.core import db as core_db
 from registry.core.errors import ValidationFailed
 from registry.core.pagination import paginate
 from registry.orders import catalog as catalog_queries
-from registry.orders import schemas
+from registry.orders import queries, schemas
 from registry.orders import services as orders
-from registry.orders.views_school import orders_stmt, own_order
 from registry.schools import schemas as school_schemas
+from registry.schools import queries as school_queries
 from registry.schools import services as schools
 
 blp = Blueprint("api_school_orders", __name__, url_prefix="/school", description="学校点单、本校课后服务项目与第三方占比")
@@ -23,6 +23,10 @@ core_db.reads_only("api_school_orders.Catalog")  # the catalog page, computed or
 
 def _actor():
     return current_user._get_current_object()
+
+
+def own_order(order_id):
+    return queries.school_order(current_user.school_id, order_id)
 
 
 def _page(page, **extra):
@@ -59,7 +63,7 @@ class Orders(MethodView):
     @blp.response(200, schemas.OrderPageOut)
     def get(self, args):
         """本校的点单，最新在前；status 按当前状态筛选（已接单且学期已开始即为 active）"""
-        return _page(paginate(orders_stmt(current_user.school_id, args), args["page"], args["per_page"]))
+        return _page(paginate(queries.school_orders_stmt(current_user.school_id, args), args["page"], args["per_page"]))
 
     @blp.arguments(schemas.OrderIn)
     @blp.response(201, schemas.OrderOut)
@@ -87,7 +91,7 @@ class OrderCancel(MethodView):
 
 
 def _term(term_id):
-    term = schools.default_term(clock.today()) if term_id is None else schools.get_term(term_id)
+    term = school_queries.default_term(clock.today()) if term_id is None else school_queries.get_term(term_id)
     if term is None:
         raise ValidationFailed({"term_id": ["尚未设置学期，请联系系统管理员"]})
     return term
@@ -98,7 +102,7 @@ class SchoolTerms(MethodView):
     @blp.response(200, school_schemas.TermOut(many=True))
     def get(self):
         """尚未结束、可以点单的学期"""
-        return schools.open_terms(clock.today())
+        return school_queries.open_terms(clock.today())
 
 
 @blp.route("/projects")
@@ -107,7 +111,7 @@ class OwnProjects(MethodView):
     @blp.response(200, school_schemas.OwnProjectOut(many=True))
     def get(self, args):
         """本校某学期的自有课后服务项目（不填 term_id 时为当前学期）"""
-        return schools.own_projects(current_user.school, _term(args["term_id"]))
+        return school_queries.own_projects(current_user.school, _term(args["term_id"]))
 
     @blp.arguments(school_schemas.OwnProjectIn)
     @blp.response(201, school_schemas.OwnProjectOut)
@@ -121,7 +125,7 @@ class OwnProjectById(MethodView):
     @blp.response(204)
     def delete(self, project_id):
         """删除本校自有课后服务项目（删除后第三方占比超过上限时不允许）"""
-        schools.remove_own_project(schools.own_project(current_user.school, project_id), actor=_actor())
+        schools.remove_own_project(school_queries.own_project(current_user.school, project_id), actor=_actor())
 
 
 @blp.route("/share")

@@ -1,0 +1,1 @@
+"""HTML pages of orders, one module per audience: school.py (school_admin) and provider.py (provider_admin)."""

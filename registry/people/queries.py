@@ -1,0 +1,23 @@
+"""Reads of staff (从业人员) for the pages and the API: one provider's person or 404, and today's clearance of
+many people at once. The clearance rules themselves, and the reads other domains call (list_people,
+bans_by_index, clearance), stay in services.py beside the writes that share them."""
+from registry.core.errors import NotFound
+from registry.extensions import db
+from registry.people import services
+from registry.people.models import Person
+from registry.policy import services as policy
+
+
+def own_person(provider_id, person_id):
+    """The person if it belongs to the provider; 404 otherwise (never reveal that it exists)."""
+    person = db.session.get(Person, person_id)
+    if person is None or person.provider_id != provider_id:
+        raise NotFound("人员不存在")
+    return person
+
+
+def clearances(people, provider, day):
+    """{person.id: Clearance} for a list of people, without a query per person."""
+    rules = policy.for_region(provider.county)
+    bans = services.bans_by_index([p.id_bidx for p in people], day)
+    return {p.id: services.clearance(p, day, bans=bans.get(p.id_bidx, []), rules=rules) for p in people}
