@@ -8,6 +8,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from registry.auth.models import User
+from registry.batches.models import ReleaseBatch
 from registry.core import clock, lifecycle
 from registry.core.errors import NotFound
 from registry.extensions import db
@@ -18,7 +19,7 @@ from registry.projects.models import ProjectStaff
 from registry.providers.models import Provider
 from registry.schools.models import School, Term
 from registry.whitelist import eligibility
-from registry.whitelist.models import ReleaseBatch, WhitelistEntry
+from registry.whitelist.models import WhitelistEntry
 
 
 def where_effective_status(stmt, status, day=None):
