@@ -18,7 +18,6 @@ NOT_DOMAINS = {
 }
 # Domains that serve no HTML page.
 NO_VIEWS = {
-    "calendar": "its admin pages are still in whitelist/batch_views.py (moving here: issue 13, item 3)",
     "policy": "a city's policy is read by other domains; no page edits it",
     "regions": "the region tree is reference data; only a JSON lookup serves it",
 }
@@ -40,17 +39,10 @@ NO_QUERIES = {
     "policy": "for_city / for_region are reads in services.py",
     "regions": "the region lookups are reads in services.py",
 }
-# api modules that still import a views module, each being moved by another change of issue 13.
-API_IMPORTS_VIEWS = {
-    "registry/reviews/api.py": "reviews.decide() moves from views into services",
-    "registry/whitelist/batch_api.py": "batches, publicity and objections move to registry/batches/",
-}
-# Modules named with a suffix of a second topic, each being moved by another change of issue 13.
-SUFFIXED = {
-    "registry/whitelist/batch_api.py": "moves to registry/batches/api.py",
-    "registry/whitelist/batch_views.py": "moves to registry/batches/views.py",
-    "registry/whitelist/batch_schemas.py": "moves to registry/batches/schemas.py",
-}
+# api modules that still import a views module (none: keep it so).
+API_IMPORTS_VIEWS = {}
+# Modules named with a suffix of a second topic (none: keep it so).
+SUFFIXED = {}
 LAYERS = ("views", "api", "schemas", "services", "queries")
 
 
