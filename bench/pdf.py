@@ -147,8 +147,8 @@ def announcement_rows(limit):
     from sqlalchemy.orm import contains_eager, selectinload
 
     from registry.extensions import db
-    from registry.providers.models import Provider
     from registry.projects.models import Project
+    from registry.providers.models import Provider
     from registry.whitelist.models import WhitelistEntry
     from registry.whitelist.queries import AnnouncementRow, county_names
 
@@ -169,8 +169,8 @@ def largest_published_batch():
     from sqlalchemy import func, select
     from sqlalchemy.orm import joinedload
 
-    from registry.extensions import db
     from registry.batches.models import BatchItem, ReleaseBatch
+    from registry.extensions import db
 
     batch_id = db.session.execute(
         select(BatchItem.batch_id).join(ReleaseBatch, ReleaseBatch.id == BatchItem.batch_id)
@@ -257,8 +257,8 @@ def measure(app, scale=1.0):
     2000 (drift in the machine's load cancels out of the ratio), the faster of the two kept. Memory: one
     more 5,000-row rendering with the sampler running (reading smaps_rollup costs the kernel
     milliseconds per process, so it never runs while a timing is taken)."""
-    from registry.extensions import db
     from registry.batches import pdf as whitelist_pdf
+    from registry.extensions import db
 
     kind = "sqlite"
     keep = os.environ.get("BENCH_PDF_KEEP")

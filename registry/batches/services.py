@@ -33,6 +33,8 @@ OBJECTION = Lifecycle("objection", Objection, labels=OBJECTION_STATUS_LABELS, mo
     Move("uphold", frozenset({ObjectionStatus.open}), ObjectionStatus.upheld),
     Move("dismiss", frozenset({ObjectionStatus.open}), ObjectionStatus.dismissed),
 ])
+
+
 def issuer_for(city):
     return "赣江新区社会发展局" if city.code == "36X100" else f"{city.name}教育局"
 

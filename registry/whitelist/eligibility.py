@@ -11,8 +11,8 @@ from registry.core import bulk, cache, signals
 from registry.extensions import db
 from registry.people import services as people
 from registry.people.models import Person
-from registry.policy.models import CityPolicy
 from registry.policy import services as policy
+from registry.policy.models import CityPolicy
 from registry.projects.models import STAGE_LABELS, ProjectStaff, mask_to_stages
 from registry.providers.models import ProviderDocument
 from registry.providers.services import ANY_REQUIRED_DOC_TYPES, document_checklist

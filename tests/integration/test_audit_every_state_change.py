@@ -21,12 +21,12 @@ from registry.adjustments import services as adjustments
 from registry.adjustments import sweep
 from registry.applications import services as applications
 from registry.audit.models import AuditLog
+from registry.batches import services as batches
 from registry.core import clock
 from registry.orders import services as orders
 from registry.people import services as people
 from registry.reviews import services as reviews
 from registry.whitelist import services as whitelist
-from registry.batches import services as batches
 from tests.fixtures.orders import order_fields
 from tests.fixtures.providers import (
     add_cleared_person, add_documents, add_project, id_number_for, make_provider_row,

@@ -10,10 +10,10 @@ from registry.adjustments import services as adjustments
 from registry.applications import services as applications
 from registry.applications.models import ApplicationKind as K
 from registry.applications.models import ApplicationStatus as S
+from registry.batches import services as batches
 from registry.core.errors import NotAllowed, ValidationFailed
 from registry.reviews import services as reviews
 from registry.whitelist import services as whitelist
-from registry.batches import services as batches
 from registry.whitelist.models import ChangeFeedItem, EntryStatus, WhitelistEntry
 from tests.fixtures.providers import add_project
 from tests.fixtures.reviews import at

@@ -6,14 +6,14 @@ from datetime import date
 import pytest
 
 from registry.applications import services as applications
+from registry.applications import queries as application_queries
 from registry.applications.models import ApplicationStatus as S
+from registry.batches.models import BatchItem, ReleaseBatch
 from registry.core.errors import Conflict, InvalidTransition, NotAllowed, NotFound, ValidationFailed
 from registry.providers import services as providers
-from registry.applications import queries as application_queries
 from registry.reviews import queries as presenters
 from registry.reviews import services as reviews
 from registry.reviews.services import decide, verify_check_for, verify_document_for
-from registry.batches.models import BatchItem, ReleaseBatch
 from tests.fixtures.providers import pdf_bytes
 from tests.fixtures.reviews import to_city_review, verify_all
 
@@ -123,8 +123,8 @@ def test_approve_in_principle_puts_the_application_into_a_new_draft_batch(db, su
 
 
 def test_approve_into_a_chosen_batch_of_the_city(db, submitted, reviewers, create_user):
-    from registry.whitelist import services as whitelist
     from registry.batches import services as batches
+    from registry.whitelist import services as whitelist
     app = to_city_review(submitted, reviewers)
     batch = batches.create_batch(actor=reviewers["city"])
     foreign = batches.create_batch(actor=reviewers["other_city"])

@@ -5,10 +5,10 @@ import pytest
 
 from registry.applications import queries as application_queries
 from registry.applications.models import ApplicationStatus as S
+from registry.batches import services as batches
 from registry.core.errors import Conflict, NotAllowed, ValidationFailed
 from registry.reviews import services as reviews
 from registry.whitelist import services as whitelist
-from registry.batches import services as batches
 from registry.whitelist.models import ChangeFeedItem, EntryStatus, WhitelistEntry
 from tests.fixtures.reviews import at, verify_all
 

@@ -3,13 +3,13 @@ document or check of the submission is unverified, rejected or adverse; the refu
 import pytest
 
 from registry.applications.models import ApplicationStatus as S
+from registry.batches import services as batches
+from registry.batches.models import BatchItem
 from registry.policy.models import CityPolicy
 from registry.regions import services as regions
 from registry.reviews import services as reviews
 from registry.reviews.services import decide
 from registry.whitelist import services as whitelist
-from registry.batches import services as batches
-from registry.batches.models import BatchItem
 from tests.fixtures.reviews import to_city_review, verify_all
 
 ALL_ITEMS = ["资质材料「营业执照」未核验", "资质材料「公众责任保险」未核验", "资质材料「安全管理制度及应急预案」未核验",

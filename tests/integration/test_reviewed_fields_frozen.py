@@ -8,11 +8,11 @@ from sqlalchemy import select
 from registry.applications import services as applications
 from registry.applications.models import ApplicationKind, ApplicationStatus
 from registry.audit.models import AuditLog
+from registry.batches import services as batches
 from registry.projects import services as projects
 from registry.providers import services as providers
 from registry.reviews import services as reviews
 from registry.whitelist import services as whitelist
-from registry.batches import services as batches
 from tests.fixtures.reviews import at
 
 PROPOSAL = {"price": "4.99", "stages": ["junior"], "category": "arts"}

@@ -5,9 +5,9 @@ from datetime import date
 import pytest
 
 from registry.applications.models import ApplicationStatus as S
-from registry.whitelist import services as whitelist
 from registry.batches import services as batches
 from registry.batches.models import BatchStatus, ObjectionStatus
+from registry.whitelist import services as whitelist
 from tests.fixtures.reviews import OBJECTION, at, batch_in_publicity, client_as
 
 

@@ -3,9 +3,9 @@ rasterisation, and the certificate's QR target."""
 import re
 import subprocess
 
+from registry.batches import services as batches
 from registry.core.pdf import embedded_fonts
 from registry.whitelist import services as whitelist
-from registry.batches import services as batches
 
 
 def _text(data, tmp_path, name="out.pdf"):
@@ -86,9 +86,9 @@ def _row_numbers(page):
 def test_announcement_rendered_in_parts_reads_as_one_document(app, published, tmp_path, monkeypatch):
     """One part per page (forced): the pages come back in order, numbered over the whole document, the
     title on the first page only, the closing text on the last only, CJK fonts embedded, rasterisable."""
+    from registry.batches import pdf as batches_pdf
     from registry.core import pdf
     from registry.core.pdf import render
-    from registry.batches import pdf as batches_pdf
     from registry.whitelist import queries
 
     monkeypatch.setattr(render, "PAGES_PER_PART", 1)
@@ -119,8 +119,8 @@ def test_announcement_whose_rows_overflow_their_pages_is_numbered_by_its_real_pa
     with the page counts they really have, so every footer still says 第 n 页 / 共 m 页 of the whole."""
     from types import SimpleNamespace
 
-    from registry.core.pdf import render
     from registry.batches import pdf as batches_pdf
+    from registry.core.pdf import render
     from registry.whitelist import queries
 
     monkeypatch.setattr(render, "PAGES_PER_PART", 1)
@@ -161,8 +161,8 @@ def test_announcement_pages_hold_their_blocks_with_long_names(app, published, tm
     """The page-sized blocks (ANNOUNCEMENT_* in registry.whitelist.pdf) fit their pages as predicted, so the
     parts render once and the page breaks are the blocks': names of 28 characters (the longest that take two
     lines) and titles of 18 in every row; then 7 rows of every page three lines tall (names of 42 characters)."""
-    from registry.core.pdf import render
     from registry.batches import pdf as batches_pdf
+    from registry.core.pdf import render
 
     monkeypatch.setattr(render, "PAGES_PER_PART", 2)
     first, per_page = batches_pdf.ANNOUNCEMENT_FIRST_PAGE_ROWS, batches_pdf.ANNOUNCEMENT_ROWS_PER_PAGE

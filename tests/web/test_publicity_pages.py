@@ -5,9 +5,9 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from registry.whitelist import services as whitelist
 from registry.batches import services as batches
 from registry.batches.models import Objection
+from registry.whitelist import services as whitelist
 from tests.fixtures.reviews import OBJECTION, at, batch_in_publicity
 
 ID_NUMBER = re.compile(r"\d{17}[\dXx]")

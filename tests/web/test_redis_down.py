@@ -7,9 +7,9 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
+from registry.batches.models import Objection
 from registry.extensions import limiter
 from registry.providers.models import Provider
-from registry.batches.models import Objection
 from tests.conftest import make_app
 from tests.fixtures.accounts import PASSWORD
 from tests.fixtures.reviews import OBJECTION, batch_in_publicity

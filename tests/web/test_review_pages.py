@@ -7,11 +7,11 @@ from registry.applications import services as applications
 from registry.applications import queries as application_queries
 from registry.applications.models import Application
 from registry.applications.models import ApplicationStatus as S
+from registry.batches.models import BatchItem
 from registry.policy.models import CityPolicy
 from registry.providers.models import ProviderDocument
 from registry.regions import services as regions
 from registry.reviews import services as reviews
-from registry.batches.models import BatchItem
 from tests.fixtures.reviews import client_as, to_city_review, verify_all
 
 ID_PATTERN = re.compile(r"\d{17}[\dXx]")

@@ -5,8 +5,8 @@ import pytest
 
 from registry.applications.models import Application
 from registry.applications.models import ApplicationStatus as S
-from registry.reviews import services as reviews
 from registry.batches import services as batches
+from registry.reviews import services as reviews
 from tests.fixtures.reviews import client_as, to_city_review, verify_all
 
 MISSING = ["资质材料「营业执照」未核验", "资质材料「公众责任保险」未核验", "资质材料「安全管理制度及应急预案」未核验",
