@@ -1,7 +1,7 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from registry.core.models import TimestampMixin
@@ -38,6 +38,10 @@ STATUS_LABELS = {
 }
 OPEN_STATUSES = {ApplicationStatus.draft, ApplicationStatus.submitted, ApplicationStatus.county_review,
                  ApplicationStatus.city_review, ApplicationStatus.publicity}
+# The partial unique index's predicate: at most one open application per provider (the Enum column holds the
+# member names). The migration that created the index spells the same list.
+OPEN_PREDICATE = text("status IN ({})".format(
+    ", ".join(f"'{s.name}'" for s in ApplicationStatus if s in OPEN_STATUSES)))
 
 
 class Application(TimestampMixin, db.Model):
@@ -51,8 +55,6 @@ class Application(TimestampMixin, db.Model):
     status: Mapped[ApplicationStatus] = mapped_column(
         Enum(ApplicationStatus, native_enum=False, length=16), nullable=False, default=ApplicationStatus.draft)
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
-    # Set while the application is open: a unique index then allows one open application per provider.
-    open_marker: Mapped[int | None] = mapped_column(Integer)
     city_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True, nullable=False)
     county_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True, nullable=False)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
@@ -66,7 +68,8 @@ class Application(TimestampMixin, db.Model):
         back_populates="application", order_by="ApplicationSnapshot.number")
 
     __table_args__ = (
-        UniqueConstraint("provider_id", "open_marker", name="one_open_per_provider"),
+        Index("uq_application_one_open", "provider_id", unique=True,
+              postgresql_where=OPEN_PREDICATE, sqlite_where=OPEN_PREDICATE),
         Index("ix_application_status", "status"),
     )
 
@@ -77,6 +80,11 @@ class Application(TimestampMixin, db.Model):
     @property
     def kind_label(self):
         return KIND_LABELS[self.kind]
+
+    @property
+    def open_marker(self):
+        """1 while the application is open, else None (what the former open_marker column held)."""
+        return 1 if self.status in OPEN_STATUSES else None
 
     @property
     def latest_snapshot(self):
