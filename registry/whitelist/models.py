@@ -1,4 +1,3 @@
-import enum
 from datetime import date, datetime
 
 from sqlalchemy import (CheckConstraint, Date, DateTime, Enum, ForeignKey, Index, Integer, String, Text,
@@ -6,6 +5,7 @@ from sqlalchemy import (CheckConstraint, Date, DateTime, Enum, ForeignKey, Index
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from registry.applications.models import Application
+from registry.core.enums import LabelledEnum
 from registry.core.models import TimestampMixin
 from registry.extensions import db
 from registry.projects.models import Project
@@ -13,13 +13,13 @@ from registry.providers.models import Provider
 from registry.regions.models import Region
 
 
-class BatchStatus(str, enum.Enum):
-    draft = "draft"
-    publicity = "publicity"
-    published = "published"
+class BatchStatus(LabelledEnum):
+    draft = "draft", "待公示"
+    publicity = "publicity", "公示中"
+    published = "published", "已发布"
 
 
-BATCH_STATUS_LABELS = {"draft": "待公示", "publicity": "公示中", "published": "已发布"}
+BATCH_STATUS_LABELS = BatchStatus.value_labels()
 
 
 class ReleaseBatch(TimestampMixin, db.Model):
@@ -57,7 +57,7 @@ class ReleaseBatch(TimestampMixin, db.Model):
 
     @property
     def status_label(self):
-        return BATCH_STATUS_LABELS[self.status.value]
+        return self.status.label
 
     def __repr__(self):
         return f"<ReleaseBatch {self.id} {self.year}-{self.seq} {self.status.value}>"
@@ -83,13 +83,13 @@ class BatchItem(TimestampMixin, db.Model):
         return f"<BatchItem batch={self.batch_id} app={self.application_id}>"
 
 
-class ObjectionStatus(str, enum.Enum):
-    open = "open"
-    upheld = "upheld"
-    dismissed = "dismissed"
+class ObjectionStatus(LabelledEnum):
+    open = "open", "待处理"
+    upheld = "upheld", "异议成立"
+    dismissed = "dismissed", "异议不成立"
 
 
-OBJECTION_STATUS_LABELS = {"open": "待处理", "upheld": "异议成立", "dismissed": "异议不成立"}
+OBJECTION_STATUS_LABELS = ObjectionStatus.value_labels()
 
 
 class Objection(TimestampMixin, db.Model):
@@ -116,20 +116,20 @@ class Objection(TimestampMixin, db.Model):
 
     @property
     def status_label(self):
-        return OBJECTION_STATUS_LABELS[self.status.value]
+        return self.status.label
 
     def __repr__(self):
         return f"<Objection {self.id} {self.status.value}>"
 
 
-class EntryStatus(str, enum.Enum):
-    active = "active"
-    suspended = "suspended"
-    delisted = "delisted"
-    expired = "expired"
+class EntryStatus(LabelledEnum):
+    active = "active", "有效"
+    suspended = "suspended", "暂停"
+    delisted = "delisted", "已移出"
+    expired = "expired", "已过期"
 
 
-ENTRY_STATUS_LABELS = {"active": "有效", "suspended": "暂停", "delisted": "已移出", "expired": "已过期"}
+ENTRY_STATUS_LABELS = EntryStatus.value_labels()
 
 
 class WhitelistEntry(TimestampMixin, db.Model):
@@ -197,17 +197,16 @@ class EntryCounty(db.Model):
         return f"<EntryCounty entry={self.entry_id} county={self.county_id}>"
 
 
-class ChangeKind(str, enum.Enum):
-    added = "added"
-    renewed = "renewed"
-    suspended = "suspended"
-    reinstated = "reinstated"
-    delisted = "delisted"
-    expired = "expired"
+class ChangeKind(LabelledEnum):
+    added = "added", "新增"
+    renewed = "renewed", "年审续期"
+    suspended = "suspended", "暂停"
+    reinstated = "reinstated", "恢复"
+    delisted = "delisted", "移出"
+    expired = "expired", "到期"
 
 
-CHANGE_KIND_LABELS = {"added": "新增", "renewed": "年审续期", "suspended": "暂停", "reinstated": "恢复",
-                      "delisted": "移出", "expired": "到期"}
+CHANGE_KIND_LABELS = ChangeKind.value_labels()
 
 
 class ChangeFeedItem(TimestampMixin, db.Model):
@@ -228,7 +227,7 @@ class ChangeFeedItem(TimestampMixin, db.Model):
 
     @property
     def kind_label(self):
-        return CHANGE_KIND_LABELS[self.kind.value]
+        return self.kind.label
 
     def __repr__(self):
         return f"<ChangeFeedItem {self.kind.value} entry={self.entry_id}>"
