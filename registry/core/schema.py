@@ -2,6 +2,7 @@
 money has at most two decimals, and HTML forms load through the same schemas."""
 import datetime
 import decimal
+import functools
 import numbers
 from collections.abc import Mapping
 
@@ -31,6 +32,7 @@ _CHINESE = {
 }
 
 
+@functools.cache
 def _class_messages(cls, chinese):
     """The messages a field of `cls` starts with, as Field.__init__ collects them along the class's MRO;
     with `chinese`, each class's messages are followed by its Chinese ones."""
@@ -43,10 +45,20 @@ def _class_messages(cls, chinese):
 
 
 def _chinese_messages(field):
-    """The field's messages in Chinese, except the ones its `error_messages=` argument set."""
-    english = _class_messages(type(field), chinese=False)
-    own = {key: msg for key, msg in field.error_messages.items() if english.get(key, _ABSENT) != msg}
-    field.error_messages = {**_class_messages(type(field), chinese=True), **own}
+    """The field's messages in Chinese, except the ones its `error_messages=` argument set. Fields of one class
+    with the same messages share one (read-only) dict, computed once."""
+    messages = tuple(field.error_messages.items())
+    try:
+        field.error_messages = _chinese_for(type(field), messages)
+    except TypeError:  # an unhashable message
+        field.error_messages = _chinese_for.__wrapped__(type(field), messages)
+
+
+@functools.cache
+def _chinese_for(cls, messages):
+    english = _class_messages(cls, chinese=False)
+    own = {key: msg for key, msg in messages if english.get(key, _ABSENT) != msg}
+    return {**_class_messages(cls, chinese=True), **own}
 
 
 _ABSENT = object()
@@ -83,6 +95,11 @@ def _utc(serialize):
     return serialize_utc
 
 
+@functools.cache
+def _utc_functions(cls):
+    return {name: _utc(func) for name, func in cls.SERIALIZATION_FUNCS.items()}
+
+
 def _prepare(field):
     """What every field of the registry's schemas gets, inner fields of lists and mappings included."""
     _chinese_messages(field)
@@ -91,7 +108,7 @@ def _prepare(field):
     if isinstance(field, fields.DateTime):
         # The database's datetimes are naive UTC (registry/core/clock.py); the API says so: RFC 3339, which
         # the OpenAPI "date-time" format requires, has an offset.
-        field.SERIALIZATION_FUNCS = {name: _utc(func) for name, func in type(field).SERIALIZATION_FUNCS.items()}
+        field.SERIALIZATION_FUNCS = _utc_functions(type(field))
     inner = [getattr(field, "inner", None), getattr(field, "key_field", None), getattr(field, "value_field", None),
              *getattr(field, "tuple_fields", ())]
     for sub in inner:
