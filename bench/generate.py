@@ -1136,13 +1136,13 @@ class World:
             if status == "withdrawn":
                 moves.append(("withdraw", moves[-1][2] if moves else "draft", "withdrawn", decided, p["admin"], None))
             final = moves[-1][2] if moves else "draft"
-            open_marker = 1 if final in ("draft", "submitted", "county_review", "city_review", "publicity") else None
+            is_open = final in ("draft", "submitted", "county_review", "city_review", "publicity")
             apps.append({"id": aid, "provider_id": p["id"], "kind": kind, "status": final, "version": 1 + len(moves),
-                         "open_marker": open_marker, "city_id": city_id, "county_id": p["county"]["id"],
+                         "city_id": city_id, "county_id": p["county"]["id"],
                          "created_by_id": p["admin"],
                          "submitted_at": self.ts(submitted_day) if submitted_day else None,
                          "submitted_by_id": p["admin"] if submitted_day else None, "created_at": created})
-            if open_marker:
+            if is_open:
                 self.open_app[p["id"]] = aid
             for project in projects:
                 links.append({"id": self.next_id("application_project"), "application_id": aid,

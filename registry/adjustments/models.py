@@ -1,49 +1,43 @@
-import enum
 from datetime import date, datetime
 
 from sqlalchemy import JSON, Date, DateTime, Enum, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from registry.core.enums import LabelledEnum
 from registry.core.models import TimestampMixin
 from registry.extensions import db
 from registry.providers.models import Provider
 
 
-class ActionKind(str, enum.Enum):
-    warning = "warning"
-    suspension = "suspension"
-    lift = "lift"
-    delisting = "delisting"
-    ban = "ban"
-    reinstatement = "reinstatement"
-    expiry = "expiry"
-    referral = "referral"
+class ActionKind(LabelledEnum):
+    warning = "warning", "警告"
+    suspension = "suspension", "暂停"
+    lift = "lift", "解除暂停"
+    delisting = "delisting", "移出"
+    ban = "ban", "禁入"
+    reinstatement = "reinstatement", "恢复"
+    expiry = "expiry", "到期失效"
+    referral = "referral", "移交核查"
 
 
-ACTION_LABELS = {"warning": "警告", "suspension": "暂停", "lift": "解除暂停", "delisting": "移出", "ban": "禁入",
-                 "reinstatement": "恢复", "expiry": "到期失效", "referral": "移交核查"}
+ACTION_LABELS = ActionKind.value_labels()
 
 
-class ReasonCategory(str, enum.Enum):
-    document_expired = "document_expired"
-    staff_not_cleared = "staff_not_cleared"
-    adverse_check = "adverse_check"
-    low_satisfaction = "low_satisfaction"
-    safety_incident = "safety_incident"
-    illegal_fees = "illegal_fees"
-    new_lessons = "new_lessons"
-    selling = "selling"
-    forced_participation = "forced_participation"
-    validity_ended = "validity_ended"
-    other = "other"
+class ReasonCategory(LabelledEnum):
+    document_expired = "document_expired", "资质材料过期"
+    staff_not_cleared = "staff_not_cleared", "无合格从业人员"
+    adverse_check = "adverse_check", "人员违法犯罪信息查询异常"
+    low_satisfaction = "low_satisfaction", "满意度不达标"
+    safety_incident = "safety_incident", "发生安全事故"
+    illegal_fees = "illegal_fees", "违规收费"
+    new_lessons = "new_lessons", "讲授新课或学科培训"
+    selling = "selling", "推销或变相营销"
+    forced_participation = "forced_participation", "强制学生参加"
+    validity_ended = "validity_ended", "有效期届满未年审"
+    other = "other", "其他"
 
 
-REASON_LABELS = {
-    "document_expired": "资质材料过期", "staff_not_cleared": "无合格从业人员", "adverse_check": "人员违法犯罪信息查询异常",
-    "low_satisfaction": "满意度不达标", "safety_incident": "发生安全事故", "illegal_fees": "违规收费",
-    "new_lessons": "讲授新课或学科培训", "selling": "推销或变相营销", "forced_participation": "强制学生参加",
-    "validity_ended": "有效期届满未年审", "other": "其他",
-}
+REASON_LABELS = ReasonCategory.value_labels()
 
 
 class ProviderAction(TimestampMixin, db.Model):
@@ -74,11 +68,11 @@ class ProviderAction(TimestampMixin, db.Model):
 
     @property
     def kind_label(self):
-        return ACTION_LABELS[self.kind.value]
+        return self.kind.label
 
     @property
     def reason_label(self):
-        return REASON_LABELS[self.reason_category.value]
+        return self.reason_category.label
 
     def __repr__(self):
         return f"<ProviderAction {self.kind.value} provider={self.provider_id}>"

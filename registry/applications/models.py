@@ -1,43 +1,43 @@
-import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from registry.core.enums import LabelledEnum
 from registry.core.models import TimestampMixin
 from registry.extensions import db
 from registry.projects.models import Project
 from registry.providers.models import Provider
 
 
-class ApplicationKind(str, enum.Enum):
-    admission = "admission"
-    annual = "annual"
-    change = "change"
-    reinstatement = "reinstatement"
+class ApplicationKind(LabelledEnum):
+    admission = "admission", "准入"
+    annual = "annual", "年审"
+    change = "change", "变更"
+    reinstatement = "reinstatement", "恢复"
 
 
-KIND_LABELS = {ApplicationKind.admission: "准入", ApplicationKind.annual: "年审",
-               ApplicationKind.change: "变更", ApplicationKind.reinstatement: "恢复"}
+KIND_LABELS = ApplicationKind.labels()
 
 
-class ApplicationStatus(str, enum.Enum):
-    draft = "draft"
-    submitted = "submitted"
-    county_review = "county_review"
-    city_review = "city_review"
-    publicity = "publicity"
-    approved = "approved"
-    rejected = "rejected"
-    withdrawn = "withdrawn"
+class ApplicationStatus(LabelledEnum):
+    draft = "draft", "草稿"
+    submitted = "submitted", "已提交"
+    county_review = "county_review", "县级初审中"
+    city_review = "city_review", "市级复审中"
+    publicity = "publicity", "公示中"
+    approved = "approved", "已通过"
+    rejected = "rejected", "未通过"
+    withdrawn = "withdrawn", "已撤回"
 
 
-STATUS_LABELS = {
-    "draft": "草稿", "submitted": "已提交", "county_review": "县级初审中", "city_review": "市级复审中",
-    "publicity": "公示中", "approved": "已通过", "rejected": "未通过", "withdrawn": "已撤回",
-}
+STATUS_LABELS = ApplicationStatus.value_labels()
 OPEN_STATUSES = {ApplicationStatus.draft, ApplicationStatus.submitted, ApplicationStatus.county_review,
                  ApplicationStatus.city_review, ApplicationStatus.publicity}
+# The partial unique index's predicate: at most one open application per provider (the Enum column holds the
+# member names). The migration that created the index spells the same list.
+OPEN_PREDICATE = text("status IN ({})".format(
+    ", ".join(f"'{s.name}'" for s in ApplicationStatus if s in OPEN_STATUSES)))
 
 
 class Application(TimestampMixin, db.Model):
@@ -51,8 +51,6 @@ class Application(TimestampMixin, db.Model):
     status: Mapped[ApplicationStatus] = mapped_column(
         Enum(ApplicationStatus, native_enum=False, length=16), nullable=False, default=ApplicationStatus.draft)
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
-    # Set while the application is open: a unique index then allows one open application per provider.
-    open_marker: Mapped[int | None] = mapped_column(Integer)
     city_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True, nullable=False)
     county_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True, nullable=False)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
@@ -66,17 +64,23 @@ class Application(TimestampMixin, db.Model):
         back_populates="application", order_by="ApplicationSnapshot.number")
 
     __table_args__ = (
-        UniqueConstraint("provider_id", "open_marker", name="one_open_per_provider"),
+        Index("uq_application_one_open", "provider_id", unique=True,
+              postgresql_where=OPEN_PREDICATE, sqlite_where=OPEN_PREDICATE),
         Index("ix_application_status", "status"),
     )
 
     @property
     def status_label(self):
-        return STATUS_LABELS[self.status.value]
+        return self.status.label
 
     @property
     def kind_label(self):
-        return KIND_LABELS[self.kind]
+        return ApplicationKind(self.kind).label
+
+    @property
+    def open_marker(self):
+        """1 while the application is open, else None (what the former open_marker column held)."""
+        return 1 if self.status in OPEN_STATUSES else None
 
     @property
     def latest_snapshot(self):

@@ -36,15 +36,10 @@ def _provider_member(app, actor, **_):
         raise NotAllowed("只有本机构账号可以执行该操作")
 
 
-def _keep_open_marker(app, move):
-    app.open_marker = 1 if S(move.target) in OPEN_STATUSES else None
-
-
 LIFECYCLE = Lifecycle(
     name="application",
     model=Application,
     labels=STATUS_LABELS,
-    after=_keep_open_marker,
     moves=[
         Move("submit", frozenset({S.draft}), S.submitted, _provider_member),
         Move("route_county", frozenset({S.submitted}), S.county_review),
@@ -75,7 +70,7 @@ def get_application(application_id):
 
 def open_application(provider_id):
     return db.session.scalar(
-        select(Application).where(Application.provider_id == provider_id, Application.open_marker == 1))
+        select(Application).where(Application.provider_id == provider_id, Application.status.in_(OPEN_STATUSES)))
 
 
 def list_for_provider(provider_id):
@@ -171,7 +166,7 @@ def create_application(provider, *, actor, project_ids, kind=ApplicationKind.adm
     except ValueError:
         raise ValidationFailed({"kind": ["申报类型应为准入、年审、变更或恢复之一"]}) from None
     require_kind(provider, kind, list(project_ids or []))
-    app = Application(provider_id=provider.id, kind=ApplicationKind(kind), status=S.draft, version=1, open_marker=1,
+    app = Application(provider_id=provider.id, kind=ApplicationKind(kind), status=S.draft, version=1,
                       city_id=provider.city_id, county_id=provider.county_id, created_by_id=actor.id)
     db.session.add(app)
     _set_projects(app, provider, project_ids)

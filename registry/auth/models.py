@@ -4,7 +4,7 @@ from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, DateTime, Enum, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from registry.auth.roles import MFA_ROLES, ROLE_LABELS, Role
+from registry.auth.roles import MFA_ROLES, Role
 from registry.core import clock
 from registry.core.models import TimestampMixin
 from registry.extensions import db
@@ -60,7 +60,7 @@ class User(TimestampMixin, UserMixin, db.Model):
 
     @property
     def role_label(self):
-        return ROLE_LABELS[self.role]
+        return Role(self.role).label
 
     @property
     def needs_mfa(self):

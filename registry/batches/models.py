@@ -1,23 +1,23 @@
 """Release batches (批次), their items, and objections (异议) filed during publicity (公示)."""
-import enum
 from datetime import date, datetime
 
 from sqlalchemy import CheckConstraint, Date, DateTime, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from registry.applications.models import Application
+from registry.core.enums import LabelledEnum
 from registry.core.models import TimestampMixin
 from registry.extensions import db
 from registry.regions.models import Region
 
 
-class BatchStatus(str, enum.Enum):
-    draft = "draft"
-    publicity = "publicity"
-    published = "published"
+class BatchStatus(LabelledEnum):
+    draft = "draft", "待公示"
+    publicity = "publicity", "公示中"
+    published = "published", "已发布"
 
 
-BATCH_STATUS_LABELS = {"draft": "待公示", "publicity": "公示中", "published": "已发布"}
+BATCH_STATUS_LABELS = BatchStatus.value_labels()
 
 
 class ReleaseBatch(TimestampMixin, db.Model):
@@ -55,7 +55,7 @@ class ReleaseBatch(TimestampMixin, db.Model):
 
     @property
     def status_label(self):
-        return BATCH_STATUS_LABELS[self.status.value]
+        return self.status.label
 
     def __repr__(self):
         return f"<ReleaseBatch {self.id} {self.year}-{self.seq} {self.status.value}>"
@@ -81,13 +81,13 @@ class BatchItem(TimestampMixin, db.Model):
         return f"<BatchItem batch={self.batch_id} app={self.application_id}>"
 
 
-class ObjectionStatus(str, enum.Enum):
-    open = "open"
-    upheld = "upheld"
-    dismissed = "dismissed"
+class ObjectionStatus(LabelledEnum):
+    open = "open", "待处理"
+    upheld = "upheld", "异议成立"
+    dismissed = "dismissed", "异议不成立"
 
 
-OBJECTION_STATUS_LABELS = {"open": "待处理", "upheld": "异议成立", "dismissed": "异议不成立"}
+OBJECTION_STATUS_LABELS = ObjectionStatus.value_labels()
 
 
 class Objection(TimestampMixin, db.Model):
@@ -114,7 +114,7 @@ class Objection(TimestampMixin, db.Model):
 
     @property
     def status_label(self):
-        return OBJECTION_STATUS_LABELS[self.status.value]
+        return self.status.label
 
     def __repr__(self):
         return f"<Objection {self.id} {self.status.value}>"

@@ -43,11 +43,11 @@ def page_args(default_per_page=20, max_per_page=100):
 
 
 def count_of(stmt):
-    """SELECT count(*) over the statement's FROM and WHERE. A plain statement is counted directly (the
-    entity's columns and eager loads never reach the database); DISTINCT and GROUP BY need the subquery."""
-    if stmt._distinct or stmt._group_by_clauses or stmt._having_criteria:
-        return select(func.count()).select_from(stmt.order_by(None).subquery())
-    return stmt.with_only_columns(func.count(), maintain_column_froms=True).order_by(None)
+    """SELECT count(*) over the statement without its ORDER BY, as a subquery: right for DISTINCT, GROUP BY
+    and HAVING as for a plain statement, with no look at the statement's private state. The entity's columns
+    in the subquery are not computed (both databases flatten such a subquery), and an ORM statement's eager
+    loads apply to a top-level statement only."""
+    return select(func.count()).select_from(stmt.order_by(None).subquery())
 
 
 def paginate(stmt, page, per_page, scalars=True):

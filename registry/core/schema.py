@@ -2,6 +2,8 @@
 money has at most two decimals, and HTML forms load through the same schemas."""
 import datetime
 import decimal
+import functools
+import numbers
 from collections.abc import Mapping
 
 from flask import request
@@ -12,13 +14,11 @@ from registry.core.errors import ValidationFailed
 from registry.core.http import UNKNOWN_FIELD
 from registry.core.inputs import CONTROL, CONTROL_MESSAGE
 
-fields.Field.default_error_messages = {
-    **fields.Field.default_error_messages,
-    "required": "此项为必填项",
-    "null": "此项不能为空",
-    "validator_failed": "取值无效",
-}
+# Chinese messages, by the field class that defines the message's key. BaseSchema.on_bind_field gives each
+# field of a schema these messages in place of marshmallow's English defaults (messages a field was given by
+# its own `error_messages=` stay); marshmallow's classes themselves are left alone.
 _CHINESE = {
+    fields.Field: {"required": "此项为必填项", "null": "此项不能为空", "validator_failed": "取值无效"},
     fields.String: {"invalid": "应为文本"},
     fields.Integer: {"invalid": "应为整数", "too_large": "数值过大", "out_of_range": f"应为 {INT_MIN} 到 {INT_MAX} 之间的整数"},
     fields.Number: {"invalid": "应为数字", "too_large": "数值过大"},
@@ -30,38 +30,91 @@ _CHINESE = {
     fields.List: {"invalid": "应为列表"},
     fields.Nested: {"type": "格式无效"},
 }
-for _cls, _msgs in _CHINESE.items():
-    _cls.default_error_messages = {**_cls.default_error_messages, **_msgs}
 
 
-_integer_validated = fields.Integer._validated
+@functools.cache
+def _class_messages(cls, chinese):
+    """The messages a field of `cls` starts with, as Field.__init__ collects them along the class's MRO;
+    with `chinese`, each class's messages are followed by its Chinese ones."""
+    messages = {}
+    for klass in reversed(cls.__mro__):
+        messages.update(vars(klass).get("default_error_messages", {}))
+        if chinese:
+            messages.update(_CHINESE.get(klass, {}))
+    return messages
 
 
-def _bounded_integer(self, value):
-    """Every Integer field, in bodies, query strings and forms alike, refuses what no id or count column
-    holds (a PostgreSQL integer; SQLite's 64 bits are wider), so 2**31 is a 422 naming the field rather than a
-    database error. One rule for the ~120 Integer fields of the schemas, and for those added later;
+def _chinese_messages(field):
+    """The field's messages in Chinese, except the ones its `error_messages=` argument set. Fields of one class
+    with the same messages share one (read-only) dict, computed once."""
+    messages = tuple(field.error_messages.items())
+    try:
+        field.error_messages = _chinese_for(type(field), messages)
+    except TypeError:  # an unhashable message
+        field.error_messages = _chinese_for.__wrapped__(type(field), messages)
+
+
+@functools.cache
+def _chinese_for(cls, messages):
+    english = _class_messages(cls, chinese=False)
+    own = {key: msg for key, msg in messages if english.get(key, _ABSENT) != msg}
+    return {**_class_messages(cls, chinese=True), **own}
+
+
+_ABSENT = object()
+
+
+class _Bounded:
+    """The bound every Integer field enforces, in bodies, query strings and forms alike: a value no id or count
+    column holds (a PostgreSQL integer; SQLite's 64 bits are wider) is refused with "out_of_range" before the
+    field's validators run, so 2**31 is a 422 naming the field rather than a database error. A field
+    `pre_load` processor (marshmallow >= 4.3), last after the field's own: it reads the value as the Integer
+    field will (booleans and, for a strict field, non-integers are left to the field's "invalid").
     registry/core/api.py documents the bounds in the OpenAPI document."""
-    number = _integer_validated(self, value)
-    if number is not None and not INT_MIN <= number <= INT_MAX:
-        raise self.make_error("out_of_range", input=value)
-    return number
+
+    def __init__(self, field):
+        self.field = field
+
+    def __call__(self, value):
+        if value is True or value is False or (self.field.strict and not isinstance(value, numbers.Integral)):
+            return value
+        try:
+            number = int(value)
+        except (TypeError, ValueError, OverflowError):
+            return value
+        if not INT_MIN <= number <= INT_MAX:
+            raise self.field.make_error("out_of_range", input=value)
+        return value
 
 
-fields.Integer._validated = _bounded_integer
-
-_datetime_serialize = fields.DateTime._serialize
-
-
-def _utc_datetime(self, value, attr, obj, **kwargs):
-    """The database's datetimes are naive UTC (registry/core/clock.py); the API says so: RFC 3339, which the
-    OpenAPI "date-time" format requires, has an offset."""
-    if isinstance(value, datetime.datetime) and value.tzinfo is None:
-        value = value.replace(tzinfo=datetime.timezone.utc)
-    return _datetime_serialize(self, value, attr, obj, **kwargs)
+def _utc(serialize):
+    def serialize_utc(value):
+        if isinstance(value, datetime.datetime) and value.tzinfo is None:
+            value = value.replace(tzinfo=datetime.timezone.utc)
+        return serialize(value)
+    return serialize_utc
 
 
-fields.DateTime._serialize = _utc_datetime
+@functools.cache
+def _utc_functions(cls):
+    return {name: _utc(func) for name, func in cls.SERIALIZATION_FUNCS.items()}
+
+
+def _prepare(field):
+    """What every field of the registry's schemas gets, inner fields of lists and mappings included."""
+    _chinese_messages(field)
+    if isinstance(field, fields.Integer):
+        field.pre_load = [*field.pre_load, _Bounded(field)]
+    if isinstance(field, fields.DateTime):
+        # The database's datetimes are naive UTC (registry/core/clock.py); the API says so: RFC 3339, which
+        # the OpenAPI "date-time" format requires, has an offset.
+        field.SERIALIZATION_FUNCS = _utc_functions(type(field))
+    inner = [getattr(field, "inner", None), getattr(field, "key_field", None), getattr(field, "value_field", None),
+             *getattr(field, "tuple_fields", ())]
+    for sub in inner:
+        if sub is not None:
+            _prepare(sub)
+
 
 MONEY_STEP = decimal.Decimal("0.01")
 MONEY_LIMIT = decimal.Decimal("100000000")
@@ -76,10 +129,10 @@ class Money(fields.Decimal):
         kwargs.setdefault("places", 2)
         super().__init__(**kwargs)
 
-    def _validated(self, value):
+    def _deserialize(self, value, attr, data, **kwargs):
         places, self.places = self.places, None
         try:
-            number = super()._validated(value)
+            number = super()._deserialize(value, attr, data, **kwargs)
         finally:
             self.places = places
         if number is None:
@@ -96,6 +149,12 @@ class BaseSchema(Schema):
         unknown = RAISE
 
     error_messages = {"unknown": UNKNOWN_FIELD, "type": "请求体格式无效"}
+
+    def on_bind_field(self, field_name, field_obj):
+        """marshmallow's public hook for each field a schema binds: Chinese messages, the Integer bound and
+        UTC datetimes (_prepare). Every schema of the registry derives from BaseSchema
+        (tests/unit/test_schema_fields.py)."""
+        _prepare(field_obj)
 
     @pre_load
     def _no_control_characters(self, data, **_kwargs):

@@ -1,4 +1,3 @@
-import enum
 from datetime import datetime
 from decimal import Decimal
 
@@ -6,6 +5,7 @@ from sqlalchemy import (JSON, CheckConstraint, DateTime, Enum, ForeignKey, Index
                         Text, UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from registry.core.enums import LabelledEnum
 from registry.core.models import TimestampMixin
 from registry.extensions import db
 from registry.people.models import Person
@@ -15,18 +15,17 @@ from registry.schools.models import School, Term
 from registry.whitelist.models import WhitelistEntry
 
 
-class OrderStatus(str, enum.Enum):
-    requested = "requested"
-    accepted = "accepted"
-    active = "active"
-    completed = "completed"
-    declined = "declined"
-    suspended = "suspended"
-    cancelled = "cancelled"
+class OrderStatus(LabelledEnum):
+    requested = "requested", "待机构确认"
+    accepted = "accepted", "已接单"
+    active = "active", "服务中"
+    completed = "completed", "已完成"
+    declined = "declined", "机构已拒绝"
+    suspended = "suspended", "已暂停"
+    cancelled = "cancelled", "已取消"
 
 
-ORDER_STATUS_LABELS = {"requested": "待机构确认", "accepted": "已接单", "active": "服务中", "completed": "已完成",
-                       "declined": "机构已拒绝", "suspended": "已暂停", "cancelled": "已取消"}
+ORDER_STATUS_LABELS = OrderStatus.value_labels()
 WEEKDAY_LABELS = ["周一", "周二", "周三", "周四", "周五"]
 
 
@@ -75,7 +74,7 @@ class Order(TimestampMixin, db.Model):
 
     @property
     def status_label(self):
-        return ORDER_STATUS_LABELS[self.status.value]
+        return self.status.label
 
     def effective_status(self, day):
         """Accepted orders become active when their term has begun (computed, not swept)."""

@@ -1,75 +1,62 @@
-import enum
 from datetime import date, datetime
 
 from sqlalchemy import CheckConstraint, Date, DateTime, Enum, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from registry.core.enums import LabelledEnum
 from registry.core.models import TimestampMixin
 from registry.extensions import db
 from registry.files.models import StoredFile
 from registry.providers.models import Provider, VerificationStatus
 
 
-class StaffRole(str, enum.Enum):
-    teacher = "teacher"
-    assistant = "assistant"
-    manager = "manager"
+class StaffRole(LabelledEnum):
+    teacher = "teacher", "授课教师"
+    assistant = "assistant", "助教"
+    manager = "manager", "管理人员"
 
 
-STAFF_ROLE_LABELS = {StaffRole.teacher: "授课教师", StaffRole.assistant: "助教", StaffRole.manager: "管理人员"}
+STAFF_ROLE_LABELS = StaffRole.labels()
 
 
-class Gender(str, enum.Enum):
-    male = "male"
-    female = "female"
+class Gender(LabelledEnum):
+    male = "male", "男"
+    female = "female", "女"
 
 
-GENDER_LABELS = {Gender.male: "男", Gender.female: "女"}
+GENDER_LABELS = Gender.labels()
 
 
-class CheckType(str, enum.Enum):
-    criminal = "criminal"
-    sexual_offence = "sexual_offence"
-    health = "health"
-    moral = "moral"
+class CheckType(LabelledEnum):
+    criminal = "criminal", "违法犯罪记录查询"
+    sexual_offence = "sexual_offence", "性侵违法犯罪信息查询"
+    health = "health", "健康证明"
+    moral = "moral", "品德考察"
 
 
-CHECK_TYPE_LABELS = {
-    CheckType.criminal: "违法犯罪记录查询",
-    CheckType.sexual_offence: "性侵违法犯罪信息查询",
-    CheckType.health: "健康证明",
-    CheckType.moral: "品德考察",
-}
+CHECK_TYPE_LABELS = CheckType.labels()
 
 
-class CheckResult(str, enum.Enum):
-    clear = "clear"
-    adverse = "adverse"
-    pending = "pending"
+class CheckResult(LabelledEnum):
+    clear = "clear", "无异常"
+    adverse = "adverse", "有不良记录"
+    pending = "pending", "待出结果"
 
 
-CHECK_RESULT_LABELS = {CheckResult.clear: "无异常", CheckResult.adverse: "有不良记录", CheckResult.pending: "待出结果"}
+CHECK_RESULT_LABELS = CheckResult.labels()
 
 
-class QualificationType(str, enum.Enum):
-    teacher = "teacher"
-    coach = "coach"
-    heritage = "heritage"
-    skill = "skill"
-    arts = "arts"
-    psychology = "psychology"
-    other = "other"
+class QualificationType(LabelledEnum):
+    teacher = "teacher", "教师资格证"
+    coach = "coach", "教练员/社会体育指导员证书"
+    heritage = "heritage", "非遗传承人证书"
+    skill = "skill", "职业技能等级证书"
+    arts = "arts", "艺术类专业证书"
+    psychology = "psychology", "心理咨询/心理健康教育证书"
+    other = "other", "其他专业证书"
 
 
-QUALIFICATION_LABELS = {
-    QualificationType.teacher: "教师资格证",
-    QualificationType.coach: "教练员/社会体育指导员证书",
-    QualificationType.heritage: "非遗传承人证书",
-    QualificationType.skill: "职业技能等级证书",
-    QualificationType.arts: "艺术类专业证书",
-    QualificationType.psychology: "心理咨询/心理健康教育证书",
-    QualificationType.other: "其他专业证书",
-}
+QUALIFICATION_LABELS = QualificationType.labels()
 
 
 class Person(TimestampMixin, db.Model):
@@ -101,11 +88,11 @@ class Person(TimestampMixin, db.Model):
 
     @property
     def staff_role_label(self):
-        return STAFF_ROLE_LABELS[self.staff_role]
+        return StaffRole(self.staff_role).label
 
     @property
     def gender_label(self):
-        return GENDER_LABELS[self.gender]
+        return Gender(self.gender).label
 
     def __repr__(self):
         return f"<Person {self.id} provider={self.provider_id}>"
@@ -142,11 +129,11 @@ class PersonCheck(TimestampMixin, db.Model):
 
     @property
     def check_type_label(self):
-        return CHECK_TYPE_LABELS[self.check_type]
+        return CheckType(self.check_type).label
 
     @property
     def result_label(self):
-        return CHECK_RESULT_LABELS[self.result]
+        return CheckResult(self.result).label
 
     def __repr__(self):
         return f"<PersonCheck {self.id} {self.check_type.value} {self.result.value}>"
@@ -172,7 +159,7 @@ class Qualification(TimestampMixin, db.Model):
 
     @property
     def qual_type_label(self):
-        return QUALIFICATION_LABELS[self.qual_type]
+        return QualificationType(self.qual_type).label
 
     def is_valid_on(self, day):
         return self.issue_date <= day and (self.expiry_date is None or self.expiry_date >= day)

@@ -1,4 +1,3 @@
-import enum
 from datetime import datetime
 from decimal import Decimal
 
@@ -7,47 +6,36 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from registry.core.enums import LabelledEnum
 from registry.core.models import TimestampMixin
 from registry.extensions import db
 from registry.people.models import Person, QualificationType
 from registry.providers.models import Provider
 
 
-class Category(str, enum.Enum):
-    science = "science"
-    sports = "sports"
-    arts = "arts"
-    labour = "labour"
-    reading = "reading"
-    traditional_culture = "traditional_culture"
-    intangible_heritage = "intangible_heritage"
-    career = "career"
-    mental_health = "mental_health"
-    clubs = "clubs"
+class Category(LabelledEnum):
+    science = "science", "科普/科技"
+    sports = "sports", "体育"
+    arts = "arts", "美育（艺术）"
+    labour = "labour", "劳动"
+    reading = "reading", "阅读"
+    traditional_culture = "traditional_culture", "传统文化"
+    intangible_heritage = "intangible_heritage", "非遗"
+    career = "career", "职业体验"
+    mental_health = "mental_health", "心理健康"
+    clubs = "clubs", "社团拓展"
 
 
-CATEGORY_LABELS = {
-    Category.science: "科普/科技",
-    Category.sports: "体育",
-    Category.arts: "美育（艺术）",
-    Category.labour: "劳动",
-    Category.reading: "阅读",
-    Category.traditional_culture: "传统文化",
-    Category.intangible_heritage: "非遗",
-    Category.career: "职业体验",
-    Category.mental_health: "心理健康",
-    Category.clubs: "社团拓展",
-}
+CATEGORY_LABELS = Category.labels()
 
 
-class Stage(str, enum.Enum):
-    lower_primary = "lower_primary"
-    upper_primary = "upper_primary"
-    junior = "junior"
+class Stage(LabelledEnum):
+    lower_primary = "lower_primary", "小学低年级（1–3年级）"
+    upper_primary = "upper_primary", "小学高年级（4–6年级）"
+    junior = "junior", "初中（7–9年级）"
 
 
-STAGE_LABELS = {Stage.lower_primary: "小学低年级（1–3年级）", Stage.upper_primary: "小学高年级（4–6年级）",
-                Stage.junior: "初中（7–9年级）"}
+STAGE_LABELS = Stage.labels()
 STAGE_BITS = {Stage.lower_primary: 1, Stage.upper_primary: 2, Stage.junior: 4}
 
 
@@ -62,12 +50,12 @@ def mask_to_stages(mask):
     return [stage for stage, bit in STAGE_BITS.items() if mask & bit]
 
 
-class Level(str, enum.Enum):
-    beginner = "beginner"
-    advanced = "advanced"
+class Level(LabelledEnum):
+    beginner = "beginner", "零起点入门"
+    advanced = "advanced", "提高拓展"
 
 
-LEVEL_LABELS = {Level.beginner: "零起点入门", Level.advanced: "提高拓展"}
+LEVEL_LABELS = Level.labels()
 
 # The fields a reviewer reviewed and the whitelist publishes ("what was reviewed is what runs", see
 # registry.core.listing): on a listed project an edit of one of them waits as a pending change.
@@ -141,15 +129,15 @@ class Project(TimestampMixin, db.Model):
 
     @property
     def category_label(self):
-        return CATEGORY_LABELS[self.category]
+        return Category(self.category).label
 
     @property
     def level_label(self):
-        return LEVEL_LABELS[self.level]
+        return Level(self.level).label
 
     @property
     def stage_labels(self):
-        return [STAGE_LABELS[s] for s in self.stages]
+        return [Stage(s).label for s in self.stages]
 
     def __repr__(self):
         return f"<Project {self.id} {self.title}>"

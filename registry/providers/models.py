@@ -1,55 +1,39 @@
-import enum
 from datetime import date, datetime
 
 from sqlalchemy import JSON, CheckConstraint, Date, DateTime, Enum, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from registry.core.enums import LabelledEnum
 from registry.core.models import TimestampMixin
 from registry.extensions import db
 from registry.files.models import StoredFile
 from registry.regions.models import Region
 
 
-class OrgType(str, enum.Enum):
-    enterprise = "enterprise"
-    private_non_enterprise = "private_non_enterprise"
-    public_institution = "public_institution"
-    social_organization = "social_organization"
-    university_research = "university_research"
-    youth_center = "youth_center"
+class OrgType(LabelledEnum):
+    enterprise = "enterprise", "企业"
+    private_non_enterprise = "private_non_enterprise", "民办非企业单位"
+    public_institution = "public_institution", "事业单位"
+    social_organization = "social_organization", "社会团体"
+    university_research = "university_research", "高校·科研院所"
+    youth_center = "youth_center", "青少年校外活动中心"
 
 
-ORG_TYPE_LABELS = {
-    OrgType.enterprise: "企业",
-    OrgType.private_non_enterprise: "民办非企业单位",
-    OrgType.public_institution: "事业单位",
-    OrgType.social_organization: "社会团体",
-    OrgType.university_research: "高校·科研院所",
-    OrgType.youth_center: "青少年校外活动中心",
-}
+ORG_TYPE_LABELS = OrgType.labels()
 
 
-class DocType(str, enum.Enum):
-    business_license = "business_license"
-    private_non_enterprise_certificate = "private_non_enterprise_certificate"
-    public_institution_certificate = "public_institution_certificate"
-    social_organization_certificate = "social_organization_certificate"
-    school_license = "school_license"
-    liability_insurance = "liability_insurance"
-    safety_plan = "safety_plan"
-    other = "other"
+class DocType(LabelledEnum):
+    business_license = "business_license", "营业执照"
+    private_non_enterprise_certificate = "private_non_enterprise_certificate", "民办非企业单位登记证书"
+    public_institution_certificate = "public_institution_certificate", "事业单位法人证书"
+    social_organization_certificate = "social_organization_certificate", "社会团体法人登记证书"
+    school_license = "school_license", "办学许可证"
+    liability_insurance = "liability_insurance", "公众责任保险"
+    safety_plan = "safety_plan", "安全管理制度及应急预案"
+    other = "other", "其他材料"
 
 
-DOC_TYPE_LABELS = {
-    DocType.business_license: "营业执照",
-    DocType.private_non_enterprise_certificate: "民办非企业单位登记证书",
-    DocType.public_institution_certificate: "事业单位法人证书",
-    DocType.social_organization_certificate: "社会团体法人登记证书",
-    DocType.school_license: "办学许可证",
-    DocType.liability_insurance: "公众责任保险",
-    DocType.safety_plan: "安全管理制度及应急预案",
-    DocType.other: "其他材料",
-}
+DOC_TYPE_LABELS = DocType.labels()
 
 # The registration document that matches each organisation type (docs/domain.md "Providers and documents").
 REGISTRATION_DOC = {
@@ -64,17 +48,13 @@ REGISTRATION_DOC = {
 EXPIRY_REQUIRED = {DocType.liability_insurance}
 
 
-class VerificationStatus(str, enum.Enum):
-    pending = "pending"
-    verified = "verified"
-    rejected = "rejected"
+class VerificationStatus(LabelledEnum):
+    pending = "pending", "待核验"
+    verified = "verified", "已核验"
+    rejected = "rejected", "已驳回"
 
 
-VERIFICATION_LABELS = {
-    VerificationStatus.pending: "待核验",
-    VerificationStatus.verified: "已核验",
-    VerificationStatus.rejected: "已驳回",
-}
+VERIFICATION_LABELS = VerificationStatus.labels()
 
 
 # The organisation fields the whitelist and the certificate publish after review (registry.core.listing):
@@ -110,7 +90,7 @@ class Provider(TimestampMixin, db.Model):
 
     @property
     def org_type_label(self):
-        return ORG_TYPE_LABELS[self.org_type]
+        return OrgType(self.org_type).label
 
     @property
     def pending_message(self):
@@ -190,7 +170,7 @@ class ProviderDocument(TimestampMixin, db.Model):
 
     @property
     def doc_type_label(self):
-        return DOC_TYPE_LABELS[self.doc_type]
+        return DocType(self.doc_type).label
 
     @property
     def is_current(self):

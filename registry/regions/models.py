@@ -1,18 +1,17 @@
-import enum
-
 from sqlalchemy import CheckConstraint, Enum, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from registry.core.enums import LabelledEnum
 from registry.extensions import db
 
 
-class RegionLevel(str, enum.Enum):
-    province = "province"
-    city = "city"
-    county = "county"
+class RegionLevel(LabelledEnum):
+    province = "province", "省"
+    city = "city", "设区市"
+    county = "county", "县（市、区）"
 
 
-LEVEL_LABELS = {RegionLevel.province: "省", RegionLevel.city: "设区市", RegionLevel.county: "县（市、区）"}
+LEVEL_LABELS = RegionLevel.labels()
 
 
 class Region(db.Model):

@@ -192,8 +192,8 @@ def return_for_revision(app, *, actor, comments, general="", from_objection=Fals
     applications.transition(app, "return", actor=actor, reason=(general or "").strip() or "见逐项意见",
                             details={"items": sorted(comments)})
     # The comments are written after the application row is ours: inserting them first would take a key-share
-    # lock on that row (their foreign key), and a concurrent reject, which also updates the row's unique
-    # open_marker, would deadlock with us instead of one of us getting a clean 409 (PostgreSQL).
+    # lock on that row (their foreign key), and a concurrent reject that took a key lock on the row would
+    # deadlock with us instead of one of us getting a clean 409 (PostgreSQL).
     db.session.add_all(rows)
     db.session.flush()
     notify_provider(app, "申报被退回修改", (general or "").strip() or "请按审核员的逐项意见修改后重新提交。")

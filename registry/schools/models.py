@@ -1,22 +1,22 @@
-import enum
 from datetime import date
 
 from sqlalchemy import CheckConstraint, Date, Enum, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from registry.core.enums import LabelledEnum
 from registry.core.models import TimestampMixin
 from registry.extensions import db
 from registry.projects.models import Category, Stage
 from registry.regions.models import Region
 
 
-class SchoolType(str, enum.Enum):
-    primary = "primary"
-    junior = "junior"
-    nine_year = "nine_year"
+class SchoolType(LabelledEnum):
+    primary = "primary", "小学"
+    junior = "junior", "初中"
+    nine_year = "nine_year", "九年一贯制"
 
 
-SCHOOL_TYPE_LABELS = {SchoolType.primary: "小学", SchoolType.junior: "初中", SchoolType.nine_year: "九年一贯制"}
+SCHOOL_TYPE_LABELS = SchoolType.labels()
 SCHOOL_STAGES = {
     SchoolType.primary: (Stage.lower_primary, Stage.upper_primary),
     SchoolType.junior: (Stage.junior,),
@@ -48,7 +48,7 @@ class School(TimestampMixin, db.Model):
 
     @property
     def type_label(self):
-        return SCHOOL_TYPE_LABELS[self.school_type]
+        return SchoolType(self.school_type).label
 
     def __repr__(self):
         return f"<School {self.code} {self.name}>"

@@ -1,10 +1,10 @@
-import enum
 from datetime import date
 
 from sqlalchemy import CheckConstraint, Date, Enum, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from registry.batches.models import ReleaseBatch
+from registry.core.enums import LabelledEnum
 from registry.core.models import TimestampMixin
 from registry.extensions import db
 from registry.projects.models import Project
@@ -12,14 +12,14 @@ from registry.providers.models import Provider
 from registry.regions.models import Region
 
 
-class EntryStatus(str, enum.Enum):
-    active = "active"
-    suspended = "suspended"
-    delisted = "delisted"
-    expired = "expired"
+class EntryStatus(LabelledEnum):
+    active = "active", "有效"
+    suspended = "suspended", "暂停"
+    delisted = "delisted", "已移出"
+    expired = "expired", "已过期"
 
 
-ENTRY_STATUS_LABELS = {"active": "有效", "suspended": "暂停", "delisted": "已移出", "expired": "已过期"}
+ENTRY_STATUS_LABELS = EntryStatus.value_labels()
 
 
 class WhitelistEntry(TimestampMixin, db.Model):
@@ -87,17 +87,16 @@ class EntryCounty(db.Model):
         return f"<EntryCounty entry={self.entry_id} county={self.county_id}>"
 
 
-class ChangeKind(str, enum.Enum):
-    added = "added"
-    renewed = "renewed"
-    suspended = "suspended"
-    reinstated = "reinstated"
-    delisted = "delisted"
-    expired = "expired"
+class ChangeKind(LabelledEnum):
+    added = "added", "新增"
+    renewed = "renewed", "年审续期"
+    suspended = "suspended", "暂停"
+    reinstated = "reinstated", "恢复"
+    delisted = "delisted", "移出"
+    expired = "expired", "到期"
 
 
-CHANGE_KIND_LABELS = {"added": "新增", "renewed": "年审续期", "suspended": "暂停", "reinstated": "恢复",
-                      "delisted": "移出", "expired": "到期"}
+CHANGE_KIND_LABELS = ChangeKind.value_labels()
 
 
 class ChangeFeedItem(TimestampMixin, db.Model):
@@ -118,7 +117,7 @@ class ChangeFeedItem(TimestampMixin, db.Model):
 
     @property
     def kind_label(self):
-        return CHANGE_KIND_LABELS[self.kind.value]
+        return self.kind.label
 
     def __repr__(self):
         return f"<ChangeFeedItem {self.kind.value} entry={self.entry_id}>"

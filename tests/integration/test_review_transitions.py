@@ -32,7 +32,7 @@ def test_the_code_has_exactly_these_actions():
 
 def _application(provider, status):
     app = Application(provider_id=provider.id, kind=ApplicationKind.admission, status=ApplicationStatus(status),
-                      version=1, open_marker=1, city_id=provider.city_id, county_id=provider.county_id)
+                      version=1, city_id=provider.city_id, county_id=provider.county_id)
     from registry.extensions import db
     db.session.add(app)
     db.session.flush()

@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import func, select
 
 from registry.applications import services as applications
-from registry.applications.models import Application, ApplicationStatus
+from registry.applications.models import OPEN_STATUSES, Application, ApplicationStatus
 from registry.projects import services as projects
 from tests.fixtures.accounts import login
 from tests.fixtures.providers import add_cleared_person, add_project
@@ -22,7 +22,7 @@ def provider_client(app, db, complete_dossier):
 
 def _open(db, provider):
     return db.session.scalar(select(Application).where(Application.provider_id == provider.id,
-                                                       Application.open_marker == 1))
+                                                       Application.status.in_(OPEN_STATUSES)))
 
 
 def _submitted(d):
