@@ -22,6 +22,7 @@ from registry.core.schema import form_data, load
 from registry.extensions import db
 from registry.orders.views.provider import errors_of
 from registry.orders.models import ORDER_STATUS_LABELS
+from registry.providers.views import dashboard_panel
 
 bp = Blueprint("adjustments", __name__)
 
@@ -128,6 +129,12 @@ def reinstate(provider_id):
 def panel_context(provider):
     """What templates/adjustments/_provider_actions.html needs as `panel` (entries, actions, ban)."""
     return queries.provider_detail(provider, with_orders=False)
+
+
+@dashboard_panel("adjustments/_provider_actions.html", position=20)
+def _provider_dashboard_panel(provider):
+    """Whitelist entries and every dynamic-adjustment action with its reasons, on the provider's dashboard."""
+    return {"panel": panel_context(provider)}
 
 
 @bp.get("/provider/adjustments")

@@ -13,13 +13,13 @@ from registry.applications.models import (
 from registry.auth import jurisdiction
 from registry.auth.models import User
 from registry.auth.roles import Role
-from registry.core import clock
+from registry.core import clock, signals
 from registry.core.errors import NotFound
 from registry.core.lifecycle import history
 from registry.extensions import db
+from registry.people import queries as people_queries
 from registry.people import services as people
-from registry.policy import services as policy
-from registry.projects import services as projects
+from registry.projects import queries as project_queries
 from registry.providers import services as providers
 from registry.providers.models import Provider
 
@@ -94,24 +94,6 @@ def grouped_checklist(missing):
 
 # ---------------------------------------------------------------- clearance of a provider's staff, in bulk
 
-class ClearanceBook:
-    """Clearance of one provider's people on one day: the people, their records and bans loaded once."""
-
-    def __init__(self, provider, day=None):
-        self.day = day or clock.today()
-        self.rules = policy.for_city(provider.city)
-        self.people = people.list_people(provider.id)
-        self._bans = people.bans_by_index((p.id_bidx for p in self.people), self.day)
-        self._cache = {}
-
-    def of(self, person, qualification=None):
-        key = (person.id, qualification)
-        if key not in self._cache:
-            self._cache[key] = people.clearance(person, self.day, qualification,
-                                                bans=self._bans.get(person.id_bidx, []), rules=self.rules)
-        return self._cache[key]
-
-
 # ---------------------------------------------------------------- projects
 
 @dataclass
@@ -148,23 +130,15 @@ def project_state(states, project_id):
     return states.get(project_id, PROJECT_STATES["draft"])
 
 
-@dataclass
-class ProjectRow:
-    project: object
-    state: ProjectState
-    staff: int
-    cleared: int
+@signals.project_states.register
+def project_state_of(provider_id):
+    """project_id -> ProjectState for the provider's projects (the projects page asks through the hook)."""
+    states = project_states(provider_id)
+    return lambda project_id: project_state(states, project_id)
 
 
 def project_rows(provider, book=None):
-    book = book or ClearanceBook(provider)
-    states = project_states(provider.id)
-    rows = []
-    for project in projects.list_projects(provider.id):
-        staff = [link.person for link in project.staff]
-        cleared = sum(1 for person in staff if book.of(person, project.required_qualification).cleared)
-        rows.append(ProjectRow(project, project_state(states, project.id), len(staff), cleared))
-    return rows
+    return project_queries.project_rows(provider, book)
 
 
 # ---------------------------------------------------------------- history
@@ -278,7 +252,7 @@ def _people_problems(book, project_list):
 
 def dashboard_summary(provider, day=None):
     """What the provider dashboard shows from this area: project states, people not cleared and why, next steps."""
-    book = ClearanceBook(provider, day)
+    book = people_queries.ClearanceBook(provider, day)
     rows = project_rows(provider, book)
     not_cleared, expiring = _people_problems(book, [r.project for r in rows])
     app = applications.open_application(provider.id)

@@ -8,8 +8,15 @@ from registry.core.errors import DomainError, ValidationFailed
 from registry.core.schema import parse_form
 from registry.people.models import CHECK_RESULT_LABELS
 from registry.providers.models import VERIFICATION_LABELS
+from registry.providers.views import dashboard_panel
 
 bp = Blueprint("applications", __name__)
+
+
+@dashboard_panel("applications/_dashboard_summary.html", position=10)
+def _provider_dashboard_panel(provider):
+    """Next steps, project states and people not cleared today, on the provider's dashboard."""
+    return {"summary": queries.dashboard_summary(provider)}
 
 SNAPSHOT_LABELS = {
     "result": {k.value: v for k, v in CHECK_RESULT_LABELS.items()},

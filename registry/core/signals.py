@@ -45,6 +45,17 @@ class Hook:
 is_listed = Hook("is_listed", """is_listed(provider_id, project_id=None, day=None) -> bool: the provider (its project) has
 an entry in force on the day (today by default), active or suspended. Owner: registry.whitelist.services.""")
 
+# ---------------------------------------------------------------- asked by projects
+
+project_states = Hook("project_states", """project_states(provider_id) -> state_of(project_id) -> ProjectState: where each
+of the provider's projects stands in its applications (draft, applying, approved). Owner:
+registry.applications.queries.""")
+
+# ---------------------------------------------------------------- asked by schools
+
+third_party_share = Hook("third_party_share", """third_party_share(school, term) -> Share: the school's own and
+third-party (ordered) projects in the term and the city's limit. Owner: registry.orders.services.""")
+
 # ---------------------------------------------------------------- asked by applications
 
 entries_of = Hook("entries_of", """entries_of(provider_id) -> [WhitelistEntry]: the provider's whitelist entries (any

@@ -10,7 +10,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from registry.audit import services as audit
 from registry.auth.models import User
-from registry.core import clock
+from registry.core import clock, signals
 from registry.core.errors import NotAllowed, NotFound, ValidationFailed
 from registry.core.lifecycle import Lifecycle, Move
 from registry.extensions import db
@@ -62,6 +62,7 @@ class Share:
         return Decimal(self.third_party + 1) / Decimal(self.total + 1) <= self.limit
 
 
+@signals.third_party_share.register
 def share(school, term):
     own = db.session.scalar(select(func.count()).select_from(SchoolProject).where(
         SchoolProject.school_id == school.id, SchoolProject.term_id == term.id))

@@ -1,6 +1,7 @@
 """Reads of staff (从业人员) for the pages and the API: one provider's person or 404, and today's clearance of
 many people at once. The clearance rules themselves, and the reads other domains call (list_people,
 bans_by_index, clearance), stay in services.py beside the writes that share them."""
+from registry.core import clock
 from registry.core.errors import NotFound
 from registry.extensions import db
 from registry.people import services
@@ -21,3 +22,21 @@ def clearances(people, provider, day):
     rules = policy.for_region(provider.county)
     bans = services.bans_by_index([p.id_bidx for p in people], day)
     return {p.id: services.clearance(p, day, bans=bans.get(p.id_bidx, []), rules=rules) for p in people}
+
+
+class ClearanceBook:
+    """Clearance of one provider's people on one day: the people, their records and bans loaded once."""
+
+    def __init__(self, provider, day=None):
+        self.day = day or clock.today()
+        self.rules = policy.for_city(provider.city)
+        self.people = services.list_people(provider.id)
+        self._bans = services.bans_by_index((p.id_bidx for p in self.people), self.day)
+        self._cache = {}
+
+    def of(self, person, qualification=None):
+        key = (person.id, qualification)
+        if key not in self._cache:
+            self._cache[key] = services.clearance(person, self.day, qualification,
+                                                bans=self._bans.get(person.id_bidx, []), rules=self.rules)
+        return self._cache[key]

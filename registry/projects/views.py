@@ -2,10 +2,10 @@
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from registry.applications import queries as application_queries
 from registry.core import clock, listing
 from registry.core.errors import DomainError, ValidationFailed
 from registry.core.schema import parse_form
+from registry.people import queries as people_queries
 from registry.people.models import QUALIFICATION_LABELS, QualificationType
 from registry.policy import services as policy
 from registry.projects import queries, schemas
@@ -24,7 +24,7 @@ def _actor():
 @bp.get("/provider/projects")
 def index():
     provider = current_user.provider
-    return render_template("projects/index.html", rows=application_queries.project_rows(provider),
+    return render_template("projects/index.html", rows=queries.project_rows(provider),
                            price_cap=policy.for_city(provider.city).price_cap)
 
 
@@ -61,7 +61,7 @@ def _form_from_request():
 
 def _staff_choices(provider, form):
     """The provider's people, each with their clearance today for the project's qualification type."""
-    book = application_queries.ClearanceBook(provider)
+    book = people_queries.ClearanceBook(provider)
     try:
         qualification = QualificationType(form.get("required_qualification"))
     except ValueError:
@@ -76,9 +76,9 @@ def _render_form(project, form, errors):
         "projects/form.html", project=project, form=form, errors=errors, staff=staff, today=clock.today(),
         listed=project is not None and listing.is_listed(project.provider_id, project.id),
         pending_rows=_pending_rows(project) if project is not None else [],
-        application_url=application_queries.safe_url(("applications.index", {})),
+        application_url=url_for("applications.index"),
         staff_qualification=qualification, staff_qualification_label=QUALIFICATION_LABELS.get(qualification),
-        people_url=application_queries.safe_url(("people.index", {})),
+        people_url=url_for("people.index"),
         price_cap=policy.for_city(provider.city).price_cap,
         categories=schemas.CATEGORY_CHOICES, stages=schemas.STAGE_CHOICES, levels=schemas.LEVEL_CHOICES,
         qualifications=schemas.QUALIFICATION_CHOICES,

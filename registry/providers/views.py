@@ -19,35 +19,27 @@ from registry.regions.models import RegionLevel
 
 bp = Blueprint("providers", __name__)
 
-# Panels of other domains on the provider dashboard, in order: (template, context_fn). context_fn(provider)
-# returns the template's variables (the template also gets `provider`). Register with @dashboard_panel(template).
+# Panels of higher domains on the provider dashboard: (position, template, context_fn). context_fn(provider)
+# returns the template's variables (the template also gets `provider`). A higher domain registers its panel
+# with @dashboard_panel(template, position) at import of its views module (docs/architecture.md, "How a lower
+# domain signals a higher one"); panels show in the order of their positions.
 DASHBOARD_PANELS = []
 
 
-def dashboard_panel(template):
+def dashboard_panel(template, position=None):
+    """Register a panel; without a position it goes after the panels registered so far."""
     def register(context_fn):
-        DASHBOARD_PANELS.append((template, context_fn))
+        if not any(t == template for _p, t, _f in DASHBOARD_PANELS):
+            at = position if position is not None else max((p for p, _t, _f in DASHBOARD_PANELS), default=0) + 1
+            DASHBOARD_PANELS.append((at, template, context_fn))
+            DASHBOARD_PANELS.sort(key=lambda panel: panel[0])
         return context_fn
     return register
 
 
 def _render_panels(provider):
     return [Markup(render_template(template, provider=provider, **context_fn(provider)))
-            for template, context_fn in DASHBOARD_PANELS]
-
-
-@dashboard_panel("applications/_dashboard_summary.html")
-def _applications_panel(provider):
-    """Next steps, project states and people not cleared today (built by the applications area)."""
-    from registry.applications.queries import dashboard_summary
-    return {"summary": dashboard_summary(provider)}
-
-
-@dashboard_panel("adjustments/_provider_actions.html")
-def _adjustments_panel(provider):
-    """Whitelist entries and every dynamic-adjustment action with its reasons (built by the adjustments area)."""
-    from registry.adjustments.views import panel_context
-    return {"panel": panel_context(provider)}
+            for _position, template, context_fn in DASHBOARD_PANELS]
 
 
 def _actor():

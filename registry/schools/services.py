@@ -11,6 +11,7 @@ from sqlalchemy import select
 from registry.audit import services as audit
 from registry.auth import services as auth
 from registry.auth.roles import Role
+from registry.core import signals
 from registry.core.errors import NotAllowed, NotFound, ValidationFailed
 from registry.extensions import db
 from registry.projects.models import CATEGORY_LABELS
@@ -180,12 +181,10 @@ def add_own_project(school, *, actor, term_id, name, category, teacher):
 
 def remove_own_project(project, *, actor):
     """Remove one of the school's own projects, unless the third-party share would then exceed the limit."""
-    from registry.orders import services as orders
-
     school = db.session.get(School, project.school_id)
     _own_school(actor, school)
     term = db.session.get(Term, project.term_id)
-    current = orders.share(school, term)
+    current = signals.third_party_share(school, term)
     own_after = current.own - 1
     if current.third_party and (own_after + current.third_party == 0 or
                                 Decimal(current.third_party) / Decimal(own_after + current.third_party) > current.limit):
@@ -203,9 +202,7 @@ def remove_own_project(project, *, actor):
 
 def share_view(school, term):
     """The third-party share of a term as a dict for pages and the API, with a Chinese sentence."""
-    from registry.orders import services as orders
-
-    current = orders.share(school, term)
+    current = signals.third_party_share(school, term)
     limit = (current.limit * 100).quantize(Decimal("1"))
     percent = (current.ratio * 100).quantize(Decimal("1"))
     text = (f"{term.name}：本校自有课后服务项目 {current.own} 个，第三方项目 {current.third_party} 个，"
