@@ -7,12 +7,17 @@ import re
 
 import registry
 from registry.adjustments.models import ACTION_LABELS, ActionKind
-from registry.applications.models import KIND_LABELS, STATUS_LABELS, ApplicationKind, ApplicationStatus
+from registry.applications.models import (
+    KIND_LABELS,
+    STATUS_LABELS,
+    ApplicationKind,
+    ApplicationStatus,
+)
 from registry.auth.roles import ROLE_LABELS, Role
+from registry.batches.models import BATCH_STATUS_LABELS, BatchStatus
 from registry.core.enums import LabelledEnum
 from registry.orders.models import ORDER_STATUS_LABELS, OrderStatus
 from registry.projects.models import STAGE_LABELS, Stage
-from registry.whitelist.models import BATCH_STATUS_LABELS, BatchStatus
 
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
 
