@@ -202,7 +202,7 @@ def per_row_loop(provider_ids, day):
     (eligibility.evaluate_one, people.services.clearance, Lifecycle.transition, notifications.notify).
     It writes the same kinds of rows as the sweep: status changes, the change feed, provider actions,
     bans, flags and notifications. Returns how many things it changed."""
-    from registry.adjustments.models import ActionKind, ProviderAction, ReasonCategory, REASON_LABELS
+    from registry.adjustments.models import REASON_LABELS, ActionKind, ProviderAction, ReasonCategory
     from registry.adjustments.sweep import AUTO_RULES, WARN_WINDOWS
     from registry.auth.models import User
     from registry.extensions import db

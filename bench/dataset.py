@@ -22,8 +22,7 @@ from datetime import datetime
 from pathlib import Path
 
 from bench.generate import AS_OF, GENERATOR_VERSION, NOW, SEED, World
-from bench.loader import (make_sink, postgres_available, postgres_target, reset_database, schema_signature,
-                          sqlite_target)
+from bench.loader import make_sink, postgres_available, postgres_target, reset_database, schema_signature, sqlite_target
 
 HERE = Path(__file__).resolve().parent
 CODE_FILES = ("generate.py", "words.py", "loader.py")
@@ -59,6 +58,7 @@ def read_marker(target):
 def dataset_ok(target, scale):
     """(True, "reused") or (False, why). Needs the target's app context."""
     from sqlalchemy import select
+
     from registry.core import crypto
     from registry.extensions import db
     from registry.people.models import Person
@@ -121,8 +121,8 @@ def build(target, scale, app, log=print):
 
 def ensure(target, scale, force=False, log=print):
     """Reuse or build. Returns (app, seconds it took to build, or None when reused)."""
-    from registry.extensions import db
     from bench.loader import sync_indexes
+    from registry.extensions import db
     app = make_app(target.url)
     if not force:
         with app.app_context():

@@ -28,7 +28,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import stdnum
-from stdnum.cn import ric, uscc as uscc_std
+from stdnum.cn import ric
+from stdnum.cn import uscc as uscc_std
 
 from bench import words
 
@@ -256,6 +257,7 @@ class World:
 
     def load_regions(self):
         from sqlalchemy import select
+
         from registry.extensions import db
         from registry.regions import services as regions
         from registry.regions.models import Region

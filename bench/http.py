@@ -217,6 +217,7 @@ def _school_admin(db):
     """The school admin (and a stage of the school) with the most active entries of PUBLIC_CITY covering its
     county: the fullest catalog of the city."""
     from sqlalchemy import func, select
+
     from registry.auth.models import User
     from registry.projects.models import STAGE_BITS
     from registry.regions.models import Region
@@ -243,7 +244,9 @@ def bench_token(db, user):
     audit row create_token writes, so the dataset's audit chain and row counts stay as generated)."""
     import secrets
     from datetime import timedelta
+
     from sqlalchemy import delete
+
     from registry.auth.models import ApiToken
     from registry.auth.services import TOKEN_PREFIX
     from registry.core import clock, crypto
@@ -306,6 +309,7 @@ def after_a_change(port, path, headers, generations, times):
     """Median milliseconds of `path` when the cache cannot answer: before each request the generations are
     bumped, as a commit that writes one of their tables does."""
     import statistics
+
     from registry.core.cache import RedisCache
     cache = RedisCache(BENCH_REDIS_URL, "registry:")
     spent = []
@@ -395,6 +399,7 @@ def wait_until_quiet(idle=0.9, window=1.0, timeout=60.0):
 
 def verify_latency(app, kind, seconds=20.0, scale=1.0, **_):
     from sqlalchemy import select
+
     from registry.extensions import db
     from registry.whitelist.models import Certificate
     with app.app_context():

@@ -15,7 +15,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Enum, JSON, inspect, text
+from sqlalchemy import JSON, Enum, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.schema import CreateIndex, DropIndex
 

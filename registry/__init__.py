@@ -62,6 +62,9 @@ def configure_blueprints(app):
     from registry.audit.views import bp as audit_bp
     from registry.auth.api import blp as account_api
     from registry.auth.views import account_bp, auth_bp
+    from registry.batches import api as batches_api
+    from registry.batches import views as batches_views
+    from registry.calendar import views as calendar_views
     from registry.core.apidocs import bp as apidocs_bp
     from registry.extensions import api, csrf
     from registry.files import views as files_views
@@ -74,9 +77,6 @@ def configure_blueprints(app):
     from registry.providers import api as providers_api
     from registry.providers import views as providers_views
     from registry.regions.api import blp as regions_api
-    from registry.batches import api as batches_api
-    from registry.batches import views as batches_views
-    from registry.calendar import views as calendar_views
     from registry.whitelist import api as whitelist_api
     from registry.whitelist import views as whitelist_views
 

@@ -156,8 +156,8 @@ def _verify_all(app, reviewer):
 
 def _play_history(real_today):
     from registry.applications import services as applications
-    from registry.reviews import services as reviews
     from registry.batches import services as batches
+    from registry.reviews import services as reviews
 
     reviewer = {"city": _user("nc_city"), "360113": _user("nc_honggutan"), "360102": _user("nc_donghu")}
     _at(PAST)

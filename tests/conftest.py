@@ -23,8 +23,8 @@ def _per_worker(url):
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if url.startswith("sqlite"):
         return url
-    from sqlalchemy.engine import make_url
     import psycopg
+    from sqlalchemy.engine import make_url
 
     parsed = make_url(url)
     name = f"{parsed.database}_{worker}" if worker else parsed.database

@@ -5,9 +5,8 @@ Revises:
 Create Date: 2026-11-29 05:58:17.083403
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'eb9dc6d3ba06'

@@ -5,9 +5,8 @@ Revises: eb9dc6d3ba06
 Create Date: 2026-11-29 06:03:57.135296
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'a685cf31d387'

@@ -5,9 +5,8 @@ Revises: a685cf31d387
 Create Date: 2026-11-29 06:25:10.917600
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'c797384072bf'

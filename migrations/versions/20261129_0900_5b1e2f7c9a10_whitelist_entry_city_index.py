@@ -9,7 +9,6 @@ also serves every lookup by city alone, so the single-column index goes.
 """
 from alembic import op
 
-
 revision = '5b1e2f7c9a10'
 down_revision = 'c797384072bf'
 branch_labels = None

@@ -8,9 +8,8 @@ What was reviewed is what runs: while a project or provider is on the whitelist,
 published values and an edit of a reviewed field (price, stages, category, title, qualification; the
 provider's name and type) waits in `pending_changes` until a 变更 application carrying it is published.
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = 'a3c5e7f9b2d4'
 down_revision = '5b1e2f7c9a10'

@@ -12,7 +12,7 @@ from datetime import timedelta
 from sqlalchemy import and_, case, delete, exists, not_, or_, select, text, update
 from sqlalchemy.orm import aliased, joinedload, load_only
 
-from registry.adjustments.models import ActionKind, ProviderAction, ReasonCategory, REASON_LABELS
+from registry.adjustments.models import REASON_LABELS, ActionKind, ProviderAction, ReasonCategory
 from registry.adjustments.models_sweep import SweepRun
 from registry.audit import services as audit
 from registry.auth.models import User
@@ -25,7 +25,14 @@ from registry.orders import services as orders
 from registry.orders.models import Order, OrderStaff, OrderStatus
 from registry.people import services as people
 from registry.people.models import (
-    CHECK_TYPE_LABELS, QUALIFICATION_LABELS, CheckResult, CheckType, Person, PersonBan, PersonCheck, Qualification,
+    CHECK_TYPE_LABELS,
+    QUALIFICATION_LABELS,
+    CheckResult,
+    CheckType,
+    Person,
+    PersonBan,
+    PersonCheck,
+    Qualification,
 )
 from registry.policy import services as policy
 from registry.policy.models import CityPolicy

@@ -20,8 +20,8 @@ from registry.core.errors import DomainError
 from registry.core.pagination import paginate
 from registry.core.schema import form_data, load
 from registry.extensions import db
-from registry.orders.views.provider import errors_of
 from registry.orders.models import ORDER_STATUS_LABELS
+from registry.orders.views.provider import errors_of
 from registry.providers.views import dashboard_panel
 
 bp = Blueprint("adjustments", __name__)

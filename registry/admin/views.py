@@ -9,8 +9,8 @@ from registry.auth.roles import ROLE_LABELS, Role
 from registry.core.errors import DomainError, ValidationFailed
 from registry.core.pagination import page_args, paginate
 from registry.core.schema import parse_form
-from registry.regions.models import Region, RegionLevel
 from registry.extensions import db
+from registry.regions.models import Region, RegionLevel
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

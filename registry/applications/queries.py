@@ -8,7 +8,11 @@ from werkzeug.routing import BuildError
 
 from registry.applications import services as applications
 from registry.applications.models import (
-    OPEN_STATUSES, Application, ApplicationComment, ApplicationProject, ApplicationStatus,
+    OPEN_STATUSES,
+    Application,
+    ApplicationComment,
+    ApplicationProject,
+    ApplicationStatus,
 )
 from registry.auth import jurisdiction
 from registry.auth.models import User

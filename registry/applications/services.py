@@ -6,7 +6,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from registry.applications.models import (
-    KIND_LABELS, OPEN_STATUSES, STATUS_LABELS, Application, ApplicationKind, ApplicationProject, ApplicationSnapshot,
+    KIND_LABELS,
+    OPEN_STATUSES,
+    STATUS_LABELS,
+    Application,
+    ApplicationKind,
+    ApplicationProject,
+    ApplicationSnapshot,
     ApplicationStatus,
 )
 from registry.audit import services as audit
@@ -16,17 +22,27 @@ from registry.core.lifecycle import Lifecycle, Move
 from registry.extensions import db
 from registry.people import services as people
 from registry.people.models import (
-    CHECK_TYPE_LABELS, GENDER_LABELS, QUALIFICATION_LABELS, STAFF_ROLE_LABELS, QualificationType,
+    CHECK_TYPE_LABELS,
+    GENDER_LABELS,
+    QUALIFICATION_LABELS,
+    STAFF_ROLE_LABELS,
+    QualificationType,
 )
 from registry.policy import services as policy
-from registry.projects.models import REVIEWED_LABELS as PROJECT_REVIEWED_LABELS
 from registry.projects.models import (
-    CATEGORY_LABELS, LEVEL_LABELS, STAGE_LABELS, Category, Project, ProjectStaff, Stage,
+    CATEGORY_LABELS,
+    LEVEL_LABELS,
+    STAGE_LABELS,
+    Category,
+    Project,
+    ProjectStaff,
+    Stage,
 )
+from registry.projects.models import REVIEWED_LABELS as PROJECT_REVIEWED_LABELS
 from registry.projects.services import subject_word
 from registry.providers import services as providers
-from registry.providers.models import REVIEWED_LABELS as PROVIDER_REVIEWED_LABELS
 from registry.providers.models import DOC_TYPE_LABELS, ORG_TYPE_LABELS, OrgType
+from registry.providers.models import REVIEWED_LABELS as PROVIDER_REVIEWED_LABELS
 
 S = ApplicationStatus
 

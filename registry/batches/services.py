@@ -14,7 +14,13 @@ from registry.auth.models import User
 from registry.auth.roles import Role
 from registry.batches import queries
 from registry.batches.models import (
-    BATCH_STATUS_LABELS, OBJECTION_STATUS_LABELS, BatchItem, BatchStatus, Objection, ObjectionStatus, ReleaseBatch,
+    BATCH_STATUS_LABELS,
+    OBJECTION_STATUS_LABELS,
+    BatchItem,
+    BatchStatus,
+    Objection,
+    ObjectionStatus,
+    ReleaseBatch,
 )
 from registry.calendar import services as calendar
 from registry.core import clock, signals

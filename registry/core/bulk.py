@@ -15,7 +15,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 
-from sqlalchemy import JSON, Boolean, Enum as SAEnum, Integer, String, bindparam, column, insert, inspect, select, text
+from sqlalchemy import JSON, Boolean, Integer, String, bindparam, column, insert, inspect, select, text
+from sqlalchemy import Enum as SAEnum
 
 from registry.extensions import db
 

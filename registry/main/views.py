@@ -1,5 +1,6 @@
 from flask import Blueprint, jsonify, redirect, render_template, url_for
 from flask_login import current_user
+
 from registry.auth.roles import Role
 from registry.main import health
 

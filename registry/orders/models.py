@@ -1,8 +1,19 @@
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import (JSON, CheckConstraint, DateTime, Enum, ForeignKey, Index, Integer, Numeric, String,
-                        Text, UniqueConstraint)
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from registry.core.enums import LabelledEnum

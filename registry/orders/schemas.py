@@ -8,7 +8,7 @@ from registry.core.schema import BaseSchema, Money
 from registry.orders.catalog import SORT_CHOICES
 from registry.orders.models import ORDER_STATUS_LABELS, WEEKDAY_LABELS
 from registry.projects.models import Category, Level, Stage
-from registry.schools.schemas import PageOut, PagedQueryIn, TermOut, text
+from registry.schools.schemas import PagedQueryIn, PageOut, TermOut, text
 from registry.whitelist.schemas import BatchPublicOut, ProjectPublicOut
 
 TIME_SLOT = validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$",

@@ -8,7 +8,11 @@ from registry.core.errors import ValidationFailed
 from registry.core.schema import BaseSchema
 from registry.people import services
 from registry.people.models import (
-    CHECK_RESULT_LABELS, CHECK_TYPE_LABELS, GENDER_LABELS, QUALIFICATION_LABELS, STAFF_ROLE_LABELS,
+    CHECK_RESULT_LABELS,
+    CHECK_TYPE_LABELS,
+    GENDER_LABELS,
+    QUALIFICATION_LABELS,
+    STAFF_ROLE_LABELS,
 )
 from registry.providers.schemas import FileRefOut  # one file reference shape across the API
 

@@ -15,8 +15,18 @@ from registry.core.errors import Conflict, DomainError, NotFound, ValidationFail
 from registry.extensions import db
 from registry.files import services as files
 from registry.people.models import (
-    CHECK_TYPE_LABELS, QUALIFICATION_LABELS, CheckResult, CheckType, Consent, Gender, Person, PersonBan,
-    PersonCheck, Qualification, QualificationType, StaffRole,
+    CHECK_TYPE_LABELS,
+    QUALIFICATION_LABELS,
+    CheckResult,
+    CheckType,
+    Consent,
+    Gender,
+    Person,
+    PersonBan,
+    PersonCheck,
+    Qualification,
+    QualificationType,
+    StaffRole,
 )
 from registry.policy import services as policy
 from registry.policy.models import CityPolicy

@@ -12,7 +12,11 @@ from registry.extensions import db
 from registry.files import services as files
 from registry.people import importer, queries, schemas, services
 from registry.people.models import (
-    CHECK_RESULT_LABELS, CHECK_TYPE_LABELS, GENDER_LABELS, QUALIFICATION_LABELS, STAFF_ROLE_LABELS,
+    CHECK_RESULT_LABELS,
+    CHECK_TYPE_LABELS,
+    GENDER_LABELS,
+    QUALIFICATION_LABELS,
+    STAFF_ROLE_LABELS,
 )
 from registry.policy import services as policy
 

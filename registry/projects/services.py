@@ -11,7 +11,14 @@ from registry.extensions import db
 from registry.people.models import Person, QualificationType
 from registry.policy import services as policy
 from registry.projects.models import (
-    REVIEWED_FIELDS, Category, Level, Project, ProjectStaff, mask_to_stages, money, stages_to_mask,
+    REVIEWED_FIELDS,
+    Category,
+    Level,
+    Project,
+    ProjectStaff,
+    mask_to_stages,
+    money,
+    stages_to_mask,
 )
 
 # Words that plainly name a school subject lesson or exam tutoring (三(三): 严禁讲授新课或违规集体补课).

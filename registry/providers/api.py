@@ -1,6 +1,6 @@
 """JSON API for registration, the caller's own provider, its colleagues and documents (same services as HTML)."""
-from flask.views import MethodView
 from flask import request
+from flask.views import MethodView
 from flask_login import current_user
 
 from registry.auth.login import login_rate_limit
@@ -8,7 +8,6 @@ from registry.core.api import MULTIPART, MultipartBlueprint
 from registry.extensions import limiter
 from registry.files import services as files
 from registry.providers import queries, schemas, services
-
 
 blp = MultipartBlueprint("api_providers", __name__, url_prefix="/providers", description="机构注册、资料与资质材料")
 

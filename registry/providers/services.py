@@ -16,8 +16,16 @@ from registry.extensions import db
 from registry.files import services as files
 from registry.policy.services import WARNING_DAYS
 from registry.providers.models import (
-    DOC_TYPE_LABELS, EXPIRY_REQUIRED, REVIEWED_FIELDS, DocType, OrgType, Provider, ProviderDocument,
-    ProviderServiceArea, REGISTRATION_DOC, VerificationStatus,
+    DOC_TYPE_LABELS,
+    EXPIRY_REQUIRED,
+    REGISTRATION_DOC,
+    REVIEWED_FIELDS,
+    DocType,
+    OrgType,
+    Provider,
+    ProviderDocument,
+    ProviderServiceArea,
+    VerificationStatus,
 )
 from registry.regions.models import Region, RegionLevel
 

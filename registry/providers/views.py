@@ -12,7 +12,12 @@ from registry.extensions import limiter
 from registry.files import services as files
 from registry.providers import queries, schemas, services
 from registry.providers.models import (
-    DOC_TYPE_LABELS, EXPIRY_REQUIRED, ORG_TYPE_LABELS, REVIEWED_LABELS, VERIFICATION_LABELS, OrgType,
+    DOC_TYPE_LABELS,
+    EXPIRY_REQUIRED,
+    ORG_TYPE_LABELS,
+    REVIEWED_LABELS,
+    VERIFICATION_LABELS,
+    OrgType,
 )
 from registry.providers.services import EXPIRY_FLAG_LABELS
 from registry.regions.models import RegionLevel

@@ -10,7 +10,11 @@ from sqlalchemy.orm import selectinload
 
 from registry.applications.models import Application, ApplicationProject, ApplicationSnapshot, ApplicationStatus
 from registry.applications.queries import (  # noqa: F401  (comment_views, place_comments: the review screen's too)
-    ORG_FIELDS, ORG_LABELS, SNAPSHOT_AREA_LABELS, comment_views, place_comments,
+    ORG_FIELDS,
+    ORG_LABELS,
+    SNAPSHOT_AREA_LABELS,
+    comment_views,
+    place_comments,
 )
 from registry.auth.roles import Role
 from registry.calendar import services as calendar

@@ -12,7 +12,6 @@ from registry.regions import services as regions
 from registry.regions.models import Region, RegionLevel
 from registry.schools.models import School, SchoolProject, Term
 
-
 # ---------------------------------------------------------------- jurisdiction
 
 def can_manage(user, school):

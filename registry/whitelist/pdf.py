@@ -7,7 +7,6 @@ from registry.core import pdf
 from registry.core.errors import Conflict
 from registry.whitelist import queries
 
-
 # ---------------------------------------------------------------- the admission certificate
 
 def certificate_of(provider_id):

@@ -31,7 +31,13 @@ from registry.providers.models import Provider
 from registry.regions.models import Region, RegionLevel
 from registry.whitelist import services
 from registry.whitelist.models import (
-    ENTRY_STATUS_LABELS, Certificate, ChangeFeedItem, ChangeKind, EntryCounty, EntryStatus, WhitelistEntry,
+    ENTRY_STATUS_LABELS,
+    Certificate,
+    ChangeFeedItem,
+    ChangeKind,
+    EntryCounty,
+    EntryStatus,
+    WhitelistEntry,
 )
 
 IN_FORCE = (EntryStatus.active, EntryStatus.suspended)

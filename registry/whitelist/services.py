@@ -19,7 +19,13 @@ from registry.providers import services as providers
 from registry.providers.models import Provider
 from registry.reviews import services as reviews
 from registry.whitelist.models import (
-    ENTRY_STATUS_LABELS, Certificate, ChangeFeedItem, ChangeKind, EntryCounty, EntryStatus, WhitelistEntry,
+    ENTRY_STATUS_LABELS,
+    Certificate,
+    ChangeFeedItem,
+    ChangeKind,
+    EntryCounty,
+    EntryStatus,
+    WhitelistEntry,
 )
 
 ENTRY = Lifecycle("whitelist_entry", WhitelistEntry, labels=ENTRY_STATUS_LABELS, moves=[

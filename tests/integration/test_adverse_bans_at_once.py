@@ -10,11 +10,11 @@ from sqlalchemy import select
 from registry.adjustments import sweep
 from registry.core import clock
 from registry.core.errors import Conflict, DomainError
+from registry.extensions import db as _db
 from registry.orders import services as orders
 from registry.orders.models import OrderStatus
 from registry.people import importer
 from registry.people import services as people
-from registry.extensions import db as _db
 from registry.people.models import Person, PersonBan
 from registry.whitelist import eligibility
 from tests.fixtures.orders import order_fields

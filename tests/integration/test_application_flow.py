@@ -73,6 +73,7 @@ def test_other_provider_cannot_submit(db, complete_dossier, create_user):
 
 def test_clearance_reasons_after_a_year(db, complete_dossier):
     from datetime import timedelta
+
     from registry.core import clock
     person = complete_dossier["person"]
     later = clock.today() + timedelta(days=340)

@@ -26,10 +26,13 @@ from registry.core import clock
 from registry.orders import services as orders
 from registry.people import services as people
 from registry.reviews import services as reviews
-from registry.whitelist import services as whitelist
 from tests.fixtures.orders import order_fields
 from tests.fixtures.providers import (
-    add_cleared_person, add_documents, add_project, id_number_for, make_provider_row,
+    add_cleared_person,
+    add_documents,
+    add_project,
+    id_number_for,
+    make_provider_row,
 )
 from tests.fixtures.reviews import OBJECTION, at, verify_all
 

@@ -111,8 +111,8 @@ def _missing(read, listed):
 
 def test_capture_sees_the_tables_of_a_statement(db):
     """The listener itself: the compiled statement's tables, subqueries included, and nothing else."""
-    from registry.providers.models import Provider
     from registry.projects.models import Project
+    from registry.providers.models import Provider
     with reads(db) as seen:
         db.session.execute(select(Project.id).where(Project.provider_id.in_(select(Provider.id))))
     assert seen == {"project", "provider"}

@@ -13,7 +13,6 @@ from registry.applications.models import ApplicationStatus as S
 from registry.batches import services as batches
 from registry.core.errors import NotAllowed, ValidationFailed
 from registry.reviews import services as reviews
-from registry.whitelist import services as whitelist
 from registry.whitelist.models import ChangeFeedItem, EntryStatus, WhitelistEntry
 from tests.fixtures.providers import add_project
 from tests.fixtures.reviews import at

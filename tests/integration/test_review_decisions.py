@@ -5,8 +5,8 @@ from datetime import date
 
 import pytest
 
-from registry.applications import services as applications
 from registry.applications import queries as application_queries
+from registry.applications import services as applications
 from registry.applications.models import ApplicationStatus as S
 from registry.batches.models import BatchItem, ReleaseBatch
 from registry.core.errors import Conflict, InvalidTransition, NotAllowed, NotFound, ValidationFailed
@@ -16,7 +16,6 @@ from registry.reviews import services as reviews
 from registry.reviews.services import decide, verify_check_for, verify_document_for
 from tests.fixtures.providers import pdf_bytes
 from tests.fixtures.reviews import to_city_review, verify_all
-
 
 # ---------------------------------------------------------------- four-eyes and jurisdiction
 
@@ -98,6 +97,7 @@ def test_a_stale_object_loses_to_the_conditional_update(db, submitted, reviewers
     app = submitted["application"]
     verify_all(app, reviewers["county"])
     from sqlalchemy import update
+
     from registry.applications.models import Application
     db.session.execute(update(Application).where(Application.id == app.id)
                        .values(status=S.city_review, version=Application.version + 1)
@@ -124,7 +124,6 @@ def test_approve_in_principle_puts_the_application_into_a_new_draft_batch(db, su
 
 def test_approve_into_a_chosen_batch_of_the_city(db, submitted, reviewers, create_user):
     from registry.batches import services as batches
-    from registry.whitelist import services as whitelist
     app = to_city_review(submitted, reviewers)
     batch = batches.create_batch(actor=reviewers["city"])
     foreign = batches.create_batch(actor=reviewers["other_city"])

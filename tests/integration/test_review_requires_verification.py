@@ -9,7 +9,6 @@ from registry.policy.models import CityPolicy
 from registry.regions import services as regions
 from registry.reviews import services as reviews
 from registry.reviews.services import decide
-from registry.whitelist import services as whitelist
 from tests.fixtures.reviews import to_city_review, verify_all
 
 ALL_ITEMS = ["资质材料「营业执照」未核验", "资质材料「公众责任保险」未核验", "资质材料「安全管理制度及应急预案」未核验",

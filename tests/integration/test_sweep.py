@@ -163,8 +163,8 @@ def test_expiry_warnings_at_30_and_7_days_once_each(db, whitelisted):
 
 
 def test_sql_clearance_matches_python_clearance(db, whitelisted):
-    from tests.fixtures.providers import add_cleared_person
     from registry.people.models import Person
+    from tests.fixtures.providers import add_cleared_person
     provider, admin = whitelisted["provider"], whitelisted["admin"]
     add_cleared_person(provider, admin, n=11, check_age_days=10)
     add_cleared_person(provider, admin, n=12, check_age_days=364)
@@ -232,8 +232,8 @@ def test_lift_date_counts_before_the_sweep_records_it(db, whitelisted, ordering_
 
 def test_sweep_respects_a_city_policy_row(db, whitelisted):
     """With a per-city policy the check-age rule is evaluated per provider's city (a correlated subquery)."""
-    from registry.policy.models import CityPolicy
     from registry.people.models import Person
+    from registry.policy.models import CityPolicy
     city = whitelisted["provider"].city
     db.session.add(CityPolicy(city_id=city.id, check_max_age_days=20))
     db.session.flush()
@@ -247,8 +247,8 @@ def test_sweep_respects_a_city_policy_row(db, whitelisted):
 
 def test_a_city_policy_elsewhere_leaves_the_default_age(db, whitelisted):
     """The per-city CASE falls back to the default check age for providers of other cities."""
-    from registry.policy.models import CityPolicy
     from registry.people.models import Person
+    from registry.policy.models import CityPolicy
     from registry.regions.models import Region, RegionLevel
     home = whitelisted["provider"].city
     other = db.session.scalar(select(Region).where(Region.level == RegionLevel.city, Region.id != home.id))

@@ -61,8 +61,8 @@ def test_out_of_range_ids_in_signed_in_paths_are_404(client, provider_admin, bea
 
 @pytest.mark.parametrize("number", HUGE)
 def test_out_of_range_integers_in_queries_are_422_naming_the_field(client, create_user, bearer, number):
-    from tests.fixtures.schools import make_school_row
     from registry.extensions import db
+    from tests.fixtures.schools import make_school_row
     school = make_school_row(db)
     headers = bearer(create_user("school_admin", school_id=school.id))
     body = assert_error(client.get(f"/api/v1/school/catalog?provider_id={number}", headers=headers), 422,
@@ -175,6 +175,7 @@ def test_nul_in_an_html_form_gets_a_chinese_error_and_stores_nothing(db, provide
 def test_control_characters_in_an_uploaded_csv_row_are_reported_and_nothing_is_stored(db, client, create_user,
                                                                                        bearer, text):
     import io
+
     from registry.schools.models import School
     header = "学校名称,学校标识码,区县,学段,地址,在校学生数"
     data = f"{header}\r\n南昌市红谷滩区{text},3601130201,360113,小学,凤凰中大道 100 号,1500\r\n".encode("utf-8-sig")

@@ -8,7 +8,6 @@ from sqlalchemy import select
 from registry.applications.models import ApplicationStatus as S
 from registry.batches import services as batches
 from registry.batches.models import ReleaseBatch
-from registry.whitelist import services as whitelist
 from registry.whitelist.models import WhitelistEntry
 from tests.fixtures.reviews import OBJECTION, at, batch_in_publicity, to_city_review
 

@@ -7,7 +7,6 @@ from sqlalchemy import select
 from registry.applications.models import ApplicationStatus as S
 from registry.batches import services as batches
 from registry.batches.models import BatchItem, BatchStatus, ReleaseBatch
-from registry.whitelist import services as whitelist
 from tests.fixtures.reviews import OBJECTION, at, batch_in_publicity, client_as, to_city_review
 
 

@@ -1,7 +1,6 @@
 """Personal access tokens die with the credentials they were made under (issue 12, hole 4): a password change
 or an admin reset, a second-factor reset and disabling the account revoke every live token of the account, each
 with an audit row; and the API refuses a token whose account must still change its password."""
-import pyotp
 import pytest
 from sqlalchemy import select
 

@@ -7,7 +7,6 @@ import pytest
 from registry.applications.models import ApplicationStatus as S
 from registry.batches import services as batches
 from registry.batches.models import BatchStatus, ObjectionStatus
-from registry.whitelist import services as whitelist
 from tests.fixtures.reviews import OBJECTION, at, batch_in_publicity, client_as
 
 

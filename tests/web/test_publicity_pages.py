@@ -7,7 +7,6 @@ from sqlalchemy import func, select
 
 from registry.batches import services as batches
 from registry.batches.models import Objection
-from registry.whitelist import services as whitelist
 from tests.fixtures.reviews import OBJECTION, at, batch_in_publicity
 
 ID_NUMBER = re.compile(r"\d{17}[\dXx]")

@@ -3,8 +3,8 @@ import re
 
 import pytest
 
-from registry.applications import services as applications
 from registry.applications import queries as application_queries
+from registry.applications import services as applications
 from registry.applications.models import Application
 from registry.applications.models import ApplicationStatus as S
 from registry.batches.models import BatchItem

@@ -8,7 +8,6 @@ from registry.applications import services as applications
 from registry.applications.models import ApplicationKind
 from registry.batches import services as batches
 from registry.reviews import services as reviews
-from registry.whitelist import services as whitelist
 from tests.fixtures.orders import order_fields
 from tests.fixtures.reviews import at, client_as
 

@@ -13,8 +13,8 @@ from registry.core.pagination import paginate
 from registry.orders import catalog as catalog_queries
 from registry.orders import queries, schemas
 from registry.orders import services as orders
-from registry.schools import schemas as school_schemas
 from registry.schools import queries as school_queries
+from registry.schools import schemas as school_schemas
 from registry.schools import services as schools
 
 blp = Blueprint("api_school_orders", __name__, url_prefix="/school", description="学校点单、本校课后服务项目与第三方占比")
