@@ -1,6 +1,6 @@
 # `make run`: set up and start the service on SQLite with demo data.
-# `make test`: set up, check the import contracts (lint-imports), then run the whole suite on SQLite and
-#              on PostgreSQL.
+# `make test`: set up, lint (ruff) and check the import contracts (lint-imports), then run the whole suite
+#              on SQLite and on PostgreSQL.
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -13,7 +13,7 @@ PYTEST_ARGS ?=
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint-imports test-sqlite test-postgres bench system-deps system-deps-test system-deps-bench clean
+.PHONY: run test lint lint-imports test-sqlite test-postgres bench system-deps system-deps-test system-deps-bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -43,9 +43,14 @@ run: $(VENV)/.installed system-deps
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.installed-dev system-deps-test
+	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory lint-imports
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-postgres
+
+lint: $(VENV)/.installed-dev
+	@echo "== ruff (pyproject.toml [tool.ruff]) =="
+	$(VENV)/bin/ruff check .
 
 lint-imports: $(VENV)/.installed-dev
 	@echo "== import contracts (setup.cfg [importlinter]) =="
