@@ -16,7 +16,8 @@ from registry import create_app
 from registry.core import clock
 from registry.extensions import db as _db
 
-pytest_plugins = ["tests.fixtures.accounts", "tests.fixtures.providers", "tests.fixtures.reviews", "tests.fixtures.schools", "tests.fixtures.orders"]
+pytest_plugins = ["tests.fixtures.accounts", "tests.fixtures.providers", "tests.fixtures.reviews",
+                  "tests.fixtures.schools", "tests.fixtures.orders"]
 
 def _per_worker(url):
     """Under pytest-xdist each worker gets its own database; on PostgreSQL it is created when missing."""

@@ -28,7 +28,8 @@ SLOW_MACHINE_TIMEOUT_MS = 30_000
 
 
 def valid_uscc():
-    """A 统一社会信用代码 for 红谷滩区 (3601 13) that no demo provider uses; python-stdnum computes the check character."""
+    """A 统一社会信用代码 for 红谷滩区 (3601 13) that no demo provider uses; python-stdnum computes the check
+    character."""
     body = "91360113MA3987654"
     return body + uscc.calc_check_digit(body)
 

@@ -30,7 +30,8 @@ def test_existing_chain_is_anchored_per_beijing_day(empty_database_url, keep_log
                            "action": "old.event", "object_type": None, "object_id": None, "result": "success",
                            "ip": None, "details": {}}
                     digest = audit.compute_hash(prev, row)
-                    conn.execute(text("INSERT INTO audit_log (seq, created_at, action, result, details, prev_hash, hash) "
+                    conn.execute(text("INSERT INTO audit_log "
+                                      "(seq, created_at, action, result, details, prev_hash, hash) "
                                       "VALUES (:seq, :created_at, :action, :result, '{}', :prev, :hash)"),
                                  {**row, "prev": prev, "hash": digest})
                     prev = digest

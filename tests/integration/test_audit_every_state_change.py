@@ -285,7 +285,8 @@ def case_sweep_expire(ctx):
 def case_sweep_suspend(ctx):
     _order(ctx, accept=True)
     return (lambda: sweep._suspend_entries([ctx["entry"]], clock.today(), None, "staff_not_cleared",
-                                           "staff_not_cleared", evidence_for=lambda e: {}, message_for=lambda e: "测试"),
+                                           "staff_not_cleared", evidence_for=lambda e: {},
+                                           message_for=lambda e: "测试"),
             {"whitelist_entry.suspend", "order.suspend"})
 
 
@@ -356,7 +357,8 @@ def test_the_call_writes_its_audit_rows(ctx, db, name, case):
     db.session.flush()
     written = set(db.session.scalars(select(AuditLog.action).where(AuditLog.seq > before)))
     assert written, f"{name} ({case.__name__}) changed a status or a ban and wrote no audit row"
-    assert expected <= written, f"{name} ({case.__name__}): missing {sorted(expected - written)}; wrote {sorted(written)}"
+    assert expected <= written, (
+        f"{name} ({case.__name__}): missing {sorted(expected - written)}; wrote {sorted(written)}")
 
 
 # ---------------------------------------------------------------- the guard

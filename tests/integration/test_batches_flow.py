@@ -100,7 +100,8 @@ def test_2027_publicity_with_entered_complete_holidays_uses_them_without_a_warni
     admin = client_as(app, create_user("sys_admin"))
     assert admin.post("/admin/calendar/days", data={"day": "2027-04-05", "is_workday": "false",
                                                     "note": "清明节"}).status_code == 302
-    assert admin.post("/admin/calendar/years", data={"year": "2027", "source": "国办发明电〔2026〕号"}).status_code == 302
+    assert admin.post("/admin/calendar/years",
+                      data={"year": "2027", "source": "国办发明电〔2026〕号"}).status_code == 302
 
     at(date(2027, 4, 1))  # Thursday: Fri 2, (Mon 5 is a holiday), Tue 6 .. Fri 9
     application = to_city_review(submitted, reviewers)

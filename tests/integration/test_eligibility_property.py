@@ -60,8 +60,8 @@ operation = st.one_of(
 )
 
 
-@pytest.fixture
-def dataset(db, whitelisted, ordering_school, publish_provider):
+@pytest.fixture(name="dataset")
+def dataset_fixture(db, whitelisted, ordering_school, publish_provider):
     """Two published providers (one entry each) in 红谷滩区 and a primary school there with a term that runs
     past the entries' validity; the clock frozen on 2026-03-10."""
     second = publish_provider(name="南昌第二测试体育有限公司")

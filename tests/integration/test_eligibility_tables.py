@@ -22,7 +22,7 @@ from registry.orders import catalog
 from registry.whitelist import eligibility
 from registry.whitelist.models import WhitelistEntry
 from tests.fixtures.reviews import at
-from tests.integration.test_eligibility_property import START, _apply, dataset, operation  # noqa: F401
+from tests.integration.test_eligibility_property import START, _apply, dataset_fixture, operation  # noqa: F401
 
 # Every kind of step at least once, in an order that reaches each rule's branch (adverse check -> person
 # ban, suspension and delisting -> provider actions, expiry, sweep, renewed checks).

@@ -38,7 +38,8 @@ def smtp_server(app):
 
 def test_notify_fills_inbox_and_sends_mail_once(db, create_user, smtp_server):
     user = create_user("city_reviewer", email="reviewer@example.org")
-    services.notify([user], title="有新的申报待审核", body="南昌启航体育文化发展有限公司提交了准入申报", link="/dashboard")
+    services.notify([user], title="有新的申报待审核", body="南昌启航体育文化发展有限公司提交了准入申报",
+                    link="/dashboard")
     assert services.unread_count(user) == 1
     assert services.send_outbox() == (1, 0)
     assert services.send_outbox() == (0, 0)  # already sent

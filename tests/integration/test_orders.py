@@ -82,7 +82,8 @@ def test_region_and_stage_must_fit(db, whitelisted, ordering_school, create_user
     junior = make_school_row(db, school_type="junior")
     admin = create_user("school_admin", school_id=junior.id)
     with pytest.raises(ValidationFailed) as err:
-        orders.create_order(junior, actor=admin, **order_fields(whitelisted["entry"], ordering_school["term"], grades=[7]))
+        orders.create_order(junior, actor=admin,
+                            **order_fields(whitelisted["entry"], ordering_school["term"], grades=[7]))
     assert any("与初中不符" in r for r in err.value.errors["entry_id"])
 
 

@@ -21,7 +21,7 @@ def test_rotate_keys_command(app, db, provider_admin, monkeypatch, login_as):
     people = [add_cleared_person(provider_admin.provider, provider_admin, n=n) for n in (31, 32)]
     _c, other = login_as("provider_admin")
     people.append(add_cleared_person(other.provider, other, n=33))
-    numbers = {p.id: id_number_for(n) for p, n in zip(people, (31, 32, 33))}
+    numbers = {p.id: id_number_for(n) for p, n in zip(people, (31, 32, 33), strict=True)}
     db.session.commit()
 
     monkeypatch.setitem(app.config, "DATA_KEYS", [KEY_B, KEY_A])

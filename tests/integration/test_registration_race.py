@@ -118,7 +118,8 @@ def test_two_api_registrations_with_one_uscc(race_app, monkeypatch):
     ])
     assert sorted(r.status_code for r in responses) == [201, 409], [r.get_data(as_text=True) for r in responses]
     loser = next(r for r in responses if r.status_code == 409).get_json()
-    assert loser["field"] == "uscc" and loser["code"] == "duplicate_uscc" and "统一社会信用代码已注册" in loser["message"]
+    assert (loser["field"] == "uscc" and loser["code"] == "duplicate_uscc"
+            and "统一社会信用代码已注册" in loser["message"])
     assert _count(race_app, Provider, Provider.uscc, first["uscc"]) == 1
 
 

@@ -70,7 +70,8 @@ def test_an_approved_renewal_extends_the_entry_to_the_next_31_august(db, whiteli
     assert entry.valid_until == date(2027, 8, 31)
     assert entry.status == EntryStatus.active and entry.batch_id == batch.id and entry.application_id == app.id
     assert db.session.query(WhitelistEntry).filter_by(provider_id=d["provider"].id).count() == 1
-    kinds = [f.kind.value for f in db.session.query(ChangeFeedItem).filter_by(entry_id=entry.id).order_by(ChangeFeedItem.id)]
+    kinds = [f.kind.value
+             for f in db.session.query(ChangeFeedItem).filter_by(entry_id=entry.id).order_by(ChangeFeedItem.id)]
     assert kinds == ["added", "renewed"]
 
 

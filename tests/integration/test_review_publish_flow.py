@@ -56,7 +56,8 @@ def test_return_needs_a_comment_and_goes_back_to_draft(db, submitted, reviewers)
     app = submitted["application"]
     with pytest.raises(ValidationFailed):
         reviews.return_for_revision(app, actor=reviewers["county"], comments={})
-    reviews.return_for_revision(app, actor=reviewers["county"], comments={f"project:{submitted['project'].id}": "价格依据不足"})
+    reviews.return_for_revision(app, actor=reviewers["county"],
+                                comments={f"project:{submitted['project'].id}": "价格依据不足"})
     assert app.status == S.draft
     assert application_queries.comments_for(app)[0].text == "价格依据不足"
 
@@ -75,7 +76,8 @@ def test_objection_upheld_removes_provider_and_returns_application(db, submitted
     at(date(2026, 3, 10))
     with pytest.raises(Conflict, match="异议未处理"):
         batches.publish(batch, actor=reviewers["city"])
-    batches.resolve_objection(objection, actor=reviewers["city"], upheld=True, resolution="经核查属实", outcome="return")
+    batches.resolve_objection(objection, actor=reviewers["city"], upheld=True, resolution="经核查属实",
+                              outcome="return")
     assert app.status == S.draft
     with pytest.raises(Conflict, match="已没有可发布的申报"):
         batches.publish(batch, actor=reviewers["city"])

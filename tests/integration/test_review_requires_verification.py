@@ -11,9 +11,10 @@ from registry.reviews import services as reviews
 from registry.reviews.services import decide
 from tests.fixtures.reviews import to_city_review, verify_all
 
-ALL_ITEMS = ["资质材料「营业执照」未核验", "资质材料「公众责任保险」未核验", "资质材料「安全管理制度及应急预案」未核验",
-             "王老师1 的 违法犯罪记录查询 未核验", "王老师1 的 性侵违法犯罪信息查询 未核验", "王老师1 的 健康证明 未核验",
-             "王老师1 的 品德考察 未核验"]
+ALL_ITEMS = ["资质材料「营业执照」未核验", "资质材料「公众责任保险」未核验",
+             "资质材料「安全管理制度及应急预案」未核验",
+             "王老师1 的 违法犯罪记录查询 未核验", "王老师1 的 性侵违法犯罪信息查询 未核验",
+             "王老师1 的 健康证明 未核验", "王老师1 的 品德考察 未核验"]
 
 
 def _doc(submitted, doc_type):

@@ -9,7 +9,8 @@ from registry.applications.models import STATUS_LABELS, Application, Application
 from registry.core.errors import InvalidTransition
 from registry.core.lifecycle import history
 
-# The domain's table (docs/domain.md "Applications and review"), written out here rather than read from the code under test.
+# The domain's table (docs/domain.md "Applications and review"), written out here rather than read from the code
+# under test.
 EXPECTED = {
     "submit": {"draft": "submitted"},
     "route_county": {"submitted": "county_review"},

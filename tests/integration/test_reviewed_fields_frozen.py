@@ -76,7 +76,8 @@ def test_a_non_reviewed_field_changes_in_place_and_the_audit_row_names_old_and_n
     assert project.description == "以花样跳绳为主的体育兴趣活动（修正错字）" and project.class_max == 35
     assert project.pending_changes is None
     details = _audit(db, "project.update", project.id).details
-    assert details["changes"] == {"description": ["以花样跳绳为主的体育兴趣活动", "以花样跳绳为主的体育兴趣活动（修正错字）"],
+    assert details["changes"] == {"description": ["以花样跳绳为主的体育兴趣活动",
+                                                  "以花样跳绳为主的体育兴趣活动（修正错字）"],
                                   "class_max": [30, 35]}
     assert details["fields"] == ["class_max", "description"] and "pending" not in details
 
@@ -112,7 +113,8 @@ def test_an_unlisted_draft_project_is_edited_freely(db, complete_dossier):
 def test_a_listed_providers_name_waits_and_its_contact_phone_changes_with_a_masked_audit(db, whitelisted):
     provider, admin = whitelisted["provider"], whitelisted["admin"]
     published = provider.name
-    providers.update_profile(provider, actor=admin, name="南昌新名称教育科技有限公司", org_type="private_non_enterprise",
+    providers.update_profile(provider, actor=admin, name="南昌新名称教育科技有限公司",
+                             org_type="private_non_enterprise",
                              contact_phone="13512345678")
     db.session.flush()
     db.session.expire_all()

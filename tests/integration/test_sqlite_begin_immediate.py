@@ -54,7 +54,8 @@ def test_concurrent_writes_through_the_app_all_succeed(sqlite_file_app):
         thread.join()
     assert statuses == [[401] * REQUESTS_PER_THREAD] * THREADS
     with application.app_context():
-        logged = db.session.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.action == "login", AuditLog.result == "failure"))
+        logged = db.session.scalar(select(func.count()).select_from(AuditLog)
+                                   .where(AuditLog.action == "login", AuditLog.result == "failure"))
     assert logged == THREADS * REQUESTS_PER_THREAD
 
 

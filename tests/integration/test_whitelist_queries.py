@@ -147,8 +147,8 @@ def test_page_blocks_number_the_rows_and_leave_room_for_the_title():
     assert batches_pdf.page_blocks([], 2, 3) == [[]]
 
 
-@pytest.mark.parametrize("mask, text", [(1, "1–3年级"), (3, "1–6年级"), (7, "1–9年级"), (6, "4–9年级"), (5, "1–3、7–9年级"),
-                                        (4, "7–9年级"), (2, "4–6年级")])
+@pytest.mark.parametrize("mask, text", [(1, "1–3年级"), (3, "1–6年级"), (7, "1–9年级"), (6, "4–9年级"),
+                                        (5, "1–3、7–9年级"), (4, "7–9年级"), (2, "4–6年级")])
 def test_grades(mask, text):
     assert batches_pdf.grades(mask) == text
 

@@ -1,4 +1,5 @@
-"""Clearance (docs/domain.md "People, checks and clearance"), computed for a date, with the reasons in Chinese, around every expiry."""
+"""Clearance (docs/domain.md "People, checks and clearance"), computed for a date, with the reasons in Chinese, around
+every expiry."""
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -21,7 +22,8 @@ def _d(days):
 def make_person(db, provider_admin, frozen_clock):
     """make_person(day, **overrides): a person whose records are all fresh on `day` except what is overridden.
 
-    Overrides: <type>_date, <type>_until, <type>_result, omit=(types), qual_expiry, qual_type, no_qual, ban=(start, end).
+    Overrides: <type>_date, <type>_until, <type>_result, omit=(types), qual_expiry, qual_type, no_qual,
+    ban=(start, end).
     """
     frozen_clock(TODAY)
     counter = iter(range(100, 1000))
@@ -39,11 +41,11 @@ def make_person(db, provider_admin, frozen_clock):
                                result=over.get(f"{check_type}_result", "clear"), check_date=check_date,
                                valid_until=until, authority="南昌市公安局")
         if not no_qual:
-            services.add_qualification(person, actor=provider_admin, qual_type=qual_type, number="Q1", issuer="江西省体育局",
-                                       issue_date=date(2024, 1, 1), expiry_date=qual_expiry)
+            services.add_qualification(person, actor=provider_admin, qual_type=qual_type, number="Q1",
+                                       issuer="江西省体育局", issue_date=date(2024, 1, 1), expiry_date=qual_expiry)
         if ban is not None:
-            db.session.add(PersonBan(id_bidx=person.id_bidx, reason="查询结果有不良记录", starts_on=ban[0], ends_on=ban[1],
-                                     lifted_at=TODAY if lifted else None))
+            db.session.add(PersonBan(id_bidx=person.id_bidx, reason="查询结果有不良记录", starts_on=ban[0],
+                                     ends_on=ban[1], lifted_at=TODAY if lifted else None))
         db.session.flush()
         db.session.expire(person)
         return person
@@ -60,12 +62,12 @@ CASES = [
     ("sexual-offence check 365 days old", _d(365), {"sexual_offence_date": D}, None, []),
     ("sexual-offence check 366 days old", _d(366), {"sexual_offence_date": D}, None,
      ["性侵违法犯罪信息查询已超过 365 天（查询日期 2025-10-01），须重新查询"]),
-    ("criminal check on its own validity end", date(2026, 3, 1), {"criminal_date": D, "criminal_until": date(2026, 3, 1)},
-     None, []),
+    ("criminal check on its own validity end", date(2026, 3, 1),
+     {"criminal_date": D, "criminal_until": date(2026, 3, 1)}, None, []),
     ("criminal check a day after its validity end", date(2026, 3, 2),
      {"criminal_date": D, "criminal_until": date(2026, 3, 1)}, None, ["违法犯罪记录查询已于2026-03-01过期"]),
-    ("health certificate on its last valid day", date(2026, 10, 1), {"health_date": D, "health_until": date(2026, 10, 1)},
-     None, []),
+    ("health certificate on its last valid day", date(2026, 10, 1),
+     {"health_date": D, "health_until": date(2026, 10, 1)}, None, []),
     ("health certificate a day later", date(2026, 10, 2), {"health_date": D, "health_until": date(2026, 10, 1)}, None,
      ["健康证明已于2026-10-01过期"]),
     ("moral check past its validity end", date(2026, 10, 2), {"moral_date": D, "moral_until": date(2026, 10, 1)}, None,

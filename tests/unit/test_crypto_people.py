@@ -109,7 +109,7 @@ def test_rotation_reencrypts_under_the_new_key(db, app, provider_admin, monkeypa
     key_a, key_b = ("A", b"\xaa" * 32), ("B", b"\xbb" * 32)
     monkeypatch.setitem(app.config, "DATA_KEYS", [key_a])
     people = [add_cleared_person(provider_admin.provider, provider_admin, n=n) for n in (11, 12, 13)]
-    numbers = {p.id: id_number_for(n) for p, n in zip(people, (11, 12, 13))}
+    numbers = {p.id: id_number_for(n) for p, n in zip(people, (11, 12, 13), strict=True)}
     assert {p.id_key_id for p in people} == {"A"}
 
     monkeypatch.setitem(app.config, "DATA_KEYS", [key_b, key_a])  # B encrypts, both decrypt

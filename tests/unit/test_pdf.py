@@ -17,7 +17,8 @@ def test_pdf_embeds_cjk_font_and_rasterises(app, tmp_path):
     assert any("CJK" in name for name in fonts), fonts
     path = tmp_path / "out.pdf"
     path.write_bytes(data)
-    subprocess.run(["pdftoppm", "-png", "-r", "40", "-f", "1", "-l", "1", str(path), str(tmp_path / "page")], check=True)
+    subprocess.run(["pdftoppm", "-png", "-r", "40", "-f", "1", "-l", "1", str(path), str(tmp_path / "page")],
+                   check=True)
     assert (tmp_path / "page-1.png").stat().st_size > 1000
     text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
     assert "白名单公告" in text
@@ -122,7 +123,8 @@ def test_a_stuck_part_is_killed_at_the_time_bound(app, monkeypatch):
     import multiprocessing
 
     big = "".join(f"<p>第{i}行 内容内容内容</p>" for i in range(4000))
-    monkeypatch.setattr(render, "render_template", lambda template, blocks, part, **_: f"<html><body>{big}</body></html>")
+    monkeypatch.setattr(render, "render_template",
+                        lambda template, blocks, part, **_: f"<html><body>{big}</body></html>")
     with app.app_context(), pytest.raises(pdf.PdfTimeout):
         pdf.render_paged_pdf("any.html", list(range(8)), timeout=0.5, workers=2, pages_per_part=1)
     assert multiprocessing.active_children() == []

@@ -89,7 +89,8 @@ def test_reviewers_of_other_cities_and_counties_are_kept_out(app, db, world, log
 def test_provider_page_shows_entries_orders_and_history_with_rule_and_evidence(city, world):
     from registry.providers import services as providers
     from tests.fixtures.providers import pdf_bytes
-    old = next(d for d in providers.current_documents(world["provider"].id) if d.doc_type.value == "liability_insurance")
+    old = next(d for d in providers.current_documents(world["provider"].id)
+               if d.doc_type.value == "liability_insurance")
     providers.upload_document(world["provider"], actor=world["admin"], doc_type="liability_insurance",
                               number="PICC-SHORT", issuer="中国人保南昌分公司", issue_date=date(2025, 3, 1),
                               expiry_date=date(2026, 3, 15), filename="保单.pdf", data=pdf_bytes(), replaces_id=old.id)
@@ -231,7 +232,8 @@ def test_reinstatement_brings_entries_and_orders_back_and_ends_the_ban(db, city,
     city.post(f"{url}/delist", data=_base(reason_category="illegal_fees", reason="违规收费", ban_until="2029-03-10"))
     at(date(2026, 3, 12))
     city = client_as(city.application, world["city"])
-    response = city.post(f"{url}/reinstate", data={"reason": "复核后收费问题不成立，恢复", "effective_on": "2026-03-12"},
+    response = city.post(f"{url}/reinstate",
+                         data={"reason": "复核后收费问题不成立，恢复", "effective_on": "2026-03-12"},
                          follow_redirects=True)
     assert response.status_code == 200 and "已恢复 1 个白名单条目" in text(response)
     entry, order = _fresh(db, world)

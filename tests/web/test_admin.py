@@ -1,4 +1,5 @@
-"""docs/domain.md "Roles and jurisdiction" (separation of duties): sys_admin manages users but never its own role; the auditor only reads."""
+"""docs/domain.md "Roles and jurisdiction" (separation of duties): sys_admin manages users but never its own role; the
+auditor only reads."""
 import pytest
 from sqlalchemy import select
 

@@ -116,7 +116,8 @@ def test_fuzzed_operations_answer_as_documented(app, db, world, chunk):
                 for role, headers in world["roles"].items():
                     try:
                         case.call_and_validate(headers=headers, checks=CHECKS)
-                    except (Exception, BaseExceptionGroup) as exc:  # collected: one report for every operation that fails
+                    # collected: one report for every operation that fails
+                    except (Exception, BaseExceptionGroup) as exc:
                         failures.append(_describe(case, role, exc))
             try:
                 run()

@@ -95,7 +95,7 @@ def test_rows_form_a_hash_chain(app, db, create_user):
     chain = rows(db)
     assert [r.seq for r in chain] == list(range(1, len(chain) + 1))
     assert chain[0].prev_hash == "0" * 64
-    for earlier, later in zip(chain, chain[1:]):
+    for earlier, later in zip(chain, chain[1:], strict=False):
         assert later.prev_hash == earlier.hash
     assert audit.verify_chain().ok
 

@@ -154,7 +154,8 @@ def test_rows_deleted_back_past_a_published_head_fail(app, db, client, tmp_path)
     db.session.execute(text("DELETE FROM audit_log WHERE seq >= :s"), {"s": cut})
     db.session.execute(text("DELETE FROM audit_anchor WHERE seq >= :s"), {"s": cut})
     new_tip = db.session.get(AuditLog, cut - 1)
-    db.session.execute(text("UPDATE audit_head SET seq = :s, hash = :h WHERE id = 1"), {"s": cut - 1, "h": new_tip.hash})
+    db.session.execute(text("UPDATE audit_head SET seq = :s, hash = :h WHERE id = 1"),
+                       {"s": cut - 1, "h": new_tip.hash})
     db.session.commit()
     assert verify_cli(app)[0] == 0
     code, output = verify_cli(app, "--against", str(path))

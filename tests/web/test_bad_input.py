@@ -26,7 +26,8 @@ def test_oversized_upload_gets_413(small_app, create_user):
 
     client = small_app.test_client()
     assert login(client, create_user("auditor").username).status_code == 302
-    response = client.post("/account/tokens", data={"name": "x", "file": (io.BytesIO(b"%PDF" + b"0" * 5000), "big.pdf")},
+    response = client.post("/account/tokens",
+                           data={"name": "x", "file": (io.BytesIO(b"%PDF" + b"0" * 5000), "big.pdf")},
                            content_type="multipart/form-data")
     assert response.status_code == 413
 
@@ -47,7 +48,8 @@ def test_default_limit_is_the_upload_limit_plus_form_overhead():
     assert config["MAX_CONTENT_LENGTH"] > 10 * 1024 * 1024
 
 
-@pytest.mark.parametrize("path", ["/admin/users?page=-1&per_page=abc", "/audit/?page=999999", "/admin/users?role=nonsense"])
+@pytest.mark.parametrize("path", ["/admin/users?page=-1&per_page=abc", "/audit/?page=999999",
+                                  "/admin/users?role=nonsense"])
 def test_junk_query_strings_do_not_break_lists(app, db, login_as, path):
     client, _ = login_as("sys_admin" if path.startswith("/admin") else "auditor")
     assert client.get(path).status_code == 200

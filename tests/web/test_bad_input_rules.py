@@ -137,7 +137,8 @@ def test_control_characters_in_json_are_422_naming_the_field(db, client, provide
 def test_control_characters_in_nested_json_name_the_path(db, client, submitted, reviewers, bearer):
     application = submitted["application"]
     response = client.post(f"/api/v1/reviews/applications/{application.id}/return",
-                           json={"comments": {"organisation:name": "名称\x00有误"}}, headers=bearer(reviewers["county"]))
+                           json={"comments": {"organisation:name": "名称\x00有误"}},
+                           headers=bearer(reviewers["county"]))
     assert_error(response, 422, "comments.organisation:name")
     db.session.refresh(application)
     assert application.status.value == "county_review"

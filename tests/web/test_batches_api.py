@@ -99,7 +99,8 @@ def test_items_are_removed_while_draft_only(app, db, submitted, reviewers, beare
     at(date(2026, 3, 2))
     application = to_city_review(submitted, reviewers)
     client, headers = app.test_client(), bearer(reviewers["city"])
-    batch_id = client.post("/api/v1/batches", json={"application_ids": [application.id]}, headers=headers).get_json()["id"]
+    batch_id = client.post("/api/v1/batches", json={"application_ids": [application.id]},
+                           headers=headers).get_json()["id"]
     assert client.delete(f"/api/v1/batches/{batch_id}/items/{application.id}", headers=headers).status_code == 204
     assert client.get(f"/api/v1/batches/{batch_id}", headers=headers).get_json()["items"] == []
     client.post(f"/api/v1/batches/{batch_id}/items", json={"application_id": application.id}, headers=headers)
@@ -142,7 +143,8 @@ def test_jurisdiction_and_roles(app, db, submitted, reviewers, bearer, create_us
 
 
 def test_unknown_fields_are_refused(app, db, reviewers, bearer):
-    response = app.test_client().post("/api/v1/batches", json={"status": "published"}, headers=bearer(reviewers["city"]))
+    response = app.test_client().post("/api/v1/batches", json={"status": "published"},
+                                      headers=bearer(reviewers["city"]))
     assert response.status_code == 400 and response.get_json()["field"] == "status"
     assert db.session.scalars(select(ReleaseBatch)).all() == []
 
@@ -151,7 +153,8 @@ def test_2027_publicity_reports_the_calendar_fallback(app, db, submitted, review
     at(date(2027, 3, 1))
     application = to_city_review(submitted, reviewers)
     client, headers = app.test_client(), bearer(reviewers["city"])
-    batch_id = client.post("/api/v1/batches", json={"application_ids": [application.id]}, headers=headers).get_json()["id"]
+    batch_id = client.post("/api/v1/batches", json={"application_ids": [application.id]},
+                           headers=headers).get_json()["id"]
     body = client.post(f"/api/v1/batches/{batch_id}/publicity", headers=headers).get_json()
     assert body["publicity_end"] == "2027-03-08" and "仅按周一至周五计算" in body["calendar_warning"]
 

@@ -1,4 +1,5 @@
-"""docs/architecture.md "Security" (CSRF and headers): with CSRF on, every state-changing HTML form without a token gets 400; GET changes nothing."""
+"""docs/architecture.md "Security" (CSRF and headers): with CSRF on, every state-changing HTML form without a token gets
+400; GET changes nothing."""
 import re
 
 import pytest

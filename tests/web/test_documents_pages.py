@@ -134,7 +134,8 @@ def test_a_failed_replacement_keeps_the_current_version(login_as, db):
     assert client.get(f"/files/{doc.file_id}").status_code == 200
 
 
-# ---------------------------------------------------------------- expiry warnings (docs/domain.md "Providers and documents")
+# ---------------------------------------------------------------- expiry warnings
+# (docs/domain.md "Providers and documents")
 
 @pytest.mark.parametrize("days_left, flag, label", [
     (-1, "expired", "已过期"),

@@ -1,4 +1,5 @@
-"""docs/architecture.md "Security" (CSRF and headers): security headers on every kind of response, HSTS only over HTTPS in production, no traceback on a 500."""
+"""docs/architecture.md "Security" (CSRF and headers): security headers on every kind of response, HSTS only over HTTPS
+in production, no traceback on a 500."""
 import logging
 
 import pytest

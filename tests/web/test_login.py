@@ -1,4 +1,5 @@
-"""docs/domain.md "Credentials", docs/architecture.md "Security" and bad input: lockout, unknown users, the login rate limit, malformed logins."""
+"""docs/domain.md "Credentials", docs/architecture.md "Security" and bad input: lockout, unknown users, the login rate
+limit, malformed logins."""
 import re
 from datetime import timedelta
 
@@ -100,7 +101,8 @@ def test_failures_are_kept_although_the_request_fails(client, db, create_user):
     assert [r.details["reason"] for r in rows] == ["bad_password"]
 
 
-# ---------------------------------------------------------------- rate limit (docs/architecture.md "Security": login rate limit)
+# ---------------------------------------------------------------- rate limit
+# (docs/architecture.md "Security": login rate limit)
 
 def test_eleventh_login_post_in_a_minute_gets_429(ratelimited_app, create_user):
     user = create_user("auditor")
@@ -163,7 +165,8 @@ def test_malformed_login_gets_a_chinese_422(client, data):
 
 
 def test_login_form_with_binary_junk_never_500s(client):
-    response = client.post("/login", data=b"\xff\xfe\x00username=\x00", content_type="application/x-www-form-urlencoded")
+    response = client.post("/login", data=b"\xff\xfe\x00username=\x00",
+                           content_type="application/x-www-form-urlencoded")
     assert response.status_code < 500
     response = client.post("/login", data="not a form", content_type="application/json")
     assert response.status_code < 500

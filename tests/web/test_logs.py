@@ -1,4 +1,5 @@
-"""docs/architecture.md "Security" (logs): after a workflow, the logs hold no password, token or session cookie; URLs carry no secrets."""
+"""docs/architecture.md "Security" (logs): after a workflow, the logs hold no password, token or session cookie; URLs
+carry no secrets."""
 import logging
 import re
 
@@ -32,7 +33,8 @@ def test_logs_hold_no_secrets_after_a_workflow(verbose_logs, app, db, create_use
     cookie = client.get_cookie(COOKIE).value
     call("GET", "/dashboard")
     assert call("POST", "/account/password", data={
-        "current_password": PASSWORD, "new_password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD}).status_code == 302
+        "current_password": PASSWORD, "new_password": NEW_PASSWORD,
+        "confirm_password": NEW_PASSWORD}).status_code == 302
     new_cookie = client.get_cookie(COOKIE).value
     page = call("POST", "/account/tokens", data={"name": "脚本"}).get_data(as_text=True)
     html_token = re.search(r"(rgt_[A-Za-z0-9_\-]+)", page).group(1)

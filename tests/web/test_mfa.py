@@ -1,4 +1,5 @@
-"""docs/architecture.md "Security" (second factor): TOTP second factor, reuse refused, enforcement for bureau and admin roles."""
+"""docs/architecture.md "Security" (second factor): TOTP second factor, reuse refused, enforcement for bureau and admin
+roles."""
 import re
 from datetime import timedelta, timezone
 
@@ -51,7 +52,8 @@ def test_enrolled_user_needs_the_code_and_a_code_is_used_once(app, db, login_as,
     response = login(client, user.username)
     assert response.status_code == 302 and response.headers["Location"].endswith("/login/mfa")
     assert not logged_in(client), "the password alone must not log in"
-    assert client.post("/login/mfa", data={"code": "000000" if code_at(secret, t0) != "000000" else "111111"}).status_code == 422
+    assert client.post("/login/mfa",
+                       data={"code": "000000" if code_at(secret, t0) != "000000" else "111111"}).status_code == 422
     assert not logged_in(client)
     code = code_at(secret, t0 + timedelta(minutes=2))
     response = client.post("/login/mfa", data={"code": code})

@@ -18,7 +18,8 @@ def objected(db, submitted, reviewers):
     return {"batch": batch, "objection": objection, "application": submitted["application"]}
 
 
-@pytest.mark.parametrize("outcome, status, label", [("return", S.draft, "退回修改"), ("reject", S.rejected, "不予通过")])
+@pytest.mark.parametrize("outcome, status, label",
+                         [("return", S.draft, "退回修改"), ("reject", S.rejected, "不予通过")])
 def test_upheld_objection_removes_the_provider_and_returns_or_rejects(app, db, objected, reviewers, outcome, status,
                                                                       label):
     batch, objection, application = objected["batch"], objected["objection"], objected["application"]

@@ -1,4 +1,5 @@
-"""docs/architecture.md "Security" (passwords): the stored hash is scrypt N=2^17, and the policy is applied with Chinese messages."""
+"""docs/architecture.md "Security" (passwords): the stored hash is scrypt N=2^17, and the policy is applied with Chinese
+messages."""
 import hashlib
 
 import pytest

@@ -65,8 +65,8 @@ def test_announcement_of_a_large_batch_has_one_table_per_page(app, published, tm
     row_lines = [line for page in pages for line in page.splitlines() if re.match(r"^\s*\d+\s", line)]
     assert len(row_lines) == 50
     for line in row_lines:
-        assert re.search(rf"^\s*\d+\s+{provider.name}\s+{provider.uscc}\s+花样跳绳\s+体育 · 1–6年级\s+3\.00\s+2026-03-10$",
-                         line), line
+        assert re.search(rf"^\s*\d+\s+{provider.name}\s+{provider.uscc}\s+花样跳绳"
+                         rf"\s+体育 · 1–6年级\s+3\.00\s+2026-03-10$", line), line
 
 
 def _pages(data, tmp_path):
@@ -109,7 +109,8 @@ def test_announcement_rendered_in_parts_reads_as_one_document(app, published, tm
     _assert_cjk(data)
     path = tmp_path / "parts.pdf"
     path.write_bytes(data)
-    subprocess.run(["pdftoppm", "-png", "-r", "30", "-f", "6", "-l", "6", str(path), str(tmp_path / "last")], check=True)
+    subprocess.run(["pdftoppm", "-png", "-r", "30", "-f", "6", "-l", "6", str(path), str(tmp_path / "last")],
+                   check=True)
     assert next(tmp_path.glob("last-*6.png")).stat().st_size > 2000
 
 
@@ -224,12 +225,13 @@ def test_text_grid_wraps_cells_and_keeps_their_columns():
     assert grid.width_pt == 116 and grid.rule_positions_pt == [0, 20, 84, 116]
     lines = grid.lines(("7", "上饶九州青少年体育", "AB12"))
     assert lines == ["\u30007\u3000 上饶九州青少年\u3000AB12", "\u3000\u3000\u3000体育"]
-    for line, cells in zip(lines, (("7", "上饶九州青少年", "AB12"), ("", "体育", ""))):
-        for cell, start in zip(cells, (2, 6, 22)):                             # half-ems before each cell
+    for line, cells in zip(lines, (("7", "上饶九州青少年", "AB12"), ("", "体育", "")), strict=True):
+        for cell, start in zip(cells, (2, 6, 22), strict=True):                 # half-ems before each cell
             if cell:
                 assert pdf.text_units(line[:line.index(cell)]) == start
     assert str(grid.row(("1", "<b>&", ""))) == "\u30001\u3000 &lt;b&gt;&amp;"
-    assert grid.header.split("\n") == [" 序\u3000 名称\u3000\u3000\u3000\u3000\u3000\u3000代码", " 号"]  # 序号 is wider than 3
+    # 序号 is wider than 3
+    assert grid.header.split("\n") == [" 序\u3000 名称\u3000\u3000\u3000\u3000\u3000\u3000代码", " 号"]
 
 
 def test_the_last_page_keeps_room_for_the_closing_text():

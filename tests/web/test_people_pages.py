@@ -130,7 +130,8 @@ def test_every_field_error_is_named(db, admin):
     response = client.post("/provider/people/new", data=_form(name="", phone="123", gender="x", staff_role="boss"))
     page = _page(response)
     assert response.status_code == 422
-    for message in ("此项为必填项", "手机号应为 11 位手机号码", "性别应为：男、女", "岗位应为：授课教师、助教、管理人员"):
+    for message in ("此项为必填项", "手机号应为 11 位手机号码", "性别应为：男、女",
+                    "岗位应为：授课教师、助教、管理人员"):
         assert message in page
 
 
@@ -159,7 +160,8 @@ def test_add_check_with_evidence_file(db, admin, person):
     day = clock.today() - timedelta(days=10)
     response = client.post(f"/provider/people/{person.id}/checks", data={
         "check_type": "criminal", "result": "clear", "check_date": day.isoformat(), "authority": "南昌市公安局东湖分局",
-        "reference_no": "NC-2026-001", "file": (io.BytesIO(pdf_bytes()), "无犯罪记录证明.pdf")}, content_type="multipart/form-data")
+        "reference_no": "NC-2026-001", "file": (io.BytesIO(pdf_bytes()), "无犯罪记录证明.pdf")},
+        content_type="multipart/form-data")
     assert response.status_code == 302
     check = db.session.scalar(select(PersonCheck).where(PersonCheck.person_id == person.id))
     assert check.check_type.value == "criminal" and check.file.original_name == "无犯罪记录证明.pdf"

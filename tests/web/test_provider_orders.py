@@ -67,7 +67,8 @@ def test_order_page_shows_school_schedule_price_entry_batch_and_candidates(
 def test_accept_assigns_staff_and_warns_about_lapse_before_term_end(
         db, provider_client, requested_order, whitelisted, ordering_school):
     # Checks 300 days old on 2026-03-10 lapse on 2026-05-11, before the term ends on 2026-07-10.
-    lapsing = add_cleared_person(whitelisted["provider"], whitelisted["admin"], n=8, check_age_days=300, name="钱将过期")
+    lapsing = add_cleared_person(whitelisted["provider"], whitelisted["admin"], n=8, check_age_days=300,
+                                 name="钱将过期")
     response = provider_client.post(f"/provider/orders/{requested_order.id}/accept",
                                     data={"person_ids": [str(whitelisted["person"].id), str(lapsing.id)]},
                                     follow_redirects=True)
@@ -181,7 +182,8 @@ def test_api_lists_and_reads_orders(api, requested_order, whitelisted):
 
 def test_api_candidates_and_accept_with_warnings(db, api, requested_order, whitelisted):
     client, headers = api
-    lapsing = add_cleared_person(whitelisted["provider"], whitelisted["admin"], n=8, check_age_days=300, name="钱将过期")
+    lapsing = add_cleared_person(whitelisted["provider"], whitelisted["admin"], n=8, check_age_days=300,
+                                 name="钱将过期")
     candidates = {c["name"]: c for c in client.get(f"/api/v1/provider-orders/{requested_order.id}/candidates",
                                                    headers=headers).get_json()}
     assert candidates[whitelisted["person"].name]["cleared"] is True

@@ -140,7 +140,7 @@ def test_a_rolled_back_change_leaves_the_cache_alone(db, published, cached_app):
 
 def test_an_entry_leaves_the_list_at_midnight_and_a_suspension_lifts_without_any_write(db, publish_provider,
                                                                                          cached_app):
-    ends = publish_provider(name="南昌到期示例有限公司", projects=[{"title": "到期的足球"}])
+    publish_provider(name="南昌到期示例有限公司", projects=[{"title": "到期的足球"}])
     lifts = publish_provider(name="南昌解除示例有限公司", projects=[{"title": "解除的舞蹈"}])
     app = cached_app()
     at(date(2026, 8, 20))

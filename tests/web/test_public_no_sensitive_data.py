@@ -1,6 +1,6 @@
-"""docs/architecture.md "Security" (public data): anonymous HTML, JSON, CSV, XLSX and PDF text never carry an ID number, a phone number,
-a person's check results or uploaded files. Every public whitelist output is collected for a provider whose
-dossier holds all of these, then searched."""
+"""docs/architecture.md "Security" (public data): anonymous HTML, JSON, CSV, XLSX and PDF text never carry an ID number,
+a phone number, a person's check results or uploaded files. Every public whitelist output is collected for a provider
+whose dossier holds all of these, then searched."""
 import io
 import json
 import re

@@ -49,8 +49,10 @@ def test_api_list_returns_a_page_with_total(client, two):
     item = body["items"][0]
     assert item["provider"]["name"] == "南昌启航体育文化发展有限公司"
     assert item["project"] == {
-        "title": "花样跳绳", "category": "sports", "category_label": "体育", "stages": ["lower_primary", "upper_primary"],
-        "stage_labels": ["小学低年级（1–3年级）", "小学高年级（4–6年级）"], "level": "beginner", "level_label": "零起点入门",
+        "title": "花样跳绳", "category": "sports", "category_label": "体育",
+        "stages": ["lower_primary", "upper_primary"],
+        "stage_labels": ["小学低年级（1–3年级）", "小学高年级（4–6年级）"], "level": "beginner",
+        "level_label": "零起点入门",
         "price": "3.00"}
     assert item["city"] == "南昌市" and item["counties"] == ["红谷滩区"]
     assert (item["valid_from"], item["valid_until"], item["status"]) == ("2026-03-10", "2026-08-31", "active")

@@ -74,7 +74,8 @@ def test_import_regions_loads_more(app, db, seeded_regions, tmp_path):
     assert region_count(db) == before + 3
     assert regions.get_by_code("430102").parent.code == "430100"
     # Running it again changes nothing; a renamed entry is an update.
-    again = run_import(app, tmp_path, "code,name,level,parent_code\n430100,长沙市,city,430000\n430102,芙蓉区(新),county,430100\n")
+    again = run_import(app, tmp_path, "code,name,level,parent_code\n430100,长沙市,city,430000\n"
+                                      "430102,芙蓉区(新),county,430100\n")
     assert again.exit_code == 0 and "0 created, 1 updated" in again.output
 
 

@@ -87,7 +87,8 @@ def test_review_screen_shows_the_checklist(app, db, submitted, reviewers):
     for key in ("organisation:address", f"doc:{d['documents'][0].id}", f"person:{d['person'].id}",
                 f"project:{d['project'].id}"):
         assert f'name="comment:{key}" form="return-form"' in page
-    assert "初审通过，报送市级复审" in page and "disabled" not in page.partition('id="decide"')[2].split("</section>")[0]
+    assert ("初审通过，报送市级复审" in page
+            and "disabled" not in page.partition('id="decide"')[2].split("</section>")[0])
 
 
 def test_the_reviewer_who_may_not_decide_sees_why_and_disabled_buttons(app, db, submitted, reviewers):

@@ -86,13 +86,15 @@ def test_a_non_reviewed_field_changes_at_once_with_200(client, bearer, whitelist
     response = client.patch(f"/api/v1/projects/{pid}", json={"description": "修正错字后的项目简介"},
                             headers=bearer(whitelisted["admin"]))
     assert response.status_code == 200
-    assert response.get_json()["description"] == "修正错字后的项目简介" and response.get_json()["pending_changes"] is None
+    assert (response.get_json()["description"] == "修正错字后的项目简介"
+            and response.get_json()["pending_changes"] is None)
 
 
 def test_a_listed_providers_new_name_shows_nowhere_until_published(app, db, client, bearer, whitelisted, tmp_path):
     provider = whitelisted["provider"]
     published = provider.name
-    response = client.patch("/api/v1/providers/me", json={"name": "南昌换名教育科技有限公司", "contact_phone": "13512345678"},
+    response = client.patch("/api/v1/providers/me",
+                            json={"name": "南昌换名教育科技有限公司", "contact_phone": "13512345678"},
                             headers=bearer(whitelisted["admin"]))
     assert response.status_code == 202, response.get_json()
     body = response.get_json()

@@ -122,7 +122,9 @@ REFUSALS = [
     # (id, setup, form overrides, field, reasons expected)
     ("suspended", _suspend, {}, "entry_id", ["白名单条目状态为“暂停”（原因：安全隐患整改）"]),
     ("document", _expire_insurance, {}, "entry_id", ["机构公众责任保险（编号 PICC-2025）已于2026-03-15过期"]),
-    ("person", _stale_checks, {}, "entry_id", ["项目暂无准入合格的授课人员（王老师1：违法犯罪记录查询已超过 365 天（查询日期 2025-03-01），须重新查询）"]),
+    ("person", _stale_checks, {}, "entry_id",
+     ["项目暂无准入合格的授课人员（王老师1：违法犯罪记录查询已超过 365 天（查询日期 2025-03-01），"
+      "须重新查询）"]),
     ("ban", _ban, {}, "entry_id", ["机构处于禁入期，至2029-03-09", "白名单条目状态为“已移出”（原因：禁入）"]),
     ("region", _other_county, {}, "entry_id", ["该项目的服务区域不包括东湖区"]),
     ("stage", _junior, {}, "entry_id", ["项目适用学段为小学低年级（1–3年级）、小学高年级（4–6年级），与初中不符"]),
@@ -155,7 +157,8 @@ def test_refusal_on_the_form_keeps_what_was_typed(app, db, refusal):
     assert response.status_code == 422
     for reason in refusal["reasons"]:
         assert reason in page, reason
-    for typed in ("三（1）班、四（2）班", "16:30-17:30", "学校操场", f'value="{refusal["fields"]["expected_students"]}"'):
+    for typed in ("三（1）班、四（2）班", "16:30-17:30", "学校操场",
+                  f'value="{refusal["fields"]["expected_students"]}"'):
         assert typed in page, typed
     assert 'name="weekdays" value="1" checked' in page and 'name="weekdays" value="3" checked' in page
     assert _orders(db) == before

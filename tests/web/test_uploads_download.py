@@ -1,4 +1,5 @@
-"""Downloads (docs/architecture.md "Security": downloads) and cross-provider access (no cross-tenant access) to documents and files."""
+"""Downloads (docs/architecture.md "Security": downloads) and cross-provider access (no cross-tenant access) to
+documents and files."""
 from urllib.parse import quote
 
 import pytest

@@ -1,4 +1,5 @@
-"""Bad uploads (docs/architecture.md "Security": uploads and downloads): refused with a Chinese reason, nothing stored, nothing earlier lost."""
+"""Bad uploads (docs/architecture.md "Security": uploads and downloads): refused with a Chinese reason, nothing stored,
+nothing earlier lost."""
 import io
 import zipfile
 from pathlib import Path
