@@ -6,7 +6,6 @@ module creates its own PostgreSQL database, commits what it sets up, and drops t
 Each request runs in its own thread against the live app; a barrier holds both requests after the service's
 "is it taken?" check and before their inserts, so both checks found nothing."""
 import itertools
-import os
 import threading
 
 import pytest
@@ -19,9 +18,10 @@ from registry.extensions import db as _db
 from registry.providers import services as provider_services
 from registry.providers.models import Provider
 from registry.regions import services as regions
-from tests.conftest import TEST_DB_URL, make_app
+from tests.conftest import TEST_DB_URL
 from tests.fixtures.accounts import PASSWORD
 from tests.fixtures.providers import uscc_for
+from tests.fixtures.race_db import committed_app
 
 URL = make_url(TEST_DB_URL)
 
@@ -34,31 +34,11 @@ pytestmark = [
 _seq = itertools.count(1)
 
 
-def _sql(statement):
-    import psycopg
-    admin = URL.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(statement)
-
 
 @pytest.fixture(scope="module")
 def race_app():
-    from psycopg import sql
-    name = f"registry_test_register_race_{os.getpid()}"
-    _sql(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-    _sql(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    app = make_app(SQLALCHEMY_DATABASE_URI=URL.set(database=name).render_as_string(hide_password=False))
-    try:
-        with app.app_context():
-            _db.create_all()
-            regions.seed_jiangxi()
-            _db.session.commit()
+    with committed_app("registry_test_register_race") as app:
         yield app
-    finally:
-        with app.app_context():
-            _db.session.remove()
-            _db.engine.dispose()
-        _sql(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def _registration(app, n, **overrides):

@@ -6,7 +6,6 @@ Two connections only see each other's work once it is committed, so these tests 
 context, commits, and drops the database at the end. Each request runs in its own thread against the live
 app; a barrier holds both requests just before the UPDATE, so both have read the same version."""
 import itertools
-import os
 import threading
 
 import pytest
@@ -20,9 +19,10 @@ from registry.auth import services as auth
 from registry.core.lifecycle import StatusChange
 from registry.extensions import db as _db
 from registry.regions import services as regions
-from tests.conftest import TEST_DB_URL, make_app
+from tests.conftest import TEST_DB_URL
 from tests.fixtures.accounts import PASSWORD, login
 from tests.fixtures.providers import add_cleared_person, add_documents, add_project, id_number_for, make_provider_row
+from tests.fixtures.race_db import committed_app
 
 URL = make_url(TEST_DB_URL)
 
@@ -36,38 +36,19 @@ pytestmark = pytest.mark.skipif(
 _seq = itertools.count(1)
 
 
-def _admin_conninfo():
-    return URL.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
 
 
-def _sql(statement):
-    import psycopg
-    with psycopg.connect(_admin_conninfo(), autocommit=True) as conn:
-        conn.execute(statement)
+def _reviewers():
+    for username in ("race_county_a", "race_county_b"):
+        auth.create_user(username=username, display_name=username, role="county_reviewer", password=PASSWORD,
+                         region_id=regions.get_by_code("360113").id, must_change_password=False)
 
 
 @pytest.fixture(scope="module")
 def race_app():
     """The app on a database of its own, with regions and two reviewers of 红谷滩区 committed."""
-    from psycopg import sql
-    name = f"registry_test_race_{os.getpid()}"
-    _sql(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-    _sql(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    app = make_app(SQLALCHEMY_DATABASE_URI=URL.set(database=name).render_as_string(hide_password=False))
-    try:
-        with app.app_context():
-            _db.create_all()
-            regions.seed_jiangxi()
-            for username in ("race_county_a", "race_county_b"):
-                auth.create_user(username=username, display_name=username, role="county_reviewer", password=PASSWORD,
-                                 region_id=regions.get_by_code("360113").id, must_change_password=False)
-            _db.session.commit()
+    with committed_app("registry_test_race", setup=_reviewers) as app:
         yield app
-    finally:
-        with app.app_context():
-            _db.session.remove()
-            _db.engine.dispose()
-        _sql(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def _submitted_application(app):

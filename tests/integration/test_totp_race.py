@@ -7,7 +7,6 @@ rolled-back `db` fixture: the module creates its own PostgreSQL database, commit
 second factor, and drops the database at the end (as tests/integration/test_review_concurrency.py does). Each
 request runs in its own thread against the live app, with its own test client; a barrier holds every request
 just before the code is checked, so all of them have loaded the user with the same last-used step."""
-import os
 import threading
 from datetime import timedelta, timezone
 
@@ -22,8 +21,9 @@ from registry.auth.models import User, UserSession
 from registry.core import clock, crypto
 from registry.extensions import db as _db
 from registry.regions import services as regions
-from tests.conftest import TEST_DB_URL, make_app
+from tests.conftest import TEST_DB_URL
 from tests.fixtures.accounts import PASSWORD, login
+from tests.fixtures.race_db import committed_app
 
 URL = make_url(TEST_DB_URL)
 PARALLEL = 4
@@ -36,34 +36,12 @@ pytestmark = [
 ]
 
 
-def _admin_conninfo():
-    return URL.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
-
-
-def _sql(statement):
-    import psycopg
-    with psycopg.connect(_admin_conninfo(), autocommit=True) as conn:
-        conn.execute(statement)
 
 
 @pytest.fixture(scope="module")
 def race_app():
-    from psycopg import sql
-    name = f"registry_test_totp_race_{os.getpid()}"
-    _sql(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-    _sql(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    app = make_app(SQLALCHEMY_DATABASE_URI=URL.set(database=name).render_as_string(hide_password=False))
-    try:
-        with app.app_context():
-            _db.create_all()
-            regions.seed_jiangxi()
-            _db.session.commit()
+    with committed_app("registry_test_totp_race") as app:
         yield app
-    finally:
-        with app.app_context():
-            _db.session.remove()
-            _db.engine.dispose()
-        _sql(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def _enrolled_reviewer(app, username):
