@@ -161,7 +161,8 @@ def orm_vs_raw(app, kind, seconds=20.0, max_rounds=200, **_):
     with app.app_context(), frozen_clock():
         city_code = db.session.execute(text(
             "SELECT r.code FROM whitelist_entry e JOIN region r ON r.id = e.city_id "
-            "WHERE e.status IN ('active', 'suspended') GROUP BY r.code ORDER BY count(*) DESC, r.code LIMIT 1")).scalar()
+            "WHERE e.status IN ('active', 'suspended') GROUP BY r.code ORDER BY count(*) DESC, r.code LIMIT 1"
+        )).scalar()
         db.session.remove()
         raw = RawListing(db.engine)
         total, orm_items = orm_listing(city_code, 1)

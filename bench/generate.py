@@ -109,7 +109,8 @@ CHECK_LABELS = {"criminal": "违法犯罪记录查询", "sexual_offence": "性�
                 "moral": "品德考察"}
 STAFF_ROLE_LABELS = {"teacher": "授课教师", "assistant": "助教", "manager": "管理人员"}
 REASON_LABELS = {
-    "document_expired": "资质材料过期", "staff_not_cleared": "无合格从业人员", "adverse_check": "人员违法犯罪信息查询异常",
+    "document_expired": "资质材料过期", "staff_not_cleared": "无合格从业人员",
+    "adverse_check": "人员违法犯罪信息查询异常",
     "low_satisfaction": "满意度不达标", "safety_incident": "发生安全事故", "illegal_fees": "违规收费",
     "new_lessons": "讲授新课或学科培训", "selling": "推销或变相营销", "forced_participation": "强制学生参加",
     "validity_ended": "有效期届满未年审", "other": "其他",
@@ -197,7 +198,7 @@ class World:
         return first + timedelta(days=self.rng.randint(0, (last - first).days))
 
     def weighted(self, pairs):
-        items, weights = zip(*pairs)
+        items, weights = zip(*pairs, strict=True)
         return self.rng.choices(items, weights)[0]
 
     def person_name(self, gender=None):
@@ -303,7 +304,8 @@ class World:
             place = r.choice((short, short + ("市" if not city["code"].startswith("36X") else ""), county["name"]))
             brand = r.choice(words.BRANDS)
             if org_type == "enterprise":
-                name = f"{place}{brand}{r.choice(words.ENTERPRISE_WORDS[category])}{r.choice(('有限公司', '有限公司', '有限责任公司'))}"
+                name = (f"{place}{brand}{r.choice(words.ENTERPRISE_WORDS[category])}"
+                        f"{r.choice(('有限公司', '有限公司', '有限责任公司'))}")
             elif org_type == "private_non_enterprise":
                 name = f"{place}{brand}{r.choice(words.NONPROFIT_WORDS[category])}中心"
             elif org_type == "social_organization":
@@ -356,8 +358,10 @@ class World:
             category = self.weighted(words.CATEGORY_WEIGHTS.items())
             journey = self.weighted(JOURNEYS)
             registered = {
-                "renewed_2025": (date(2025, 3, 1), date(2025, 7, 31)), "lapsed_2025": (date(2025, 3, 1), date(2025, 10, 20)),
-                "spring_2026": (date(2025, 11, 1), date(2026, 2, 20)), "fall_2026": (date(2026, 3, 1), date(2026, 9, 30)),
+                "renewed_2025": (date(2025, 3, 1), date(2025, 7, 31)),
+                "lapsed_2025": (date(2025, 3, 1), date(2025, 10, 20)),
+                "spring_2026": (date(2025, 11, 1), date(2026, 2, 20)),
+                "fall_2026": (date(2026, 3, 1), date(2026, 9, 30)),
                 "in_review": (date(2026, 6, 1), date(2026, 11, 1)), "draft": (date(2026, 5, 1), date(2026, 11, 25)),
                 "rejected": (date(2025, 6, 1), date(2026, 10, 1)), "withdrawn": (date(2025, 10, 1), date(2026, 10, 1)),
                 "new": (date(2026, 6, 1), date(2026, 11, 28)),
@@ -377,7 +381,8 @@ class World:
                         "journey": journey, "city": city, "county": county, "service": service, "created": created,
                         "legal": legal, "contact": contact, "phone": phone, "address": self.address(county)}
             provider["description"] = (f"{name}长期面向中小学生开展{CATEGORY_LABELS[category]}类公益性课后服务活动,"
-                                       f"师资稳定,安全管理制度健全,服务范围覆盖{'、'.join(c['name'] for c in service)}。")
+                                       "师资稳定,安全管理制度健全,服务范围覆盖"
+                                       f"{'、'.join(c['name'] for c in service)}。")
             self.providers.append(provider)
             rows.append({"id": pid, "name": name, "uscc": code, "org_type": org_type, "legal_representative": legal,
                          "contact_name": contact, "contact_phone": phone, "address": provider["address"],
@@ -423,7 +428,8 @@ class World:
                 division = county["code"]
             seq[division] += 1
             code = f"2{division}{seq[division]:03d}"
-            students = r.randint(*{"primary": (280, 3200), "junior": (400, 3600), "nine_year": (500, 4200)}[school_type])
+            students = r.randint(*{"primary": (280, 3200), "junior": (400, 3600),
+                                   "nine_year": (500, 4200)}[school_type])
             school = {"id": sid, "name": name, "code": code, "county": county, "city": city, "type": school_type,
                       "mask": SCHOOL_MASK[school_type]}
             self.schools.append(school)
@@ -461,13 +467,15 @@ class World:
             code = city["code"].lower()
             self.city_reviewers[city["id"]] = [
                 add(f"city_{code}_{i}", f"{city['name']}教育局审核员{self.person_name()}", "city_reviewer",
-                    start + timedelta(days=r.randint(1, 30)), region_id=city["id"], email=f"city_{code}_{i}@bench.invalid")
+                    start + timedelta(days=r.randint(1, 30)), region_id=city["id"],
+                    email=f"city_{code}_{i}@bench.invalid")
                 for i in (1, 2)]
             for county in self.counties[city["id"]]:
                 ccode = county["code"].lower()
                 self.county_reviewers[county["id"]] = add(
                     f"county_{ccode}", f"{county['name']}教育局审核员{self.person_name()}", "county_reviewer",
-                    start + timedelta(days=r.randint(1, 60)), region_id=county["id"], email=f"county_{ccode}@bench.invalid")
+                    start + timedelta(days=r.randint(1, 60)), region_id=county["id"],
+                    email=f"county_{ccode}@bench.invalid")
                 if r.random() < 0.35:
                     add(f"inspector_{ccode}", f"{county['name']}责任督学{self.person_name()}", "inspector",
                         start + timedelta(days=r.randint(1, 90)), region_id=county["id"])
@@ -477,7 +485,8 @@ class World:
                              email=f"p{p['id']:05d}@bench.invalid")
             self.event(p["created"], "provider.register", "provider", p["id"], p["admin"], {"uscc": p["uscc"]})
             if r.random() < 0.25:
-                add(f"p{p['id']:05d}_b", self.person_name(), "provider_admin", p["created"] + timedelta(days=r.randint(1, 90)),
+                add(f"p{p['id']:05d}_b", self.person_name(), "provider_admin",
+                    p["created"] + timedelta(days=r.randint(1, 90)),
                     provider_id=p["id"], email=f"p{p['id']:05d}_b@bench.invalid",
                     disabled=NOW - timedelta(days=r.randint(1, 60)) if r.random() < 0.04 else None)
         self.school_admin = {}
@@ -540,7 +549,8 @@ class World:
                 plan.append(("liability_insurance", "公众责任保险单", self._insurance_versions(p, reg_day, listed)))
             revisions = r.choices((1, 2, 3), (60, 30, 10))[0]
             days = sorted(self.day_between(reg_day, AS_OF - timedelta(days=1)) for _ in range(revisions - 1))
-            plan.append(("safety_plan", "安全管理制度及应急预案", [(reg_day, None, reg_day)] + [(d, None, d) for d in days]))
+            plan.append(("safety_plan", "安全管理制度及应急预案",
+                         [(reg_day, None, reg_day)] + [(d, None, d) for d in days]))
             if p["org_type"] in ("enterprise", "private_non_enterprise") and r.random() < 0.15:
                 issue = reg_day - timedelta(days=r.randint(100, 2000))
                 plan.append(("school_license", "办学许可证", [(issue, issue + timedelta(days=365 * 5), reg_day)]))
@@ -793,7 +803,8 @@ class World:
                 checks.append(check)
                 check_rows.append({"id": cid, "person_id": pid, "check_type": check_type, "result": result,
                                    "check_date": check_day, "valid_until": valid_until, "authority": authority,
-                                   "reference_no": f"{check_type[:3].upper()}{check_day:%Y%m%d}{r.randint(0, 99999):05d}",
+                                   "reference_no": (f"{check_type[:3].upper()}{check_day:%Y%m%d}"
+                                                    f"{r.randint(0, 99999):05d}"),
                                    "file_id": None, "verification_status": status, "verified_by_id": verifier,
                                    "verified_at": verified_at, "recorded_by_id": p["admin"], "created_at": recorded})
                 self.event(recorded, "person.check_add", "person", pid, p["admin"],
@@ -887,7 +898,7 @@ class World:
                 latest[check_type] = check
         if len(latest) < 4:
             return False
-        for cid, check_type, result, check_day, valid_until, recorded in latest.values():
+        for _cid, check_type, result, check_day, valid_until, _recorded in latest.values():
             if result != "clear":
                 return False
             if check_type in AGE_LIMITED:
@@ -961,7 +972,8 @@ class World:
                 jid = self.next_id("project")
                 description = (f"{title}:面向{'、'.join(lbl for bit, _v, lbl in STAGES if bits & bit)}学生的"
                                f"{CATEGORY_LABELS[category]}类兴趣活动,寓教于乐,注重安全与参与,培养兴趣与合作能力。")
-                syllabus = "共{n}次课:认识与体验、基础技能、分组练习、综合运用、成果展示。".format(n=r.choice((12, 16, 20, 24)))
+                syllabus = "共{n}次课:认识与体验、基础技能、分组练习、综合运用、成果展示。".format(
+                    n=r.choice((12, 16, 20, 24)))
                 for text in (title, description, syllabus):
                     assert subject_word(text) is None, text
                 project = {"id": jid, "provider": p, "title": title, "category": category, "mask": bits,
@@ -1018,7 +1030,9 @@ class World:
                       "number": d["number"], "issuer": d["issuer"], "issue_date": d["issue_date"].isoformat(),
                       "expiry_date": d["expiry_date"].isoformat() if d["expiry_date"] else None, "sha256": d["sha256"],
                       "file_id": d["file_id"], "file_name": f"{d['title']}.pdf",
-                      "verification_status": d["verification_status"] if (d["verified_at"] and d["verified_at"].date() <= day) else "pending"}
+                      "verification_status": (d["verification_status"]
+                                              if (d["verified_at"] and d["verified_at"].date() <= day)
+                                              else "pending")}
                      for d in sorted(current.values(), key=lambda d: (d["doc_type"], d["id"]))]
         people_ids, out_projects = [], []
         for project in projects:
@@ -1050,7 +1064,8 @@ class World:
                            for c in sorted(x.checks, key=lambda c: (c[3], c[0]), reverse=True) if c[5].date() <= day],
                 "qualifications": [{"id": q[0], "qual_type": q[1], "label": QUAL_LABELS[q[1]], "name": q[2],
                                     "number": q[3], "issuer": q[4], "issue_date": q[5].isoformat(),
-                                    "expiry_date": q[6].isoformat() if q[6] else None, "file_id": None} for q in x.quals],
+                                    "expiry_date": q[6].isoformat() if q[6] else None, "file_id": None}
+                                   for q in x.quals],
                 "consent": {"date": x.consent[1].isoformat(), "file_id": x.consent[2]} if x.consent else None,
                 "cleared": self.cleared(x, day), "clearance_reasons": self.clearance_reasons(x, day)})
         return {
@@ -1085,10 +1100,12 @@ class World:
                 if published_on:
                     transitions.append(("publish", "publicity", "published", published_on))
                 batch_rows.append({"id": bid, "city_id": city["id"], "year": year, "seq": seq, "status": status,
-                                   "version": 1 + len(transitions), "issuer": issuer, "publicity_start": publicity_start,
+                                   "version": 1 + len(transitions), "issuer": issuer,
+                                   "publicity_start": publicity_start,
                                    "publicity_end": end, "published_on": published_on, "created_by_id": reviewer,
                                    "created_at": created})
-                self.event(created, "release_batch.create", "release_batch", bid, reviewer, {"name": f"{year}年第{seq}批"})
+                self.event(created, "release_batch.create", "release_batch", bid, reviewer,
+                           {"name": f"{year}年第{seq}批"})
                 for action, before, after, day in transitions:
                     self.change("release_batch", bid, action, before, after, self.ts(day), reviewer)
         self.insert("release_batch", batch_rows)
@@ -1123,7 +1140,8 @@ class World:
                 back = stage_day(r.randint(3, 12))
                 moves.append(("return", where, "draft", back, county_reviewer if county_stage else city_reviewer, None))
             if status in ("city_review", "publicity", "approved", "rejected_city") and county_stage:
-                moves.append(("pass", "county_review", "city_review", stage_day(r.randint(2, 8)), county_reviewer, None))
+                moves.append(("pass", "county_review", "city_review", stage_day(r.randint(2, 8)), county_reviewer,
+                              None))
             if status in ("publicity", "approved", "rejected_objection") and batch:
                 moves.append(("start_publicity", "city_review", "publicity", batch[1], city_reviewer, None))
             if status == "approved":
@@ -1357,7 +1375,9 @@ class World:
                 status, suspended_until, by_rule, status_reason = "active", None, None, None
                 feed_rows = [("added", valid_from, None)]
                 self.event(self.ts(valid_from, 9, 10), "whitelist_entry.create", "whitelist_entry", eid, reviewer,
-                           {"batch_id": first[0], "valid_until": str(SCHOOL_YEAR_END[2025] if valid_from <= date(2026, 8, 31) else SCHOOL_YEAR_END[2026])})
+                           {"batch_id": first[0],
+                            "valid_until": str(SCHOOL_YEAR_END[2025] if valid_from <= date(2026, 8, 31)
+                                               else SCHOOL_YEAR_END[2026])})
                 if renewal:
                     feed_rows.append(("renewed", renewal[1][2], None))
                     self.event(self.ts(renewal[1][2], 9, 10), "whitelist_entry.renew", "whitelist_entry", eid,
@@ -1365,7 +1385,8 @@ class World:
                 if valid_until < AS_OF:
                     status, status_reason = "expired", "有效期届满"
                     expired_on = valid_until + timedelta(days=1)
-                    moves.append(("expire", "active", "expired", expired_on, None, "validity_ended", "有效期届满未年审"))
+                    moves.append(("expire", "active", "expired", expired_on, None, "validity_ended",
+                                  "有效期届满未年审"))
                     feed_rows.append(("expired", expired_on, REASON_LABELS["validity_ended"]))
                     actions.append(self._action(p, eid, "expiry", "validity_ended", expired_on, None,
                                                 rule="validity_ended",
@@ -1378,7 +1399,8 @@ class World:
                     feed_rows.append(("delisted", delisted_on, REASON_LABELS[category]))
                 elif suspended_on:
                     status, suspended_until, status_reason = "suspended", lift_on, REASON_LABELS[category]
-                    moves.append(("suspend", "active", "suspended", suspended_on, reviewer, None, REASON_LABELS[category]))
+                    moves.append(("suspend", "active", "suspended", suspended_on, reviewer, None,
+                                  REASON_LABELS[category]))
                     feed_rows.append(("suspended", suspended_on, REASON_LABELS[category]))
                     actions.append(self._action(p, eid, "suspension", category, suspended_on, reviewer,
                                                 lift_on=lift_on, reason="暂停服务,整改后恢复。"))
@@ -1395,12 +1417,14 @@ class World:
                         reason=";".join(t for _d, _t, t in doc_problem_then) + "。更新材料并经审核核验后自动恢复。",
                         evidence={"documents": [{"id": d["id"], "type": t,
                                                  "expiry": d["expiry_date"].isoformat() if d["expiry_date"] else None}
-                                                if d else {"missing": True, "text": x} for d, t, x in doc_problem_then]},
+                                                if d else {"missing": True, "text": x}
+                                                for d, t, x in doc_problem_then]},
                         dedupe=f"document_expired:{eid}:{start.isoformat()}"))
                 elif not self.covered(project, LAST_SWEEP):
                     start = self.day_between(max(valid_from + timedelta(days=1), LAST_SWEEP - timedelta(days=60)),
                                              LAST_SWEEP)
-                    status, by_rule, status_reason = "suspended", "staff_not_cleared", REASON_LABELS["staff_not_cleared"]
+                    status, by_rule, status_reason = ("suspended", "staff_not_cleared",
+                                                      REASON_LABELS["staff_not_cleared"])
                     moves.append(("suspend", "active", "suspended", start, None, "staff_not_cleared", status_reason))
                     feed_rows.append(("suspended", start, status_reason))
                     actions.append(self._action(
@@ -1409,7 +1433,8 @@ class World:
                         evidence={"project_id": project["id"], "as_of": start.isoformat()},
                         dedupe=f"staff_not_cleared:{eid}:{start.isoformat()}"))
                 for action, before, after, day, actor, rule, reason in moves:
-                    self.change("whitelist_entry", eid, action, before, after, self.ts(day, 17, 19) if rule else self.ts(day),
+                    self.change("whitelist_entry", eid, action, before, after,
+                                self.ts(day, 17, 19) if rule else self.ts(day),
                                 actor, reason=reason, rule=rule)
                 rows.append({"id": eid, "provider_id": p["id"], "project_id": project["id"], "city_id": p["city"]["id"],
                              "batch_id": batch_id, "application_id": app_id, "status": status,
@@ -1520,7 +1545,8 @@ class World:
         school_admin, provider_admin = self.school_admin[s["id"]], p["admin"]
         first_day = max(entry["valid_from"] + timedelta(days=1), starts - timedelta(days=25))
         if term == NEXT_TERM:
-            created_day = self.day_between(max(entry["valid_from"], AS_OF - timedelta(days=45)), AS_OF - timedelta(days=1))
+            created_day = self.day_between(max(entry["valid_from"], AS_OF - timedelta(days=45)),
+                                           AS_OF - timedelta(days=1))
         else:
             created_day = self.day_between(first_day, min(starts + timedelta(days=30), AS_OF - timedelta(days=1)))
         if created_day > AS_OF - timedelta(days=1):
@@ -1550,10 +1576,12 @@ class World:
         reason = None
         if term == CURRENT_TERM and (status == "requested" or (status == "live" and r.random() < 0.03)):
             # Ordered in the last month; some of the live ones were accepted this week (the sweep activates them).
-            created_day = self.day_between(max(entry["valid_from"], AS_OF - timedelta(days=30)), AS_OF - timedelta(days=8))
+            created_day = self.day_between(max(entry["valid_from"], AS_OF - timedelta(days=30)),
+                                           AS_OF - timedelta(days=8))
             created = self.ts(created_day)
             if status == "live":
-                accept_day = self.day_between(max(created_day, LAST_SWEEP) + timedelta(days=1), AS_OF - timedelta(days=1))
+                accept_day = self.day_between(max(created_day, LAST_SWEEP) + timedelta(days=1),
+                                              AS_OF - timedelta(days=1))
         if status == "declined":
             reason = "该时段授课教师已排满,可改约其他时间。"
             moves.append(("decline", "requested", "declined", accept_day, provider_admin, None, reason))
@@ -1593,7 +1621,8 @@ class World:
         row = {"id": oid, "school_id": s["id"], "entry_id": entry["id"], "project_id": project["id"],
                "provider_id": p["id"], "batch_id": entry["batch_id"], "term_id": term,
                "status": moves[-1][2] if moves else "requested", "version": 1 + len(moves), "grades": grades,
-               "classes": "、".join(f"{g}年级兴趣班" for g in grades), "weekdays": sorted(r.sample(range(5), r.choice((1, 2)))),
+               "classes": "、".join(f"{g}年级兴趣班" for g in grades),
+               "weekdays": sorted(r.sample(range(5), r.choice((1, 2)))),
                "time_slot": r.choice(slots), "sessions": sessions, "expected_students": students,
                "venue": r.choice(venues), "price": unit, "class_hours": Decimal(sessions),
                "total": unit * students * sessions, "status_reason": reason, "staff_flagged_at": None,
@@ -1603,7 +1632,8 @@ class World:
         staff = []
         if any(m[0] == "accept" for m in moves):
             qual = project["qual"]
-            pool = [x for x in project["staff"] if self.cleared(x, accept_day) and self.qualified(x, qual, accept_day)] \
+            pool = [x for x in project["staff"]
+                    if self.cleared(x, accept_day) and self.qualified(x, qual, accept_day)] \
                 or [x for x in project["staff"]
                     if not any(st <= accept_day for st, _en in self.bans.get(x.bidx, ()))]
             still_on = []
@@ -1615,7 +1645,8 @@ class World:
                 if removed_at is None:
                     still_on.append(person)
             live = row["status"] in ("accepted", "active", "suspended")
-            if live and any(not (self.cleared(x, LAST_SWEEP) and self.qualified(x, qual, LAST_SWEEP)) for x in still_on):
+            if live and any(not (self.cleared(x, LAST_SWEEP) and self.qualified(x, qual, LAST_SWEEP))
+                            for x in still_on):
                 row["staff_flagged_at"] = self.ts(LAST_SWEEP, 17, 19)
         for action, before, after, day, actor, rule, why in moves:
             self.change("order", oid, action, before, after, self.ts(day) if actor else self.ts(day, 17, 19), actor,
@@ -1663,7 +1694,8 @@ class World:
                     continue
                 latest = {}
                 for c in x.checks:
-                    if c[5].date() <= LAST_SWEEP and (c[1] not in latest or (c[3], c[0]) > (latest[c[1]][3], latest[c[1]][0])):
+                    if c[5].date() <= LAST_SWEEP and (c[1] not in latest
+                                                      or (c[3], c[0]) > (latest[c[1]][3], latest[c[1]][0])):
                         latest[c[1]] = c
                 for c in latest.values():
                     if c[2] != "clear":
@@ -1672,7 +1704,8 @@ class World:
                     if c[1] in AGE_LIMITED and c[4]:
                         ends = min(ends, c[4])
                     if ends is not None and LAST_SWEEP < ends <= horizon:
-                        warn(pid, f"check:{c[0]}", ends, f"{x.name}的{CHECK_LABELS[c[1]]}将于{ends.isoformat()}失效,请及时重新查询")
+                        warn(pid, f"check:{c[0]}", ends,
+                             f"{x.name}的{CHECK_LABELS[c[1]]}将于{ends.isoformat()}失效,请及时重新查询")
         self.insert("notification", notes)
         runs = []
         day = date(2026, 9, 1)
@@ -1700,7 +1733,8 @@ class World:
         weights = [30 if self.user_info[u][1] in ("city_reviewer", "county_reviewer") else 1 for u in users]
         while len(events) < target:
             uid = r.choices(users, weights)[0]
-            when = datetime(2025, 3, 1, 0, 0) + timedelta(seconds=r.randint(0, int((NOW - datetime(2025, 3, 1)).total_seconds())))
+            when = datetime(2025, 3, 1, 0, 0) + timedelta(
+                seconds=r.randint(0, int((NOW - datetime(2025, 3, 1)).total_seconds())))
             if r.random() < 0.93:
                 events.append((when, "login", None, None, uid, {"mfa": False}, "success"))
             else:

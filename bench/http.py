@@ -7,7 +7,8 @@ rebuilt dataset never meets an old cache), gunicorn with GUNICORN_WORKERS sync w
 the README's deployment section starts production ($BENCH_GUNICORN_WORKERS overrides it; on 2 cores, 4
 workers answered fewer requests per second than 2). The clock is frozen at AS_OF in the workers too (`registry_app()`
 below), as in every benchmark. No rate limit applies to the endpoints measured here (only logins,
-objections, PDFs and exports are limited), so none is raised for the run. BENCH_CACHE_URL= (empty) runs the app without a cache, for a before/after comparison.
+objections, PDFs and exports are limited), so none is raised for the run. BENCH_CACHE_URL= (empty) runs the app
+without a cache, for a before/after comparison.
 
 catalog_vs_bare
   Side by side with the app runs a bare Flask app under gunicorn with the same settings. Its endpoint,
@@ -135,7 +136,7 @@ def gunicorn(spec, env, probe="/healthz"):
                 break
             except OSError:
                 if time.monotonic() > deadline:
-                    raise RuntimeError(f"gunicorn {spec} did not answer on port {port}")
+                    raise RuntimeError(f"gunicorn {spec} did not answer on port {port}") from None
                 time.sleep(0.2)
         yield port
     finally:
@@ -157,16 +158,19 @@ def gunicorn(spec, env, probe="/healthz"):
 def _wrk_binary():
     path = shutil.which("wrk")
     if path is None:
-        raise RuntimeError("wrk is not installed: apt-get install -y wrk (make bench does it via scripts/system-deps.sh --bench)")
+        raise RuntimeError("wrk is not installed: apt-get install -y wrk "
+                           "(make bench does it via scripts/system-deps.sh --bench)")
     return path
 
 
 def wrk(port, path, seconds, headers=None):
     """Requests/s of a wrk run (1 thread, WRK_CONNECTIONS connections). Fails on any non-2xx answer or socket error."""
-    command = [_wrk_binary(), "-t", "1", "-c", str(WRK_CONNECTIONS), "-d", f"{max(1, round(seconds))}s", "--timeout", "30s"]
+    command = [_wrk_binary(), "-t", "1", "-c", str(WRK_CONNECTIONS), "-d", f"{max(1, round(seconds))}s",
+               "--timeout", "30s"]
     for name, value in (headers or {}).items():
         command += ["-H", f"{name}: {value}"]
-    out = subprocess.run(command + [f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(command + [f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True,
+                         check=True).stdout
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     if bad or (errors and int(errors.group(1)) + int(errors.group(3)) + int(errors.group(4))):
@@ -186,7 +190,7 @@ def compare(app_port, bare_port, path, seconds, headers=None):
         app_rps.append(wrk(app_port, path, seconds, headers))
         bare_rps.append(wrk(bare_port, path, seconds, headers))
     note(f"  {path}: app {[round(x, 1) for x in app_rps]} rps, bare {[round(x, 1) for x in bare_rps]} rps")
-    return (statistics.median(a / b for a, b in zip(app_rps, bare_rps)), statistics.median(app_rps),
+    return (statistics.median(a / b for a, b in zip(app_rps, bare_rps, strict=True)), statistics.median(app_rps),
             statistics.median(bare_rps))
 
 

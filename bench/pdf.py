@@ -30,8 +30,8 @@ Figures:
   (the "web worker", holding the app and the rows) and every process below it (the forked renderers
   and the merger) — during one more 5,000-row rendering, not timed. The bench process itself is not
   counted: it only waits for the child. A sampler thread reads
-  /proc/<pid>/smaps_rollup of each process every 50 ms and sums Pss: Pss splits each resident page among the processes that share
-  it, so the sum counts every page once (the pages a renderer still shares with the parent after
+  /proc/<pid>/smaps_rollup of each process every 50 ms and sums Pss: Pss splits each resident page among the
+  processes that share it, so the sum counts every page once (the pages a renderer still shares with the parent after
   fork() once, the pages it copied or allocated fully). Σ Rss of the renderers alone counts the
   shared pages once per renderer and overstates; it is printed on stderr, with the Rss of the parent
   of the renderers (the child process, the "web worker") and the largest single renderer's Rss
@@ -224,8 +224,8 @@ def _render_once(whitelist_pdf, batch, rows, kind, keep, sampler=None):
            f"(renderers' CPU {cpu:.1f} s)"
     if sampler:
         line += (f" with the memory sampler; peak memory of the tree {sampler.peak_pss_kb / 1024:.0f} MB (Σ Pss; "
-                 f"the parent's (the web worker's) Rss peaked at {sampler.peak_parent_rss_kb / 1024:.0f} MB, Σ Rss of the renderers at "
-                 f"{sampler.peak_children_rss_kb / 1024:.0f} MB; {sampler.samples} samples)")
+                 f"the parent's (the web worker's) Rss peaked at {sampler.peak_parent_rss_kb / 1024:.0f} MB, "
+                 f"Σ Rss of the renderers at {sampler.peak_children_rss_kb / 1024:.0f} MB; {sampler.samples} samples)")
     note(line)
     if keep:
         os.makedirs(keep, exist_ok=True)
@@ -268,7 +268,8 @@ def measure(app, scale=1.0):
         batch = largest_published_batch()
         all_rows = announcement_rows(large)
         db.session.remove()
-        whitelist_pdf.render_announcement(batch, all_rows[:50])  # warm-up: the worker's imports, as after any earlier PDF
+        # warm-up: the worker's imports, as after any earlier PDF
+        whitelist_pdf.render_announcement(batch, all_rows[:50])
         for size in (small, large, large, small):
             seconds_taken, pages[size] = _render_once(whitelist_pdf, batch, all_rows[:size], kind, keep)
             elapsed[size].append(seconds_taken)

@@ -194,7 +194,7 @@ def measure_page(app, visitor, page, small=SMALL, large=LARGE):
     if reads_engine(app) is not None:   # the autocommit engine of reads_only GETs (PostgreSQL)
         engines.append(reads_engine(app))
     statements, sizes = [], []
-    for (user_id, rows), per_page in zip(chosen, (small, large)):
+    for (user_id, rows), per_page in zip(chosen, (small, large), strict=True):
         url = page.path.format(per_page=per_page)
         visitor.get(page, user_id, url)           # warm-up
         with counting(*engines) as seen:

@@ -34,7 +34,8 @@ NUMERIC_DIVISION = {"36X100": "360112", "36X101": "360112", "36X102": "360112", 
                     "36X104": "360425"}
 
 ROADS = (
-    "八一大道", "北京东路", "北京西路", "阳明路", "中山路", "胜利路", "象山北路", "井冈山大道", "红谷中大道", "丰和中大道",
+    "八一大道", "北京东路", "北京西路", "阳明路", "中山路", "胜利路", "象山北路", "井冈山大道", "红谷中大道",
+    "丰和中大道",
     "赣江南大道", "赣江北大道", "青山湖大道", "洪都中大道", "昌北大道", "迎宾大道", "解放路", "人民路", "建设路",
     "文化路", "学府大道", "长征路", "沿江路", "滨江大道", "站前路", "新华路", "府前路", "工业大道", "创业路",
     "青年路", "体育路", "光明路", "民主路", "和平路", "东风路", "红旗大道", "南门路", "北门路", "翠湖路", "庐山大道",
@@ -118,11 +119,14 @@ NUMERALS = "一二三四五六七八九十"
 # Projects: title, stage bits (1 lower, 2 upper, 4 junior), level, required qualification, price range.
 PROJECTS = {
     "sports": (
-        ("花样跳绳", 3, "beginner", "coach"), ("趣味足球", 7, "beginner", "coach"), ("篮球基础", 6, "beginner", "coach"),
-        ("校园篮球提高班", 6, "advanced", "coach"), ("乒乓球", 7, "beginner", "coach"), ("羽毛球", 6, "beginner", "coach"),
+        ("花样跳绳", 3, "beginner", "coach"), ("趣味足球", 7, "beginner", "coach"),
+        ("篮球基础", 6, "beginner", "coach"),
+        ("校园篮球提高班", 6, "advanced", "coach"), ("乒乓球", 7, "beginner", "coach"),
+        ("羽毛球", 6, "beginner", "coach"),
         ("少儿武术", 3, "beginner", "coach"), ("田径", 6, "advanced", "coach"), ("轮滑", 3, "beginner", "coach"),
         ("啦啦操", 7, "beginner", "coach"), ("排球", 4, "beginner", "coach"), ("定向越野", 6, "advanced", "coach"),
-        ("跆拳道", 7, "beginner", "coach"), ("软式棒垒球", 6, "beginner", "coach"), ("旱地冰球", 6, "beginner", "coach"),
+        ("跆拳道", 7, "beginner", "coach"), ("软式棒垒球", 6, "beginner", "coach"),
+        ("旱地冰球", 6, "beginner", "coach"),
     ),
     "arts": (
         ("创意儿童画", 3, "beginner", "arts"), ("合唱", 7, "beginner", "arts"), ("陶艺", 6, "beginner", "arts"),
@@ -132,18 +136,23 @@ PROJECTS = {
     ),
     "science": (
         ("小小科学家:动手做实验", 3, "beginner", "teacher"), ("机器人搭建", 6, "beginner", "skill"),
-        ("图形化编程启蒙", 2, "beginner", "skill"), ("航空模型", 6, "advanced", "skill"), ("星空观测社", 6, "advanced", "teacher"),
-        ("3D打印创意设计", 6, "beginner", "skill"), ("无人机入门", 4, "beginner", "skill"), ("趣味电子制作", 6, "beginner", "skill"),
+        ("图形化编程启蒙", 2, "beginner", "skill"), ("航空模型", 6, "advanced", "skill"),
+        ("星空观测社", 6, "advanced", "teacher"),
+        ("3D打印创意设计", 6, "beginner", "skill"), ("无人机入门", 4, "beginner", "skill"),
+        ("趣味电子制作", 6, "beginner", "skill"),
         ("自然观察笔记", 3, "beginner", "teacher"), ("青少年人工智能体验", 6, "beginner", "skill"),
     ),
     "labour": (
-        ("校园小农场", 3, "beginner", "skill"), ("木工坊", 6, "beginner", "skill"), ("小小烘焙师", 3, "beginner", "skill"),
+        ("校园小农场", 3, "beginner", "skill"), ("木工坊", 6, "beginner", "skill"),
+        ("小小烘焙师", 3, "beginner", "skill"),
         ("手工编织", 3, "beginner", "skill"), ("家常菜烹饪", 6, "beginner", "skill"), ("竹编", 6, "beginner", "skill"),
         ("花卉种植", 3, "beginner", "skill"),
     ),
     "reading": (
-        ("绘本共读", 1, "beginner", "teacher"), ("整本书阅读", 6, "beginner", "teacher"), ("经典诵读", 3, "beginner", "teacher"),
-        ("小小演说家", 6, "beginner", "teacher"), ("朗诵与主持", 6, "advanced", "teacher"), ("儿童文学欣赏", 3, "beginner", "teacher"),
+        ("绘本共读", 1, "beginner", "teacher"), ("整本书阅读", 6, "beginner", "teacher"),
+        ("经典诵读", 3, "beginner", "teacher"),
+        ("小小演说家", 6, "beginner", "teacher"), ("朗诵与主持", 6, "advanced", "teacher"),
+        ("儿童文学欣赏", 3, "beginner", "teacher"),
     ),
     "traditional_culture": (
         ("软笔书法", 6, "beginner", "arts"), ("硬笔书法", 3, "beginner", "arts"), ("国画", 6, "beginner", "arts"),
@@ -151,12 +160,16 @@ PROJECTS = {
         ("传统节日与民俗", 3, "beginner", "teacher"), ("篆刻", 4, "advanced", "arts"),
     ),
     "intangible_heritage": (
-        ("赣南剪纸", 6, "beginner", "heritage"), ("赣南采茶戏", 6, "beginner", "heritage"), ("景德镇陶瓷彩绘", 6, "beginner", "heritage"),
-        ("夏布绣", 4, "beginner", "heritage"), ("瑞昌竹编", 6, "beginner", "heritage"), ("萍乡春锣", 6, "advanced", "heritage"),
-        ("南丰傩舞", 6, "beginner", "heritage"), ("石城灯彩", 3, "beginner", "heritage"), ("吉安农民画", 6, "beginner", "heritage"),
+        ("赣南剪纸", 6, "beginner", "heritage"), ("赣南采茶戏", 6, "beginner", "heritage"),
+        ("景德镇陶瓷彩绘", 6, "beginner", "heritage"),
+        ("夏布绣", 4, "beginner", "heritage"), ("瑞昌竹编", 6, "beginner", "heritage"),
+        ("萍乡春锣", 6, "advanced", "heritage"),
+        ("南丰傩舞", 6, "beginner", "heritage"), ("石城灯彩", 3, "beginner", "heritage"),
+        ("吉安农民画", 6, "beginner", "heritage"),
     ),
     "career": (
-        ("职业体验营", 6, "beginner", "skill"), ("小小消防员", 3, "beginner", "other"), ("小小交通警察", 3, "beginner", "other"),
+        ("职业体验营", 6, "beginner", "skill"), ("小小消防员", 3, "beginner", "other"),
+        ("小小交通警察", 3, "beginner", "other"),
         ("小小医生体验", 3, "beginner", "other"), ("生涯规划启蒙", 4, "beginner", "psychology"),
     ),
     "mental_health": (
@@ -164,8 +177,10 @@ PROJECTS = {
         ("沙盘游戏", 3, "beginner", "psychology"), ("青春期成长", 4, "beginner", "psychology"),
     ),
     "clubs": (
-        ("小记者社团", 6, "beginner", "teacher"), ("模拟联合国", 4, "advanced", "teacher"), ("魔方社", 7, "beginner", "other"),
-        ("桌游思维社", 3, "beginner", "other"), ("少儿主持社", 6, "beginner", "teacher"), ("环保小卫士", 3, "beginner", "other"),
+        ("小记者社团", 6, "beginner", "teacher"), ("模拟联合国", 4, "advanced", "teacher"),
+        ("魔方社", 7, "beginner", "other"),
+        ("桌游思维社", 3, "beginner", "other"), ("少儿主持社", 6, "beginner", "teacher"),
+        ("环保小卫士", 3, "beginner", "other"),
     ),
 }
 CATEGORY_WEIGHTS = {"sports": 26, "arts": 20, "science": 16, "labour": 6, "reading": 6, "traditional_culture": 10,

@@ -112,7 +112,7 @@ def audit_verify(against):
         try:
             published = load_heads(against)
         except (OSError, HeadsFormatError) as exc:
-            raise click.ClickException(f"cannot read the published heads from {against}: {exc}")
+            raise click.ClickException(f"cannot read the published heads from {against}: {exc}") from exc
     result = verify_chain(published=published)
     if result.ok:
         anchored = f"; {result.anchored} published heads match" if published is not None else \
@@ -155,7 +155,8 @@ def rotate_keys():
     except crypto.DecryptionError as exc:
         db.session.rollback()
         raise click.ClickException(f"a stored ID number could not be decrypted with the configured keys ({exc}); "
-                                   "nothing was changed. Keep every old key in REGISTRY_DATA_KEYS until rotation is done")
+                                   "nothing was changed. Keep every old key in REGISTRY_DATA_KEYS "
+                                   "until rotation is done") from exc
     db.session.commit()
     click.echo(f"re-encrypted {rotated} rows under key {crypto.current_key_id()}")
 

@@ -73,9 +73,11 @@ PROJECTS = {
     "arts": [("创意儿童画", "arts", ["lower_primary", "upper_primary"], "beginner", "arts", "4.00", [0])],
     "football": [("足球启蒙", "sports", ["lower_primary"], "beginner", "coach", "3.50", [0])],
     "reading": [("绘本共读", "reading", ["lower_primary"], "beginner", "teacher", "0.00", [0])],
-    "science": [("小小科学家：动手做实验", "science", ["lower_primary", "upper_primary"], "beginner", "teacher", "0.00", [0]),
+    "science": [("小小科学家：动手做实验", "science", ["lower_primary", "upper_primary"], "beginner", "teacher", "0.00",
+                 [0]),
                 ("星空观测社", "science", ["junior", "upper_primary"], "advanced", "teacher", "2.00", [1])],
-    "heritage": [("赣南剪纸", "intangible_heritage", ["upper_primary", "junior"], "beginner", "heritage", "2.50", [0, 1])],
+    "heritage": [("赣南剪纸", "intangible_heritage", ["upper_primary", "junior"], "beginner", "heritage", "2.50",
+                  [0, 1])],
 }
 
 SCHOOLS = [
@@ -208,7 +210,8 @@ def _play_history(real_today):
     batches.add_to_batch(second, built["zuqiu"]["application"], actor=reviewer["city"])
     batches.start_publicity(second, actor=reviewer["city"])
     batches.file_objection(second, application_id=built["zuqiu"]["application"].id, name="张明",
-                             contact="13907911234", content="该俱乐部教练曾在校外培训中要求学生购买指定球鞋，请核实是否存在推销行为。")
+                             contact="13907911234",
+                             content="该俱乐部教练曾在校外培训中要求学生购买指定球鞋，请核实是否存在推销行为。")
 
 
 def _build_provider(key, name, uscc_body, org_type, county_code, service_codes, offering, path, real_today):
@@ -236,7 +239,8 @@ def _build_provider(key, name, uscc_body, org_type, county_code, service_codes, 
     staff = []
     for i, (pname, gender, role, specialties, qual, age) in enumerate(STAFF[offering], start=1):
         seq = sum(ord(c) for c in key) % 90 * 10 + i
-        person = people.create_person(provider, actor=admin, name=pname, id_number=_id_number(f"19{78 + i * 3}0{i}1{i}", seq),
+        person = people.create_person(provider, actor=admin, name=pname,
+                                      id_number=_id_number(f"19{78 + i * 3}0{i}1{i}", seq),
                                       gender=gender, phone=f"139079{seq:05d}", staff_role=role, specialties=specialties)
         checked = real_today - timedelta(days=age if age is not None else 60)
         for check_type in ("criminal", "sexual_offence", "health", "moral"):
@@ -244,7 +248,8 @@ def _build_provider(key, name, uscc_body, org_type, county_code, service_codes, 
                 continue
             people.add_check(person, actor=admin, check_type=check_type, result="clear", check_date=min(checked, today),
                              authority="公安机关" if check_type in ("criminal", "sexual_offence") else "南昌市第一医院",
-                             reference_no=f"{check_type[:3].upper()}{seq:05d}", upload=(f"{check_type}.pdf", _pdf(check_type)))
+                             reference_no=f"{check_type[:3].upper()}{seq:05d}",
+                             upload=(f"{check_type}.pdf", _pdf(check_type)))
         people.add_qualification(person, actor=admin, qual_type=qual, number=f"{qual.upper()}-{seq:06d}",
                                  issuer="江西省相关主管部门", issue_date=today - timedelta(days=900),
                                  upload=("资格证书.pdf", _pdf("qualification")))
@@ -257,7 +262,8 @@ def _build_provider(key, name, uscc_body, org_type, county_code, service_codes, 
         created.append(projects.create_project(
             provider, actor=admin, staff_ids=[staff[i].id for i in members], title=title, category=category,
             stages=stages, level=level, required_qualification=qual, price=price,
-            description=f"{title}：寓教于乐的兴趣活动，注重安全与参与。", syllabus="共16课时：认识与体验、基础技能、综合练习、成果展示。",
+            description=f"{title}：寓教于乐的兴趣活动，注重安全与参与。",
+            syllabus="共16课时：认识与体验、基础技能、综合练习、成果展示。",
             sessions_per_term=16, minutes_per_session=60, class_min=10, class_max=30, venue_needs="普通教室或活动场地",
             safety_measures="课前安全教育，全程专人看护，配备应急药箱。"))
     application = applications.create_application(provider, actor=admin, project_ids=[p.id for p in created])

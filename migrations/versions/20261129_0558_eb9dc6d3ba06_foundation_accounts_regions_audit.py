@@ -1,7 +1,7 @@
 """foundation accounts regions audit
 
 Revision ID: eb9dc6d3ba06
-Revises: 
+Revises:
 Create Date: 2026-11-29 05:58:17.083403
 
 """
@@ -27,7 +27,8 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('code', sa.String(length=12), nullable=False),
     sa.Column('name', sa.String(length=64), nullable=False),
-    sa.Column('level', sa.Enum('province', 'city', 'county', name='regionlevel', native_enum=False, length=16), nullable=False),
+    sa.Column('level', sa.Enum('province', 'city', 'county', name='regionlevel', native_enum=False, length=16),
+              nullable=False),
     sa.Column('parent_id', sa.Integer(), nullable=True),
     sa.CheckConstraint("(level = 'province') = (parent_id IS NULL)", name=op.f('ck_region_root_is_province')),
     sa.ForeignKeyConstraint(['parent_id'], ['region.id'], name=op.f('fk_region_parent_id_region')),
@@ -42,7 +43,8 @@ def upgrade():
     sa.Column('username', sa.String(length=64), nullable=False),
     sa.Column('display_name', sa.String(length=64), nullable=False),
     sa.Column('email', sa.String(length=255), nullable=True),
-    sa.Column('role', sa.Enum('city_reviewer', 'county_reviewer', 'inspector', 'school_admin', 'provider_admin', 'sys_admin', 'auditor', name='role', native_enum=False, length=32), nullable=False),
+    sa.Column('role', sa.Enum('city_reviewer', 'county_reviewer', 'inspector', 'school_admin', 'provider_admin',
+                              'sys_admin', 'auditor', name='role', native_enum=False, length=32), nullable=False),
     sa.Column('region_id', sa.Integer(), nullable=True),
     sa.Column('password_hash', sa.String(length=255), nullable=False),
     sa.Column('password_changed_at', sa.DateTime(), nullable=False),
@@ -54,7 +56,8 @@ def upgrade():
     sa.Column('totp_last_step', sa.Integer(), nullable=True),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.CheckConstraint("role NOT IN ('city_reviewer', 'county_reviewer', 'inspector') OR region_id IS NOT NULL", name=op.f('ck_user_region_roles_have_region')),
+    sa.CheckConstraint("role NOT IN ('city_reviewer', 'county_reviewer', 'inspector') OR region_id IS NOT NULL",
+                       name=op.f('ck_user_region_roles_have_region')),
     sa.ForeignKeyConstraint(['created_by_id'], ['user.id'], name=op.f('fk_user_created_by_id_user')),
     sa.ForeignKeyConstraint(['region_id'], ['region.id'], name=op.f('fk_user_region_id_region')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_user')),

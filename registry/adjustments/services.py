@@ -156,7 +156,8 @@ def reinstate(provider, *, actor, reason, project_ids=None, reason_category=Reas
                      evidence={"entries": [e.id for e in live]})
     for entry in live:
         ENTRY.transition(entry, "lift" if entry.status == EntryStatus.suspended else "reinstate", actor=actor,
-                         reason=reason, changes={"suspended_until": None, "suspended_by_rule": None, "status_reason": None})
+                         reason=reason,
+                         changes={"suspended_until": None, "suspended_by_rule": None, "status_reason": None})
     _feed(live, ChangeKind.reinstated, effective_on, category)
     orders.resume_for_entries([e.id for e in live], actor=actor, reason="白名单恢复")
     lifted = db.session.scalars(update(ProviderAction).where(

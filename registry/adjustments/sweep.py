@@ -241,7 +241,8 @@ def _expire_entries(day, actor):
     expired = [e for e in entries if e.id in moved]
     _feed(expired, ChangeKind.expired, day, "validity_ended")
     _actions([{"provider_id": e.provider_id, "entry_id": e.id, "kind": ActionKind.expiry,
-               "reason_category": ReasonCategory.validity_ended, "reason": f"有效期至{e.valid_until.isoformat()}，未完成年审",
+               "reason_category": ReasonCategory.validity_ended,
+               "reason": f"有效期至{e.valid_until.isoformat()}，未完成年审",
                "effective_on": day, "rule": "validity_ended", "evidence": {"valid_until": e.valid_until.isoformat()},
                "dedupe_key": f"validity_ended:{e.id}:{e.valid_until.isoformat()}"} for e in expired])
     orders.suspend_for_entries(list(moved), actor=actor, reason="白名单条目已到期", rule="validity_ended")
@@ -341,11 +342,12 @@ def _ban_adverse(day, actor):
             "action": "person.ban", "object_type": "person", "object_id": r.person_id,
             "details": {"check_id": r.id, "permanent": ban.ends_on is None, "rule": "adverse_check",
                         "ends_on": ban.ends_on.isoformat() if ban.ends_on else None}}
-            for r, ban in zip(rows, bans)], actor=actor)
+            for r, ban in zip(rows, bans, strict=True)], actor=actor)
         deadline = calendar.add_working_days(day, policy.defaults().referral_working_days).end
         _actions([{"provider_id": r.provider_id, "kind": ActionKind.referral,
                    "reason_category": ReasonCategory.adverse_check,
-                   "reason": f"{r.name}（{r.id_masked}）查询结果有不良记录，已列入禁入名单；请于{deadline.isoformat()}前完成核查",
+                   "reason": (f"{r.name}（{r.id_masked}）查询结果有不良记录，已列入禁入名单；"
+                              f"请于{deadline.isoformat()}前完成核查"),
                    "effective_on": day, "rule": "adverse_check",
                    "evidence": {"check_id": r.id, "deadline": deadline.isoformat()},
                    "dedupe_key": f"adverse_check:{r.id}"} for r in rows])
@@ -388,7 +390,8 @@ def _lift(day, actor, problems):
                 ProviderAction.entry_id.in_([e.id for e in doc_rule]), ProviderAction.rule == "document_expired")):
             wanted[action.entry_id] |= {d["type"] for d in action.evidence.get("documents", []) if "type" in d}
         verified_types = defaultdict(set)
-        for provider_id, doc_type in db.session.execute(select(ProviderDocument.provider_id, ProviderDocument.doc_type).where(
+        for provider_id, doc_type in db.session.execute(
+                select(ProviderDocument.provider_id, ProviderDocument.doc_type).where(
                 ProviderDocument.provider_id.in_({e.provider_id for e in doc_rule}),
                 ProviderDocument.superseded_at.is_(None),
                 ProviderDocument.verification_status == VerificationStatus.verified)):

@@ -26,7 +26,8 @@ def users():
     stmt = select(User).order_by(User.id)
     q = (request.args.get("q") or "").strip()
     if q:
-        stmt = stmt.where(or_(User.username.contains(q, autoescape=True), User.display_name.contains(q, autoescape=True)))
+        stmt = stmt.where(or_(User.username.contains(q, autoescape=True),
+                              User.display_name.contains(q, autoescape=True)))
     role = request.args.get("role")
     if role in Role.__members__:
         stmt = stmt.where(User.role == Role(role))

@@ -23,7 +23,8 @@ class Applications(MethodView):
     @blp.arguments(schemas.CreateApplicationIn)
     @blp.response(201, schemas.ApplicationOut)
     def post(self, data):
-        """创建申报草稿：准入、年审（有效期届满前开放）、变更（已在白名单内）或恢复；同一机构同一时间只能有一份未办结的申报；禁入期间 403"""
+        ("""创建申报草稿：准入、年审（有效期届满前开放）、变更（已在白名单内）或恢复；"""
+         """同一机构同一时间只能有一份未办结的申报；禁入期间 403""")
         return applications.create_application(current_user.provider, actor=_actor(), project_ids=data["project_ids"],
                                                kind=data["kind"])
 

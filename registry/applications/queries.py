@@ -270,7 +270,8 @@ def dashboard_summary(provider, day=None):
         steps.append(NextStep("添加第一个服务项目（须指派已准入的人员）", safe_url(("projects.new", {}))))
     if app is None:
         if rows:
-            steps.append(NextStep("选择服务项目，发起准入申报", safe_url(("applications.index", {"_anchor": "choose"}))))
+            steps.append(NextStep("选择服务项目，发起准入申报",
+                                  safe_url(("applications.index", {"_anchor": "choose"}))))
     elif app.status == S.draft:
         missing = applications.checklist(app, book.day)
         groups = grouped_checklist(missing)
@@ -287,7 +288,8 @@ def dashboard_summary(provider, day=None):
 # ---------------------------------------------------------------- reviewers' comments next to their items
 # Shared by the provider's pages (the comments of the last return) and the review screen (registry.reviews).
 
-SNAPSHOT_AREA_LABELS = {"organisation": "机构信息", "documents": "资质材料", "people": "从业人员", "projects": "服务项目"}
+SNAPSHOT_AREA_LABELS = {"organisation": "机构信息", "documents": "资质材料", "people": "从业人员",
+                        "projects": "服务项目"}
 
 # The organisation rows a reviewer can comment on, and which snapshot fields feed each row.
 ORG_FIELDS = [

@@ -96,7 +96,7 @@ def list_for_provider(provider_id):
 
 # ---------------------------------------------------------------- drafting
 
-# ---------------------------------------------------------------- kinds: admission, annual review, change, reinstatement
+# -------------------------------------------------------------- kinds: admission, annual review, change, reinstatement
 
 @dataclass
 class KindOption:
@@ -114,8 +114,8 @@ class _EntryStatus:
 
 
 def kind_options(provider, day=None):
-    """Which kinds of application the provider may start today, and why not the others (docs/domain.md "Whitelist entries",
-    the entry lifecycle, and "a banned provider cannot apply until its ban ends")."""
+    """Which kinds of application the provider may start today, and why not the others (docs/domain.md
+    "Whitelist entries", the entry lifecycle, and "a banned provider cannot apply until its ban ends")."""
     day = day or clock.today()
     K, E = ApplicationKind, _EntryStatus
     renewal_window = signals.renewal_window
@@ -128,7 +128,8 @@ def kind_options(provider, day=None):
     entries = signals.entries_of(provider.id)
     state = {e.id: e.effective_status(day) for e in entries}
     in_force = [e for e in entries if state[e.id] in (E.active, E.suspended)]
-    renewable = [e for e in in_force if renewal_window(e, rules, day)[1]] + [e for e in entries if state[e.id] == E.expired]
+    renewable = ([e for e in in_force if renewal_window(e, rules, day)[1]]
+                 + [e for e in entries if state[e.id] == E.expired])
     active = [e for e in entries if state[e.id] == E.active]
     stopped = [e for e in entries if e.status in (E.delisted, E.suspended) and state[e.id] != E.expired]
     options = [KindOption(K.admission, KIND_LABELS[K.admission],
@@ -373,7 +374,8 @@ def submit(app, *, actor):
     _provider_member(app, actor)
     if app.status != S.draft:
         raise Conflict(f"当前状态为“{app.status_label}”，不能提交", code="invalid_transition")
-    require_kind(app.provider, app.kind, [link.project_id for link in app.projects])  # a ban or entries may have changed
+    # a ban or entries may have changed
+    require_kind(app.provider, app.kind, [link.project_id for link in app.projects])
     missing = checklist(app)
     if missing:
         errors = {}

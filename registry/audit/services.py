@@ -146,7 +146,8 @@ def verify_chain(batch_size=5000, published=None):
         if row["seq"] != expected_seq:
             return VerifyResult(False, checked, expected_seq, f"第 {expected_seq} 条记录缺失（被删除）")
         if row["prev_hash"] != prev_hash:
-            return VerifyResult(False, checked, row["seq"], f"第 {row['seq']} 条记录的前序哈希不匹配（前一条被改动或删除）")
+            return VerifyResult(False, checked, row["seq"],
+                                f"第 {row['seq']} 条记录的前序哈希不匹配（前一条被改动或删除）")
         digest = compute_hash(prev_hash, row)
         if digest != row["hash"]:
             return VerifyResult(False, checked, row["seq"], f"第 {row['seq']} 条记录内容被改动")
@@ -160,7 +161,8 @@ def verify_chain(batch_size=5000, published=None):
         checked += 1
     head = db.session.get(AuditHead, 1)
     if head is not None and (head.seq != checked or head.hash != prev_hash):
-        return VerifyResult(False, checked, checked + 1, f"链尾不一致：链头记录到第 {head.seq} 条，实际只有 {checked} 条（末尾记录被删除）")
+        return VerifyResult(False, checked, checked + 1,
+                            f"链尾不一致：链头记录到第 {head.seq} 条，实际只有 {checked} 条（末尾记录被删除）")
     beyond = [h for h in pinned.values() if h.seq > checked]
     if beyond:
         first = min(beyond, key=lambda h: h.seq)

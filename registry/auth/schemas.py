@@ -24,7 +24,8 @@ class ChangePasswordIn(BaseSchema):
 
 class UserCreateIn(BaseSchema):
     username = fields.String(required=True)
-    display_name = fields.String(required=True, validate=validate.Length(min=1, max=64, error="姓名长度应为 1–64 个字符"))
+    display_name = fields.String(required=True,
+                                 validate=validate.Length(min=1, max=64, error="姓名长度应为 1–64 个字符"))
     email = fields.Email(load_default=None)
     role = fields.String(required=True, validate=validate.OneOf(ROLE_CHOICES, error="角色无效"))
     region_id = fields.Integer(load_default=None)

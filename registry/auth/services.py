@@ -236,7 +236,8 @@ def end_session(user):
     token = getattr(user, "_session_token", None)
     if token:
         db.session.execute(
-            update(UserSession).where(UserSession.token_hash == crypto.token_hash(token)).values(revoked_at=clock.utcnow())
+            update(UserSession).where(UserSession.token_hash == crypto.token_hash(token))
+            .values(revoked_at=clock.utcnow())
         )
     audit.record("logout", actor=user)
 

@@ -79,7 +79,8 @@ def login():
                                form=request.form), 422
     except Unauthorized as exc:
         keep_changes_on_error()  # keep the failure counter and the audit row
-        return render_template("auth/login.html", next=next_url, errors={}, form={"username": request.form.get("username", "")},
+        return render_template("auth/login.html", next=next_url, errors={},
+                               form={"username": request.form.get("username", "")},
                                login_error=exc.message), 401
     mfa_required = current_app.config["MFA_ENFORCED"] and user.needs_mfa
     if user.mfa_enrolled or mfa_required:

@@ -9,7 +9,8 @@ from flask_smorest import Blueprint
 from registry.batches import queries, ratelimit, schemas, services
 
 blp = Blueprint("api_batches", __name__, url_prefix="/batches", description="公示批次（市级审核员）")
-objections_blp = Blueprint("api_objections", __name__, url_prefix="/objections", description="公示异议处理（市级审核员）")
+objections_blp = Blueprint("api_objections", __name__, url_prefix="/objections",
+                           description="公示异议处理（市级审核员）")
 publicity_blp = Blueprint("api_publicity", __name__, url_prefix="/publicity", description="公示（公开，无需登录）")
 
 
@@ -48,7 +49,8 @@ class BatchItems(MethodView):
     @blp.arguments(schemas.BatchItemIn)
     @blp.response(201, schemas.BatchOut)
     @blp.alt_response(409, description="批次已不是待公示状态，或申报不在市级复审阶段、已在其他批次中，"
-                                       "或尚有未核验通过的材料或查询记录（code unverified_items，errors.items 逐项列出）")
+                                       "或尚有未核验通过的材料或查询记录"
+                                       "（code unverified_items，errors.items 逐项列出）")
     def post(self, data, batch_id):
         """把市级复审通过的申报加入待公示批次"""
         batch = _batch(batch_id)

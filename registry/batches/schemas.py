@@ -1,5 +1,6 @@
 """Release batches, publicity (公示) and objections: input (HTML forms and
-JSON alike) and output. Public output schemas list only what the public may see (docs/domain.md "What the public sees")."""
+JSON alike) and output. Public output schemas list only what the public may see
+(docs/domain.md "What the public sees")."""
 from marshmallow import fields, validate
 
 from registry.batches import queries, services
@@ -7,7 +8,8 @@ from registry.core.schema import BaseSchema
 from registry.projects.schemas import ProjectOut
 
 OUTCOMES = ["return", "reject"]
-# What the public sees of a project (docs/domain.md "What the public sees"): category, stage, level and price, besides its title.
+# What the public sees of a project (docs/domain.md "What the public sees"): category, stage, level and price,
+# besides its title.
 PUBLIC_PROJECT_FIELDS = ("title", "category", "category_label", "stages", "stage_labels", "level", "level_label",
                          "price")
 
@@ -48,8 +50,10 @@ class ResolveIn(BaseSchema):
     resolution = fields.String(load_default="", validate=validate.Length(max=2000, error="处理意见不能超过 2000 个字"),
                                metadata={"description": "处理意见；异议不成立时即为理由"})
     outcome = fields.String(load_default="return",
-                            validate=validate.OneOf(OUTCOMES, error="处理结果应为退回修改（return）或不予通过（reject）"),
-                            metadata={"enum": OUTCOMES, "description": "异议成立时该申报的去向：return 退回修改，reject 不予通过"})
+                            validate=validate.OneOf(OUTCOMES,
+                                                    error="处理结果应为退回修改（return）或不予通过（reject）"),
+                            metadata={"enum": OUTCOMES,
+                                      "description": "异议成立时该申报的去向：return 退回修改，reject 不予通过"})
 
 
 # ---------------------------------------------------------------- reviewer output
@@ -72,7 +76,8 @@ class BatchItemOut(BaseSchema):
     application_status_label = fields.Function(lambda i: i.application.status_label)
     provider_id = fields.Function(lambda i: i.application.provider_id)
     provider_name = fields.Function(lambda i: i.application.provider.name)
-    projects = fields.Function(lambda i: ProjectBriefOut(many=True).dump([link.project for link in i.application.projects]))
+    projects = fields.Function(
+        lambda i: ProjectBriefOut(many=True).dump([link.project for link in i.application.projects]))
     removed_at = fields.DateTime(allow_none=True)
     removed_reason = fields.String(allow_none=True)
 

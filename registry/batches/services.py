@@ -193,7 +193,8 @@ def resolve_objection(objection, *, actor, upheld, resolution, outcome="return")
         for other in db.session.scalars(select(Objection).where(
                 Objection.batch_id == batch.id, Objection.application_id == app.id,
                 Objection.status == ObjectionStatus.open, Objection.id != objection.id)):
-            other.resolution, other.resolved_by_id, other.resolved_at = "同一机构的异议已成立并处理", actor.id, clock.utcnow()
+            other.resolution, other.resolved_by_id, other.resolved_at = ("同一机构的异议已成立并处理", actor.id,
+                                                                         clock.utcnow())
             OBJECTION.transition(other, "uphold", actor=actor, reason="同一机构的异议已成立并处理")
     db.session.flush()
     return objection

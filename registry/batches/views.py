@@ -179,7 +179,8 @@ def _render_publicity(batch, errors=None, form=None, message=None, status=200):
 
 
 def _objection_limited_page(batch_id):
-    return _render_publicity(queries.public_batch_or_404(batch_id), form=request.form, message=ratelimit.objection_limit_message(),
+    return _render_publicity(queries.public_batch_or_404(batch_id), form=request.form,
+                             message=ratelimit.objection_limit_message(),
                              status=429)
 
 

@@ -59,22 +59,22 @@ def _selectable(columns, dialect, document):
         # JSON columns travel as text and are cast back, so a JSON null stays a JSON value.
         kinds = ["TEXT" if isinstance(type_, JSON) else type_.compile(dialect=dialect) for _, type_ in columns]
         picks = ", ".join(f"CAST({n} AS {type_.compile(dialect=dialect)}) AS {n}" if isinstance(type_, JSON) else n
-                          for n, (_, type_) in zip(names, columns))
-        spec = ", ".join(f"{n} {kind}" for n, kind in zip(names, kinds))
+                          for n, (_, type_) in zip(names, columns, strict=True))
+        spec = ", ".join(f"{n} {kind}" for n, kind in zip(names, kinds, strict=True))
         sql = (f"SELECT {picks} FROM ROWS FROM (jsonb_to_recordset(CAST(:rows AS jsonb)) AS ({spec})) "
                f"WITH ORDINALITY AS r({', '.join(names)}, n) ORDER BY n")
     else:
         picks = ", ".join(f"json_extract(value, '$[{i}]') AS {n}" for i, n in enumerate(names))
         sql = f"SELECT {picks} FROM json_each(:rows) ORDER BY key"
-    typed = [column(n, type_) for n, (_, type_) in zip(names, columns)]
+    typed = [column(n, type_) for n, (_, type_) in zip(names, columns, strict=True)]
     return text(sql).bindparams(bindparam("rows", document, unique=True)).columns(*typed).subquery()
 
 
 def _document(dialect, encoders, rows):
     if dialect.name == "postgresql":
-        payload = [{f"c{i}": enc(v) for i, (enc, v) in enumerate(zip(encoders, row))} for row in rows]
+        payload = [{f"c{i}": enc(v) for i, (enc, v) in enumerate(zip(encoders, row, strict=False))} for row in rows]
     else:
-        payload = [[enc(v) for enc, v in zip(encoders, row)] for row in rows]
+        payload = [[enc(v) for enc, v in zip(encoders, row, strict=False)] for row in rows]
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
 
 

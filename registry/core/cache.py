@@ -78,7 +78,7 @@ class RedisCache:
         if generation is None:
             generation = self._new_generation(name)
         found = {}
-        for key, value in zip(keys, stored):
+        for key, value in zip(keys, stored, strict=True):
             if value is not None:
                 stored_generation, _, body = value.partition(b"\n")
                 if stored_generation == generation:

@@ -53,7 +53,8 @@ class Unauthorized(DomainError):
 
 # What a duplicate in a unique column means to the user; other columns get the generic message.
 DUPLICATES = {
-    ("provider", "uscc"): ("该统一社会信用代码已注册。如需加入该机构，请联系机构管理员为您添加账户。", "duplicate_uscc"),
+    ("provider", "uscc"): ("该统一社会信用代码已注册。如需加入该机构，请联系机构管理员为您添加账户。",
+                           "duplicate_uscc"),
     ("user", "username"): ("该用户名已被使用", "duplicate_username"),
     # the partial unique index uq_application_one_open (registry/applications/models.py)
     ("application", "provider_id"): ("本机构已有一份未办结的申报，请先完成或撤回该申报", "open_application_exists"),

@@ -128,7 +128,8 @@ class Lifecycle:
         ))
         db.session.flush()
         audit.record(f"{self.name}.{action}", object_type=self.name, object_id=obj.id, actor=actor,
-                     details={"from": current, "to": target, "rule": rule, **({"reason": reason[:200]} if reason else {})})
+                     details={"from": current, "to": target, "rule": rule,
+                              **({"reason": reason[:200]} if reason else {})})
         return obj
 
 

@@ -20,7 +20,8 @@ from registry.core.inputs import CONTROL, CONTROL_MESSAGE
 _CHINESE = {
     fields.Field: {"required": "此项为必填项", "null": "此项不能为空", "validator_failed": "取值无效"},
     fields.String: {"invalid": "应为文本"},
-    fields.Integer: {"invalid": "应为整数", "too_large": "数值过大", "out_of_range": f"应为 {INT_MIN} 到 {INT_MAX} 之间的整数"},
+    fields.Integer: {"invalid": "应为整数", "too_large": "数值过大",
+                     "out_of_range": f"应为 {INT_MIN} 到 {INT_MAX} 之间的整数"},
     fields.Number: {"invalid": "应为数字", "too_large": "数值过大"},
     fields.Decimal: {"invalid": "应为数字", "special": "应为有效数字"},
     fields.Boolean: {"invalid": "应为是或否"},

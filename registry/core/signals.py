@@ -22,7 +22,8 @@ class Hook:
         """Register `fn` as the hook's one implementation (a decorator). Registering a second, different
         function is an error: a hook has one owner."""
         if self._fn is not None and self._fn is not fn and self._fn.__qualname__ != fn.__qualname__:
-            raise RuntimeError(f"hook {self.name!r} is already registered by {self._fn.__module__}.{self._fn.__qualname__}")
+            raise RuntimeError(f"hook {self.name!r} is already registered by "
+                               f"{self._fn.__module__}.{self._fn.__qualname__}")
         self._fn = fn
         return fn
 
@@ -42,13 +43,14 @@ class Hook:
 
 # ---------------------------------------------------------------- asked by projects, providers, batches
 
-is_listed = Hook("is_listed", """is_listed(provider_id, project_id=None, day=None) -> bool: the provider (its project) has
-an entry in force on the day (today by default), active or suspended. Owner: registry.whitelist.services.""")
+is_listed = Hook("is_listed", """is_listed(provider_id, project_id=None, day=None) -> bool: the provider (its
+project) has an entry in force on the day (today by default), active or suspended. Owner:
+registry.whitelist.services.""")
 
 # ---------------------------------------------------------------- asked by projects
 
-project_states = Hook("project_states", """project_states(provider_id) -> state_of(project_id) -> ProjectState: where each
-of the provider's projects stands in its applications (draft, applying, approved). Owner:
+project_states = Hook("project_states", """project_states(provider_id) -> state_of(project_id) -> ProjectState:
+where each of the provider's projects stands in its applications (draft, applying, approved). Owner:
 registry.applications.queries.""")
 
 # ---------------------------------------------------------------- asked by schools
@@ -67,8 +69,8 @@ provider (it may not apply). Owner: registry.adjustments.services.""")
 
 # ---------------------------------------------------------------- asked by the whitelist's eligibility
 
-bans_in_force = Hook("bans_in_force", """bans_in_force(provider_ids, day) -> {provider_id: ProviderAction}: the provider bans
-in force on the day, in one statement. Owner: registry.adjustments.services.""")
+bans_in_force = Hook("bans_in_force", """bans_in_force(provider_ids, day) -> {provider_id: ProviderAction}: the
+provider bans in force on the day, in one statement. Owner: registry.adjustments.services.""")
 
 # ---------------------------------------------------------------- told or asked by reviews
 

@@ -28,6 +28,7 @@ def healthz():
     failed = [name for name, state in checks.items() if not health.is_ok(state)]
     body = {"status": "error" if failed else "ok", **checks, **figures}
     if failed:
-        body.update(code="unhealthy", failed=failed, message="依赖不可用：" + "、".join(health.LABELS[f] for f in failed))
+        body.update(code="unhealthy", failed=failed,
+                    message="依赖不可用：" + "、".join(health.LABELS[f] for f in failed))
         return jsonify(body), 503
     return jsonify(body)

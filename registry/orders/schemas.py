@@ -38,7 +38,8 @@ class OrderIn(BaseSchema):
                            error_messages={"required": "请选择周一至周五中的服务日"},
                            metadata={"description": "0=周一 … 4=周五"})
     time_slot = fields.String(required=True, validate=TIME_SLOT, metadata={"description": "如 16:30-17:30"})
-    sessions = fields.Integer(required=True, validate=validate.Range(min=1, max=200, error="服务次数须在 1 到 200 之间"))
+    sessions = fields.Integer(required=True,
+                              validate=validate.Range(min=1, max=200, error="服务次数须在 1 到 200 之间"))
     expected_students = fields.Integer(required=True, validate=validate.Range(min=1, error="预计人数须为正整数"))
     venue = text(128, "上课地点", required=True)
     price = Money(load_default=None, validate=not_negative("价格"),
@@ -60,7 +61,8 @@ class CatalogQueryIn(PagedQueryIn):
     provider_id = fields.Integer(metadata={"description": "只看某一机构"})
     q = fields.String(validate=validate.Length(max=50, error="关键词不能超过 50 个字"),
                       metadata={"description": "机构名称、项目名称中的任意文字，或完整的统一社会信用代码"})
-    sort = fields.String(load_default="provider", validate=validate.OneOf([k for k, _ in SORT_CHOICES], error="排序方式无效"),
+    sort = fields.String(load_default="provider",
+                         validate=validate.OneOf([k for k, _ in SORT_CHOICES], error="排序方式无效"),
                          metadata={"description": "provider / title / price / -price"})
     show = fields.String(load_default="eligible", validate=validate.OneOf(["eligible", "all"], error="显示范围无效"),
                          metadata={"description": "eligible 只看可点单项目；all 同时列出本市不能点单的项目及原因"})
@@ -195,7 +197,8 @@ class CandidateOut(BaseSchema):
     name = fields.Function(lambda c: c.person.name)
     id_masked = fields.Function(lambda c: c.person.id_masked, metadata={"description": "脱敏身份证号码"})
     on_project = fields.Boolean(metadata={"description": "是否为该项目登记的授课人员"})
-    cleared = fields.Function(lambda c: c.today.cleared, metadata={"description": "今天是否准入合格（按项目要求的资格）"})
+    cleared = fields.Function(lambda c: c.today.cleared,
+                              metadata={"description": "今天是否准入合格（按项目要求的资格）"})
     reasons = fields.Function(lambda c: c.today.reasons, metadata={"description": "今天未准入的原因"})
     lapses = fields.Function(lambda c: c.term_end.reasons,
                              metadata={"description": "学期结束前将不再符合条件的原因（接单时给出提醒）"})

@@ -87,7 +87,8 @@ def _validate_order_fields(entry, school, data):
     grades = sorted(set(data["grades"]))
     allowed = {"lower_primary": {1, 2, 3}, "upper_primary": {4, 5, 6}, "junior": {7, 8, 9}}
     fitting = set().union(*(allowed[s.value] for s in project.stages))
-    school_grades = {"primary": set(range(1, 7)), "junior": {7, 8, 9}, "nine_year": set(range(1, 10))}[school.school_type.value]
+    school_grades = {"primary": set(range(1, 7)), "junior": {7, 8, 9},
+                     "nine_year": set(range(1, 10))}[school.school_type.value]
     bad = [g for g in grades if g not in fitting or g not in school_grades]
     if not grades:
         errors["grades"] = ["请选择年级"]
@@ -207,7 +208,8 @@ def decline_order(order, *, actor, reason):
         raise ValidationFailed({"reason": ["拒绝点单时须填写原因"]})
     order.status_reason = reason.strip()
     LIFECYCLE.transition(order, "decline", actor=actor, reason=reason.strip())
-    notifications.notify(_school_users(order.school_id), title=f"机构未接单：{order.project.title}", body=reason.strip(),
+    notifications.notify(_school_users(order.school_id), title=f"机构未接单：{order.project.title}",
+                         body=reason.strip(),
                          link=f"/school/orders/{order.id}", category="order")
     return order
 
@@ -266,7 +268,8 @@ def _notify_bulk(orders, *, title, body):
     items = []
     for order in orders:
         text = f"{order.project.title}（订单 {order.id}）：{body}"
-        items += [(u, title, text, f"/school/orders/{order.id}", "order", None) for u in by_school.get(order.school_id, [])]
+        items += [(u, title, text, f"/school/orders/{order.id}", "order", None)
+                  for u in by_school.get(order.school_id, [])]
         items += [(u, title, text, f"/provider/orders/{order.id}", "order", None)
                   for u in by_provider.get(order.provider_id, [])]
     notifications.notify_many(items)

@@ -61,7 +61,8 @@ class People(MethodView):
 
     @blp.arguments(schemas.PersonIn)
     @blp.response(201, schemas.PersonListOut)
-    @blp.alt_response(409, description="本机构已登记过该身份证号码（duplicate_person），或该身份证号码对应人员存在禁入记录"
+    @blp.alt_response(409, description="本机构已登记过该身份证号码（duplicate_person），"
+                                       "或该身份证号码对应人员存在禁入记录"
                                        "（banned_person，包括任何机构记录的不良查询结果）")
     def post(self, data):
         """登记人员（身份证号码须通过校验；同一机构不能重复登记；存在禁入记录的不能登记）"""

@@ -157,7 +157,8 @@ class Qualification(TimestampMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True, nullable=False)
-    qual_type: Mapped[QualificationType] = mapped_column(Enum(QualificationType, native_enum=False, length=16), nullable=False)
+    qual_type: Mapped[QualificationType] = mapped_column(Enum(QualificationType, native_enum=False, length=16),
+                                                         nullable=False)
     name: Mapped[str] = mapped_column(String(128), nullable=False, default="")
     number: Mapped[str] = mapped_column(String(64), nullable=False)
     issuer: Mapped[str] = mapped_column(String(128), nullable=False)

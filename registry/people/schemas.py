@@ -37,7 +37,8 @@ def _text(max_len, what, required=False, nonempty=None):
         rules = [validate.Length(min=1, max=max_len, error=f"{what}长度应为 1–{max_len} 个字符"),
                  validate.Regexp(r"[\s\S]*\S", error=f"{what}不能为空")]
         return fields.String(required=True, validate=rules) if required else fields.String(validate=rules)
-    return fields.String(load_default="", validate=validate.Length(max=max_len, error=f"{what}不能超过 {max_len} 个字符"))
+    return fields.String(load_default="",
+                         validate=validate.Length(max=max_len, error=f"{what}不能超过 {max_len} 个字符"))
 
 
 # ---------------------------------------------------------------- input
@@ -51,7 +52,8 @@ class PersonFields(BaseSchema):
 
 
 class PersonIn(PersonFields):
-    id_number = fields.String(required=True, metadata={"description": "18 位居民身份证号码；只在创建时提交，之后只返回脱敏值"})
+    id_number = fields.String(required=True,
+                              metadata={"description": "18 位居民身份证号码；只在创建时提交，之后只返回脱敏值"})
 
     @validates("id_number")
     def _valid_id(self, value, **_kwargs):
@@ -72,10 +74,12 @@ class PersonUpdateIn(BaseSchema):
 
 
 class CheckIn(BaseSchema):
-    check_type = fields.String(required=True, validate=_one_of(CHECK_TYPE_CHOICES, CHECK_TYPE_LABELS.values(), "查询类型"))
+    check_type = fields.String(required=True,
+                               validate=_one_of(CHECK_TYPE_CHOICES, CHECK_TYPE_LABELS.values(), "查询类型"))
     result = fields.String(required=True, validate=_one_of(CHECK_RESULT_CHOICES, CHECK_RESULT_LABELS.values(), "结果"))
     check_date = fields.Date(required=True)
-    valid_until = fields.Date(load_default=None, metadata={"description": "健康证明不填时按所在城市规定（默认 365 天）计算"})
+    valid_until = fields.Date(load_default=None,
+                              metadata={"description": "健康证明不填时按所在城市规定（默认 365 天）计算"})
     authority = _text(128, "出具机关", required=True)
     reference_no = _text(64, "文书编号")
 

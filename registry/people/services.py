@@ -96,7 +96,8 @@ def reveal_number(person, *, actor, reason):
         audit.record("person.reveal_id", object_type="person", object_id=person.id, actor=actor, result="failure",
                      details={"reason": (reason or "").strip()[:200], "error": "decryption_failed"})
         keep_changes_on_error()
-        raise IdUnreadable("该人员的身份证号码无法解密（数据可能被篡改或密钥缺失），本次查看已记入审计日志，请联系系统管理员") from None
+        raise IdUnreadable("该人员的身份证号码无法解密（数据可能被篡改或密钥缺失），"
+                           "本次查看已记入审计日志，请联系系统管理员") from None
 
 
 def rotate_keys(batch_size=500):
@@ -348,7 +349,8 @@ def check_expiry(check, max_age_days):
 
 
 def clearance(person, day=None, required_qualification=None, bans=None, rules=None):
-    """Is `person` cleared (准入) on `day`? Computed from records (docs/domain.md "People, checks and clearance"), never stored.
+    """Is `person` cleared (准入) on `day`? Computed from records (docs/domain.md "People, checks and clearance"),
+    never stored.
 
     `required_qualification` is the project's; without one, any valid qualification will do.
     `bans` may be passed in by list queries that loaded them in bulk.
@@ -375,8 +377,10 @@ def clearance(person, day=None, required_qualification=None, bans=None, rules=No
             continue
         last_day = check_expiry(check, rules.check_max_age_days)
         if last_day is not None and last_day < day:
-            if check.check_type in AGE_LIMITED_CHECKS and check.check_date + timedelta(days=rules.check_max_age_days) < day:
-                reasons.append(f"{label}已超过 {rules.check_max_age_days} 天（查询日期 {check.check_date.isoformat()}），须重新查询")
+            if (check.check_type in AGE_LIMITED_CHECKS
+                    and check.check_date + timedelta(days=rules.check_max_age_days) < day):
+                reasons.append(f"{label}已超过 {rules.check_max_age_days} 天"
+                               f"（查询日期 {check.check_date.isoformat()}），须重新查询")
             else:
                 reasons.append(f"{label}已于{last_day.isoformat()}过期")
         elif last_day is not None and last_day <= day + timedelta(days=30):

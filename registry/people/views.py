@@ -1,4 +1,5 @@
-"""Staff pages for a provider admin (从业人员): list, create, detail with checks, qualifications, consent, reveal, import.
+"""Staff pages for a provider admin (从业人员): list, create, detail with checks, qualifications, consent, reveal,
+import.
 
 Every page is limited to the admin's own provider: another provider's person answers 404.
 """

@@ -41,7 +41,8 @@ class ProjectById(MethodView):
                       description="项目已列入白名单：所给的审核事项（名称、类别、学段、涨价、资质要求）未直接生效，"
                                   "已保存为待审变更（pending_changes），须通过变更申报审核发布后生效；其余字段和降价已生效")
     def patch(self, data, project_id):
-        """修改服务项目（只改所给字段；给出 staff_ids 时替换指派人员）。已列入白名单的项目，审核事项的修改保存为待审变更，答复 202"""
+        ("""修改服务项目（只改所给字段；给出 staff_ids 时替换指派人员）。"""
+         """已列入白名单的项目，审核事项的修改保存为待审变更，答复 202""")
         project = queries.own_project(current_user.provider_id, project_id)
         staff_ids = data.pop("staff_ids", None)
         project = projects.update_project(project, actor=_actor(), staff_ids=staff_ids, **data)

@@ -95,7 +95,8 @@ class ProjectOut(BaseSchema):
     required_qualification = fields.Function(lambda p: p.required_qualification.value)
     staff = fields.List(fields.Nested(StaffRefOut))
     pending_changes = fields.Dict(allow_none=True, metadata={
-        "description": "已列入白名单的项目：审核事项（title、category、stages、price、required_qualification）的待审修改。"
+        "description": "已列入白名单的项目：审核事项（title、category、stages、price、required_qualification）"
+                       "的待审修改。"
                        "上面各字段始终是公布值；待审修改须经变更申报审核、公示并发布后生效"})
     pending_message = fields.String(allow_none=True, metadata={"description": "有待审修改时的说明"})
     created_at = fields.DateTime()

@@ -50,7 +50,8 @@ class ProviderMe(MethodView):
                       description="机构已列入白名单：所给的机构名称或类型未直接生效，已保存为待审变更（pending_changes），"
                                   "须通过变更申报审核发布后生效；其余字段已生效")
     def patch(self, data):
-        """修改本机构资料（统一社会信用代码和注册地不能修改）。已列入白名单的机构，名称和类型的修改保存为待审变更，答复 202"""
+        ("""修改本机构资料（统一社会信用代码和注册地不能修改）。"""
+         """已列入白名单的机构，名称和类型的修改保存为待审变更，答复 202""")
         provider = services.update_profile(_provider(), actor=_actor(), **data)
         deferred = [key for key in data if key in (provider.pending_changes or {})]
         return (provider, 202) if deferred else provider

@@ -39,7 +39,8 @@ class ProfileIn(BaseSchema):
     address = fields.String(required=True, validate=_length(2, 255, "地址"))
     service_county_ids = fields.List(fields.Integer(), load_default=list,
                                      metadata={"description": "服务的县（市、区）id，须与注册地同属一个设区市"})
-    description = fields.String(load_default="", validate=validate.Length(max=2000, error="机构简介不能超过 2000 个字符"))
+    description = fields.String(load_default="",
+                                validate=validate.Length(max=2000, error="机构简介不能超过 2000 个字符"))
 
 
 class ProfilePatchIn(ProfileIn):

@@ -58,7 +58,8 @@ def _service_counties(county_ids, home):
     counties = [_county(cid, "service_county_ids") for cid in ids]
     for county in counties:
         if county.parent_id != home.parent_id:
-            raise ValidationFailed({"service_county_ids": [f"服务区域“{county.name}”不在注册地所在设区市内，请向该市另行申报"]})
+            raise ValidationFailed({"service_county_ids": [
+                f"服务区域“{county.name}”不在注册地所在设区市内，请向该市另行申报"]})
     return counties
 
 
@@ -299,7 +300,8 @@ def latest_version(document):
 
 
 def required_document_types(provider):
-    """docs/domain.md "Providers and documents": the registration document for the organisation type, insurance, safety plan."""
+    """docs/domain.md "Providers and documents": the registration document for the organisation type, insurance,
+    safety plan."""
     return [provider.registration_doc_type, DocType.liability_insurance, DocType.safety_plan]
 
 
@@ -317,7 +319,8 @@ class RequiredDocument:
 
 def required_document_problem(doc_type, doc, day):
     """What is wrong with the current document of a required type on `day` (None when usable).
-    The one statement of docs/domain.md "Providers and documents" used by the checklist, the application and ordering."""
+    The one statement of docs/domain.md "Providers and documents" used by the checklist, the application and
+    ordering."""
     label = DOC_TYPE_LABELS[doc_type]
     if doc is None:
         return f"缺少{label}"

@@ -74,7 +74,8 @@ def words(field_name, value, names=None):
                         + (f"(有效期至 {c['valid_until']})" if c.get("valid_until") else "")
                         for c in sorted(value, key=lambda c: c["id"]))
     if field_name == "qualifications":
-        return "；".join(f"{q['label']} {q['number']}" + (f"(有效期至 {q['expiry_date']})" if q.get("expiry_date") else "")
+        return "；".join(f"{q['label']} {q['number']}"
+                        + (f"(有效期至 {q['expiry_date']})" if q.get("expiry_date") else "")
                         for q in sorted(value, key=lambda q: q["id"]))
     if field_name == "consent":
         return f"{value.get('date')} 签署"
@@ -126,7 +127,8 @@ def _replaced_documents(old, new):
         for field_name, label in FIELD_LABELS["documents"].items():
             if field_name != "verification_status" and before.get(field_name) != d.get(field_name):
                 rows.append(DiffRow("documents", AREA_LABELS["documents"], f"doc:{i}", f"{d['label']}（已换新版本）",
-                                    label, words(field_name, before.get(field_name)), words(field_name, d.get(field_name))))
+                                    label, words(field_name, before.get(field_name)),
+                                    words(field_name, d.get(field_name))))
     return rows, paired
 
 
@@ -230,7 +232,8 @@ def project_fits(app, data):
         staff = []
         for sid in p.get("staff_ids", []):
             person = people.get(sid, {"name": f"#{sid}", "cleared": False, "clearance_reasons": ["快照中没有该人员"]})
-            staff.append(StaffFit(sid, person["name"], person.get("cleared", False), person.get("clearance_reasons", []),
+            staff.append(StaffFit(sid, person["name"], person.get("cleared", False),
+                                  person.get("clearance_reasons", []),
                                   _qualified(person, p["required_qualification"], data["as_of"])))
         fits.append(ProjectFit(p, cap, price_ok, subject, staff))
     return fits
@@ -238,7 +241,8 @@ def project_fits(app, data):
 
 def live_documents(data):
     ids = [d["id"] for d in data.get("documents", [])]
-    return {d.id: d for d in db.session.scalars(select(ProviderDocument).where(ProviderDocument.id.in_(ids)))} if ids else {}
+    return ({d.id: d for d in db.session.scalars(select(ProviderDocument).where(ProviderDocument.id.in_(ids)))}
+            if ids else {})
 
 
 def live_checks(data):

@@ -13,7 +13,8 @@ SORTS = ["oldest", "newest"]
 class QueueArgs(BaseSchema):
     stage = fields.String(load_default=None, validate=validate.OneOf(STAGES, error="审核阶段应为县级初审或市级复审"),
                           metadata={"enum": STAGES, "description": "只看某一审核阶段"})
-    kind = fields.String(load_default=None, validate=validate.OneOf(KINDS, error="申报类型应为准入、年审、变更或恢复之一"),
+    kind = fields.String(load_default=None,
+                         validate=validate.OneOf(KINDS, error="申报类型应为准入、年审、变更或恢复之一"),
                          metadata={"enum": KINDS})
     q = fields.String(load_default=None, validate=validate.Length(max=64, error="机构名称不能超过 64 个字"),
                       metadata={"description": "按机构名称查找"})
@@ -49,7 +50,8 @@ class ApproveIn(VersionIn):
 
 class VerifyDocumentIn(BaseSchema):
     application_id = fields.Integer(required=True, error_messages={"required": "请指明在审核哪一份申报时核验"})
-    decision = fields.String(required=True, validate=validate.OneOf(["verified", "rejected"], error="请选择核验通过或驳回"),
+    decision = fields.String(required=True,
+                             validate=validate.OneOf(["verified", "rejected"], error="请选择核验通过或驳回"),
                              error_messages={"required": "请选择核验通过或驳回"})
     note = fields.String(load_default="", validate=validate.Length(max=500, error="说明不能超过 500 个字"))
 

@@ -376,5 +376,6 @@ def notify_provider(app, title, body):
 def _notify_city_reviewers(app):
     reviewers = db.session.scalars(select(User).where(User.role == Role.city_reviewer,
                                                       User.region_id == app.city_id)).all()
-    notifications.notify(reviewers, title=f"有申报待市级复审：{app.provider.name}", link=f"/review/applications/{app.id}",
+    notifications.notify(reviewers, title=f"有申报待市级复审：{app.provider.name}",
+                         link=f"/review/applications/{app.id}",
                          category="review", email=False)

@@ -73,7 +73,8 @@ def review_page(application_id, *, errors=None, form=None, message=None, status=
         decisions=decisions, problem=problem, batch=batch,
         draft_batches=review_queries.draft_batches(app.city_id) if "approve" in decisions else [],
         docs=docs, checks=checks, unverified=unverified,
-        fits=review_queries.project_fits(app, data), org_fields=review_queries.ORG_FIELDS, waiting=review_queries.waiting(app),
+        fits=review_queries.project_fits(app, data), org_fields=review_queries.ORG_FIELDS,
+        waiting=review_queries.waiting(app),
         history=queries.history_rows(app.id), labels=SNAPSHOT_LABELS, errors=errors or {}, form=form or {},
         item_errors=item_errors or {}, message=message, today_iso=clock.today().isoformat(),
     ), status
@@ -177,7 +178,8 @@ def _verify(model, item_id, schema, action, anchor, done):
 
 @bp.post("/review/documents/<int:document_id>/verify")
 def verify_document(document_id):
-    return _verify(ProviderDocument, document_id, schemas.VerifyDocumentIn(), reviews.verify_document_for, f"doc-{document_id}",
+    return _verify(ProviderDocument, document_id, schemas.VerifyDocumentIn(), reviews.verify_document_for,
+                   f"doc-{document_id}",
                    lambda d: "材料已核验通过" if d == "verified" else "材料已驳回，机构须上传新版本")
 
 

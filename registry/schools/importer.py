@@ -21,9 +21,11 @@ MAX_ROWS = 2000
 TYPE_NAMES = tuple(SCHOOL_TYPE_LABELS.values())
 COLUMNS = [
     tabular.Column("name", "学校名称", True, "最多 128 个字符，如 南昌市红谷滩区凤凰城小学", width=34),
-    tabular.Column("code", "学校标识码", True, "10 位数字（教育部学校标识码），不能与已登记的学校重复；本列已设为文本格式",
+    tabular.Column("code", "学校标识码", True,
+                   "10 位数字（教育部学校标识码），不能与已登记的学校重复；本列已设为文本格式",
                    width=16, text=True),
-    tabular.Column("county", "区县", True, "6 位行政区划代码（如 360113）或区县全称（如 红谷滩区）", width=14, text=True),
+    tabular.Column("county", "区县", True, "6 位行政区划代码（如 360113）或区县全称（如 红谷滩区）", width=14,
+                   text=True),
     tabular.Column("school_type", "学段", True, "只能填写：" + "、".join(TYPE_NAMES), width=12, choices=TYPE_NAMES),
     tabular.Column("address", "地址", False, "最多 255 个字符", width=36),
     tabular.Column("student_count", "在校学生数", False, "0 或正整数，不填按 0 登记", width=12),
@@ -32,7 +34,8 @@ HEADER_OF = {c.field: c.header for c in COLUMNS}
 HEADER_OF["county_code"] = HEADER_OF["county"]
 TEMPLATE = tabular.Template(
     columns=COLUMNS, sheet=SHEET,
-    notes=[f"在“{SHEET}”工作表中每行填写一所学校，第 1 行为表头，请勿修改或删除表头。也可以上传同样表头的 CSV 文件（UTF-8 或 GBK 编码）。",
+    notes=[f"在“{SHEET}”工作表中每行填写一所学校，第 1 行为表头，请勿修改或删除表头。"
+           "也可以上传同样表头的 CSV 文件（UTF-8 或 GBK 编码）。",
            f"每个文件最多 {MAX_ROWS} 行。文件中任何一行有错误时，整个文件都不会导入，页面会列出出错的行号和列。",
            "县（市、区）教育局审核员只能导入本辖区的学校。"],
     example=["南昌市红谷滩区凤凰城小学", "3601130001", "360113", "小学", "红谷滩区凤凰中大道 100 号", 1500],
@@ -101,7 +104,8 @@ def validate_rows(actor, rows):
 
 
 def import_schools(*, actor, data):
-    """Validate the whole file, then create every school in one savepoint. Raises ImportRejected listing every problem."""
+    """Validate the whole file, then create every school in one savepoint. Raises ImportRejected listing every
+    problem."""
     services.require_manager(actor)
     rows = tabular.read_table(data, COLUMNS, sheet=SHEET, max_rows=MAX_ROWS, noun="学校")
     problems, clean = validate_rows(actor, rows)

@@ -18,7 +18,8 @@ def text(max_len, what, required=False):
         return fields.String(required=True, validate=[
             validate.Length(min=1, max=max_len, error=f"{what}长度应为 1–{max_len} 个字符"),
             validate.Regexp(r"[\s\S]*\S", error=f"{what}不能为空")])
-    return fields.String(load_default="", validate=validate.Length(max=max_len, error=f"{what}不能超过 {max_len} 个字符"))
+    return fields.String(load_default="",
+                         validate=validate.Length(max=max_len, error=f"{what}不能超过 {max_len} 个字符"))
 
 
 def one_of(choices, what, **kwargs):

@@ -187,7 +187,8 @@ def remove_own_project(project, *, actor):
     current = signals.third_party_share(school, term)
     own_after = current.own - 1
     if current.third_party and (own_after + current.third_party == 0 or
-                                Decimal(current.third_party) / Decimal(own_after + current.third_party) > current.limit):
+                                Decimal(current.third_party) / Decimal(own_after + current.third_party)
+                                > current.limit):
         percent = (Decimal(current.third_party) / Decimal(own_after + current.third_party) * 100).quantize(Decimal("1"))
         raise ValidationFailed({"project": [
             f"删除“{project.name}”后，{term.name}第三方项目将占课后服务项目的 {percent}%"

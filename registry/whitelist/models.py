@@ -81,7 +81,8 @@ class EntryCounty(db.Model):
     entry: Mapped[WhitelistEntry] = relationship(back_populates="counties")
     county: Mapped[Region] = relationship(lazy="joined")
 
-    __table_args__ = (UniqueConstraint("entry_id", "county_id"), Index("ix_entry_county_county", "county_id", "entry_id"))
+    __table_args__ = (UniqueConstraint("entry_id", "county_id"),
+                      Index("ix_entry_county_county", "county_id", "entry_id"))
 
     def __repr__(self):
         return f"<EntryCounty entry={self.entry_id} county={self.county_id}>"

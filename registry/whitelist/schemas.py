@@ -123,8 +123,10 @@ class WhitelistProviderEntryOut(BaseSchema):
 
 class WhitelistProviderOut(BaseSchema):
     provider = fields.Nested(ProviderPublicOut)
-    entries = fields.List(fields.Nested(WhitelistProviderEntryOut), metadata={"description": "目前在有效期内的项目（含暂停）"})
-    past_entries = fields.List(fields.Nested(WhitelistProviderEntryOut), metadata={"description": "已移出或已过期的项目"})
+    entries = fields.List(fields.Nested(WhitelistProviderEntryOut),
+                          metadata={"description": "目前在有效期内的项目（含暂停）"})
+    past_entries = fields.List(fields.Nested(WhitelistProviderEntryOut),
+                               metadata={"description": "已移出或已过期的项目"})
     certificate_url = fields.String(allow_none=True)
 
 

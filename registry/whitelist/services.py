@@ -33,7 +33,8 @@ ENTRY = Lifecycle("whitelist_entry", WhitelistEntry, labels=ENTRY_STATUS_LABELS,
     Move("lift", frozenset({EntryStatus.suspended}), EntryStatus.active),
     Move("delist", frozenset({EntryStatus.active, EntryStatus.suspended}), EntryStatus.delisted),
     Move("expire", frozenset({EntryStatus.active, EntryStatus.suspended}), EntryStatus.expired),
-    Move("reinstate", frozenset({EntryStatus.delisted, EntryStatus.expired, EntryStatus.suspended}), EntryStatus.active),
+    Move("reinstate", frozenset({EntryStatus.delisted, EntryStatus.expired, EntryStatus.suspended}),
+         EntryStatus.active),
 ])
 
 
@@ -45,7 +46,8 @@ def school_year_end(day, rules):
 
 @signals.is_listed.register
 def is_listed(provider_id, project_id=None, day=None):
-    """registry.core.signals.is_listed: an entry of the provider (of the project) in force today, active or suspended."""
+    """registry.core.signals.is_listed: an entry of the provider (of the project) in force today, active or
+    suspended."""
     day = day or clock.today()
     stmt = select(WhitelistEntry).where(WhitelistEntry.provider_id == provider_id,
                                         WhitelistEntry.status.in_([EntryStatus.active, EntryStatus.suspended]))
@@ -107,7 +109,8 @@ def _apply_approval(app, batch, rules, today, actor):
             _feed(entry, ChangeKind.added, today)
             audit.record("whitelist_entry.create", object_type="whitelist_entry", object_id=entry.id, actor=actor,
                          details={"batch_id": batch.id, "valid_until": entry.valid_until.isoformat()})
-        elif app.kind in (ApplicationKind.annual, ApplicationKind.reinstatement) or entry.effective_status(today) == EntryStatus.expired:
+        elif (app.kind in (ApplicationKind.annual, ApplicationKind.reinstatement)
+              or entry.effective_status(today) == EntryStatus.expired):
             # A renewal extends the entry into the next school year; it keeps its status otherwise.
             start = max(today, entry.valid_until)
             entry.valid_until = school_year_end(date.fromordinal(start.toordinal() + 1), rules)

@@ -123,9 +123,9 @@ class TextGrid:
 
     Why not table cells: WeasyPrint's cost is per box and per text box it lays out and draws. A 2,000-row
     announcement as a fixed-layout table is 14,000 cells of ~1.3 lines each; as text grid rows it is two
-    or three text boxes a row (one per line), and an 8-page part renders in ~40 % of the table's CPU time. The text stays in
-    reading order: each line of the PDF holds that line of every cell of the row, left to right, so
-    copied or extracted text (pdftotext -layout) has each row's cells on the row's own lines.
+    or three text boxes a row (one per line), and an 8-page part renders in ~40 % of the table's CPU time.
+    The text stays in reading order: each line of the PDF holds that line of every cell of the row, left to
+    right, so copied or extracted text (pdftotext -layout) has each row's cells on the row's own lines.
 
     Widths come from char_units(); a character the grid font lacks (drawn from a fallback font) can
     shift the rest of its line by a fraction of an em, never cut or hide text."""
@@ -161,7 +161,7 @@ class TextGrid:
         out = []
         for i in range(max(map(len, wrapped))):
             line, at, start = [], 0, 0          # at: where the text so far ends, in half-ems
-            for cell_lines, column in zip(wrapped, self.columns):
+            for cell_lines, column in zip(wrapped, self.columns, strict=True):
                 text = cell_lines[i].translate(_DROP) if i < len(cell_lines) else ""
                 if text:
                     used = text_units(text)

@@ -11,7 +11,8 @@ from registry.orders import queries, schemas
 from registry.orders import services as orders
 from registry.orders.schemas import OrderOut, OrderPageOut
 
-blp = Blueprint("api_provider_orders", __name__, url_prefix="/provider-orders", description="机构接单：收到的点单、接单与拒绝")
+blp = Blueprint("api_provider_orders", __name__, url_prefix="/provider-orders",
+                description="机构接单：收到的点单、接单与拒绝")
 
 
 def _actor():

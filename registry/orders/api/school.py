@@ -17,7 +17,8 @@ from registry.schools import queries as school_queries
 from registry.schools import schemas as school_schemas
 from registry.schools import services as schools
 
-blp = Blueprint("api_school_orders", __name__, url_prefix="/school", description="学校点单、本校课后服务项目与第三方占比")
+blp = Blueprint("api_school_orders", __name__, url_prefix="/school",
+                description="学校点单、本校课后服务项目与第三方占比")
 core_db.reads_only("api_school_orders.Catalog")  # the catalog page, computed or cached, writes nothing
 
 
