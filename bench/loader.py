@@ -296,8 +296,10 @@ def sync_indexes(engine, metadata):
     """Bring an existing dataset's plain indexes in line with the models (create missing, drop removed),
     so adding an index in the code shows in the next `make bench` without regenerating. Returns notes."""
     notes = []
-    insp = inspect(engine)
     with engine.begin() as conn:
+        # Inspect on the same connection: on SQLite, writers start with BEGIN IMMEDIATE (registry.core.db), so an
+        # inspector on a second connection would wait for this one's write lock.
+        insp = inspect(conn)
         for table in metadata.sorted_tables:
             wanted = {ix.name: ix for ix in table.indexes if not ix.unique}
             present = {ix["name"] for ix in insp.get_indexes(table.name) if not ix.get("unique")}

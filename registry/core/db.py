@@ -4,7 +4,7 @@ database which does not answer into a 503 within seconds instead of a worker stu
 import logging
 import time
 
-from flask import current_app, g, has_request_context, request
+from flask import current_app, g, has_request_context
 from sqlalchemy import create_engine, event, exc
 from sqlalchemy.engine import Engine, make_url
 
@@ -66,11 +66,11 @@ def _sqlite_begin():
     """BEGIN IMMEDIATE takes the write lock at once, waiting on the busy timeout for another writer to
     finish. A deferred BEGIN reads first and asks for the lock at its first write: when another writer
     committed in between, SQLite refuses at once ("database is locked", its snapshot is stale) without
-    waiting on the busy timeout. An anonymous GET of a reads_only
-    endpoint writes nothing and keeps a deferred BEGIN, so public reads never queue behind writers; with
-    a bearer token or a session cookie it may write a last-use time, so it takes the lock too."""
-    if (has_request_context() and read_only_get() and "Authorization" not in request.headers
-            and current_app.config.get("SESSION_COOKIE_NAME", "session") not in request.cookies):
+    waiting on the busy timeout. A GET of a reads_only endpoint keeps a deferred BEGIN, so reads never
+    queue behind writers (nor behind each other); the only thing it may write is bookkeeping (a token's
+    last use, at most once a minute; a session's last-seen time, at most every 30 s), and when that
+    write is refused the page is served anyway (_commit)."""
+    if has_request_context() and read_only_get():
         return "BEGIN"
     return "BEGIN IMMEDIATE"
 
@@ -131,6 +131,12 @@ def _autocommit_reads():
         return
     engine = reads_engine()
     if engine is None:
+        # SQLite: the read runs under a deferred BEGIN (_sqlite_begin). Its bookkeeping write (a token's last
+        # use, a session's last-seen time) waits for the commit instead of an autoflush in the middle of the
+        # page, where a refused lock upgrade would fail the read itself; a refused commit is served (_commit).
+        session = db.session()
+        g.registry_autoflush = session.autoflush
+        session.autoflush = False
         return
     session = db.session()
     # A session already in a transaction, or bound to one as in the tests, keeps it.
@@ -171,6 +177,11 @@ def init_app(app):
         ping_idle_connections(each, app.config.get("DB_PING_IDLE_SECONDS", 10))
     app.before_request(_autocommit_reads)
 
+    @app.teardown_request
+    def _restore_autoflush(_error=None):
+        if "registry_autoflush" in g and db.session.registry.has():
+            db.session().autoflush = g.pop("registry_autoflush")
+
     @app.after_request
     def _commit(response):
         # The request commits once. Errors roll back whatever services flushed,
@@ -187,6 +198,11 @@ def init_app(app):
                 db.session.commit()
             except UNAVAILABLE as error:
                 rollback_quietly()
+                if read_only_get():
+                    # The page was read in full; what failed is a last-use or last-seen time, which the next
+                    # request writes again. Serve the page rather than a 503.
+                    log.info("bookkeeping write of a read-only GET not committed: %s", str(error).splitlines()[0])
+                    return response
                 # after_request handlers run last-registered first: security_headers has already run on the
                 # response this page replaces.
                 from registry.core import http

@@ -69,3 +69,65 @@ def test_an_anonymous_read_only_get_does_not_wait_for_the_write_lock(sqlite_file
     finally:
         holder.execute("ROLLBACK")
         holder.close()
+
+
+def _school_token(application, last_used_now):
+    """A school administrator's token, committed; its last use is now (nothing to write) or never."""
+    from registry.auth import services as auth
+    from registry.auth.models import ApiToken
+    from registry.core import clock
+    from registry.regions import services as regions
+    from tests.fixtures.accounts import PASSWORD
+    from tests.fixtures.schools import make_school_row
+
+    with application.app_context():
+        regions.seed_jiangxi()
+        school = make_school_row(db)
+        user = auth.create_user(username="gate_school", display_name="学校管理员", role="school_admin",
+                                password=PASSWORD, school_id=school.id, must_change_password=False)
+        row, plaintext = auth.create_token(user, name="catalog")
+        db.session.flush()
+        if last_used_now:
+            db.session.get(ApiToken, row.id).last_used_at = clock.utcnow()
+        db.session.commit()
+        token_id = row.id
+        db.session.remove()
+    return {"Authorization": f"Bearer {plaintext}"}, token_id
+
+
+def test_an_authenticated_read_only_get_does_not_wait_for_the_write_lock(sqlite_file_app):
+    """The school catalog with a bearer token reads under a deferred BEGIN, as anonymous reads do: a writer
+    holding the lock does not make it wait (with BEGIN IMMEDIATE it waited the busy timeout, then 503)."""
+    application, path = sqlite_file_app
+    headers, _token_id = _school_token(application, last_used_now=True)
+    holder = sqlite3.connect(path, isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        response = application.test_client().get("/api/v1/school/catalog", headers=headers)
+        assert response.status_code == 200, response.get_json()
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+
+def test_a_read_only_get_is_served_when_its_bookkeeping_write_is_refused(sqlite_file_app):
+    """The token's first use is a write (last_used_at). While another writer holds the lock past the busy
+    timeout, that write is refused: the catalog is served all the same, and the write waits for a later
+    request."""
+    from registry.auth.models import ApiToken
+
+    application, path = sqlite_file_app
+    headers, token_id = _school_token(application, last_used_now=False)
+    holder = sqlite3.connect(path, isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        response = application.test_client().get("/api/v1/school/catalog", headers=headers)
+        assert response.status_code == 200, response.get_json()
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    with application.app_context():
+        assert db.session.get(ApiToken, token_id).last_used_at is None
+    assert application.test_client().get("/api/v1/school/catalog", headers=headers).status_code == 200
+    with application.app_context():
+        assert db.session.get(ApiToken, token_id).last_used_at is not None
