@@ -13,6 +13,9 @@ from registry.extensions import db
 
 log = logging.getLogger(__name__)
 
+# app.extensions key of registry.core.http.unavailable_response(error): the 503 page of a refused commit.
+UNAVAILABLE_RESPONSE = "registry.unavailable_response"
+
 # The database did not answer in time (connect or statement timeout, "database is locked") or the pool had
 # no connection to give: a 503 the client may retry, not a 500.
 UNAVAILABLE = (exc.OperationalError, exc.TimeoutError)
@@ -203,10 +206,8 @@ def init_app(app):
                     # request writes again. Serve the page rather than a 503.
                     log.info("bookkeeping write of a read-only GET not committed: %s", str(error).splitlines()[0])
                     return response
-                # after_request handlers run last-registered first: security_headers has already run on the
-                # response this page replaces.
-                from registry.core import http
-                return http.security_headers(current_app.make_response(http.handle_database_unavailable(error)))
+                # registry.core.http registers the 503 page (with its security headers) at app start.
+                return current_app.extensions[UNAVAILABLE_RESPONSE](error)
             except Exception:
                 db.session.rollback()
                 raise

@@ -8,6 +8,8 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
+from registry.core import inputs
+from registry.core.db import UNAVAILABLE_RESPONSE, rollback_quietly
 from registry.core.errors import DomainError, unique_conflict
 from registry.extensions import db
 
@@ -109,8 +111,6 @@ def handle_rate_limit(exc):
 def handle_database_unavailable(exc):
     """The database did not answer in time (connect or statement timeout, a locked SQLite file) or the pool
     had no free connection: 503 with Retry-After, in HTML and JSON alike."""
-    from registry.core.db import rollback_quietly
-
     log.warning("database unavailable on %s %s: %s", request.method, request.path, str(exc).splitlines()[0])
     rollback_quietly()
     if wants_json():
@@ -143,7 +143,14 @@ def security_headers(response):
     return response
 
 
+def unavailable_response(error):
+    """The 503 that replaces a page whose single commit the database refused (core/db.py asks for it at the
+    end of the request, after security_headers already ran on the page it replaces)."""
+    return security_headers(make_response(handle_database_unavailable(error)))
+
+
 def init_app(app):
+    app.extensions[UNAVAILABLE_RESPONSE] = unavailable_response
     app.register_error_handler(CSRFError, handle_csrf)
     app.register_error_handler(RateLimitExceeded, handle_rate_limit)
     app.register_error_handler(HTTPException, handle_http_exception)
@@ -153,5 +160,4 @@ def init_app(app):
     app.register_error_handler(IntegrityError, handle_integrity_error)
     app.register_error_handler(Exception, handle_unexpected)
     app.after_request(security_headers)
-    from registry.core import inputs
     inputs.init_app(app)
