@@ -189,6 +189,9 @@ def sweep_command(as_of):
 
     day = as_of.date() if as_of else None
     summary = sweep.run(day)
+    # issue 18: supervision (schools left unvisited last month)
+    from registry.supervision import sweep as supervision_sweep
+    summary["unvisited_schools"] = supervision_sweep.run(day)
     db.session.commit()
     removed = remove_stale_parts()  # files of uploads whose request died before it could remove them
     labels = {
@@ -197,6 +200,7 @@ def sweep_command(as_of):
         "orders_flagged": "orders flagged (staff not cleared)", "lifted": "suspensions lifted",
         "orders_activated": "orders activated", "orders_completed": "orders completed",
         "expiry_warnings": "expiry warnings sent",
+        "unvisited_schools": "schools not visited last month (issue 18)",
     }
     for key, value in summary.items():
         click.echo(f"{labels.get(key, key)}: {value}")

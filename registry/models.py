@@ -16,4 +16,5 @@ from registry.projects.models import Project, ProjectStaff  # noqa: F401
 from registry.providers.models import Provider, ProviderDocument, ProviderServiceArea  # noqa: F401
 from registry.regions.models import Region  # noqa: F401
 from registry.schools.models import School, SchoolProject, Term  # noqa: F401
+from registry.supervision.models import Assignment, MissedVisit, Task, TaskEvidence, Visit, VisitItem, VisitPhoto  # noqa: F401,E501 (issue 18)
 from registry.whitelist.models import Certificate, ChangeFeedItem, EntryCounty, WhitelistEntry  # noqa: F401

@@ -28,6 +28,9 @@ NAV = [
     ("公示批次", "batches.index"),
     ("用户管理", "admin.users"),
     ("工作日历", "batches.calendar"),
+    # issue 18: supervision
+    ("督导", "supervision.index"),
+    ("整改任务", "supervision.tasks"),
     ("消息", "notifications.inbox"),
     ("审计日志", "audit.index"),
     ("API 文档", "api_docs.docs"),

@@ -10,14 +10,14 @@ from registry.core.errors import DomainError, ValidationFailed
 from registry.core.pagination import page_args, paginate
 from registry.core.schema import parse_form
 from registry.extensions import db
-from registry.regions.models import Region, RegionLevel
+from registry.regions.models import Region
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 def _region_choices():
     return db.session.scalars(
-        select(Region).where(Region.level != RegionLevel.province).order_by(Region.code)
+        select(Region).order_by(Region.code)
     ).all()
 
 

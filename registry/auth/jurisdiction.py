@@ -6,8 +6,10 @@ def covers_region(user, region):
     """True when a region-bound user's jurisdiction includes `region` (a county or a city)."""
     if region is None or user.region_id is None:
         return False
-    if user.role == Role.city_reviewer:
+    if user.role in (Role.city_reviewer, Role.city_supervisor):  # issue 18: city_supervisor
         return region.id == user.region_id or region.parent_id == user.region_id
+    if user.role == Role.province_supervisor:  # issue 18: the whole province
+        return _province_of(region) == user.region_id
     if user.role in (Role.county_reviewer, Role.inspector):
         return region.id == user.region_id
     return False
@@ -26,3 +28,10 @@ def can_read_provider(user, provider):
 
 def can_edit_provider(user, provider):
     return user.role == Role.provider_admin and user.provider_id == provider.id
+
+
+def _province_of(region):
+    """issue 18: the province a region lies in."""
+    while region.parent is not None:
+        region = region.parent
+    return region.id

@@ -35,6 +35,8 @@ ANY = Rule(ALL_ROLES)
 OPEN = Rule(PUBLIC)
 SYS_ADMIN = Rule(roles("sys_admin"))
 AUDITOR = Rule(roles("auditor"))
+# issue 18: who reads the supervision dashboards (each from their own region down)
+SUPERVISION_READERS = roles("province_supervisor", "city_supervisor", "city_reviewer", "county_reviewer", "inspector")
 
 TABLE: dict[str, Rule] = {
     "static": OPEN,
@@ -260,6 +262,47 @@ TABLE: dict[str, Rule] = {
     "api_whitelist.WhitelistChanges": OPEN,
     "api_whitelist.WhitelistAuditHeads": OPEN,
     "api_whitelist.WhitelistVerify": OPEN,
+    # ---- issue 18: supervision (inspectors' visits, rectification, dashboards, monthly reports)
+    "supervision.index": Rule(SUPERVISION_READERS),
+    "supervision.dashboard": Rule(SUPERVISION_READERS),
+    "supervision.export_dashboard": Rule(SUPERVISION_READERS),
+    "supervision.report_pdf": Rule(SUPERVISION_READERS),
+    "supervision.report_xlsx": Rule(SUPERVISION_READERS),
+    "supervision.school": Rule(SUPERVISION_READERS),
+    "supervision.assignments": Rule(roles("county_reviewer")),
+    "supervision.assign": Rule(roles("county_reviewer")),
+    "supervision.end_assignment": Rule(roles("county_reviewer")),
+    "supervision.visits": Rule(SUPERVISION_READERS),
+    "supervision.new_visit": Rule(roles("inspector")),
+    "supervision.record_visit": Rule(roles("inspector")),
+    "supervision.visit": Rule(SUPERVISION_READERS),
+    "supervision.open_task": Rule(roles("inspector")),
+    "supervision.refer_complaint": Rule(roles("inspector")),
+    "supervision.add_photos": Rule(roles("inspector")),
+    "supervision.file": Rule(SUPERVISION_READERS | roles("school_admin", "provider_admin")),
+    "supervision.tasks": Rule(SUPERVISION_READERS | roles("school_admin", "provider_admin")),
+    "supervision.task": Rule(SUPERVISION_READERS | roles("school_admin", "provider_admin")),
+    "supervision.respond": Rule(roles("school_admin", "provider_admin")),
+    "supervision.close_task": Rule(roles("inspector")),
+    "supervision.reopen_task": Rule(roles("inspector")),
+    "api_supervision.Assignments": Rule(roles("county_reviewer")),
+    "api_supervision.AssignmentEnd": Rule(roles("county_reviewer")),
+    "api_supervision.MySchools": Rule(roles("inspector")),
+    "api_supervision.Visits": Rule(SUPERVISION_READERS),
+    "api_supervision.VisitById": Rule(SUPERVISION_READERS),
+    "api_supervision.VisitPhotos": Rule(roles("inspector")),
+    "api_supervision.VisitTasks": Rule(roles("inspector")),
+    "api_supervision.VisitComplaint": Rule(roles("inspector")),
+    "api_supervision.Tasks": Rule(SUPERVISION_READERS | roles("school_admin", "provider_admin")),
+    "api_supervision.TaskById": Rule(SUPERVISION_READERS | roles("school_admin", "provider_admin")),
+    "api_supervision.TaskRespond": Rule(roles("school_admin", "provider_admin")),
+    "api_supervision.TaskClose": Rule(roles("inspector")),
+    "api_supervision.TaskReopen": Rule(roles("inspector")),
+    "api_supervision.Indicators": Rule(SUPERVISION_READERS),
+    "api_supervision.DashboardHome": Rule(SUPERVISION_READERS),
+    "api_supervision.DashboardRegion": Rule(SUPERVISION_READERS),
+    "api_supervision.DashboardSchool": Rule(SUPERVISION_READERS),
+    "api_supervision.MonthlyReport": Rule(SUPERVISION_READERS),
 }
 
 # Endpoints a user who must change their password may still reach.

@@ -11,6 +11,9 @@ class Role(LabelledEnum):
     provider_admin = "provider_admin", "机构账号"
     sys_admin = "sys_admin", "系统管理员"
     auditor = "auditor", "审计管理员"
+    # issue 18: supervision (read-only, bound to a province or a city)
+    province_supervisor = "province_supervisor", "省级督导（只读）"
+    city_supervisor = "city_supervisor", "市级督导（只读）"
 
 
 ROLE_LABELS = Role.labels()
@@ -20,4 +23,7 @@ REVIEWER_ROLES = frozenset({Role.city_reviewer, Role.county_reviewer})
 MFA_ROLES = frozenset({Role.city_reviewer, Role.county_reviewer, Role.sys_admin, Role.auditor, Role.inspector})
 # The region level each region-bound role needs.
 REGION_LEVEL = {Role.city_reviewer: "city", Role.county_reviewer: "county", Role.inspector: "county"}
+# issue 18: supervision
+REGION_LEVEL.update({Role.province_supervisor: "province", Role.city_supervisor: "city"})
+SUPERVISOR_ROLES = frozenset({Role.province_supervisor, Role.city_supervisor})
 STAFF_ROLES = frozenset(Role) - {Role.provider_admin, Role.school_admin}

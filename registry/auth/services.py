@@ -47,7 +47,7 @@ def _resolve_scope(role, region_id):
         raise ValidationFailed({"region_id": ["该角色必须指定所属区划"]})
     region = _region(region_id)
     if region.level.value != level:
-        wanted = "设区市" if level == "city" else "县（市、区）"
+        wanted = {"province": "省", "city": "设区市"}.get(level, "县（市、区）")
         raise ValidationFailed({"region_id": [f"该角色的所属区划必须是{wanted}"]})
     return region
 

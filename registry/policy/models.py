@@ -32,6 +32,8 @@ class CityPolicy(db.Model):
     satisfaction_threshold: Mapped[Decimal] = mapped_column(Numeric(4, 3), nullable=False, default=Decimal("0.800"))
     satisfaction_min_evaluations: Mapped[int] = mapped_column(nullable=False, default=10)
     ban_years: Mapped[int] = mapped_column(nullable=False, default=3)
+    # issue 18: supervision (the responsible inspector's visits to each assigned school per teaching month)
+    visits_per_month: Mapped[int] = mapped_column(nullable=False, default=1)
     updated_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=clock.utcnow, onupdate=clock.utcnow)
 
     city: Mapped[Region] = relationship()

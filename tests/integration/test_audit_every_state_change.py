@@ -26,6 +26,7 @@ from registry.core import clock
 from registry.orders import services as orders
 from registry.people import services as people
 from registry.reviews import services as reviews
+from registry.supervision import services as supervision
 from tests.fixtures.orders import order_fields
 from tests.fixtures.providers import (
     add_cleared_person,
@@ -35,6 +36,7 @@ from tests.fixtures.providers import (
     make_provider_row,
 )
 from tests.fixtures.reviews import OBJECTION, at, verify_all
+from tests.fixtures.supervision import visit as supervision_visit
 
 REPO = Path(__file__).resolve().parents[2]
 SCANNED_MODULES = sorted(p.relative_to(REPO) for p in (REPO / "registry").glob("*/services.py")) + [
@@ -309,6 +311,41 @@ def case_sweep_order_terms(ctx):
 
 
 # "module:function" -> the cases that call it (directly or through the public function that is its only caller).
+# ---- issue 18: supervision (rectification tasks)
+
+def _task(ctx, respond=False):
+    inspector = ctx["create_user"]("inspector", region_code="360113")
+    supervision.assign(ctx["school"], inspector_id=inspector.id, actor=ctx["county"])
+    visit = supervision_visit(ctx["school"], inspector, clock.today(), safety="fails")
+    task = supervision.open_task(visit, "safety", actor=inspector, target="school", requirement="清理消防通道",
+                                 deadline=clock.today() + timedelta(days=7))
+    if respond:
+        supervision.respond(task, actor=ctx["school_admin"], response="已清理")
+    return inspector, visit, task
+
+
+def case_open_task(ctx):
+    inspector, visit, _task_row = _task(ctx)
+    return (lambda: supervision.open_task(visit, "safety", actor=inspector, target="school", requirement="再查",
+                                          deadline=clock.today() + timedelta(days=3)), {"rectification_task.open"})
+
+
+def case_respond_task(ctx):
+    _inspector, _visit, task = _task(ctx)
+    return (lambda: supervision.respond(task, actor=ctx["school_admin"], response="已清理"),
+            {"rectification_task.respond"})
+
+
+def case_close_task(ctx):
+    inspector, _visit, task = _task(ctx, respond=True)
+    return lambda: supervision.close(task, actor=inspector), {"rectification_task.close"}
+
+
+def case_reopen_task(ctx):
+    inspector, _visit, task = _task(ctx, respond=True)
+    return lambda: supervision.reopen(task, actor=inspector, note="仍有杂物"), {"rectification_task.reopen"}
+
+
 DECLARED = {
     "registry.adjustments.services:warn": [case_warn],
     "registry.adjustments.services:suspend": [case_suspend],
@@ -343,6 +380,11 @@ DECLARED = {
     "registry.adjustments.sweep:_ban_adverse": [case_sweep_ban_adverse],
     "registry.adjustments.sweep:_lift": [case_sweep_lift],
     "registry.adjustments.sweep:_order_terms": [case_sweep_order_terms],
+    # issue 18: supervision
+    "registry.supervision.services:open_task": [case_open_task],
+    "registry.supervision.services:respond": [case_respond_task],
+    "registry.supervision.services:close": [case_close_task],
+    "registry.supervision.services:reopen": [case_reopen_task],
 }
 
 CASES = sorted({(name, case) for name, cases in DECLARED.items() for case in cases}, key=lambda c: c[0] + c[1].__name__)

@@ -1,0 +1,407 @@
+"""The dashboard's indicators: ONE list, `INDICATORS`, the same at province, city and county level.
+
+Each indicator has a key, a Chinese label, a unit, the domain whose records it reads and a `figures`
+function. `figures(region, group, days)` answers, for every day in `days` (as of that day's end) and every
+child of `region` named by `group` ("city", "county", "school"; or "all": the region itself, key None),
+the indicator's Figure, as ONE aggregate statement (GROUP BY the child column and the day), so the number of
+statements of a dashboard does not depend on the amount of data (docs/architecture.md "Supervision").
+The day list travels as one JSON parameter (registry.core.bulk.json_rows), so a trend over the term's
+month ends costs the same one statement.
+
+An indicator whose source domain has not landed has `figures=None` and shows 暂无数据: the lead fills in a
+function of the same shape when schedules (15), passes (14), quality (16) and complaints (17) merge.
+"""
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+
+from sqlalchemy import Date, DateTime, Integer, and_, case, distinct, func, literal, not_, or_, select
+from sqlalchemy.orm import aliased
+
+from registry.core import bulk, clock
+from registry.extensions import db
+from registry.orders.models import Order, OrderStaff, OrderStatus
+from registry.people.models import CheckResult, CheckType, Person, PersonCheck
+from registry.policy import services as policy
+from registry.providers.models import Provider
+from registry.regions.models import Region, RegionLevel
+from registry.schools.models import School, SchoolProject, Term
+from registry.supervision import queries
+from registry.supervision.models import AWAITING_RESPONSE, Assignment, Task, Visit
+from registry.whitelist.models import ChangeFeedItem, ChangeKind, EntryCounty
+
+CHILD_GROUP = {RegionLevel.province: "city", RegionLevel.city: "county", RegionLevel.county: "school"}
+# Orders that count towards a term's third-party projects (the live ones and those that ran to the end).
+COUNTED_ORDERS = (OrderStatus.requested, OrderStatus.accepted, OrderStatus.active, OrderStatus.suspended,
+                  OrderStatus.completed)
+EXPIRY_WINDOW_DAYS = 30
+
+
+@dataclass(frozen=True)
+class Figure:
+    value: float | int | None
+    numerator: int | None = None
+    denominator: int | None = None
+
+    def text(self, unit):
+        if self.value is None:
+            return "—"
+        if unit == "%":
+            return f"{self.value:.1f}%"
+        return f"{self.value}"
+
+
+@dataclass(frozen=True)
+class Indicator:
+    key: str
+    label: str
+    unit: str            # "%" for a ratio, else the counted thing (所, 项, 条, 人, 件, 节)
+    source: str          # the domain (and issue) whose records it reads
+    figures: object = None   # figures(region, group, days) -> {(day, key): Figure}; None: source not landed
+    description: str = ""
+    breakdown: tuple = field(default=())   # e.g. complaint categories (filled in with the source)
+    higher_is_better: bool = False
+
+    @property
+    def landed(self):
+        return self.figures is not None
+
+
+def day_end_utc(day):
+    """The end of a Beijing day as the naive UTC datetime the tables store."""
+    return (datetime.combine(day + timedelta(days=1), time(0), tzinfo=clock.CST)
+            .astimezone(timezone.utc).replace(tzinfo=None))
+
+
+def _days(days):
+    """One JSON parameter: (c0 day, c1 end of the day in UTC)."""
+    return bulk.json_rows([("day", Date()), ("ends", DateTime())], [(d, day_end_utc(d)) for d in days])
+
+
+def _key(group, school, county, city):
+    """The grouping column for `group` (None for "all")."""
+    return {"school": school, "county": county, "city": city}.get(group, literal(None))
+
+
+def _in_region(region, county_col, city_col):
+    if region.level == RegionLevel.county:
+        return county_col == region.id
+    if region.level == RegionLevel.city:
+        return city_col == region.id
+    return city_col.in_(select(Region.id).where(Region.parent_id == region.id))
+
+
+def _norm(value):
+    """SQLite hands the JSON day back as text."""
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+def _ratio(numerator, denominator):
+    numerator, denominator = int(numerator or 0), int(denominator or 0)
+    return Figure(round(100.0 * numerator / denominator, 1) if denominator else None, numerator, denominator)
+
+
+def _term_of(days):
+    """The term of each day: the one containing it, else the last one begun before it (one statement)."""
+    d = _days(days)
+    later = aliased(Term)
+    rows = db.session.execute(select(d.c.c0, Term.id, Term.starts_on).join(Term, Term.starts_on <= d.c.c0).where(
+        not_(select(later.id).where(later.starts_on <= d.c.c0, later.starts_on > Term.starts_on).exists()))).all()
+    return {_norm(day): (term_id, starts_on) for day, term_id, starts_on in rows}
+
+
+def _terms_table(days):
+    """(c0 day, c1 end, c2 term id, c3 term start) for the days that have a term."""
+    terms = _term_of(days)
+    rows = [(d, day_end_utc(d), *terms[d]) for d in days if d in terms]
+    return bulk.json_rows([("day", Date()), ("ends", DateTime()), ("term", Integer()), ("start", Date())],
+                          rows or [(days[0], day_end_utc(days[0]), -1, days[0])])
+
+
+# ---------------------------------------------------------------- implemented indicators
+
+def third_party_share(region, group, days):
+    """Third-party projects (distinct school and project ordered in the day's term) among all after-school
+    projects (those plus the schools' own projects of the term), as the orders rule counts them."""
+    t = _terms_table(days)
+    key = _key(group, School.id, School.county_id, School.city_id)
+    pairs = (select(t.c.c0.label("day"), Order.school_id, Order.project_id)
+             .select_from(t).join(Order, and_(Order.term_id == t.c.c2, Order.created_at < t.c.c1))
+             .where(Order.status.in_(COUNTED_ORDERS)).distinct().subquery())
+    third = {(_norm(d), k): n for d, k, n in db.session.execute(
+        select(pairs.c.day, key, func.count()).select_from(pairs).join(School, School.id == pairs.c.school_id)
+        .where(_in_region(region, School.county_id, School.city_id)).group_by(pairs.c.day, key))}
+    own = {(_norm(d), k): n for d, k, n in db.session.execute(
+        select(t.c.c0, key, func.count()).select_from(t).join(SchoolProject, and_(SchoolProject.term_id == t.c.c2,
+                                                                   SchoolProject.created_at < t.c.c1))
+        .join(School, School.id == SchoolProject.school_id)
+        .where(_in_region(region, School.county_id, School.city_id)).group_by(t.c.c0, key))}
+    return {k: _ratio(third.get(k, 0), third.get(k, 0) + own.get(k, 0)) for k in set(third) | set(own)}
+
+
+def visits_this_month(region, group, days):
+    """Schools assigned on the day with at least one visit from the month's first day to the day, among
+    the schools assigned on the day."""
+    d = _days(days)
+    key = _key(group, School.id, School.county_id, School.city_id)
+    month_first = func.date(d.c.c0, "start of month") if db.session.get_bind().dialect.name == "sqlite" \
+        else func.date_trunc("month", d.c.c0).cast(Date)
+    visited = (select(Visit.id).where(Visit.school_id == School.id, Visit.visited_on <= d.c.c0,
+                                      Visit.visited_on >= month_first).exists())
+    rows = db.session.execute(
+        select(d.c.c0, key, func.count(distinct(School.id)),
+               func.count(distinct(case((visited, School.id)))))
+        .select_from(d).join(Assignment, and_(Assignment.started_on <= d.c.c0,
+                               or_(Assignment.ended_on.is_(None), Assignment.ended_on >= d.c.c0)))
+        .join(School, School.id == Assignment.school_id)
+        .where(_in_region(region, School.county_id, School.city_id)).group_by(d.c.c0, key))
+    return {(_norm(day), k): _ratio(done, assigned) for day, k, assigned, done in rows}
+
+
+def _open_on(d):
+    return and_(Task.created_at < d.c.c1, or_(Task.closed_at.is_(None), Task.closed_at >= d.c.c1))
+
+
+def tasks_open(region, group, days):
+    """Rectification tasks raised by the day's end and not closed by then."""
+    d = _days(days)
+    key = _key(group, Task.school_id, Task.county_id, Task.city_id)
+    return {(_norm(day), k): Figure(n) for day, k, n in db.session.execute(
+        select(d.c.c0, key, func.count(Task.id)).select_from(d).join(Task, _open_on(d))
+        .where(_in_region(region, Task.county_id, Task.city_id)).group_by(d.c.c0, key))}
+
+
+def tasks_overdue(region, group, days):
+    """Open tasks past their deadline still owing a response (no response by the day, or reopened)."""
+    d = _days(days)
+    key = _key(group, Task.school_id, Task.county_id, Task.city_id)
+    owing = or_(Task.status.in_(AWAITING_RESPONSE), Task.responded_at.is_(None), Task.responded_at >= d.c.c1)
+    return {(_norm(day), k): Figure(n) for day, k, n in db.session.execute(
+        select(d.c.c0, key, func.count(Task.id)).select_from(d)
+        .join(Task, and_(_open_on(d), Task.deadline < d.c.c0, owing))
+        .where(_in_region(region, Task.county_id, Task.city_id)).group_by(d.c.c0, key))}
+
+
+def entries_suspended_delisted(region, group, days):
+    """Whitelist entries suspended or delisted (the change feed) from the term's start to the day: of the
+    region's cities (province), covering the county (city), ordered by the school in the term (county)."""
+    t = _terms_table(days)
+    feed = and_(ChangeFeedItem.kind.in_([ChangeKind.suspended, ChangeKind.delisted]),
+                ChangeFeedItem.happened_on >= t.c.c3, ChangeFeedItem.happened_on <= t.c.c0)
+    stmt = select(t.c.c0).select_from(t).join(ChangeFeedItem, feed)
+    if group == "school":
+        stmt = (stmt.join(Order, and_(Order.entry_id == ChangeFeedItem.entry_id, Order.term_id == t.c.c2))
+                .join(School, School.id == Order.school_id)
+                .where(_in_region(region, School.county_id, School.city_id)))
+        key = School.id
+    elif group == "county" or (group == "all" and region.level == RegionLevel.county):
+        stmt = stmt.join(EntryCounty, EntryCounty.entry_id == ChangeFeedItem.entry_id)
+        key = EntryCounty.county_id
+        stmt = stmt.where(EntryCounty.county_id == region.id if region.level == RegionLevel.county
+                          else EntryCounty.county_id.in_(select(Region.id).where(Region.parent_id == region.id)))
+    else:
+        key = ChangeFeedItem.city_id
+        stmt = stmt.where(ChangeFeedItem.city_id == region.id if region.level == RegionLevel.city
+                          else ChangeFeedItem.city_id.in_(select(Region.id).where(Region.parent_id == region.id)))
+    if group == "all":
+        key = literal(None)
+    rows = db.session.execute(stmt.add_columns(key, func.count(distinct(ChangeFeedItem.entry_id)))
+                              .group_by(t.c.c0, key))
+    return {(_norm(day), k): Figure(n) for day, k, n in rows}
+
+
+def people_expiring(region, group, days):
+    """People (not archived) whose newest clear criminal, sexual-offence, health or moral check lapses within
+    30 days after the day (the ages of registry.people.services.check_expiry, with the default policy age).
+    By the provider's registered county and city; for a school, the staff on its orders of the term."""
+    d = _days(days)
+    age = policy.defaults().check_max_age_days
+    c, newer = aliased(PersonCheck), aliased(PersonCheck)
+    latest = not_(select(newer.id).where(
+        newer.person_id == c.person_id, newer.check_type == c.check_type,
+        or_(newer.check_date > c.check_date, and_(newer.check_date == c.check_date, newer.id > c.id))).exists())
+    aged = c.check_type.in_([CheckType.criminal, CheckType.sexual_offence])
+    lapses = or_(
+        and_(aged, c.check_date > _shift(d.c.c0, -age), or_(c.valid_until.is_(None), c.valid_until > d.c.c0),
+             or_(c.check_date <= _shift(d.c.c0, EXPIRY_WINDOW_DAYS - age),
+                 c.valid_until <= _shift(d.c.c0, EXPIRY_WINDOW_DAYS))),
+        and_(~aged, c.valid_until > d.c.c0, c.valid_until <= _shift(d.c.c0, EXPIRY_WINDOW_DAYS)))
+    stmt = (select(d.c.c0).select_from(d)
+            .join(c, and_(c.result == CheckResult.clear, c.check_date <= d.c.c0, lapses, latest))
+            .join(Person, and_(Person.id == c.person_id, Person.archived_at.is_(None))))
+    if group == "school":
+        live = (OrderStatus.accepted, OrderStatus.active, OrderStatus.suspended)
+        terms = _term_of(days)
+        term_ids = sorted({v[0] for v in terms.values()}) or [-1]
+        stmt = (stmt.join(OrderStaff, and_(OrderStaff.person_id == Person.id, OrderStaff.removed_at.is_(None)))
+                .join(Order, and_(Order.id == OrderStaff.order_id, Order.status.in_(live),
+                                  Order.term_id.in_(term_ids)))
+                .join(School, School.id == Order.school_id)
+                .where(_in_region(region, School.county_id, School.city_id)))
+        key = School.id
+    else:
+        stmt = (stmt.join(Provider, Provider.id == Person.provider_id)
+                .where(_in_region(region, Provider.county_id, Provider.city_id)))
+        key = _key(group, None, Provider.county_id, Provider.city_id)
+    rows = db.session.execute(stmt.add_columns(key, func.count(distinct(Person.id))).group_by(d.c.c0, key))
+    return {(_norm(day), k): Figure(n) for day, k, n in rows}
+
+
+def _shift(day_col, n):
+    """day + n days, in SQL on either database."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        return func.date(day_col, f"{n:+d} days")
+    return (day_col + n).cast(Date) if n else day_col
+
+
+# ---------------------------------------------------------------- the list
+
+NOT_LANDED = "source not landed"
+
+INDICATORS = [
+    Indicator("schedule_rate", "晒课表率（课表已审核且按时备案的学校）", "%", "schedules (issue 15)", None,
+              "有已审核课表且按时备案的学校占比", higher_is_better=True),
+    Indicator("one_plus_n", "“1+N”落实率", "%", "schedules (issue 15)", None,
+              "课后服务时段落实“1+N”模式的学校占比", higher_is_better=True),
+    Indicator("third_party_share", "第三方项目占比", "%", "orders", third_party_share,
+              "本学期第三方项目占学校课后服务项目的比例（规定上限 30%）"),
+    Indicator("visits_this_month", "本月督导完成率", "%", "supervision", visits_this_month,
+              "本月已有督导记录的挂牌学校占全部挂牌学校的比例", higher_is_better=True),
+    Indicator("tasks_open", "未销号整改任务", "项", "supervision", tasks_open, "已提出、尚未销号的整改任务"),
+    Indicator("tasks_overdue", "逾期整改任务", "项", "supervision", tasks_overdue,
+              "超过整改期限仍未反馈（或复核未通过）的整改任务"),
+    Indicator("satisfaction", "家长满意度", "%", "quality (issue 16)", None, "评价中“满意”的比例",
+              higher_is_better=True),
+    Indicator("projects_under_threshold", "满意度低于阈值的项目", "项", "quality (issue 16)", None,
+              "评价数达到下限且满意度低于城市阈值的项目"),
+    Indicator("complaints_open", "未办结投诉", "件", "complaints (issue 17)", None, "按类别统计的未办结投诉"),
+    Indicator("complaints_overdue", "超期投诉", "件", "complaints (issue 17)", None, "超过办理时限的投诉，按类别统计"),
+    Indicator("entries_suspended_delisted", "本学期暂停、移出的白名单条目", "条", "whitelist, adjustments",
+              entries_suspended_delisted, "本学期内被暂停或移出白名单的条目"),
+    Indicator("people_expiring", "30 天内查询到期的人员", "人", "people", people_expiring,
+              "违法犯罪、性侵、健康、品德查询将在 30 天内失效的从业人员"),
+    Indicator("no_show", "未到岗（排课无入校记录）", "节", "passes (issue 14)", None,
+              "已排课但无人员入校扫码记录的课时"),
+]
+BY_KEY = {i.key: i for i in INDICATORS}
+
+
+# ---------------------------------------------------------------- a dashboard: every indicator for a region
+
+@dataclass
+class Row:
+    indicator: Indicator
+    total: Figure | None
+    by_child: dict
+    trend: list          # [(label "2026-10", Figure | None)]
+
+    @property
+    def key(self):
+        return self.indicator.key
+
+
+@dataclass
+class Dashboard:
+    region: Region
+    as_of: date
+    group: str
+    children: list       # [(key, name)]
+    rows: list
+
+
+def month_ends(start, day):
+    """The ends of the months from `start`'s month to `day`'s month, the last one being `day` itself."""
+    points, cursor = [], start.replace(day=1)
+    while cursor <= day:
+        following = (cursor.replace(day=28) + timedelta(days=4)).replace(day=1)
+        points.append(min(following - timedelta(days=1), day))
+        cursor = following
+    return points or [day]
+
+
+def trend_days(as_of):
+    term = _term_of([as_of]).get(as_of)
+    return month_ends(term[1], as_of) if term else [as_of]
+
+
+def children(region):
+    if region.level == RegionLevel.county:
+        return [(s.id, s.name) for s in db.session.execute(
+            select(School.id, School.name).where(School.county_id == region.id).order_by(School.code))]
+    return [(r.id, r.name) for r in db.session.execute(
+        select(Region.id, Region.name).where(Region.parent_id == region.id).order_by(Region.code))]
+
+
+def dashboard(region, as_of, with_trend=True):
+    """Every indicator for `region` as of the end of `as_of`: the region's figure, each child's, and the
+    trend over the term (month ends). Two statements per implemented indicator, plus three."""
+    group = CHILD_GROUP[region.level]
+    days = trend_days(as_of) if with_trend else [as_of]
+    rows = []
+    for indicator in INDICATORS:
+        if not indicator.landed:
+            rows.append(Row(indicator, None, {}, []))
+            continue
+        by_child = {k: f for (day, k), f in indicator.figures(region, group, [as_of]).items() if day == as_of}
+        totals = {day: f for (day, _k), f in indicator.figures(region, "all", days).items()}
+        empty = Figure(None) if indicator.unit == "%" else Figure(0)
+        rows.append(Row(indicator, totals.get(as_of, empty), by_child,
+                        [(d.strftime("%Y-%m"), totals.get(d, empty)) for d in days]))
+    return Dashboard(region, as_of, group, children(region), rows)
+
+
+def school_figures(school, as_of):
+    """Each implemented indicator for one school (as a child of its county): {key: Figure}."""
+    county = db.session.get(Region, school.county_id)
+    result = {}
+    for indicator in INDICATORS:
+        if indicator.landed:
+            figures = indicator.figures(county, "school", [as_of])
+            result[indicator.key] = figures.get((as_of, school.id),
+                                                Figure(None) if indicator.unit == "%" else Figure(0))
+    return result
+
+
+# ---------------------------------------------------------------- the monthly report's numbers
+
+@dataclass
+class MonthlyReport:
+    region: Region
+    month: date              # the month's first day
+    as_of: date              # the month's last day (today for the current month)
+    complete: bool           # the month has ended
+    dashboard: Dashboard
+    previous: dict           # {key: Figure} at the end of the month before
+    activity: dict           # visits, schools visited, tasks raised / closed in the month
+    unvisited: list          # rows of queries.unvisited_stmt when the month has ended
+
+
+def _month_activity(region, first, last):
+    """Visits, distinct schools visited, tasks raised and tasks closed in [first, last] (two statements)."""
+    visits, schools = db.session.execute(
+        select(func.count(Visit.id), func.count(distinct(Visit.school_id)))
+        .where(_in_region(region, Visit.county_id, Visit.city_id), Visit.visited_on >= first,
+               Visit.visited_on <= last)).one()
+    start, end = day_end_utc(first - timedelta(days=1)), day_end_utc(last)
+    raised, closed = db.session.execute(
+        select(func.count(case((and_(Task.created_at >= start, Task.created_at < end), Task.id))),
+               func.count(case((and_(Task.closed_at >= start, Task.closed_at < end), Task.id))))
+        .where(_in_region(region, Task.county_id, Task.city_id))).one()
+    return {"visits": visits, "schools_visited": schools, "tasks_raised": raised, "tasks_closed": closed}
+
+
+def monthly_report(region, month, today=None):
+    """The numbers of the monthly report of `region` for `month` (its first day), as of the month's end: a
+    past month gives the same numbers whenever it is asked for (what was recorded by then)."""
+    today = today or clock.today()
+    last = (month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    as_of = min(last, today)
+    dash = dashboard(region, as_of)
+    before = month - timedelta(days=1)
+    previous = {}
+    for indicator in INDICATORS:
+        if indicator.landed:
+            previous[indicator.key] = indicator.figures(region, "all", [before]).get((before, None))
+    complete = last < today
+    unvisited = db.session.execute(queries.unvisited_stmt(month, region)).all() if complete else []
+    return MonthlyReport(region, month, as_of, complete, dash, previous, _month_activity(region, month, as_of),
+                         unvisited)

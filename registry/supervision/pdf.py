@@ -1,0 +1,85 @@
+"""The monthly supervision report (督导月报) of a county, a city or the province, for 报省教育厅: a PDF in the
+announcement's style (templates/pdf/supervision_report.html, the proportional CJK faces of pdf/_base.html)
+with each indicator's term trend drawn here as SVG, and the same numbers as XLSX (exports.report_xlsx).
+
+Generated on demand and kept in PDF_CACHE_DIR by the digest of its HTML (registry.core.pdf.cache): asking
+again for a month whose numbers have not changed returns the kept file; a past month is computed as of its
+last day, so it prints the same numbers whenever it is asked for."""
+import base64
+from html import escape
+
+from registry.core import pdf
+from registry.regions.models import RegionLevel
+from registry.supervision import indicators
+
+ISSUERS = {RegionLevel.province: "教育厅", RegionLevel.city: "教育局", RegionLevel.county: "教育局"}
+CHART_W, CHART_H = 250, 120
+
+
+def monthly_report(region, month):
+    return indicators.monthly_report(region, month)
+
+
+def trend_svg(points, unit, width=CHART_W, height=CHART_H):
+    """A small line chart of a term's month-end values (None values leave a gap), as an SVG document."""
+    left, right, top, bottom = 34, 8, 10, 22
+    values = [f.value for _label, f in points if f is not None and f.value is not None]
+    peak = max(values + [0])
+    ceiling = 100 if unit == "%" and peak <= 100 else max(1, peak * 1.2)
+    plot_w, plot_h = width - left - right, height - top - bottom
+    step = plot_w / max(1, len(points) - 1)
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+             f'viewBox="0 0 {width} {height}" font-family="Noto Sans CJK SC, sans-serif" font-size="8">',
+             f'<rect x="0" y="0" width="{width}" height="{height}" fill="#fff"/>']
+    for i in range(3):
+        y = top + plot_h * i / 2
+        label = ceiling * (1 - i / 2)
+        parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" stroke="#ddd" '
+                     f'stroke-width="0.5"/><text x="{left - 3}" y="{y + 3:.1f}" text-anchor="end" fill="#555">'
+                     f'{label:.0f}{escape("%" if unit == "%" else "")}</text>')
+    coords = []
+    for i, (label, figure) in enumerate(points):
+        x = left + step * i if len(points) > 1 else left + plot_w / 2
+        parts.append(f'<text x="{x:.1f}" y="{height - 8}" text-anchor="middle" fill="#555">'
+                     f'{escape(label[5:])}月</text>')
+        if figure is not None and figure.value is not None:
+            y = top + plot_h * (1 - figure.value / ceiling)
+            coords.append((x, y, figure.value))
+    if len(coords) > 1:
+        parts.append('<polyline fill="none" stroke="#b3261e" stroke-width="1.5" points="'
+                     + " ".join(f"{x:.1f},{y:.1f}" for x, y, _v in coords) + '"/>')
+    for x, y, value in coords:
+        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2" fill="#b3261e"/>'
+                     f'<text x="{x:.1f}" y="{y - 4:.1f}" text-anchor="middle" fill="#111">'
+                     f'{value:g}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def svg_data_url(svg):
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+
+
+def issuer(region):
+    return region.name + ISSUERS[region.level]
+
+
+def render_report(report):
+    """The PDF bytes, kept in PDF_CACHE_DIR under the digest of its HTML."""
+    charts = {row.key: svg_data_url(trend_svg(row.trend, row.indicator.unit))
+              for row in report.dashboard.rows if row.indicator.landed}
+    return pdf.render_paged_pdf(
+        "supervision_report.html", [None], cache_name=f"supervision-{report.region.id}-{report.month:%Y%m}",
+        report=report, charts=charts, issuer=issuer(report.region), level_word=_level_word(report))
+
+
+def _level_word(report):
+    return {"city": "设区市", "county": "县（市、区）", "school": "学校"}[report.dashboard.group]
+
+
+def report_filename(region, month, ext):
+    return f"{region.name}课后服务督导月报-{month:%Y-%m}.{ext}"
+
+
+def report_response(report, data, region, month):
+    return pdf.pdf_response(data, report_filename(region, month, "pdf"))
