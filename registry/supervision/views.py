@@ -132,7 +132,8 @@ def school(school_id):
 def _assignments_page(status=200, errors=None, form=None):
     user = _actor()
     q = (request.args.get("q") or "").strip()[:50]
-    page = paginate(queries.county_schools_stmt(user.region_id, q), request.args.get("page", 1, type=int), 50)
+    page = paginate(queries.county_schools_stmt(user.region_id, q), request.args.get("page", 1, type=int), 50,
+                    scalars=False)
     return render_template("supervision/assignments.html", page=page, q=q, errors=errors or {}, form=form or {},
                            inspectors=queries.county_inspectors(user.region_id), today=clock.today()), status
 

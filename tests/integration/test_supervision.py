@@ -17,7 +17,6 @@ from registry.adjustments import services as adjustments
 from registry.core import clock
 from registry.core.errors import InvalidTransition, NotAllowed, ValidationFailed
 from registry.notifications.models import Notification
-from registry.orders import services as orders
 from registry.orders.models import Order
 from registry.people.models import CheckResult, Person
 from registry.people.services import check_expiry, latest_checks
@@ -28,43 +27,9 @@ from registry.supervision import services as supervision
 from registry.supervision.indicators import COUNTED_ORDERS, INDICATORS
 from registry.supervision.models import Assignment, MissedVisit, Task, TaskStatus, Visit
 from registry.whitelist.models import ChangeFeedItem, ChangeKind, EntryCounty
-from tests.fixtures.orders import order_fields
-from tests.fixtures.providers import add_cleared_person, id_number_for
 from tests.fixtures.reviews import at
-from tests.fixtures.schools import make_school_row
 from tests.fixtures.supervision import checklist
 from tests.fixtures.supervision import visit as make_visit
-
-
-@pytest.fixture
-def world(db, whitelisted, ordering_school, create_user):
-    """红谷滩区 (360113): school A (3 own projects, one third-party order accepted) and school B (2 own projects),
-    both assigned from 2026-03-01 to one inspector; 东湖区 (360102): school C (1 own project), assigned to its own
-    inspector. A person whose checks lapse within 30 days serves A. The clock is on 2026-03-10."""
-    term = ordering_school["term"]
-    a = ordering_school["school"]
-    b = make_school_row(db, name="红谷滩区第二实验小学")
-    c = make_school_row(db, county_code="360102", name="东湖区育新学校")
-    for school, names in ((b, ("合唱团", "书法社")), (c, ("围棋社",))):
-        for name in names:
-            db.session.add(SchoolProject(school_id=school.id, term_id=term.id, name=name, category="arts",
-                                         teacher="教师"))
-    county = whitelisted["reviewers"]["county"]
-    inspector = create_user("inspector", region_code="360113")
-    other_inspector = create_user("inspector", region_code="360102")
-    other_county = whitelisted["reviewers"]["other_county"]
-    supervision.assign(a, inspector_id=inspector.id, actor=county, started_on=date(2026, 3, 1))
-    supervision.assign(b, inspector_id=inspector.id, actor=county, started_on=date(2026, 3, 1))
-    supervision.assign(c, inspector_id=other_inspector.id, actor=other_county, started_on=date(2026, 3, 1))
-    soon = add_cleared_person(whitelisted["provider"], whitelisted["admin"], n=77, id_number=id_number_for(77),
-                              check_age_days=350)
-    order = orders.create_order(a, actor=ordering_school["admin"], **order_fields(whitelisted["entry"], term))
-    orders.accept_order(order, actor=whitelisted["admin"], person_ids=[whitelisted["person"].id, soon.id])
-    db.session.flush()
-    return {**whitelisted, "a": a, "b": b, "c": c, "term": term, "county": county, "inspector": inspector,
-            "other_inspector": other_inspector, "school_admin": ordering_school["admin"], "order": order,
-            "soon": soon}
-
 
 # ---------------------------------------------------------------- the monthly visit
 
