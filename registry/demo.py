@@ -30,6 +30,9 @@ DEMO_USERS = [
     ("nc_donghu", "东湖区教育局审核员", "county_reviewer", "360102"),
     ("gz_city", "赣州市教育局审核员", "city_reviewer", "360700"),
     ("nc_inspector", "红谷滩区责任督学", "inspector", "360113"),
+    # issue 18: supervision (read-only supervisors)
+    ("jx_supervisor", "江西省教育厅督导（只读）", "province_supervisor", "360000"),
+    ("nc_supervisor", "南昌市教育局督导（只读）", "city_supervisor", "360100"),
 ]
 
 # key, name, USCC body, org type, county, service counties, offering, where it ends up
@@ -197,6 +200,7 @@ def _play_history(real_today):
     adjustments.delist(built["qinghe"]["provider"], actor=reviewer["city"], reason_category="illegal_fees",
                        reason="经核查，该机构在凤凰城小学以“材料费”名义另行收费，违反公益性收费规定。",
                        ban_until=adjustments.default_ban_end(built["qinghe"]["provider"]))
+    _seed_supervision(built, real_today)  # issue 18: supervision
     # Today: one application at each review stage, and a second batch under publicity with an objection.
     _at(real_today)
     for key, *_rest, path in PROVIDERS:
@@ -318,3 +322,44 @@ def _seed_schools_and_orders(built):
     orders.decline_order(declined, actor=q["admin"], reason="周二、周四 16:30 时段教练已排满，可改约周三。")
     cancelled = order("yx_school", "xinghe", grades=(5,), students=22)
     orders.cancel_order(cancelled, actor=schools["yx_school"][1], reason="学校调整了课后服务安排")
+
+
+# ---- issue 18: supervision
+
+def _seed_supervision(built, real_today):
+    """The 红谷滩 inspector has 凤凰城小学 since the term began: visited on 2026-10-15 (the fire extinguishers had
+    expired: a task for the school, answered and closed) and on 2026-11-18 (启航's fees were not posted: a task for
+    the provider, still open and overdue). 育新学校 in 东湖区 has no inspector yet."""
+    from registry.schools.models import School
+    from registry.supervision import services as supervision
+
+    inspector, county = _user("nc_inspector"), _user("nc_honggutan")
+    school = db.session.scalar(select(School).where(School.code == SCHOOLS[0][0]))
+    school_admin = _user(SCHOOLS[0][5])
+    _at(date(2026, 9, 1))
+    supervision.assign(school, inspector_id=inspector.id, actor=county, started_on=date(2026, 9, 1))
+    ok = {"result": "conforms", "note": ""}
+    keys = ("schedule_published", "activities_match", "one_plus_n", "passes_valid", "fees_disclosed", "voluntary",
+            "no_new_lessons", "safety")
+    if date(2026, 10, 25) < real_today:
+        _at(date(2026, 10, 15))
+        items = {k: dict(ok) for k in keys}
+        items["safety"] = {"result": "fails", "note": "体育器材室两具灭火器已过有效期"}
+        first = supervision.record_visit(school, actor=inspector, items=items, summary="课后服务秩序良好。",
+                                         visited_at=supervision.visit_datetime(date(2026, 10, 15)))
+        task = supervision.open_task(first, "safety", actor=inspector, target="school", deadline=date(2026, 10, 25),
+                                     requirement="更换过期灭火器，并建立消防器材月检登记。")
+        _at(date(2026, 10, 22))
+        supervision.respond(task, actor=school_admin, response="已更换两具灭火器，月检登记表已张贴于器材室门口。")
+        _at(date(2026, 10, 24))
+        supervision.close(task, actor=inspector, note="复查合格")
+    if date(2026, 11, 18) < real_today:
+        _at(date(2026, 11, 18))
+        items = {k: dict(ok) for k in keys}
+        items["fees_disclosed"] = {"result": "fails", "note": "启航花样跳绳班未在教室门口公示收费标准"}
+        items["passes_valid"] = {"result": "not_applicable", "note": "当日无校外人员入校"}
+        second = supervision.record_visit(school, actor=inspector, items=items,
+                                          visited_at=supervision.visit_datetime(date(2026, 11, 18)))
+        supervision.open_task(second, "fees_disclosed", actor=inspector, target="provider",
+                              provider_id=built["qihang"]["provider"].id, deadline=date(2026, 11, 28),
+                              requirement="在上课地点公示收费标准（元/人·课时）及监督电话。")

@@ -26,4 +26,5 @@ REGION_LEVEL = {Role.city_reviewer: "city", Role.county_reviewer: "county", Role
 # issue 18: supervision
 REGION_LEVEL.update({Role.province_supervisor: "province", Role.city_supervisor: "city"})
 SUPERVISOR_ROLES = frozenset({Role.province_supervisor, Role.city_supervisor})
+MFA_ROLES = MFA_ROLES | SUPERVISOR_ROLES
 STAFF_ROLES = frozenset(Role) - {Role.provider_admin, Role.school_admin}
