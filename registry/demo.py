@@ -31,8 +31,8 @@ DEMO_USERS = [
     ("gz_city", "赣州市教育局审核员", "city_reviewer", "360700"),
     ("nc_inspector", "红谷滩区责任督学", "inspector", "360113"),
     # issue 18: supervision (read-only supervisors)
-    ("jx_supervisor", "江西省教育厅督导（只读）", "province_supervisor", "360000"),
-    ("nc_supervisor", "南昌市教育局督导（只读）", "city_supervisor", "360100"),
+    ("jx_supervisor", "江西省教育厅督导员", "province_supervisor", "360000"),
+    ("nc_supervisor", "南昌市教育局督导员", "city_supervisor", "360100"),
 ]
 
 # key, name, USCC body, org type, county, service counties, offering, where it ends up

@@ -25,7 +25,11 @@ def trend_svg(points, unit, width=CHART_W, height=CHART_H):
     left, right, top, bottom = 34, 8, 10, 22
     values = [f.value for _label, f in points if f is not None and f.value is not None]
     peak = max(values + [0])
-    ceiling = 100 if unit == "%" and peak <= 100 else max(1, peak * 1.2)
+    if unit == "%" and peak <= 100:
+        ceiling = 100
+    else:   # an even whole number above the peak, so the middle grid line is a whole number too
+        ceiling = max(2, int(peak * 1.2) + 1)
+        ceiling += ceiling % 2
     plot_w, plot_h = width - left - right, height - top - bottom
     step = plot_w / max(1, len(points) - 1)
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
@@ -36,7 +40,7 @@ def trend_svg(points, unit, width=CHART_W, height=CHART_H):
         label = ceiling * (1 - i / 2)
         parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" stroke="#ddd" '
                      f'stroke-width="0.5"/><text x="{left - 3}" y="{y + 3:.1f}" text-anchor="end" fill="#555">'
-                     f'{label:.0f}{escape("%" if unit == "%" else "")}</text>')
+                     f'{label:g}{escape("%" if unit == "%" else "")}</text>')
     coords = []
     for i, (label, figure) in enumerate(points):
         x = left + step * i if len(points) > 1 else left + plot_w / 2
@@ -66,11 +70,12 @@ def issuer(region):
 
 def render_report(report):
     """The PDF bytes, kept in PDF_CACHE_DIR under the digest of its HTML."""
-    charts = {row.key: svg_data_url(trend_svg(row.trend, row.indicator.unit))
-              for row in report.dashboard.rows if row.indicator.landed}
+    landed = [row for row in report.dashboard.rows if row.indicator.landed]
+    charts = [(row, svg_data_url(trend_svg(row.trend, row.indicator.unit))) for row in landed]
+    chart_rows = [charts[i:i + 2] for i in range(0, len(charts), 2)]
     return pdf.render_paged_pdf(
         "supervision_report.html", [None], cache_name=f"supervision-{report.region.id}-{report.month:%Y%m}",
-        report=report, charts=charts, issuer=issuer(report.region), level_word=_level_word(report))
+        report=report, chart_rows=chart_rows, issuer=issuer(report.region), level_word=_level_word(report))
 
 
 def _level_word(report):

@@ -17,9 +17,9 @@
     var chart = echarts.init(el, null, { renderer: "canvas" });
     chart.setOption({
       animation: false,
-      grid: { left: 44, right: 16, top: 24, bottom: 28 },
+      grid: { left: 44, right: 28, top: 24, bottom: 28 },
       tooltip: { trigger: "axis", valueFormatter: function (v) { return v == null ? "—" : v + (percent ? "%" : " " + ind.unit); } },
-      xAxis: { type: "category", data: ind.trend.map(function (p) { return p.month; }), boundaryGap: !percent },
+      xAxis: { type: "category", data: ind.trend.map(function (p) { return p.month; }), boundaryGap: true },
       yAxis: { type: "value", min: 0, max: percent ? 100 : null, minInterval: percent ? 0 : 1,
                axisLabel: { formatter: percent ? "{value}%" : "{value}" } },
       series: [{
