@@ -36,6 +36,11 @@ AGGREGATES = (
     ("catalog_vs_bare_school", min),
     ("verify_p50_ms", max),
     ("verify_p99_ms", max),
+    # issue 18: supervision
+    ("dashboard_province_ms", max),
+    ("dashboard_county_ms", max),
+    ("dashboard_statements", max),
+    ("monthly_report_seconds", max),
 )
 
 

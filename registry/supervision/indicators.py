@@ -214,6 +214,7 @@ def people_expiring(region, group, days):
     30 days after the day (the ages of registry.people.services.check_expiry, with the default policy age).
     By the provider's registered county and city; for a school, the staff on its orders of the term."""
     d = _days(days)
+    terms = _term_of(days)   # asked at every level, so a dashboard's statement count is the same at each
     age = policy.defaults().check_max_age_days
     c, newer = aliased(PersonCheck), aliased(PersonCheck)
     latest = not_(select(newer.id).where(
@@ -230,7 +231,6 @@ def people_expiring(region, group, days):
             .join(Person, and_(Person.id == c.person_id, Person.archived_at.is_(None))))
     if group == "school":
         live = (OrderStatus.accepted, OrderStatus.active, OrderStatus.suspended)
-        terms = _term_of(days)
         term_ids = sorted({v[0] for v in terms.values()}) or [-1]
         stmt = (stmt.join(OrderStaff, and_(OrderStaff.person_id == Person.id, OrderStaff.removed_at.is_(None)))
                 .join(Order, and_(Order.id == OrderStaff.order_id, Order.status.in_(live),

@@ -6,14 +6,13 @@ Generated on demand and kept in PDF_CACHE_DIR by the digest of its HTML (registr
 again for a month whose numbers have not changed returns the kept file; a past month is computed as of its
 last day, so it prints the same numbers whenever it is asked for."""
 import base64
-from html import escape
 
 from registry.core import pdf
 from registry.regions.models import RegionLevel
 from registry.supervision import indicators
 
 ISSUERS = {RegionLevel.province: "教育厅", RegionLevel.city: "教育局", RegionLevel.county: "教育局"}
-CHART_W, CHART_H = 250, 120
+CHART_W, CHART_H = 250, 90
 
 
 def monthly_report(region, month):
@@ -21,8 +20,11 @@ def monthly_report(region, month):
 
 
 def trend_svg(points, unit, width=CHART_W, height=CHART_H):
-    """A small line chart of a term's month-end values (None values leave a gap), as an SVG document."""
-    left, right, top, bottom = 34, 8, 10, 22
+    """A small line chart of a term's month-end values (None values leave a gap), as an SVG document with no
+    text: the month labels and values are printed in HTML under it (templates/pdf/supervision_report.html),
+    because WeasyPrint lays out and embeds fonts again for the text of every SVG image (seconds per report).
+    Returns (svg, ceiling), the ceiling being the value of the top grid line."""
+    left, right, top, bottom = 6, 6, 6, 6
     values = [f.value for _label, f in points if f is not None and f.value is not None]
     peak = max(values + [0])
     if unit == "%" and peak <= 100:
@@ -31,33 +33,24 @@ def trend_svg(points, unit, width=CHART_W, height=CHART_H):
         ceiling = max(2, int(peak * 1.2) + 1)
         ceiling += ceiling % 2
     plot_w, plot_h = width - left - right, height - top - bottom
-    step = plot_w / max(1, len(points) - 1)
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}" font-family="Noto Sans CJK SC, sans-serif" font-size="8">',
-             f'<rect x="0" y="0" width="{width}" height="{height}" fill="#fff"/>']
+             f'viewBox="0 0 {width} {height}">', f'<rect x="0" y="0" width="{width}" height="{height}" fill="#fff"/>']
     for i in range(3):
         y = top + plot_h * i / 2
-        label = ceiling * (1 - i / 2)
-        parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" stroke="#ddd" '
-                     f'stroke-width="0.5"/><text x="{left - 3}" y="{y + 3:.1f}" text-anchor="end" fill="#555">'
-                     f'{label:g}{escape("%" if unit == "%" else "")}</text>')
+        parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" stroke="#ccc" '
+                     f'stroke-width="0.6"/>')
     coords = []
-    for i, (label, figure) in enumerate(points):
-        x = left + step * i if len(points) > 1 else left + plot_w / 2
-        parts.append(f'<text x="{x:.1f}" y="{height - 8}" text-anchor="middle" fill="#555">'
-                     f'{escape(label[5:])}月</text>')
+    slot = plot_w / max(1, len(points))
+    for i, (_label, figure) in enumerate(points):
         if figure is not None and figure.value is not None:
-            y = top + plot_h * (1 - figure.value / ceiling)
-            coords.append((x, y, figure.value))
+            x = left + slot * (i + 0.5)   # the middle of the i-th of len(points) equal columns
+            coords.append((x, top + plot_h * (1 - figure.value / ceiling)))
     if len(coords) > 1:
-        parts.append('<polyline fill="none" stroke="#b3261e" stroke-width="1.5" points="'
-                     + " ".join(f"{x:.1f},{y:.1f}" for x, y, _v in coords) + '"/>')
-    for x, y, value in coords:
-        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2" fill="#b3261e"/>'
-                     f'<text x="{x:.1f}" y="{y - 4:.1f}" text-anchor="middle" fill="#111">'
-                     f'{value:g}</text>')
+        parts.append('<polyline fill="none" stroke="#b3261e" stroke-width="1.6" points="'
+                     + " ".join(f"{x:.1f},{y:.1f}" for x, y in coords) + '"/>')
+    parts += [f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.2" fill="#b3261e"/>' for x, y in coords]
     parts.append("</svg>")
-    return "".join(parts)
+    return "".join(parts), ceiling
 
 
 def svg_data_url(svg):
@@ -71,7 +64,10 @@ def issuer(region):
 def render_report(report):
     """The PDF bytes, kept in PDF_CACHE_DIR under the digest of its HTML."""
     landed = [row for row in report.dashboard.rows if row.indicator.landed]
-    charts = [(row, svg_data_url(trend_svg(row.trend, row.indicator.unit))) for row in landed]
+    charts = []
+    for row in landed:
+        svg, ceiling = trend_svg(row.trend, row.indicator.unit)
+        charts.append((row, svg_data_url(svg), ceiling))
     chart_rows = [charts[i:i + 2] for i in range(0, len(charts), 2)]
     return pdf.render_paged_pdf(
         "supervision_report.html", [None], cache_name=f"supervision-{report.region.id}-{report.month:%Y%m}",

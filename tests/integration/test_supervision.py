@@ -28,6 +28,7 @@ from registry.supervision.indicators import COUNTED_ORDERS, INDICATORS
 from registry.supervision.models import Assignment, MissedVisit, Task, TaskStatus, Visit
 from registry.whitelist.models import ChangeFeedItem, ChangeKind, EntryCounty
 from tests.fixtures.reviews import at
+from tests.fixtures.schools import make_school_row
 from tests.fixtures.supervision import checklist
 from tests.fixtures.supervision import visit as make_visit
 
@@ -263,3 +264,32 @@ def test_a_past_month_report_is_reproducible(db, counted):
     tasks_after = {r.key: r.total.value for r in again.dashboard.rows if r.indicator.landed}["tasks_open"]
     assert tasks_before == tasks_after == 2     # a task raised in April does not change March
     assert first.as_of == again.as_of == date(2026, 3, 31) and first.complete
+
+
+def _statements(db, call):
+    from sqlalchemy import event
+    counter = {"n": 0}
+
+    def count(*_args):
+        counter["n"] += 1
+    engine = db.session.get_bind()
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        call()
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return counter["n"]
+
+
+def test_a_dashboard_sends_as_many_statements_at_every_level_and_size(db, counted):
+    day = clock.today()
+    levels = [regions.get_by_code(code) for code in ("360000", "360100", "360113")]
+    before = [_statements(db, lambda r=r: indicators.dashboard(r, day)) for r in levels]
+    for n in range(3):   # more schools, visits and tasks
+        school = make_school_row(db, name=f"红谷滩区新建学校{n}")
+        supervision.assign(school, inspector_id=counted["inspector"].id, actor=counted["county"])
+        make_visit(school, counted["inspector"], day, safety="fails")
+    _task(counted, day + timedelta(days=5))
+    db.session.flush()
+    after = [_statements(db, lambda r=r: indicators.dashboard(r, day)) for r in levels]
+    assert len(set(before)) == 1 and before == after
