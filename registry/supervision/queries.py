@@ -79,7 +79,7 @@ def visit_for(user, visit_id):
 
 def visits_stmt(user, school_id=None):
     stmt = (select(Visit).where(user_filter(user, Visit.county_id, Visit.city_id))
-            .options(joinedload(Visit.school), joinedload(Visit.inspector))
+            .options(joinedload(Visit.school), joinedload(Visit.inspector), selectinload(Visit.items))
             .order_by(Visit.visited_at.desc(), Visit.id.desc()))
     if user.role == Role.inspector:
         stmt = stmt.where(Visit.inspector_id == user.id)
@@ -165,7 +165,7 @@ def county_schools_stmt(county_id, q=None):
     """The county's schools with their current assignment (or None), by name."""
     stmt = (select(School, Assignment).outerjoin(Assignment, and_(Assignment.school_id == School.id,
                                                                     Assignment.ended_on.is_(None)))
-            .where(School.county_id == county_id).order_by(School.code))
+            .where(School.county_id == county_id).options(joinedload(Assignment.inspector)).order_by(School.code))
     if q:
         stmt = stmt.where(or_(School.name.contains(q, autoescape=True), School.code.contains(q, autoescape=True)))
     return stmt
