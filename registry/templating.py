@@ -30,6 +30,7 @@ NAV = [
     ("工作日历", "batches.calendar"),
     # issue 18: supervision
     ("督导", "supervision.index"),
+    ("挂牌督导", "supervision.assignments"),
     ("整改任务", "supervision.tasks"),
     ("消息", "notifications.inbox"),
     ("审计日志", "audit.index"),
