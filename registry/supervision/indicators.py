@@ -11,6 +11,7 @@ month ends costs the same one statement.
 An indicator whose source domain has not landed has `figures=None` and shows 暂无数据: the lead fills in a
 function of the same shape when schedules (15), passes (14), quality (16) and complaints (17) merge.
 """
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
@@ -34,6 +35,8 @@ CHILD_GROUP = {RegionLevel.province: "city", RegionLevel.city: "county", RegionL
 COUNTED_ORDERS = (OrderStatus.requested, OrderStatus.accepted, OrderStatus.active, OrderStatus.suspended,
                   OrderStatus.completed)
 EXPIRY_WINDOW_DAYS = 30
+# The terms of the days a dashboard asks about, looked up once per dashboard (set by `dashboard`).
+_TERMS = ContextVar("supervision_terms", default=None)
 
 
 @dataclass(frozen=True)
@@ -101,12 +104,19 @@ def _ratio(numerator, denominator):
 
 
 def _term_of(days):
-    """The term of each day: the one containing it, else the last one begun before it (one statement)."""
+    """The term of each day: the one containing it, else the last one begun before it (one statement; once
+    per list of days within a dashboard, see `dashboard`)."""
+    cache = _TERMS.get()
+    if cache is not None and tuple(days) in cache:
+        return cache[tuple(days)]
     d = _days(days)
     later = aliased(Term)
     rows = db.session.execute(select(d.c.c0, Term.id, Term.starts_on).join(Term, Term.starts_on <= d.c.c0).where(
         not_(select(later.id).where(later.starts_on <= d.c.c0, later.starts_on > Term.starts_on).exists()))).all()
-    return {_norm(day): (term_id, starts_on) for day, term_id, starts_on in rows}
+    terms = {_norm(day): (term_id, starts_on) for day, term_id, starts_on in rows}
+    if cache is not None:
+        cache[tuple(days)] = terms
+    return terms
 
 
 def _terms_table(days):
@@ -333,7 +343,17 @@ def children(region):
 
 def dashboard(region, as_of, with_trend=True):
     """Every indicator for `region` as of the end of `as_of`: the region's figure, each child's, and the
-    trend over the term (month ends). Two statements per implemented indicator, plus three."""
+    trend over the term (month ends). Two statements per implemented indicator (three for those that read
+    the terms' orders or projects), plus the terms of the days and the children: the same number at every
+    level and for any amount of data."""
+    token = _TERMS.set({})
+    try:
+        return _dashboard(region, as_of, with_trend)
+    finally:
+        _TERMS.reset(token)
+
+
+def _dashboard(region, as_of, with_trend):
     group = CHILD_GROUP[region.level]
     days = trend_days(as_of) if with_trend else [as_of]
     rows = []
