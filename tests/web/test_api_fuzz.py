@@ -65,6 +65,8 @@ def world(db, whitelisted, ordering_school, reviewers, create_user, bearer):
         "school_id": ordering_school["school"].id, "term_id": ordering_school["term"].id,
         "token_id": spare_token.id, "objection_id": 1, "token": "x",
     }
+    # issue 18: supervision (no supervision rows in this world: the ids answer 404)
+    ids.update({"assignment_id": 1, "visit_id": 1, "task_id": 1, "region_id": ordering_school["school"].county_id})
     roles = {
         "anonymous": {},
         "provider": bearer(admin),
