@@ -5,19 +5,35 @@ its project or staff) with no school. Deadlines are working days from the regist
 city's policy numbers (12345 practice: acknowledge in 1, resolve in 13, one extension with a reason)."""
 import secrets
 
+from sqlalchemy import select
+
+from registry.adjustments import services as adjustments
+from registry.adjustments.models import ActionKind, ProviderAction, ReasonCategory
+from registry.applications import services as applications
+from registry.applications.models import Application, ApplicationStatus
 from registry.audit import services as audit
 from registry.auth.models import User
 from registry.auth.roles import Role
 from registry.calendar import services as calendar
 from registry.complaints.models import (
+    APPEAL_STATUS_LABELS,
+    COMPLAINT_STATUS_LABELS,
+    Appeal,
+    AppealStatus,
+    AppealSubject,
     Complaint,
     ComplaintCategory,
     ComplaintSource,
+    ComplaintStatus,
+    Outcome,
+    SanctionStatus,
     SubjectKind,
 )
 from registry.core import clock, crypto
-from registry.core.errors import ValidationFailed
+from registry.core.errors import Conflict, NotAllowed, NotFound, ValidationFailed
+from registry.core.lifecycle import Lifecycle, Move, StatusChange
 from registry.extensions import db
+from registry.files import services as files
 from registry.notifications import services as notifications
 from registry.orders.models import Order
 from registry.people.models import Person
@@ -154,3 +170,352 @@ def complainant(complaint):
     name = crypto.decrypt(complaint.complainant_name_enc, NAME_CONTEXT) if complaint.complainant_name_enc else None
     phone = crypto.decrypt(complaint.complainant_phone_enc, PHONE_CONTEXT) if complaint.complainant_phone_enc else None
     return name, phone
+
+
+# ---------------------------------------------------------------- evidence
+
+MAX_EVIDENCE = 6
+
+
+def store_evidence(uploads, *, actor=None, provider_id=None, field="evidence"):
+    """Store (filename, bytes) uploads with the documents' checks (PDF, JPEG, PNG by content; size; no active
+    PDF); returns the stored file ids. Public evidence belongs to no provider, so the provider's file page
+    never serves it; the handling bureau downloads it from the complaint."""
+    uploads = [u for u in uploads if u and u[1]]
+    if len(uploads) > MAX_EVIDENCE:
+        raise ValidationFailed({field: [f"最多上传 {MAX_EVIDENCE} 个证据文件"]})
+    return [files.store(name, data, provider_id=provider_id, uploaded_by=actor, field=field).id
+            for name, data in uploads]
+
+
+# ---------------------------------------------------------------- the handling lifecycle
+
+def _handler_guard(complaint, actor, **_):
+    if not may_handle(actor, complaint):
+        raise NotAllowed("只有承办该投诉的教育局可以办理")
+
+
+def _decide_guard(complaint, actor, **_):
+    _handler_guard(complaint, actor)
+    if complaint.response is None and (complaint.response_due is None or complaint.response_due >= clock.today()):
+        raise Conflict(f"须先听取被投诉方陈述：陈述期至{complaint.response_due}，期满或收到陈述后方可作出结论",
+                       code="awaiting_response")
+
+
+C = ComplaintStatus
+COMPLAINT = Lifecycle("complaint", Complaint, labels=COMPLAINT_STATUS_LABELS, moves=[
+    Move("acknowledge", frozenset({C.received}), C.acknowledged, _handler_guard),
+    Move("request_response", frozenset({C.acknowledged}), C.awaiting_response, _handler_guard),
+    Move("decide", frozenset({C.awaiting_response}), C.decided, _decide_guard),
+    Move("close", frozenset({C.decided}), C.closed),
+])
+
+
+def may_handle(actor, complaint):
+    """The county bureau the complaint was routed to, or any reviewer of its city (the city takes what a
+    provider without a school is accused of, and what the sweep escalates)."""
+    if actor is None:
+        return False
+    if actor.role == Role.city_reviewer:
+        return actor.region_id == complaint.city_id
+    return actor.role == Role.county_reviewer and actor.region_id == complaint.region_id
+
+
+def _text(value, field, message, limit=4000):
+    value = (value or "").strip()
+    if not value:
+        raise ValidationFailed({field: [message]})
+    if len(value) > limit:
+        raise ValidationFailed({field: [f"不能超过{limit}字"]})
+    return value
+
+
+def _users(**where):
+    stmt = notifications.recipients().where(User.disabled_at.is_(None))
+    for key, value in where.items():
+        stmt = stmt.where(getattr(User, key) == value)
+    return db.session.scalars(stmt).all()
+
+
+def _tell_complainant(complaint, title, body):
+    """Account filers get a notification; the public reads the status page by tracking code."""
+    if complaint.filed_by_id:
+        notifications.notify([db.session.get(User, complaint.filed_by_id)], title=title, body=body,
+                             link=f"/complaints/track?code={complaint.tracking_code}", category="complaint")
+
+
+def acknowledge(complaint, *, actor):
+    COMPLAINT.transition(complaint, "acknowledge", actor=actor,
+                         changes={"acknowledged_on": clock.today(), "handler_id": actor.id})
+    _tell_complainant(complaint, "投诉已确认受理", f"办理期限至{complaint.resolve_due.isoformat()}。")
+    return complaint
+
+
+def extend(complaint, *, actor, reason):
+    """One extension of the resolution deadline, with a reason (12345 practice)."""
+    _handler_guard(complaint, actor)
+    reason = _text(reason, "reason", "延期须填写理由", 1000)
+    if not complaint.is_open:
+        raise Conflict("投诉已办结，不能延期", code="not_open")
+    if complaint.extension_reason:
+        raise Conflict("办理期限只能延长一次", code="already_extended")
+    rules = policy.for_city(complaint.city)
+    new_due = calendar.add_working_days(complaint.resolve_due, rules.complaint_extension_working_days).end
+    COMPLAINT.hold(complaint)
+    old_due = complaint.resolve_due
+    complaint.resolve_due, complaint.extension_reason = new_due, reason
+    db.session.flush()
+    audit.record("complaint.extend", object_type="complaint", object_id=complaint.id, actor=actor,
+                 details={"from": old_due.isoformat(), "to": new_due.isoformat(), "reason": reason[:200]})
+    _tell_complainant(complaint, "投诉办理期限已延长", f"延长至{new_due.isoformat()}，理由：{reason}")
+    return complaint
+
+
+def _respondents(complaint):
+    if complaint.subject_kind == SubjectKind.school:
+        return _users(school_id=complaint.school_id, role=Role.school_admin)
+    return _users(provider_id=complaint.provider_id, role=Role.provider_admin) if complaint.provider_id else []
+
+
+def request_response(complaint, *, actor, request):
+    """Ask the provider (or, for a complaint against a school, the school) for its statement (陈述), with
+    its own deadline. The complainant's identity is never part of the request."""
+    request = _text(request, "request", "请填写需要被投诉方说明的事项", 2000)
+    if complaint.subject_kind != SubjectKind.school and complaint.provider_id is None:
+        raise ValidationFailed({"request": ["该投诉没有可陈述的机构或学校"]})
+    rules = policy.for_city(complaint.city)
+    due = calendar.add_working_days(clock.today(), rules.complaint_response_working_days).end
+    COMPLAINT.transition(complaint, "request_response", actor=actor, reason=request,
+                         changes={"response_request": request, "response_due": due})
+    notifications.notify(_respondents(complaint), title=f"投诉陈述请求：{complaint.category.label}",
+                         body=f"请于{due.isoformat()}前陈述。{request}",
+                         link=f"/provider/complaints/{complaint.id}" if complaint.subject_kind != SubjectKind.school
+                         else f"/school/complaints/{complaint.id}", category="complaint")
+    return complaint
+
+
+def may_respond(actor, complaint):
+    if actor is None:
+        return False
+    if complaint.subject_kind == SubjectKind.school:
+        return actor.role == Role.school_admin and actor.school_id == complaint.school_id
+    return actor.role == Role.provider_admin and actor.provider_id == complaint.provider_id
+
+
+def respond(complaint, *, actor, response):
+    if not may_respond(actor, complaint):
+        raise NotAllowed("只有被投诉的机构或学校可以陈述")
+    response = _text(response, "response", "请填写陈述内容")
+    if complaint.status != ComplaintStatus.awaiting_response:
+        raise Conflict("当前不在陈述期", code="not_awaiting_response")
+    if complaint.response is not None:
+        raise Conflict("已经提交过陈述", code="already_responded")
+    COMPLAINT.hold(complaint)
+    complaint.response, complaint.responded_at = response, clock.utcnow()
+    db.session.flush()
+    audit.record("complaint.respond", object_type="complaint", object_id=complaint.id, actor=actor)
+    notifications.notify(handlers(complaint.region_id), title="被投诉方已陈述",
+                         body=f"投诉 #{complaint.id}（{complaint.category.label}）", link=f"/complaints/{complaint.id}",
+                         category="complaint")
+    return complaint
+
+
+# The adjustment reason each complaint category maps to; the serious ones are adjustments.SERIOUS.
+REASON_OF = {
+    ComplaintCategory.forced_participation: ReasonCategory.forced_participation,
+    ComplaintCategory.new_lessons: ReasonCategory.new_lessons,
+    ComplaintCategory.illegal_fees: ReasonCategory.illegal_fees,
+    ComplaintCategory.safety_incident: ReasonCategory.safety_incident,
+    ComplaintCategory.selling: ReasonCategory.selling,
+}
+
+
+def reason_category(complaint):
+    return REASON_OF.get(complaint.category, ReasonCategory.other)
+
+
+def sanction_for(complaint):
+    """What an upheld complaint against a provider proposes: a serious category (adjustments.SERIOUS) →
+    delisting plus a ban; any other → a warning. None for a complaint against a school."""
+    if complaint.subject_kind == SubjectKind.school or complaint.provider_id is None:
+        return None
+    return ActionKind.delisting if reason_category(complaint) in adjustments.SERIOUS else ActionKind.warning
+
+
+def decide(complaint, *, actor, outcome, reason):
+    """Upheld or dismissed, with reasons, after the statement (or its deadline). Upheld against a provider:
+    the sanction is proposed to the city's reviewers; against a school: it counts in the county's
+    supervision record (queries.supervision_record)."""
+    outcome = _enum(Outcome, outcome, "outcome", "请选择投诉成立或不成立")
+    reason = _text(reason, "reason", "请填写处理结论的理由")
+    sanction = sanction_for(complaint) if outcome == Outcome.upheld else None
+    changes = {"outcome": outcome, "decision_reason": reason, "decided_on": clock.today(),
+               "decided_by_id": actor.id if actor else None}
+    if sanction is not None:
+        changes.update(sanction_kind=sanction.value, sanction_status=SanctionStatus.proposed)
+    COMPLAINT.transition(complaint, "decide", actor=actor, reason=reason, changes=changes)
+    _tell_complainant(complaint, f"投诉已办结：{outcome.label}", reason)
+    if complaint.provider_id and complaint.subject_kind != SubjectKind.school:
+        notifications.notify(_respondents(complaint), title=f"投诉处理结果：{outcome.label}", body=reason,
+                             link="/provider/complaints", category="complaint")
+    if sanction is not None:
+        notifications.notify(_users(region_id=complaint.city_id, role=Role.city_reviewer),
+                             title=f"待确认的处理建议：{ActionKind(sanction).label}",
+                             body=f"投诉 #{complaint.id}（{complaint.category.label}）成立，请确认处理建议。",
+                             link=f"/complaints/{complaint.id}", category="complaint")
+    return complaint
+
+
+def confirm_sanction(complaint, *, actor, confirm, reason=None):
+    """A city reviewer confirms (or declines) the proposed sanction. Confirmed: the adjustment runs through
+    registry.adjustments (delisting + a ban of the city's ban_years, or a warning), which suspends orders,
+    tells the schools and the provider and writes the change feed with the reason category."""
+    if actor is None or actor.role != Role.city_reviewer or actor.region_id != complaint.city_id:
+        raise NotAllowed("只有该市的市级审核员可以确认处理建议")
+    if complaint.sanction_status != SanctionStatus.proposed:
+        raise Conflict("没有待确认的处理建议", code="no_proposed_sanction")
+    provider = db.session.get(Provider, complaint.provider_id)
+    COMPLAINT.hold(complaint)
+    if not confirm:
+        reason = _text(reason, "reason", "不予确认须填写理由", 1000)
+        complaint.sanction_status, complaint.sanction_decided_by_id = SanctionStatus.rejected, actor.id
+        db.session.flush()
+        audit.record("complaint.sanction_reject", object_type="complaint", object_id=complaint.id, actor=actor,
+                     details={"sanction": complaint.sanction_kind, "reason": reason[:200]})
+        return complaint
+    category = reason_category(complaint)
+    text = (reason or "").strip() or f"投诉（{complaint.tracking_code[:7]}…）经查属实：{complaint.decision_reason}"
+    if complaint.sanction_kind == ActionKind.delisting.value:
+        action = adjustments.delist(provider, actor=actor, reason_category=category.value, reason=text,
+                                    ban_until=adjustments.default_ban_end(provider))
+    else:
+        action = adjustments.warn(provider, actor=actor, reason_category=category.value, reason=text)
+    complaint.sanction_status, complaint.sanction_decided_by_id = SanctionStatus.confirmed, actor.id
+    complaint.sanction_action_id = action.id
+    db.session.flush()
+    audit.record("complaint.sanction_confirm", object_type="complaint", object_id=complaint.id, actor=actor,
+                 details={"sanction": complaint.sanction_kind, "action_id": action.id})
+    return complaint
+
+
+def rate(complaint, *, rating, comment=None, actor=None):
+    """回访: the complainant rates the handling (1–5); the complaint closes."""
+    try:
+        rating = int(rating)
+    except (TypeError, ValueError):
+        rating = 0
+    if not 1 <= rating <= 5:
+        raise ValidationFailed({"rating": ["请选择 1 到 5 的评价"]})
+    if actor is not None and complaint.filed_by_id and actor.id != complaint.filed_by_id:
+        raise NotAllowed("只有投诉人可以评价")
+    comment = (comment or "").strip()[:1000] or None
+    COMPLAINT.transition(complaint, "close", actor=actor, reason="投诉人评价",
+                         changes={"rating": rating, "rating_comment": comment, "closed_on": clock.today()})
+    return complaint
+
+
+# ---------------------------------------------------------------- appeals (申诉/复核)
+
+A = AppealStatus
+APPEAL = Lifecycle("appeal", Appeal, labels=APPEAL_STATUS_LABELS, moves=[
+    Move("confirm", frozenset({A.pending}), A.confirmed),
+    Move("change", frozenset({A.pending}), A.changed),
+])
+
+
+def original_decision(provider, subject, *, application_id=None, action_id=None, complaint_id=None):
+    """(decided on, decider id, record ids) of the decision a provider appeals, or NotFound."""
+    subject = _enum(AppealSubject, subject, "subject", "请选择申诉的事项")
+    if subject == AppealSubject.rejection:
+        app = db.session.get(Application, application_id) if application_id else None
+        if app is None or app.provider_id != provider.id or app.status != ApplicationStatus.rejected:
+            raise NotFound("没有可申诉的不予通过决定", field="application_id")
+        change = db.session.scalars(select(StatusChange).where(
+            StatusChange.object_type == "application", StatusChange.object_id == app.id,
+            StatusChange.to_status == ApplicationStatus.rejected.value).order_by(StatusChange.id.desc())).first()
+        day = change.created_at.date() if change else app.created_at.date()
+        return subject, day, getattr(change, "actor_id", None), {"application_id": app.id}
+    if subject in (AppealSubject.delisting, AppealSubject.ban):
+        kind = ActionKind.delisting if subject == AppealSubject.delisting else ActionKind.ban
+        action = db.session.get(ProviderAction, action_id) if action_id else None
+        if action is None or action.provider_id != provider.id or action.kind != kind or action.lifted_at:
+            raise NotFound("没有可申诉的移出或禁入决定", field="action_id")
+        return subject, action.created_at.date(), action.actor_id, {"action_id": action.id}
+    complaint = db.session.get(Complaint, complaint_id) if complaint_id else None
+    if (complaint is None or complaint.provider_id != provider.id or complaint.outcome != Outcome.upheld
+            or complaint.subject_kind == SubjectKind.school):
+        raise NotFound("没有可申诉的投诉处理结论", field="complaint_id")
+    return subject, complaint.decided_on, complaint.decided_by_id, {"complaint_id": complaint.id}
+
+
+def appeal_deadline(provider, decided_on):
+    return calendar.add_working_days(decided_on, policy.for_city(provider.city).appeal_working_days).end
+
+
+def file_appeal(provider, *, actor, subject, reasons, application_id=None, action_id=None, complaint_id=None,
+                evidence=None):
+    """A provider appeals within the city's window (10 working days by default). The decision stands."""
+    if actor is None or actor.role != Role.provider_admin or actor.provider_id != provider.id:
+        raise NotAllowed("只有本机构账号可以申诉")
+    reasons = _text(reasons, "reasons", "请填写申诉理由")
+    subject, decided_on, decider_id, ids = original_decision(
+        provider, subject, application_id=application_id, action_id=action_id, complaint_id=complaint_id)
+    deadline = appeal_deadline(provider, decided_on)
+    if clock.today() > deadline:
+        raise Conflict(f"申诉期已过：应在{deadline.isoformat()}前提出", code="appeal_window_closed")
+    key = next(iter(ids.items()))
+    if db.session.scalar(select(Appeal.id).where(getattr(Appeal, key[0]) == key[1], Appeal.subject == subject)):
+        raise Conflict("该决定已经申诉过", code="already_appealed")
+    appeal = Appeal(provider_id=provider.id, city_id=provider.city_id, subject=subject, original_decider_id=decider_id,
+                    decided_on_original=decided_on, reasons=reasons, evidence=list(evidence or []),
+                    filed_by_id=actor.id, filed_on=clock.today(), status=AppealStatus.pending, **ids)
+    db.session.add(appeal)
+    db.session.flush()
+    audit.record("appeal.file", object_type="appeal", object_id=appeal.id, actor=actor,
+                 details={"subject": subject.value, **ids})
+    notifications.notify([u for u in _users(region_id=provider.city_id, role=Role.city_reviewer)
+                          if u.id != decider_id], title=f"新的申诉：{subject.label}", body=provider.name,
+                         link=f"/review/appeals/{appeal.id}", category="appeal")
+    return appeal
+
+
+def decide_appeal(appeal, *, actor, outcome, reason):
+    """A city reviewer other than the original decider confirms the decision or changes it; a change makes
+    the move it implies (reinstatement through adjustments, a rejection back to city review)."""
+    if actor is None or actor.role != Role.city_reviewer or actor.region_id != appeal.city_id:
+        raise NotAllowed("只有机构所在设区市的审核员可以办理复核")
+    if appeal.original_decider_id is not None and actor.id == appeal.original_decider_id:
+        raise NotAllowed("原决定人不能办理对本人决定的复核，请由其他审核员办理", code="original_decider")
+    if outcome not in ("confirm", "change"):
+        raise ValidationFailed({"outcome": ["请选择维持或撤销原决定"]})
+    reason = _text(reason, "reason", "请填写复核理由")
+    changes = {"decision_reason": reason, "decided_by_id": actor.id, "decided_on": clock.today()}
+    APPEAL.transition(appeal, outcome, actor=actor, reason=reason, changes=changes)
+    provider = appeal.provider
+    if outcome == "change":
+        _overturn(appeal, provider, actor, reason)
+    users = _users(provider_id=provider.id, role=Role.provider_admin)
+    notifications.notify(users, title=f"申诉复核结果：{appeal.status.label}", body=reason,
+                         link="/provider/appeals", category="appeal")
+    return appeal
+
+
+def _overturn(appeal, provider, actor, reason):
+    text = f"申诉复核撤销原决定：{reason}"
+    if appeal.subject == AppealSubject.rejection:
+        app = db.session.get(Application, appeal.application_id)
+        applications.transition(app, "reconsider", actor=actor, reason=text)
+        return
+    if appeal.subject == AppealSubject.complaint:
+        complaint = db.session.get(Complaint, appeal.complaint_id)
+        COMPLAINT.hold(complaint)
+        complaint.outcome, complaint.decision_reason = Outcome.dismissed, f"{complaint.decision_reason}（{text}）"
+        if complaint.sanction_status == SanctionStatus.proposed:
+            complaint.sanction_status = SanctionStatus.rejected
+        db.session.flush()
+        audit.record("complaint.overturn", object_type="complaint", object_id=complaint.id, actor=actor,
+                     details={"appeal_id": appeal.id})
+        action = db.session.get(ProviderAction, complaint.sanction_action_id) if complaint.sanction_action_id else None
+        if action is None or action.kind != ActionKind.delisting:
+            return
+    adjustments.reinstate(provider, actor=actor, reason=text)
