@@ -28,6 +28,12 @@ NAV = [
     ("公示批次", "batches.index"),
     ("用户管理", "admin.users"),
     ("工作日历", "batches.calendar"),
+    # issue 17: complaints and appeals
+    ("投诉办理", "complaints.queue"),
+    ("申诉复核", "complaints.appeals"),
+    ("投诉", "complaints.account_form"),
+    ("本校被投诉", "complaints.school_complaints"),
+    ("投诉与申诉", "complaints.provider_complaints"),
     ("消息", "notifications.inbox"),
     ("审计日志", "audit.index"),
     ("API 文档", "api_docs.docs"),

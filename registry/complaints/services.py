@@ -3,6 +3,7 @@
 Routing: the county of the school takes a complaint; the city takes one whose subject is a provider (or
 its project or staff) with no school. Deadlines are working days from the registry's calendar, with the
 city's policy numbers (12345 practice: acknowledge in 1, resolve in 13, one extension with a reason)."""
+import re
 import secrets
 
 from sqlalchemy import select
@@ -46,6 +47,22 @@ from registry.schools.models import School
 NAME_CONTEXT = "complaint.complainant_name"
 PHONE_CONTEXT = "complaint.complainant_phone"
 TRACKING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read out on the phone
+
+
+PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
+
+
+def check_complainant(name, phone):
+    """A public complaint is filed under a real name with a phone number (never shown publicly)."""
+    name, phone = (name or "").strip(), re.sub(r"[\s]", "", phone or "")
+    errors = {}
+    if not 2 <= len(name) <= 32:
+        errors["name"] = ["请填写真实姓名（2–32个字）"]
+    if not PHONE.match(phone):
+        errors["phone"] = ["请填写11位手机号码或带区号的固定电话"]
+    if errors:
+        raise ValidationFailed(errors)
+    return name, phone
 
 
 def new_tracking_code():
@@ -134,6 +151,8 @@ def open_case(*, source, category, summary, school_id=None, provider_id=None, pr
         raise ValidationFailed({"summary": ["请填写投诉内容"]})
     if len(summary) > 4000:
         raise ValidationFailed({"summary": ["投诉内容不能超过4000字"]})
+    if source == ComplaintSource.public:
+        complainant_name, complainant_phone = check_complainant(complainant_name, complainant_phone)
     kind, school, provider, project, order, person = _subject(school_id, provider_id, project_id, order_id,
                                                               person_id)
     if kind == SubjectKind.person and not person and not pass_code:
@@ -186,6 +205,21 @@ def store_evidence(uploads, *, actor=None, provider_id=None, field="evidence"):
         raise ValidationFailed({field: [f"最多上传 {MAX_EVIDENCE} 个证据文件"]})
     return [files.store(name, data, provider_id=provider_id, uploaded_by=actor, field=field).id
             for name, data in uploads]
+
+
+def add_evidence(complaint, uploads, *, actor=None):
+    """More evidence for an open complaint (the API files first, then uploads one file at a time)."""
+    if not complaint.is_open:
+        raise Conflict("投诉已办结，不能再补充证据", code="not_open")
+    if len(complaint.evidence) + len(uploads) > MAX_EVIDENCE:
+        raise ValidationFailed({"file": [f"每件投诉最多 {MAX_EVIDENCE} 个证据文件"]})
+    ids = store_evidence(uploads, actor=actor, field="file")
+    COMPLAINT.hold(complaint)
+    complaint.evidence = [*complaint.evidence, *ids]
+    db.session.flush()
+    audit.record("complaint.evidence", object_type="complaint", object_id=complaint.id, actor=actor,
+                 details={"files": ids})
+    return complaint
 
 
 # ---------------------------------------------------------------- the handling lifecycle
