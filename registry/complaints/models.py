@@ -12,6 +12,7 @@ from registry.core.models import TimestampMixin
 from registry.extensions import db
 from registry.providers.models import Provider
 from registry.regions.models import Region
+from registry.schools.models import School
 
 
 class ComplaintCategory(LabelledEnum):
@@ -150,6 +151,7 @@ class Complaint(TimestampMixin, db.Model):
     region: Mapped[Region] = relationship(foreign_keys=[region_id])
     city: Mapped[Region] = relationship(foreign_keys=[city_id])
     provider: Mapped[Provider | None] = relationship()
+    school: Mapped[School | None] = relationship()
 
     __table_args__ = (Index("ix_complaint_queue", "region_id", "status"),)
 
@@ -172,6 +174,13 @@ class Complaint(TimestampMixin, db.Model):
     @property
     def outcome_label(self):
         return self.outcome.label if self.outcome else None
+
+    @property
+    def subject_name(self):
+        """The subject in words: the provider's name, or the school's for a complaint against a school."""
+        if self.subject_kind == SubjectKind.school:
+            return self.school.name if self.school else ""
+        return self.provider.name if self.provider else ""
 
     @property
     def is_open(self):

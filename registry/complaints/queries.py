@@ -41,7 +41,8 @@ def _due():
 def queue_stmt(user, show="open"):
     """The handler's complaints, nearest (and so overdue) deadline first. A county reviewer sees what was
     routed to the county; a city reviewer the city's own, the escalated ones and sanctions to confirm."""
-    stmt = select(Complaint).options(joinedload(Complaint.provider), joinedload(Complaint.region))
+    stmt = select(Complaint).options(joinedload(Complaint.provider), joinedload(Complaint.region),
+                                     joinedload(Complaint.school))
     if user.role == Role.county_reviewer:
         stmt = stmt.where(Complaint.region_id == user.region_id)
     else:
