@@ -97,11 +97,14 @@ def track():
 @bp.post("/complaints/track/rate")
 def rate_public():
     complaint = queries.by_tracking_code(request.form.get("code"))
-    if complaint.filed_by_id is not None:
-        raise NotFound("查询码不存在，请核对后重试")  # an account's complaint is rated from the account
+    actor = None
+    if complaint.filed_by_id is not None:  # an account's complaint is rated by that account only
+        if not current_user.is_authenticated or current_user.id != complaint.filed_by_id:
+            raise NotFound("查询码不存在，请核对后重试")
+        actor = _actor()
     try:
         data = load(schemas.RateIn(unknown=EXCLUDE), request.form.to_dict())
-        complaints.rate(complaint, **data)
+        complaints.rate(complaint, actor=actor, **data)
     except DomainError as exc:
         db.session.rollback()
         return render_template("complaints/track.html", complaint=queries.by_tracking_code(complaint.tracking_code),

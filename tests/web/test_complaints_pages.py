@@ -28,6 +28,13 @@ def world(db, whitelisted, ordering_school):
             "order": order, "county": whitelisted["reviewers"]["county"], "city": whitelisted["reviewers"]["city"]}
 
 
+def _xlsx_text(data):
+    from openpyxl import load_workbook
+    book = load_workbook(io.BytesIO(data))
+    return "\n".join(str(cell.value) for sheet in book for row in sheet.iter_rows() for cell in row
+                     if cell.value is not None)
+
+
 def text(response):
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)))
 
@@ -92,9 +99,11 @@ def test_handler_flow_on_pages_and_the_provider_never_sees_the_complainant(app, 
                  client.get(f"/api/v1/complaints/track/{case.tracking_code}"),
                  client.get("/complaints/stats"), client.get("/api/v1/complaints/stats"),
                  client.get("/whitelist/changes"), client.get("/api/v1/whitelist/changes"),
-                 client.get("/api/v1/whitelist"), client.get("/whitelist/export.csv")]
+                 client.get("/api/v1/whitelist"), client.get("/whitelist/export.csv"),
+                 client.get("/whitelist/export.json"), client.get("/whitelist/export.xlsx")]
     for response in reachable:
-        body = response.get_data(as_text=True)
+        body = response.get_data(as_text=True) if response.mimetype != "application/vnd.openxmlformats-officedocument" \
+            ".spreadsheetml.sheet" else _xlsx_text(response.get_data())
         assert response.status_code == 200, response.request.path
         assert NAME not in body and PHONE not in body, response.request.path
         assert "收据.pdf" not in body, response.request.path
@@ -182,3 +191,55 @@ def test_other_county_cannot_see_the_complaint(app, db, world):
     other = client_as(app, world["reviewers"]["other_county"])
     assert other.get(f"/complaints/{case.id}").status_code == 404
     assert f"#{case.id}" not in text(other.get("/complaints/queue"))
+
+
+def test_school_answers_a_complaint_against_it_and_rates_its_own(app, db, world):
+    against = complaints.open_case(source="public", category="forced_participation", summary="强制报名",
+                                          school_id=world["school"].id, complainant_name=NAME,
+                                          complainant_phone=PHONE)
+    complaints.acknowledge(against, actor=world["county"])
+    complaints.request_response(against, actor=world["county"], request="请学校说明报名方式")
+    school = client_as(app, world["school_admin"])
+    page = text(school.get("/school/complaints"))
+    assert "请学校说明报名方式" in page and NAME not in page and PHONE not in page and "强制报名" not in page
+    answer = school.post(f"/school/complaints/{against.id}/respond", data={"response": "自愿报名"})
+    assert answer.status_code == 302
+    assert against.response == "自愿报名"
+    own = complaints.open_case(source="school", category="other", summary="x", order_id=world["order"].id,
+                               actor=world["school_admin"])
+    complaints.acknowledge(own, actor=world["county"])
+    complaints.request_response(own, actor=world["county"], request="请说明")
+    complaints.respond(own, actor=world["admin"], response="说明")
+    complaints.decide(own, actor=world["county"], outcome="dismissed", reason="不属实")
+    anonymous = app.test_client()
+    assert anonymous.post("/complaints/track/rate", data={"code": own.tracking_code, "rating": "5"}).status_code == 404
+    assert school.post("/complaints/track/rate", data={"code": own.tracking_code, "rating": "3"}).status_code == 302
+    assert own.rating == 3 and own.status.value == "closed"
+
+
+def test_appeal_pages_refuse_the_original_decider_and_reinstate(app, db, world, create_user):
+    case = complaints.open_case(source="school", category="illegal_fees", summary="材料费", order_id=world["order"].id)
+    complaints.acknowledge(case, actor=world["county"])
+    complaints.request_response(case, actor=world["county"], request="请说明")
+    complaints.respond(case, actor=world["admin"], response="说明")
+    complaints.decide(case, actor=world["county"], outcome="upheld", reason="属实")
+    complaints.confirm_sanction(case, actor=world["city"], confirm=True)
+    provider = client_as(app, world["admin"])
+    page = provider.get("/provider/complaints").get_data(as_text=True)
+    option = re.search(r'value="(delisting:action_id:\d+)"', page).group(1)
+    response = provider.post("/provider/appeals", data={"decision": option, "reasons": "有收据为证"},
+                             content_type="multipart/form-data")
+    assert response.status_code == 302
+    assert "申诉复核中" in text(app.test_client().get("/whitelist/changes"))
+    city = client_as(app, world["city"])
+    listing = text(city.get("/review/appeals"))
+    assert world["provider"].name in listing
+    appeal_id = int(re.search(r"/review/appeals/(\d+)", city.get("/review/appeals").get_data(as_text=True)).group(1))
+    assert "您是原决定人" in text(city.get(f"/review/appeals/{appeal_id}"))
+    refused = city.post(f"/review/appeals/{appeal_id}/decide", data={"outcome": "change", "reason": "x"})
+    assert refused.status_code == 403
+    other = client_as(app, create_user("city_reviewer", region_code="360100"))
+    assert other.post(f"/review/appeals/{appeal_id}/decide",
+                      data={"outcome": "change", "reason": "收费属代购"}).status_code == 302
+    assert "撤销或变更原决定" in text(provider.get("/provider/complaints"))
+    assert "申诉复核中" not in text(app.test_client().get("/whitelist/changes"))
