@@ -276,6 +276,8 @@ TABLE: dict[str, Rule] = {
     "api_complaints.Stats": OPEN,
     "api_complaints.Filed": Rule(roles("school_admin", "inspector")),
     "api_complaints.FiledRating": Rule(roles("school_admin", "inspector")),
+    "api_complaints.FiledEvidence": Rule(roles("school_admin", "inspector")),
+    "api_complaints.ProviderAppealEvidence": Rule(roles("provider_admin")),
     "api_complaints.Queue": Rule(roles("county_reviewer", "city_reviewer")),
     "api_complaints.ComplaintById": Rule(roles("county_reviewer", "city_reviewer")),
     "api_complaints.ComplaintAcknowledge": Rule(roles("county_reviewer", "city_reviewer")),

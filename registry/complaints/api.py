@@ -119,6 +119,18 @@ class Filed(MethodView):
                                     **data)
 
 
+@blp.route("/complaints/filed/<code>/evidence")
+class FiledEvidence(MethodView):
+    @blp.arguments(EvidenceIn, location="files")
+    @blp.response(201, schemas.ComplaintStatusOut)
+    def post(self, files_data, code):
+        """为本账号提交的办理中投诉补充证据"""
+        complaint = _tracked(code)
+        if complaint.filed_by_id != _actor().id:
+            raise NotFound("投诉不存在")
+        return complaints.add_evidence(complaint, [files.read_upload(files_data.get("file"))], actor=_actor())
+
+
 @blp.route("/complaints/filed/<code>/rating")
 class FiledRating(MethodView):
     @blp.arguments(schemas.RateIn)
@@ -253,6 +265,16 @@ class ProviderAppeals(MethodView):
         """对不予通过、移出、禁入或投诉成立的决定申诉（申诉期内，附理由）；复核期间原决定继续有效"""
         user = _actor()
         return complaints.file_appeal(user.provider, actor=user, **data)
+
+
+@blp.route("/provider/appeals/<int:appeal_id>/evidence")
+class ProviderAppealEvidence(MethodView):
+    @blp.arguments(EvidenceIn, location="files")
+    @blp.response(201, schemas.AppealOut)
+    def post(self, files_data, appeal_id):
+        """为复核中的申诉补充证据（PDF、JPG、PNG）"""
+        appeal = queries.own_provider_appeal(_actor().provider_id, appeal_id)
+        return complaints.add_appeal_evidence(appeal, [files.read_upload(files_data.get("file"))], actor=_actor())
 
 
 @blp.route("/provider/appeals/appealable")

@@ -187,6 +187,13 @@ def appeals_for_provider(provider_id):
                               .order_by(Appeal.id.desc())).all()
 
 
+def own_provider_appeal(provider_id, appeal_id):
+    appeal = db.session.get(Appeal, appeal_id)
+    if appeal is None or appeal.provider_id != provider_id:
+        raise NotFound("申诉不存在")
+    return appeal
+
+
 def appeal_queue(user, show="pending"):
     stmt = select(Appeal).options(joinedload(Appeal.provider)).where(Appeal.city_id == user.region_id)
     if show == "pending":

@@ -323,8 +323,8 @@ def request_response(complaint, *, actor, request):
                          changes={"response_request": request, "response_due": due})
     notifications.notify(_respondents(complaint), title=f"投诉陈述请求：{complaint.category.label}",
                          body=f"请于{due.isoformat()}前陈述。{request}",
-                         link=f"/provider/complaints/{complaint.id}" if complaint.subject_kind != SubjectKind.school
-                         else f"/school/complaints/{complaint.id}", category="complaint")
+                         link="/provider/complaints" if complaint.subject_kind != SubjectKind.school
+                         else "/school/complaints", category="complaint")
     return complaint
 
 
@@ -513,6 +513,22 @@ def file_appeal(provider, *, actor, subject, reasons, application_id=None, actio
     return appeal
 
 
+def add_appeal_evidence(appeal, uploads, *, actor):
+    """More evidence for a pending appeal, by the provider's own account (the API uploads one file at a time)."""
+    if actor is None or actor.role != Role.provider_admin or actor.provider_id != appeal.provider_id:
+        raise NotAllowed("只有本机构账号可以补充申诉证据")
+    if appeal.status != AppealStatus.pending:
+        raise Conflict("申诉已复核，不能再补充证据", code="not_pending")
+    if len(appeal.evidence) + len(uploads) > MAX_EVIDENCE:
+        raise ValidationFailed({"file": [f"每件申诉最多 {MAX_EVIDENCE} 个证据文件"]})
+    ids = store_evidence(uploads, actor=actor, provider_id=appeal.provider_id, field="file")
+    APPEAL.hold(appeal)
+    appeal.evidence = [*appeal.evidence, *ids]
+    db.session.flush()
+    audit.record("appeal.evidence", object_type="appeal", object_id=appeal.id, actor=actor, details={"files": ids})
+    return appeal
+
+
 def decide_appeal(appeal, *, actor, outcome, reason):
     """A city reviewer other than the original decider confirms the decision or changes it; a change makes
     the move it implies (reinstatement through adjustments, a rejection back to city review)."""
@@ -530,7 +546,7 @@ def decide_appeal(appeal, *, actor, outcome, reason):
         _overturn(appeal, provider, actor, reason)
     users = _users(provider_id=provider.id, role=Role.provider_admin)
     notifications.notify(users, title=f"申诉复核结果：{appeal.status.label}", body=reason,
-                         link="/provider/appeals", category="appeal")
+                         link="/provider/complaints#appeal", category="appeal")
     return appeal
 
 

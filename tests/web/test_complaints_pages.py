@@ -243,3 +243,32 @@ def test_appeal_pages_refuse_the_original_decider_and_reinstate(app, db, world, 
                       data={"outcome": "change", "reason": "收费属代购"}).status_code == 302
     assert "撤销或变更原决定" in text(provider.get("/provider/complaints"))
     assert "申诉复核中" not in text(app.test_client().get("/whitelist/changes"))
+
+
+def test_api_evidence_for_an_account_complaint_and_an_appeal(app, db, world, bearer):
+    client = app.test_client()
+    school, provider = bearer(world["school_admin"]), bearer(world["admin"])
+    filed = client.post("/api/v1/complaints/filed", json={"category": "illegal_fees", "summary": "材料费",
+                                                           "provider_id": world["provider"].id}, headers=school)
+    assert filed.status_code == 201
+    code = filed.get_json()["tracking_code"]
+    upload = client.post(f"/api/v1/complaints/filed/{code}/evidence", headers=school,
+                         data={"file": (io.BytesIO(pdf_bytes()), "收据.pdf")}, content_type="multipart/form-data")
+    assert upload.status_code == 201
+    assert client.post(f"/api/v1/complaints/filed/{code}/evidence", headers=provider,
+                       data={"file": (io.BytesIO(pdf_bytes()), "x.pdf")},
+                       content_type="multipart/form-data").status_code == 403
+    case = db.session.scalar(select(Complaint).where(Complaint.tracking_code == code))
+    assert len(case.evidence) == 1
+    complaints.acknowledge(case, actor=world["county"])
+    complaints.request_response(case, actor=world["county"], request="请说明")
+    complaints.respond(case, actor=world["admin"], response="说明")
+    complaints.decide(case, actor=world["county"], outcome="upheld", reason="属实")
+    appeal = client.post("/api/v1/provider/appeals", json={"subject": "complaint", "complaint_id": case.id,
+                                                           "reasons": "不服"}, headers=provider).get_json()
+    added = client.post(f"/api/v1/provider/appeals/{appeal['id']}/evidence", headers=provider,
+                        data={"file": (io.BytesIO(png_bytes()), "发票.png")}, content_type="multipart/form-data")
+    assert added.status_code == 201
+    fake = client.post(f"/api/v1/provider/appeals/{appeal['id']}/evidence", headers=provider,
+                       data={"file": (io.BytesIO(b"%PDF-no"), "x.png")}, content_type="multipart/form-data")
+    assert fake.status_code == 422 and fake.get_json()["field"] == "file"
