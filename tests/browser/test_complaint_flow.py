@@ -76,4 +76,15 @@ def test_file_with_a_photo_and_follow_by_tracking_code(browser: Browser, live_se
     handler.locator(".case-list a").filter(has_text="违规收费").first.click()
     expect(handler.get_by_role("heading", name=re.compile("投诉 #"))).to_be_visible()
     _shot(handler, screenshot_dir, "5-detail-390")
+
+    # the public: the change feed says 青禾's delisting (违规收费) is under appeal; statistics are counts only
+    other.goto("/whitelist/changes")
+    row = other.locator("tr", has_text="南昌青禾劳动教育服务中心").first
+    expect(row).to_contain_text("违规收费")
+    expect(row).to_contain_text("申诉复核中")
+    _shot(other, screenshot_dir, "6-changes-390")
+    other.goto("/complaints/stats")
+    expect(other.get_by_role("heading", name="课后服务投诉统计")).to_be_visible()
+    assert "跳绳材料费" not in other.content()
+    _shot(other, screenshot_dir, "7-stats-390")
     context.close()
