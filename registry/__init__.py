@@ -94,6 +94,8 @@ def configure_blueprints(app):
     html += (reviews_views.bp,)
     from registry.supervision import views as supervision_views  # issue 18: supervision
     html += (supervision_views.bp,)
+    from registry.complaints import views as complaints_views  # issue 17: complaints and appeals
+    html += (complaints_views.bp,)
     for bp in html:
         app.register_blueprint(bp)
     calendar_views.init_app(app)
@@ -112,6 +114,8 @@ def configure_blueprints(app):
     json_blueprints += (reviews_api.blp,)
     from registry.supervision import api as supervision_api  # issue 18: supervision
     json_blueprints += (supervision_api.blp,)
+    from registry.complaints import api as complaints_api  # issue 17: complaints and appeals
+    json_blueprints += (complaints_api.blp,)
     for blp in json_blueprints:
         api.register_blueprint(blp, url_prefix=f"/api/v1{blp.url_prefix or ''}")
         # The API authenticates with bearer tokens only (never the cookie), so CSRF cannot apply.

@@ -193,6 +193,9 @@ def sweep_command(as_of):
     from registry.supervision import sweep as supervision_sweep
     summary["unvisited_schools"] = supervision_sweep.run(day)
     db.session.commit()
+    from registry.complaints import sweep as complaints_sweep  # issue 17: complaint deadlines
+    summary.update(complaints_sweep.run(day))
+    db.session.commit()
     removed = remove_stale_parts()  # files of uploads whose request died before it could remove them
     labels = {
         "validity_ended": "entries expired", "document_expired": "entries suspended (document expired)",

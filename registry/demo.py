@@ -194,12 +194,8 @@ def _play_history(real_today):
                               doc_type="liability_insurance", number="PICC-2026-XH", issuer="中国人保南昌分公司",
                               issue_date=date(2025, 11, 21), expiry_date=date(2026, 11, 20), filename="保险单.pdf",
                               data=_pdf("insurance"), replaces_id=old.id)
-    # 青禾: delisted by hand after an upheld complaint about fees.
-    _at(DELISTED_ON)
-    from registry.adjustments import services as adjustments
-    adjustments.delist(built["qinghe"]["provider"], actor=reviewer["city"], reason_category="illegal_fees",
-                       reason="经核查，该机构在凤凰城小学以“材料费”名义另行收费，违反公益性收费规定。",
-                       ban_until=adjustments.default_ban_end(built["qinghe"]["provider"]))
+    # 青禾: delisted and banned after the school's complaint about fees was upheld (issue 17), then appealed.
+    _complaint_history(built, reviewer)
     _seed_supervision(built, real_today)  # issue 18: supervision
     # Today: one application at each review stage, and a second batch under publicity with an objection.
     _at(real_today)
@@ -216,6 +212,60 @@ def _play_history(real_today):
     batches.file_objection(second, application_id=built["zuqiu"]["application"].id, name="张明",
                              contact="13907911234",
                              content="该俱乐部教练曾在校外培训中要求学生购买指定球鞋，请核实是否存在推销行为。")
+    _complaints_today(built, reviewer, real_today)
+
+
+# ---- issue 17: complaints and appeals
+
+def _complaint_history(built, reviewer):
+    """凤凰城小学 complains of a 材料费 (2026-11-02); the county upholds it, the city confirms the delisting and
+    ban on DELISTED_ON; 青禾 appeals two days later and the appeal is pending."""
+    from registry.complaints import services as complaints
+    qinghe = built["qinghe"]
+    school_admin = _user("fhc_school")
+    _at(date(2026, 11, 2))
+    case = complaints.open_case(source="school", category="illegal_fees", actor=school_admin,
+                                summary="青禾劳动教育服务中心在本校课后服务中以“材料费”名义向每名学生收取60元。",
+                                provider_id=qinghe["provider"].id, school_id=school_admin.school_id)
+    complaints.acknowledge(case, actor=reviewer["360113"])
+    complaints.request_response(case, actor=reviewer["360113"], request="请说明在凤凰城小学收取“材料费”的情况及依据。")
+    _at(date(2026, 11, 4))
+    complaints.respond(case, actor=qinghe["admin"], response="材料为家长自愿购买，本中心仅代购。")
+    _at(date(2026, 11, 6))
+    complaints.decide(case, actor=reviewer["360113"], outcome="upheld",
+                      reason="经核查，该机构在凤凰城小学以“材料费”名义另行收费，违反公益性收费规定。")
+    _at(DELISTED_ON)
+    complaints.confirm_sanction(case, actor=reviewer["city"], confirm=True,
+                                reason="经核查，该机构在凤凰城小学以“材料费”名义另行收费，违反公益性收费规定。")
+    _at(DELISTED_ON + timedelta(days=2))
+    from registry.adjustments.models import ActionKind, ProviderAction
+    delisting = db.session.scalar(select(ProviderAction).where(ProviderAction.provider_id == qinghe["provider"].id,
+                                                               ProviderAction.kind == ActionKind.delisting))
+    complaints.file_appeal(qinghe["provider"], actor=qinghe["admin"], subject="delisting", action_id=delisting.id,
+                           reasons="所收款项为家长委托代购劳动材料的费用，有家长签字的委托书和购货发票，请求复核。")
+
+
+def _complaints_today(built, reviewer, real_today):
+    """Open complaints in different states: a parent's (received, with a name and phone), an inspector's
+    (awaiting the provider's statement) and one filed a week ago that nobody acknowledged (escalated)."""
+    from registry.complaints import services as complaints
+    from registry.complaints import sweep as complaints_sweep
+    school = _user("fhc_school")
+    _at(real_today - timedelta(days=7))
+    complaints.open_case(source="public", category="service_quality", provider_id=built["xinghe"]["provider"].id,
+                         summary="科普课连续三周只放视频，没有动手实验。", school_id=school.school_id,
+                         complainant_name="王丽", complainant_phone="13870012345")
+    _at(real_today - timedelta(days=1))
+    inspected = complaints.open_case(source="inspector", category="new_lessons", actor=_user("nc_inspector"),
+                                     provider_id=built["qihang"]["provider"].id, school_id=school.school_id,
+                                     summary="督导检查发现课后服务时段在讲授数学新课内容。")
+    complaints.acknowledge(inspected, actor=reviewer["360113"])
+    complaints.request_response(inspected, actor=reviewer["360113"], request="请说明课后服务时段的教学内容安排。")
+    _at(real_today)
+    complaints.open_case(source="public", category="forced_participation", school_id=school.school_id,
+                         summary="班主任要求全班学生必须报名课后服务，不报名要写说明。",
+                         complainant_name="陈刚", complainant_phone="13607915678")
+    complaints_sweep.run(real_today)
 
 
 def _build_provider(key, name, uscc_body, org_type, county_code, service_codes, offering, path, real_today):

@@ -32,6 +32,12 @@ NAV = [
     ("督导", "supervision.index"),
     ("挂牌督导", "supervision.assignments"),
     ("整改任务", "supervision.tasks"),
+    # issue 17: complaints and appeals
+    ("投诉办理", "complaints.queue"),
+    ("申诉复核", "complaints.appeals"),
+    ("投诉", "complaints.account_form"),
+    ("本校被投诉", "complaints.school_complaints"),
+    ("投诉与申诉", "complaints.provider_complaints"),
     ("消息", "notifications.inbox"),
     ("审计日志", "audit.index"),
     ("API 文档", "api_docs.docs"),

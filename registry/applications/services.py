@@ -67,6 +67,7 @@ LIFECYCLE = Lifecycle(
         Move("approve", frozenset({S.publicity}), S.approved),
         Move("withdraw", frozenset({S.draft, S.submitted, S.county_review, S.city_review}), S.withdrawn,
              _provider_member),
+        Move("reconsider", frozenset({S.rejected}), S.city_review),  # issue 17: an appeal overturns a rejection
     ],
 )
 

@@ -91,3 +91,9 @@ first, offered on the review screen. Owner: registry.batches.queries.""")
 admit_published = Hook("admit_published", """admit_published(application, batch, rules=, today=, actor=): a
 published batch admits the application: the reviewed values apply, entries are created or renewed, the
 application is approved, the certificate issued and the provider told. Owner: registry.whitelist.services.""")
+
+# ---------------------------------------------------------------- issue 17: complaints and appeals (asked by whitelist)
+
+appeal_pending = Hook("appeal_pending", """appeal_pending(provider_ids) -> set of provider ids: those with an appeal
+(申诉/复核) pending against a delisting, a ban or an upheld complaint; the public change feed says so while the
+decision stands. Owner: registry.complaints.queries.""")

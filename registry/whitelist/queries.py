@@ -21,7 +21,7 @@ from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
 
 from registry.applications.models import Application, ApplicationProject
 from registry.batches.models import BatchItem, ReleaseBatch
-from registry.core import clock
+from registry.core import clock, signals
 from registry.core.errors import NotFound
 from registry.core.pagination import Page, count_of, paginate
 from registry.extensions import db
@@ -339,7 +339,14 @@ def changes_stmt(filters):
 
 
 def list_changes(filters, page=1, per_page=20):
-    return paginate(changes_stmt(filters), page, per_page)
+    result = paginate(changes_stmt(filters), page, per_page)
+    # issue 17: a delisting or suspension stands while the provider's appeal is pending, and the feed says so.
+    pending = signals.appeal_pending({c.entry.provider_id for c in result.items
+                                      if c.kind in (ChangeKind.delisted, ChangeKind.suspended)})
+    for item in result.items:
+        item.appeal_pending = item.entry.provider_id in pending and item.kind in (ChangeKind.delisted,
+                                                                                   ChangeKind.suspended)
+    return result
 
 
 # ---------------------------------------------------------------- what a published batch granted (its announcement)

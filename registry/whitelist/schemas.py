@@ -140,6 +140,8 @@ class WhitelistChangeOut(BaseSchema):
     provider = fields.Function(lambda c: c.entry.provider.name)
     uscc = fields.Function(lambda c: c.entry.provider.uscc)
     project = fields.Function(lambda c: c.entry.project.title)
+    appeal_pending = fields.Function(lambda c: getattr(c, "appeal_pending", False),
+                                     metadata={"description": "机构已对该决定提出申诉，复核中（原决定仍然有效）"})
 
 
 WhitelistChangePageOut = page_of(WhitelistChangeOut, "WhitelistChangePageOut")

@@ -22,6 +22,7 @@ from registry.adjustments import sweep
 from registry.applications import services as applications
 from registry.audit.models import AuditLog
 from registry.batches import services as batches
+from registry.complaints import services as complaints
 from registry.core import clock
 from registry.orders import services as orders
 from registry.people import services as people
@@ -310,6 +311,72 @@ def case_sweep_order_terms(ctx):
     return lambda: sweep._order_terms(date(2026, 7, 11), None), {"order.complete"}
 
 
+# ---- issue 17: complaints and appeals
+
+def _complaint(ctx, stage="received", category="illegal_fees"):
+    case = complaints.open_case(source="school", category=category, summary="收取材料费",
+                                provider_id=ctx["provider"].id, school_id=ctx["school"].id, actor=ctx["school_admin"])
+    if stage == "received":
+        return case
+    complaints.acknowledge(case, actor=ctx["county"])
+    if stage == "acknowledged":
+        return case
+    complaints.request_response(case, actor=ctx["county"], request="请说明")
+    complaints.respond(case, actor=ctx["admin"], response="说明")
+    if stage == "awaiting_response":
+        return case
+    complaints.decide(case, actor=ctx["county"], outcome="upheld", reason="属实")
+    return case
+
+
+def case_complaint_acknowledge(ctx):
+    case = _complaint(ctx)
+    return lambda: complaints.acknowledge(case, actor=ctx["county"]), {"complaint.acknowledge"}
+
+
+def case_complaint_request_response(ctx):
+    case = _complaint(ctx, "acknowledged")
+    return (lambda: complaints.request_response(case, actor=ctx["county"], request="请说明"),
+            {"complaint.request_response"})
+
+
+def case_complaint_decide(ctx):
+    case = _complaint(ctx, "awaiting_response")
+    return (lambda: complaints.decide(case, actor=ctx["county"], outcome="upheld", reason="属实"),
+            {"complaint.decide"})
+
+
+def case_complaint_sanction(ctx):
+    case = _complaint(ctx, "decided")
+    return (lambda: complaints.confirm_sanction(case, actor=ctx["city"], confirm=True),
+            {"complaint.sanction_confirm", "provider.delisting", "provider.ban"})
+
+
+def case_complaint_rate(ctx):
+    case = _complaint(ctx, "decided")
+    return lambda: complaints.rate(case, rating=5), {"complaint.close"}
+
+
+def _appeal(ctx):
+    case = _complaint(ctx, "decided", category="service_quality")
+    complaints.confirm_sanction(case, actor=ctx["city"], confirm=True)
+    return case
+
+
+def case_file_appeal(ctx):
+    case = _appeal(ctx)
+    return (lambda: complaints.file_appeal(ctx["provider"], actor=ctx["admin"], subject="complaint",
+                                           complaint_id=case.id, reasons="不服"), {"appeal.file"})
+
+
+def case_decide_appeal(ctx):
+    case = _appeal(ctx)
+    appeal = complaints.file_appeal(ctx["provider"], actor=ctx["admin"], subject="complaint", complaint_id=case.id,
+                                    reasons="不服")
+    return (lambda: complaints.decide_appeal(appeal, actor=ctx["city"], outcome="change", reason="撤销"),
+            {"appeal.change", "complaint.overturn"})
+
+
 # "module:function" -> the cases that call it (directly or through the public function that is its only caller).
 # ---- issue 18: supervision (rectification tasks)
 
@@ -385,6 +452,15 @@ DECLARED = {
     "registry.supervision.services:respond": [case_respond_task],
     "registry.supervision.services:close": [case_close_task],
     "registry.supervision.services:reopen": [case_reopen_task],
+    # issue 17: complaints and appeals
+    "registry.complaints.services:acknowledge": [case_complaint_acknowledge],
+    "registry.complaints.services:request_response": [case_complaint_request_response],
+    "registry.complaints.services:decide": [case_complaint_decide],
+    "registry.complaints.services:confirm_sanction": [case_complaint_sanction],
+    "registry.complaints.services:rate": [case_complaint_rate],
+    "registry.complaints.services:file_appeal": [case_file_appeal],
+    "registry.complaints.services:decide_appeal": [case_decide_appeal],
+    "registry.complaints.services:_overturn": [case_decide_appeal],
 }
 
 CASES = sorted({(name, case) for name, cases in DECLARED.items() for case in cases}, key=lambda c: c[0] + c[1].__name__)

@@ -22,6 +22,7 @@ EXPECTED = {
     "approve": {"publicity": "approved"},
     "withdraw": {"draft": "withdrawn", "submitted": "withdrawn", "county_review": "withdrawn",
                  "city_review": "withdrawn"},
+    "reconsider": {"rejected": "city_review"},  # issue 17: an appeal (复核) overturns a rejection
 }
 STATES = [s.value for s in ApplicationStatus]
 ACTIONS = sorted(EXPECTED)

@@ -57,6 +57,9 @@ def world(db, whitelisted, ordering_school, reviewers, create_user, bearer):
     applications.submit(pending, actor=newcomer_admin)  # at county review of 红谷滩区
     document = providers.current_documents(provider.id)[0]
     spare_token, _plaintext = auth.create_token(admin, name="spare")
+    from registry.complaints import services as complaints  # issue 17
+    complaint = complaints.open_case(source="public", category="illegal_fees", summary="材料费", order_id=order.id,
+                                     complainant_name="张三", complainant_phone="13800000000")
     db.session.flush()
     ids = {
         "application_id": pending.id, "batch_id": whitelisted["batch"].id, "document_id": document.id,
@@ -64,6 +67,7 @@ def world(db, whitelisted, ordering_school, reviewers, create_user, bearer):
         "person_id": whitelisted["person"].id, "project_id": whitelisted["project"].id, "provider_id": provider.id,
         "school_id": ordering_school["school"].id, "term_id": ordering_school["term"].id,
         "token_id": spare_token.id, "objection_id": 1, "token": "x",
+        "complaint_id": complaint.id, "code": complaint.tracking_code, "appeal_id": 1,  # issue 17
     }
     # issue 18: supervision (no supervision rows in this world: the ids answer 404)
     ids.update({"assignment_id": 1, "visit_id": 1, "task_id": 1, "region_id": ordering_school["school"].county_id})
