@@ -198,6 +198,10 @@ def upgrade():
             nullable=False,
         ),
         sa.Column("note", sa.Text(), nullable=False),
+        sa.Column("complaint_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["complaint_id"], ["complaint.id"], name=op.f("fk_supervision_visit_item_complaint_id_complaint")
+        ),
         sa.ForeignKeyConstraint(
             ["visit_id"],
             ["supervision_visit.id"],

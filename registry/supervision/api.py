@@ -136,7 +136,7 @@ class VisitComplaint(MethodView):
     @blp.arguments(schemas.ComplaintIn)
     @blp.response(201, schemas.VisitOut)
     def post(self, data, visit_id):
-        """把一个“不符合”检查项转为投诉案件（投诉模块接入前答复 409 complaints_not_available）"""
+        """把一个“不符合”检查项转为投诉案件（每个检查项一次；再次转交答复 409 already_referred）"""
         visit = queries.visit_for(_actor(), visit_id)
         supervision.refer_to_complaint(visit, data["item"], actor=_actor())
         return visit

@@ -127,6 +127,7 @@ class VisitItem(db.Model):
     item: Mapped[CheckItem] = mapped_column(Enum(CheckItem, native_enum=False, length=32), nullable=False)
     result: Mapped[ItemResult] = mapped_column(Enum(ItemResult, native_enum=False, length=16), nullable=False)
     note: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaint.id"))  # referred to complaints
 
     visit: Mapped[Visit] = relationship(back_populates="items")
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from registry.audit import services as audit
 from registry.auth.models import User
 from registry.auth.roles import Role
+from registry.complaints import services as complaints
 from registry.core import clock
 from registry.core.errors import Conflict, NotAllowed, ValidationFailed
 from registry.core.lifecycle import Lifecycle, Move
@@ -164,17 +165,28 @@ def add_photo(visit, *, actor, item, filename, data, audited=True):
     return photo
 
 
-def refer_to_complaint(visit, item, *, actor):
-    """A 不符合 item handed to the complaints domain as a case.
+# The complaint category a 不符合 checklist item is filed under (the 五个严禁 where the item is one of them).
+ITEM_CATEGORY = {
+    CheckItem.voluntary: "forced_participation",
+    CheckItem.no_new_lessons: "new_lessons",
+    CheckItem.fees_disclosed: "illegal_fees",
+    CheckItem.safety: "safety_incident",
+}
 
-    LEAD: wire after merging issue 17 — replace the raise with
-    `complaints.services.open_case(source="supervision_visit", school=visit.school, category=...,
-    description=visit.item(item).note, actor=actor)` (complaints sits below supervision, so import it
-    directly) and return the case."""
+
+def refer_to_complaint(visit, item, *, actor):
+    """A 不符合 item handed to the complaints domain as a case of the school's county (once per item)."""
     row = visit.item(item)
     if row is None or row.result != ItemResult.fails:
         raise ValidationFailed({"item": ["只有“不符合”的检查项可以转为投诉案件"]})
-    raise Conflict("投诉处理模块尚未接入，请先以整改任务跟进", code="complaints_not_available")
+    if row.complaint_id is not None:
+        raise Conflict("该检查项已转为投诉案件", code="already_referred")
+    summary = f"督导检查（{visit.visited_on.isoformat()}）发现“{row.label}”不符合。{row.note}".strip()
+    case = complaints.open_case(source="visit", category=ITEM_CATEGORY.get(row.item, "other"), summary=summary,
+                                school_id=visit.school_id, actor=actor)
+    row.complaint_id = case.id
+    db.session.flush()
+    return case
 
 
 # ---------------------------------------------------------------- rectification tasks (整改)

@@ -14,6 +14,8 @@ import pytest
 from sqlalchemy import func, select
 
 from registry.adjustments import services as adjustments
+from registry.complaints import services as complaints
+from registry.complaints.models import Complaint
 from registry.core import clock
 from registry.core.errors import InvalidTransition, NotAllowed, ValidationFailed
 from registry.notifications.models import Notification
@@ -195,6 +197,14 @@ def hand_count(db, key, day, level, region_id, term):
                       if p.archived_at is None
                       and {"county": p.provider.county_id, "city": p.provider.city_id}[level] == region_id}
         return sum(1 for p in people if lapsing(p))
+    if key in ("complaints_open", "complaints_overdue"):
+        open_ = [c for c in db.session.scalars(select(Complaint)).all()
+                 if c.received_on <= day and (c.decided_on is None or c.decided_on > day)
+                 and {"school": c.school_id, "county": c.region_id, "city": c.city_id}[level] == region_id]
+        if key == "complaints_open":
+            return len(open_)
+        return sum(1 for c in open_ if day > (c.ack_due if c.acknowledged_on is None or c.acknowledged_on > day
+                                              else c.resolve_due))
     raise AssertionError(key)
 
 
@@ -212,8 +222,14 @@ def counted(db, world):
     _task(world, date(2026, 3, 30))
     adjustments.suspend(world["provider"], actor=world["reviewers"]["city"], reason_category="safety_incident",
                         reason="课后服务期间发生学生受伤事故")
+    complaints.open_case(source="school", category="illegal_fees", actor=world["school_admin"],
+                         summary="课后服务收取材料费", school_id=world["school_admin"].school_id,
+                         provider_id=world["provider"].id)
     at(date(2026, 3, 14))
     supervision.respond(task_closed, actor=world["school_admin"], response="已整改")
+    at(date(2026, 3, 19))
+    complaints.open_case(source="inspector", category="safety_incident", actor=world["inspector"],
+                         summary="活动场地消防通道堵塞", school_id=world["school_admin"].school_id)
     supervision.close(task_closed, actor=world["inspector"])
     at(date(2026, 3, 20))
     db.session.flush()
@@ -250,7 +266,8 @@ def test_the_seeded_county_has_something_to_count(db, counted):
     day, county = clock.today(), regions.get_by_code("360113")
     totals = {r.key: r.total.value for r in indicators.dashboard(county, day).rows if r.indicator.landed}
     assert totals == {"third_party_share": 16.7, "visits_this_month": 50.0, "tasks_open": 2, "tasks_overdue": 1,
-                      "entries_suspended_delisted": 1, "people_expiring": 1}
+                      "entries_suspended_delisted": 1, "people_expiring": 1,
+                      "complaints_open": 2, "complaints_overdue": 1}
     assert all(r.total is None for r in indicators.dashboard(county, day).rows if not r.indicator.landed)
 
 

@@ -8,6 +8,7 @@ from io import BytesIO
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from registry.complaints.models import Complaint, ComplaintCategory, ComplaintSource
 from registry.regions import services as regions
 from registry.supervision.models import Task, TaskStatus, Visit
 from tests.fixtures.accounts import login
@@ -175,4 +176,9 @@ def test_api_visit_and_task_flow(app, db, world, bearer):
     assert closing.status_code == 409
     complaint = inspector.post(f"/api/v1/supervision/visits/{visit_id}/complaint",
                                headers=bearer(world["inspector"]), json={"item": "safety"})
-    assert complaint.status_code == 409 and complaint.get_json()["code"] == "complaints_not_available"
+    assert complaint.status_code == 201
+    case = db.session.scalars(select(Complaint).where(Complaint.source == ComplaintSource.visit)).one()
+    assert case.category == ComplaintCategory.safety_incident and case.school_id == world["school_admin"].school_id
+    again = inspector.post(f"/api/v1/supervision/visits/{visit_id}/complaint",
+                           headers=bearer(world["inspector"]), json={"item": "safety"})
+    assert again.status_code == 409 and again.get_json()["code"] == "already_referred"
