@@ -92,6 +92,12 @@ def configure_blueprints(app):
     html += (schools_views.bp, school_orders_views.bp)
     from registry.reviews import views as reviews_views
     html += (reviews_views.bp,)
+    # issue 16: quality
+    from registry.quality.views import provider as provider_quality_views  # noqa: F401  (the dashboard panel)
+    from registry.quality.views import reviewer as quality_reviewer_views
+    from registry.quality.views import school as school_quality_views
+    from registry.quality.views import survey as survey_views
+    html += (school_quality_views.bp, survey_views.bp, quality_reviewer_views.bp)
     for bp in html:
         app.register_blueprint(bp)
     calendar_views.init_app(app)
@@ -108,6 +114,12 @@ def configure_blueprints(app):
     json_blueprints += (schools_api.blp, school_orders_api.blp)
     from registry.reviews import api as reviews_api
     json_blueprints += (reviews_api.blp,)
+    # issue 16: quality
+    from registry.quality.api import provider as provider_quality_api
+    from registry.quality.api import reviewer as quality_reviewer_api
+    from registry.quality.api import school as school_quality_api
+    from registry.quality.api import survey as survey_api
+    json_blueprints += (school_quality_api.blp, survey_api.blp, quality_reviewer_api.blp, provider_quality_api.blp)
     for blp in json_blueprints:
         api.register_blueprint(blp, url_prefix=f"/api/v1{blp.url_prefix or ''}")
         # The API authenticates with bearer tokens only (never the cookie), so CSRF cannot apply.

@@ -105,6 +105,7 @@ def load_config():
         "PASSWORD_HASH_METHOD": _env("PASSWORD_HASH_METHOD", "scrypt:131072:8:1"),
         "LOGIN_RATE_LIMIT": _env("LOGIN_RATE_LIMIT", "10 per minute"),
         "OBJECTION_RATE_LIMIT": _env("OBJECTION_RATE_LIMIT", "5 per hour"),
+        "SURVEY_RATE_LIMIT": _env("SURVEY_RATE_LIMIT", "30 per minute"),  # issue 16: parent survey
         "LOCKOUT_THRESHOLD": int(_env("LOCKOUT_THRESHOLD", "5")),
         "LOCKOUT_MINUTES": int(_env("LOCKOUT_MINUTES", "30")),
         "SESSION_IDLE_MINUTES": int(_env("SESSION_IDLE_MINUTES", "30")),

@@ -91,3 +91,12 @@ first, offered on the review screen. Owner: registry.batches.queries.""")
 admit_published = Hook("admit_published", """admit_published(application, batch, rules=, today=, actor=): a
 published batch admits the application: the reviewed values apply, entries are created or renewed, the
 application is approved, the certificate issued and the provider told. Owner: registry.whitelist.services.""")
+
+# ---------------------------------------------------------------- issue 16: quality, asked by orders and whitelist
+
+standings_of = Hook("standings_of", """standings_of(project_ids, day) -> {project_id: StandingView}: each project's
+last recorded standing (term, satisfaction rate, responses, whether it is under the city's threshold) for the
+school catalog, in one statement. Owner: registry.quality.queries.""")
+public_satisfaction = Hook("public_satisfaction", """public_satisfaction(project_ids) -> {project_id: (rate,
+responses)}: the satisfaction rate of each project's last standing with at least 10 responses (never fewer: small
+numbers identify people), in one statement, for the public whitelist. Owner: registry.quality.queries.""")

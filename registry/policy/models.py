@@ -32,6 +32,9 @@ class CityPolicy(db.Model):
     satisfaction_threshold: Mapped[Decimal] = mapped_column(Numeric(4, 3), nullable=False, default=Decimal("0.800"))
     satisfaction_min_evaluations: Mapped[int] = mapped_column(nullable=False, default=10)
     ban_years: Mapped[int] = mapped_column(nullable=False, default=3)
+    # issue 16: quality. The parents' share of the combined satisfaction rate (schools get the rest).
+    satisfaction_parent_weight: Mapped[Decimal] = mapped_column(Numeric(4, 3), nullable=False,
+                                                                default=Decimal("0.700"))
     updated_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=clock.utcnow, onupdate=clock.utcnow)
 
     city: Mapped[Region] = relationship()

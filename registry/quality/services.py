@@ -1,0 +1,194 @@
+"""Writes of the quality domain (issue 16): the school's evaluation of an order, the parents' survey codes and
+answers, and the alerts an answer raises ("extra fee asked", "not voluntary") for the county.
+
+Survey codes carry 80 random bits (16 characters of Crockford's base32); only their SHA-256 is stored, so the
+printed sheet is the one place a code exists. A code answers once: a conditional UPDATE claims it (used_at IS
+NULL) and the response's unique code_id backs that up, so two parents typing the same code at once get one
+answer in and one refusal. An unknown code and a guessed one get the same answer."""
+import hashlib
+import re
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from registry.audit import services as audit
+from registry.core import clock
+from registry.core.errors import Conflict, NotFound, ValidationFailed
+from registry.extensions import db
+from registry.orders.models import Order, OrderStatus
+from registry.quality.models import SchoolEvaluation, SurveyAlert, SurveyCode, SurveyResponse
+
+EVALUATION_DAYS = 28          # the evaluation opens in the last four weeks of the term
+CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base32: no I, L, O, U
+CODE_LENGTH = 16              # 16 x 5 = 80 random bits
+COMMENT_MAX = 300
+# Orders that ran (or run) in their term: the ones a school evaluates and surveys.
+SERVED = (OrderStatus.accepted, OrderStatus.active, OrderStatus.completed, OrderStatus.suspended)
+ALERT_KINDS = {"extra_fee": "家长反映被收取公布价格以外的费用", "not_voluntary": "家长反映孩子并非自愿参加"}
+UNKNOWN_CODE = "问卷码无效，请核对纸条上的问卷码后重新输入"
+USED_CODE = "这个问卷码已经提交过答卷，每个问卷码只能使用一次。感谢您的参与！"
+
+
+# ---------------------------------------------------------------- the school's evaluation
+
+def evaluation_window(term):
+    """(first day, last day) on which a school may evaluate an order of `term`: its last four weeks."""
+    return term.ends_on - timedelta(days=EVALUATION_DAYS - 1), term.ends_on
+
+
+def evaluation_open(term, day=None):
+    opens, closes = evaluation_window(term)
+    return opens <= (day or clock.today()) <= closes
+
+
+def gate_no_shows(order_ids):
+    """未到岗 counts from gate scans ({order_id: count}) for these orders. The entry-passes domain (issue 14)
+    is built in parallel and not on this branch: None until the lead wires it (docs/domain.md "Quality")."""
+    return None
+
+
+def save_evaluation(order, *, actor, content, punctuality, safety, engagement, overall, comment="", day=None):
+    """Record (or, while the window is open, correct) the school's evaluation of its order."""
+    day = day or clock.today()
+    if order.status not in SERVED:
+        raise Conflict(f"订单状态为“{order.status.label}”，没有提供服务，不能评价", code="not_served")
+    if not evaluation_open(order.term, day):
+        opens, closes = evaluation_window(order.term)
+        raise Conflict(f"学期评价在学期最后四周开放（{opens.isoformat()} 至 {closes.isoformat()}）",
+                       code="evaluation_closed", field="order_id")
+    comment = (comment or "").strip()
+    if len(comment) > COMMENT_MAX:
+        raise ValidationFailed({"comment": [f"意见建议最多 {COMMENT_MAX} 字"]})
+    no_shows = gate_no_shows([order.id])
+    evaluation = db.session.scalar(select(SchoolEvaluation).where(SchoolEvaluation.order_id == order.id))
+    created = evaluation is None
+    if created:
+        evaluation = SchoolEvaluation(order_id=order.id, term_id=order.term_id, school_id=order.school_id,
+                                      provider_id=order.provider_id, project_id=order.project_id,
+                                      created_by_id=getattr(actor, "id", None))
+        db.session.add(evaluation)
+    evaluation.content, evaluation.punctuality, evaluation.safety = content, punctuality, safety
+    evaluation.engagement, evaluation.overall, evaluation.comment = engagement, overall, comment
+    evaluation.no_show_count = (no_shows or {}).get(order.id)
+    db.session.flush()
+    audit.record("school_evaluation.create" if created else "school_evaluation.update", object_type="order",
+                 object_id=order.id, actor=actor, details={"overall": overall.value if overall else None})
+    return evaluation
+
+
+# ---------------------------------------------------------------- survey codes
+
+def _new_code():
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def normalize_code(raw):
+    """The code as stored: upper case, without spaces or dashes, with the letters people confuse for digits
+    read as those digits (O → 0, I and L → 1)."""
+    text = re.sub(r"[\s\-]", "", str(raw or "")).upper().translate(str.maketrans("OIL", "011"))
+    return text if len(text) == CODE_LENGTH and all(c in CODE_ALPHABET for c in text) else None
+
+
+def hash_code(code):
+    return hashlib.sha256(code.encode("ascii")).hexdigest()
+
+
+def format_code(code):
+    return "-".join(code[i:i + 4] for i in range(0, len(code), 4))
+
+
+def issue_codes(order, *, actor, day=None):
+    """A fresh sheet of single-use codes for the order: one per pupil (its expected students) not yet
+    answered. The unused codes of an earlier sheet are voided. Returns the codes, which are stored nowhere."""
+    day = day or clock.today()
+    if order.status not in SERVED:
+        raise Conflict(f"订单状态为“{order.status.label}”，没有提供服务，不能发放家长问卷", code="not_served")
+    if order.term.ends_on < day:
+        raise Conflict("学期已结束，问卷码已过期，不能再发放", code="term_ended")
+    now = clock.utcnow()
+    voided = db.session.execute(update(SurveyCode).where(
+        SurveyCode.order_id == order.id, SurveyCode.used_at.is_(None), SurveyCode.revoked_at.is_(None))
+        .values(revoked_at=now).execution_options(synchronize_session=False)).rowcount
+    answered = db.session.scalar(select(func.count()).select_from(SurveyCode).where(
+        SurveyCode.order_id == order.id, SurveyCode.used_at.is_not(None)))
+    count = order.expected_students - answered
+    if count <= 0:
+        raise Conflict(f"本订单 {order.expected_students} 名学生的家长均已作答，无需再发放问卷码", code="all_answered")
+    codes = [_new_code() for _ in range(count)]
+    db.session.add_all([SurveyCode(order_id=order.id, code_hash=hash_code(c), expires_on=order.term.ends_on,
+                                   issued_at=now) for c in codes])
+    db.session.flush()
+    audit.record("survey.codes_issued", object_type="order", object_id=order.id, actor=actor,
+                 details={"issued": count, "voided": voided, "answered": answered})
+    return codes
+
+
+def find_code(raw, day=None):
+    """The live code for `raw`: NotFound for a malformed, unknown, guessed or voided code (all alike), Conflict
+    for one already answered or expired."""
+    day = day or clock.today()
+    code = normalize_code(raw)
+    found = db.session.scalar(select(SurveyCode).where(SurveyCode.code_hash == hash_code(code))) if code else None
+    if found is None or found.revoked_at is not None:
+        raise NotFound(UNKNOWN_CODE, field="code", code="unknown_code")
+    if found.used_at is not None:
+        raise Conflict(USED_CODE, field="code", code="code_used")
+    if found.expires_on < day:
+        raise Conflict(f"问卷码已于 {found.expires_on.isoformat()} 学期结束时过期，不能再作答", field="code",
+                       code="code_expired")
+    return found
+
+
+def answer(raw, *, satisfaction, interest, safety, extra_fee, voluntary, comment="", day=None):
+    """A parent's answer through a code. Claims the code (once), stores the answers without anything that
+    identifies the parent, and raises an alert for the county on "extra fee asked" or "not voluntary"."""
+    code = find_code(raw, day)
+    comment = (comment or "").strip()
+    if len(comment) > COMMENT_MAX:
+        raise ValidationFailed({"comment": [f"意见建议最多 {COMMENT_MAX} 字"]})
+    claimed = db.session.execute(update(SurveyCode).where(
+        SurveyCode.id == code.id, SurveyCode.used_at.is_(None), SurveyCode.revoked_at.is_(None))
+        .values(used_at=clock.utcnow()).execution_options(synchronize_session=False)).rowcount
+    if claimed != 1:
+        raise Conflict(USED_CODE, field="code", code="code_used")
+    order = db.session.get(Order, code.order_id)
+    response = SurveyResponse(code_id=code.id, order_id=order.id, term_id=order.term_id, project_id=order.project_id,
+                              provider_id=order.provider_id, satisfaction=satisfaction, interest=interest,
+                              safety=safety, extra_fee=extra_fee, voluntary=voluntary, comment=comment)
+    db.session.add(response)
+    db.session.flush()
+    if extra_fee:
+        raise_alert(order, "extra_fee")
+    if not voluntary:
+        raise_alert(order, "not_voluntary")
+    return response
+
+
+# ---------------------------------------------------------------- alerts for the county
+
+def open_county_case(order, kind):
+    """Open a case for the county of the order's school (complaints, issue 17, built in parallel): returns the
+    case's id, or None while the complaints domain is not on this branch (the alert row is kept and counted;
+    the lead wires complaints.services.open_case here when merging)."""
+    return None
+
+
+def raise_alert(order, kind):
+    """The first answer of `kind` on an order opens a case for the county; later ones are counted in the
+    standing (one alert row per order and kind, race-safe through its unique constraint)."""
+    if db.session.scalar(select(SurveyAlert.id).where(SurveyAlert.order_id == order.id, SurveyAlert.kind == kind)):
+        return None
+    try:
+        with db.session.begin_nested():
+            alert = SurveyAlert(order_id=order.id, kind=kind)
+            db.session.add(alert)
+            db.session.flush()
+    except IntegrityError:
+        return None  # another answer of the same kind raised it a moment ago
+    alert.case_id = open_county_case(order, kind)
+    audit.record(f"survey.alert_{kind}", object_type="order", object_id=order.id, actor=None,
+                 actor_name="家长问卷", details={"case_id": alert.case_id})
+    db.session.flush()
+    return alert
