@@ -13,7 +13,7 @@ The number of statements does not depend on how many projects, answers or entrie
 finds the StandingRun row and changes nothing."""
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import case, distinct, func, not_, select
+from sqlalchemy import case, func, not_, select
 from sqlalchemy import exists as sql_exists
 
 from registry.adjustments import sweep as adjustments_sweep
@@ -106,8 +106,7 @@ def _previous_below(term):
 
 def _term(term, day, actor):
     parents, schools = _counts(term)
-    ordered = (select(distinct(Order.project_id)).where(Order.term_id == term.id, Order.status.in_(SERVED))
-               .scalar_subquery())
+    ordered = select(Order.project_id).where(Order.term_id == term.id, Order.status.in_(SERVED))
     projects = db.session.execute(
         select(Project.id, Project.title, Project.provider_id, Provider.city_id, Provider.county_id)
         .join(Provider, Provider.id == Project.provider_id).where(Project.id.in_(ordered))).all()
