@@ -6,6 +6,7 @@ from registry.audit.models import AuditAnchor, AuditHead, AuditLog  # noqa: F401
 from registry.auth.models import ApiToken, User, UserSession  # noqa: F401
 from registry.batches.models import BatchItem, Objection, ReleaseBatch  # noqa: F401
 from registry.calendar.models import CalendarDay, CalendarYear  # noqa: F401
+from registry.complaints.models import Appeal, Complaint  # noqa: F401  # issue 17: complaints
 from registry.core.lifecycle import StatusChange  # noqa: F401
 from registry.files.models import StoredFile  # noqa: F401
 from registry.notifications.models import Notification, OutboxMessage  # noqa: F401

@@ -2,14 +2,14 @@
 parent weight for the combined satisfaction rate
 
 Revision ID: c16a9e5d7f31
-Revises: b4d1f6a2c8e3
+Revises: c6e2a9d41f07
 Create Date: 2026-12-08 00:00:00
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = 'c16a9e5d7f31'
-down_revision = 'b4d1f6a2c8e3'
+down_revision = 'c6e2a9d41f07'
 branch_labels = None
 depends_on = None
 
@@ -100,6 +100,7 @@ def upgrade():
     sa.Column('case_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.CheckConstraint("kind IN ('extra_fee', 'not_voluntary')", name=op.f('ck_survey_alert_kind')),
+    sa.ForeignKeyConstraint(['case_id'], ['complaint.id'], name=op.f('fk_survey_alert_case_id_complaint')),
     sa.ForeignKeyConstraint(['order_id'], ['service_order.id'], name=op.f('fk_survey_alert_order_id_service_order')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_survey_alert')),
     sa.UniqueConstraint('order_id', 'kind', name=op.f('uq_survey_alert_order_id_kind'))

@@ -32,6 +32,14 @@ class CityPolicy(db.Model):
     satisfaction_threshold: Mapped[Decimal] = mapped_column(Numeric(4, 3), nullable=False, default=Decimal("0.800"))
     satisfaction_min_evaluations: Mapped[int] = mapped_column(nullable=False, default=10)
     ban_years: Mapped[int] = mapped_column(nullable=False, default=3)
+    # issue 17: complaints and appeals (working days, 12345 practice)
+    complaint_ack_working_days: Mapped[int] = mapped_column(nullable=False, default=1)
+    complaint_resolve_working_days: Mapped[int] = mapped_column(nullable=False, default=13)
+    complaint_extension_working_days: Mapped[int] = mapped_column(nullable=False, default=13)
+    complaint_response_working_days: Mapped[int] = mapped_column(nullable=False, default=5)
+    complaint_remind_working_days: Mapped[int] = mapped_column(nullable=False, default=2)
+    complaint_rating_working_days: Mapped[int] = mapped_column(nullable=False, default=10)
+    appeal_working_days: Mapped[int] = mapped_column(nullable=False, default=10)
     # issue 16: quality. The parents' share of the combined satisfaction rate (schools get the rest).
     satisfaction_parent_weight: Mapped[Decimal] = mapped_column(Numeric(4, 3), nullable=False,
                                                                 default=Decimal("0.700"))

@@ -145,7 +145,7 @@ class SurveyAlert(TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("service_order.id"), nullable=False)
     kind: Mapped[str] = mapped_column(String(16), nullable=False)      # extra_fee | not_voluntary
-    case_id: Mapped[int | None] = mapped_column(Integer)                # the complaint case opened, when there is one
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("complaint.id"))   # the case opened for the county
 
     __table_args__ = (UniqueConstraint("order_id", "kind"),
                       CheckConstraint("kind IN ('extra_fee', 'not_voluntary')", name="kind"))

@@ -14,6 +14,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from registry.audit import services as audit
+from registry.complaints import services as complaints
 from registry.core import clock
 from registry.core.errors import Conflict, NotFound, ValidationFailed
 from registry.extensions import db
@@ -168,11 +169,17 @@ def answer(raw, *, satisfaction, interest, safety, extra_fee, voluntary, comment
 
 # ---------------------------------------------------------------- alerts for the county
 
+CASE_CATEGORIES = {"extra_fee": "illegal_fees", "not_voluntary": "forced_participation"}
+
+
 def open_county_case(order, kind):
-    """Open a case for the county of the order's school (complaints, issue 17, built in parallel): returns the
-    case's id, or None while the complaints domain is not on this branch (the alert row is kept and counted;
-    the lead wires complaints.services.open_case here when merging)."""
-    return None
+    """Open a case for the county of the order's school (complaints routes it there): source "survey", the
+    category 违规收费 or 强制参加, the order as its subject. Returns the case's id."""
+    case = complaints.open_case(
+        source="survey", category=CASE_CATEGORIES[kind], order_id=order.id,
+        summary=(f"家长满意度问卷：{ALERT_KINDS[kind]}。项目“{order.project.title}”，{order.term.name}，"
+                 f"订单 {order.id}。同一订单后续同类答卷只计数，见学期质量评估。"))
+    return case.id
 
 
 def raise_alert(order, kind):

@@ -74,7 +74,8 @@ def test_twelve_answers_at_75_percent_warn_then_a_repeat_next_term_delists(db, q
     feed = db.session.scalars(select(ChangeFeedItem).where(ChangeFeedItem.entry_id == w["entry"].id)).all()
     assert [f.kind for f in feed if f.kind == ChangeKind.delisted] == [ChangeKind.delisted]
     assert feed[-1].reason_category == "满意度不达标"
-    assert _count(db, AuditLog, AuditLog.action == "whitelist_entry.delist", AuditLog.object_id == str(w["entry"].id)) == 1
+    assert _count(db, AuditLog, AuditLog.action == "whitelist_entry.delist",
+                  AuditLog.object_id == str(w["entry"].id)) == 1
 
     assert term_end(date(2026, 7, 12)) == {"standings": 0, "warnings": 0, "delisted": 0}
     assert _count(db, StandingRun) == 2
@@ -198,7 +199,9 @@ def test_an_expired_code_is_refused(db, quality_world):
         quality.issue_codes(order, actor=None)   # no new sheet after the term
 
 
-def test_an_extra_fee_answer_raises_the_countys_alert_once_per_order(db, quality_world):
+def test_an_extra_fee_answer_opens_a_case_for_the_county_once_per_order(db, quality_world):
+    from registry.complaints.models import Complaint
+
     w = quality_world
     order = served_order(db, w["entry"], w["school"], w["term"], expected=10)
     at(date(2026, 6, 20))
@@ -207,6 +210,12 @@ def test_an_extra_fee_answer_raises_the_countys_alert_once_per_order(db, quality
     quality.answer(codes[1], **{**ANSWER, "extra_fee": True, "voluntary": False})
     alerts = db.session.scalars(select(SurveyAlert).where(SurveyAlert.order_id == order.id)).all()
     assert sorted(a.kind for a in alerts) == ["extra_fee", "not_voluntary"]
+    cases = db.session.scalars(select(Complaint).where(Complaint.order_id == order.id).order_by(Complaint.id)).all()
+    assert [(c.source.value, c.category.value) for c in cases] == [("survey", "illegal_fees"),
+                                                                    ("survey", "forced_participation")]
+    assert {a.case_id for a in alerts} == {c.id for c in cases}
+    assert cases[0].region_id == w["school"].county_id   # the county of the school
+    assert "家长满意度问卷" in cases[0].summary
     assert _count(db, AuditLog, AuditLog.action == "survey.alert_extra_fee", AuditLog.object_id == str(order.id)) == 1
     term_end(date(2026, 7, 11))
     standing = db.session.scalar(select(ProjectStanding).where(ProjectStanding.term_id == w["term"].id))
