@@ -308,6 +308,14 @@ def case_sweep_order_terms(ctx):
     return lambda: sweep._order_terms(date(2026, 7, 11), None), {"order.complete"}
 
 
+# issue 16: quality's delisting after two terms below the satisfaction threshold goes through this rule path.
+def case_sweep_delist_by_rule(ctx):
+    _order(ctx, accept=True)
+    return (lambda: sweep.delist_entries([ctx["entry"]], clock.today(), None, "low_satisfaction", "low_satisfaction",
+                                         evidence_for=lambda e: {}, message_for=lambda e: "测试"),
+            {"whitelist_entry.delist", "order.suspend"})
+
+
 # "module:function" -> the cases that call it (directly or through the public function that is its only caller).
 DECLARED = {
     "registry.adjustments.services:warn": [case_warn],
@@ -343,6 +351,7 @@ DECLARED = {
     "registry.adjustments.sweep:_ban_adverse": [case_sweep_ban_adverse],
     "registry.adjustments.sweep:_lift": [case_sweep_lift],
     "registry.adjustments.sweep:_order_terms": [case_sweep_order_terms],
+    "registry.adjustments.sweep:delist_entries": [case_sweep_delist_by_rule],  # issue 16
 }
 
 CASES = sorted({(name, case) for name, cases in DECLARED.items() for case in cases}, key=lambda c: c[0] + c[1].__name__)
