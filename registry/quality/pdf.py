@@ -17,7 +17,7 @@ def entry_url():
 
 
 def render_sheet(order, codes):
-    slips = [{"code": format_code(c), "qr": qr_data_uri(survey_url(c))} for c in codes]
+    slips = [{"n": n, "code": format_code(c), "qr": qr_data_uri(survey_url(c))} for n, c in enumerate(codes, 1)]
     return pdf.render_pdf("survey_sheet.html", order=order, slips=slips, entry_url=entry_url())
 
 
