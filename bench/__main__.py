@@ -36,6 +36,8 @@ AGGREGATES = (
     ("catalog_vs_bare_school", min),
     ("verify_p50_ms", max),
     ("verify_p99_ms", max),
+    ("survey_submit_rps", min),           # issue 16
+    ("standing_sweep_statements", max),   # issue 16
 )
 
 

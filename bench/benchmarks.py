@@ -390,4 +390,7 @@ BENCHMARKS = {
     "catalog_vs_bare": _lazy("bench.http", "catalog_vs_bare"),
     "verify": _lazy("bench.http", "verify_latency"),
     "pdf": _lazy("bench.pdf", "announcement_pdf"),
+    # issue 16: quality
+    "survey_submit": _lazy("bench.quality", "survey_submit"),
+    "standing_sweep": _lazy("bench.quality", "standing_sweep"),
 }
