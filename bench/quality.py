@@ -36,6 +36,7 @@ from bench.http import (
     gunicorn,
 )
 
+MAX_RPS = 2000   # more answers per second than the app gives on this machine: codes are issued for that many
 SURVEY_ANSWER = {"satisfaction": "satisfied", "interest": "high", "safety": "safe", "extra_fee": False,
                  "voluntary": True, "comment": ""}
 LUA = """
@@ -106,7 +107,7 @@ def _wrk(port, seconds, script, offset, paths_file):
 def survey_submit(app, kind, seconds=20.0, scale=1.0, **_):
     from registry.extensions import db
     run_seconds = max(2.0, seconds / 5)
-    count = max(4000, int(60000 * min(1.0, scale * 4)))
+    count = int(MAX_RPS * (2 + ROUNDS * run_seconds)) + 1000   # enough for every run at up to MAX_RPS
     flush_bench_redis()
     with app.app_context(), frozen_clock():
         db.session.remove()
@@ -140,7 +141,7 @@ def survey_submit(app, kind, seconds=20.0, scale=1.0, **_):
                         _wrk(bare_port, 2, str(script), 0, str(paths))
                         app_rps, bare_rps = [], []
                         for _round in range(ROUNDS):
-                            if offset + 2 * run_seconds * 2000 > len(codes):
+                            if offset + MAX_RPS * run_seconds > len(codes):
                                 note(f"  survey: codes running out at {offset} of {len(codes)}; stopping the rounds")
                                 break
                             rps, sent = _wrk(app_port, run_seconds, str(script), offset, str(paths))

@@ -166,6 +166,8 @@ def test_a_warned_project_shows_its_warning_in_the_catalog(app, db, quality_worl
     assert "质量预警" in page and "2025—2026学年第一学期满意率 75.0%（12 份评价），低于本市标准 80%" in page
     project = browser.get(f"/school/catalog/{w['entry'].id}").get_data(as_text=True)
     assert "质量预警" in project
+    form = browser.get(f"/school/orders/new?entry_id={w['entry'].id}").get_data(as_text=True)
+    assert "质量预警：" in form and "请慎重点单" in form
     item = app.test_client().get("/api/v1/school/catalog", headers=bearer(w["school_admin"])).json["items"][0]
     assert item["standing"]["below_threshold"] is True and item["standing"]["rate"] == "0.7500"
     assert item["standing"]["responses"] == 12
