@@ -229,3 +229,14 @@ def test_orders_that_did_not_run_are_neither_evaluated_nor_surveyed(db, quality_
     with pytest.raises(Conflict):
         quality.issue_codes(order, actor=None)
     assert db.session.get(Order, order.id).status == OrderStatus.declined
+
+
+def test_the_sweep_command_runs_the_term_end_step(app, db, quality_world):
+    w = quality_world
+    order = served_order(db, w["entry"], w["school"], w["autumn"], expected=12, status=OrderStatus.completed)
+    answer_all(order, satisfied=9, dissatisfied=3, day=date(2026, 1, 10))
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["registry", "sweep", "--as-of", "2026-01-21"])
+    assert result.exit_code == 0, result.output
+    assert "term standings recorded: 1" in result.output and "low-satisfaction warnings: 1" in result.output
+    assert _count(db, ProjectStanding) == 1
