@@ -41,7 +41,7 @@ SORT_CHOICES = [(key, label) for key, (label, _key) in SORTS.items()]
 # of one county and type share the cached JSON page. Any commit that writes what eligibility reads, or what
 # the page shows (counties, batches, region names), makes it a miss.
 cache.watch("catalog", *eligibility.ELIGIBILITY_TABLES, "entry_county", "release_batch", "region")
-cache.watch("catalog", "project_standing")  # issue 16: each project's last standing (quality)
+cache.watch("catalog", "project_standing", "term")  # issue 16: each project's last standing (quality)
 
 
 def cache_key(school, filters):

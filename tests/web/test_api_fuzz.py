@@ -65,6 +65,7 @@ def world(db, whitelisted, ordering_school, reviewers, create_user, bearer):
         "school_id": ordering_school["school"].id, "term_id": ordering_school["term"].id,
         "token_id": spare_token.id, "objection_id": 1, "token": "x",
     }
+    ids["code"] = "x"  # issue 16: a parent survey code (an unknown one)
     roles = {
         "anonymous": {},
         "provider": bearer(admin),
