@@ -35,7 +35,7 @@ def test_a_parent_answers_the_survey_from_the_sheet_on_a_phone(browser: Browser,
     page.goto("/school/quality")
     expect(page.get_by_role("heading", name="课后服务质量评价")).to_be_visible()
     _shot(page, screenshot_dir, "1-school-list")
-    page.get_by_role("row").filter(has_text="花样跳绳").get_by_role("link").click()
+    page.get_by_role("link", name="花样跳绳").click()
     expect(page.get_by_text("家长满意度问卷", exact=True)).to_be_visible()
     _shot(page, screenshot_dir, "2-school-order")
     # The button's form, posted through the page's own session (chromium shows the inline PDF in a viewer
