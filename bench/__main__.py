@@ -41,6 +41,8 @@ AGGREGATES = (
     ("dashboard_county_ms", max),
     ("dashboard_statements", max),
     ("monthly_report_seconds", max),
+    ("survey_submit_rps", min),           # issue 16
+    ("standing_sweep_statements", max),   # issue 16
 )
 
 

@@ -391,4 +391,7 @@ BENCHMARKS = {
     "verify": _lazy("bench.http", "verify_latency"),
     "pdf": _lazy("bench.pdf", "announcement_pdf"),
     "supervision": _lazy("bench.supervision", "dashboards"),  # issue 18
+    # issue 16: quality
+    "survey_submit": _lazy("bench.quality", "survey_submit"),
+    "standing_sweep": _lazy("bench.quality", "standing_sweep"),
 }

@@ -19,6 +19,7 @@ Benchmarks run with the clock frozen on AS_OF (bench.__main__), so a dataset gen
 means the same thing when it is reused next month.
 """
 import base64
+import hashlib
 import os
 import random
 import time
@@ -247,7 +248,7 @@ class World:
         self.birth_codes = _birth_codes()
         steps = [self.load_regions, self.policies, self.plan_providers, self.schools_and_terms, self.users,
                  self.documents, self.people, self.projects, self.applications, self.entries, self.school_projects,
-                 self.orders, self.notifications_and_runs, self.audit]
+                 self.orders, self.quality, self.notifications_and_runs, self.audit]
         for step in steps:
             started, cpu = time.perf_counter(), time.process_time()
             step()
@@ -1494,6 +1495,7 @@ class World:
         per_school = self.n["orders"] / self.n["schools"]
         shares = {1: 0.27, 2: 0.27, 3: 0.30, 4: 0.16}
         order_rows, staff_rows = [], []
+        self.served = []
         total = 0
         slots = ("16:30-17:30", "16:00-17:00", "17:00-18:00", "15:40-16:40", "16:20-17:50")
         venues = ("学校活动室", "学校操场", "多功能厅", "美术教室", "音乐教室", "体育馆", "科学实验室", "图书馆")
@@ -1529,6 +1531,9 @@ class World:
                         continue
                     order_rows.append(row)
                     staff_rows += staff
+                    if row["status"] in ("completed", "active", "suspended"):   # issue 16: evaluated and surveyed
+                        self.served.append((row["id"], term, row["status"], row["expected_students"], s["id"],
+                                            row["provider_id"], row["project_id"]))
                     if len(order_rows) >= 20000:
                         total += self._flush_orders(order_rows, staff_rows)
                         order_rows, staff_rows = [], []
@@ -1652,6 +1657,70 @@ class World:
             self.change("order", oid, action, before, after, self.ts(day) if actor else self.ts(day, 17, 19), actor,
                         reason=why, rule=rule)
         return row, staff
+
+    # ---------------------------------------------------------------- issue 16: evaluations and the parents' survey
+
+    SURVEY_COMMENTS = ("孩子很喜欢，回家常常说起。", "希望下课时间更准时。", "老师很有耐心。", "场地有点小。",
+                       "希望增加室内活动的安排。", "孩子收获很大，谢谢老师。", "器材可以再多一些。")
+
+    def quality(self):
+        """The schools' evaluations of the orders that ran in the past terms (three in four) and the parents'
+        answers, each through its own used code (about 500,000 at full scale: a quarter to a third of the pupils
+        of a completed order answer, a few already during the current term). Most projects please; one in
+        twenty is liked by about two parents in three, so the term-end step has warnings and delistings to
+        record. No standing is recorded: the term-end step (`registry.quality.sweep`) computes the past terms."""
+        r = self.rng
+        liked = {}
+        evaluations, codes, responses = [], [], []
+        grades = ("good", "good", "good", "fair", "poor")
+        total = 0
+        for oid, term, _status, students, school_id, provider_id, project_id in self.served:
+            p_ok = liked.setdefault(project_id, 0.62 if r.random() < 0.05 else 0.93)
+            _name, starts, ends = self.terms[term]
+            if term == CURRENT_TERM:
+                if r.random() > 0.3:
+                    continue
+                answered, first, last = max(1, round(students * 0.05)), AS_OF - timedelta(days=20), AS_OF
+            else:
+                answered = round(students * r.uniform(0.15, 0.42))
+                first, last = ends - timedelta(days=27), ends
+                if r.random() < 0.75:
+                    overall = "satisfied" if r.random() < p_ok else r.choice(("basic", "dissatisfied"))
+                    when = self.ts(self.day_between(first, last))
+                    evaluations.append({
+                        "id": self.next_id("school_evaluation"), "order_id": oid, "term_id": term,
+                        "school_id": school_id, "provider_id": provider_id, "project_id": project_id,
+                        "content": r.choice(grades), "punctuality": r.choice(grades), "safety": r.choice(grades),
+                        "engagement": r.choice(grades), "overall": overall,
+                        "comment": r.choice(self.SURVEY_COMMENTS) if r.random() < 0.3 else "", "no_show_count": None,
+                        "updated_at": when, "created_by_id": self.school_admin[school_id], "created_at": when})
+            for _ in range(answered):
+                cid = self.next_id("survey_code")
+                when = self.ts(self.day_between(first, last), 10, 14)
+                code = "".join(r.choice("0123456789ABCDEFGHJKMNPQRSTVWXYZ") for _ in range(16))
+                codes.append({"id": cid, "order_id": oid, "code_hash": hashlib.sha256(code.encode()).hexdigest(),
+                              "expires_on": ends, "issued_at": when - timedelta(days=3), "used_at": when,
+                              "revoked_at": None})
+                ok = r.random() < p_ok
+                responses.append({
+                    "id": self.next_id("survey_response"), "code_id": cid, "order_id": oid, "term_id": term,
+                    "project_id": project_id, "provider_id": provider_id,
+                    "satisfaction": (r.choice(("satisfied", "satisfied", "basic")) if ok else "dissatisfied"),
+                    "interest": r.choice(("high", "high", "some", "none")) if ok else r.choice(("some", "none")),
+                    "safety": "safe" if ok or r.random() < 0.5 else "concerned", "extra_fee": r.random() < 0.002,
+                    "voluntary": r.random() > 0.002,
+                    "comment": r.choice(self.SURVEY_COMMENTS) if r.random() < 0.12 else "", "created_at": when})
+            if len(responses) >= 50000:
+                total += self._flush_quality(evaluations, codes, responses)
+                evaluations, codes, responses = [], [], []
+        total += self._flush_quality(evaluations, codes, responses)
+        self.log(f"  survey answers: {total}")
+
+    def _flush_quality(self, evaluations, codes, responses):
+        self.sink.insert("school_evaluation", evaluations)
+        self.sink.insert("survey_code", codes)
+        self.sink.insert("survey_response", responses)
+        return len(responses)
 
     # ---------------------------------------------------------------- the rest: status history, notices, sweeps
 

@@ -96,6 +96,12 @@ def configure_blueprints(app):
     html += (supervision_views.bp,)
     from registry.complaints import views as complaints_views  # issue 17: complaints and appeals
     html += (complaints_views.bp,)
+    # issue 16: quality
+    from registry.quality.views import provider as provider_quality_views  # noqa: F401  (the dashboard panel)
+    from registry.quality.views import reviewer as quality_reviewer_views
+    from registry.quality.views import school as school_quality_views
+    from registry.quality.views import survey as survey_views
+    html += (school_quality_views.bp, survey_views.bp, quality_reviewer_views.bp)
     for bp in html:
         app.register_blueprint(bp)
     calendar_views.init_app(app)
@@ -116,6 +122,12 @@ def configure_blueprints(app):
     json_blueprints += (supervision_api.blp,)
     from registry.complaints import api as complaints_api  # issue 17: complaints and appeals
     json_blueprints += (complaints_api.blp,)
+    # issue 16: quality
+    from registry.quality.api import provider as provider_quality_api
+    from registry.quality.api import reviewer as quality_reviewer_api
+    from registry.quality.api import school as school_quality_api
+    from registry.quality.api import survey as survey_api
+    json_blueprints += (school_quality_api.blp, survey_api.blp, quality_reviewer_api.blp, provider_quality_api.blp)
     for blp in json_blueprints:
         api.register_blueprint(blp, url_prefix=f"/api/v1{blp.url_prefix or ''}")
         # The API authenticates with bearer tokens only (never the cookie), so CSRF cannot apply.

@@ -195,6 +195,10 @@ def sweep_command(as_of):
     db.session.commit()
     from registry.complaints import sweep as complaints_sweep  # issue 17: complaint deadlines
     summary.update(complaints_sweep.run(day))
+    # issue 16: quality — the standings of terms that have ended (idempotent), in the same transaction
+    from registry.core import clock
+    from registry.quality import sweep as quality_sweep
+    summary.update({f"quality_{k}": v for k, v in quality_sweep.run(day or clock.today()).items()})
     db.session.commit()
     removed = remove_stale_parts()  # files of uploads whose request died before it could remove them
     labels = {
@@ -204,6 +208,8 @@ def sweep_command(as_of):
         "orders_activated": "orders activated", "orders_completed": "orders completed",
         "expiry_warnings": "expiry warnings sent",
         "unvisited_schools": "schools not visited last month (issue 18)",
+        "quality_standings": "term standings recorded", "quality_warnings": "low-satisfaction warnings",
+        "quality_delisted": "entries delisted (low satisfaction)",
     }
     for key, value in summary.items():
         click.echo(f"{labels.get(key, key)}: {value}")

@@ -106,6 +106,7 @@ def load_config():
         "LOGIN_RATE_LIMIT": _env("LOGIN_RATE_LIMIT", "10 per minute"),
         "OBJECTION_RATE_LIMIT": _env("OBJECTION_RATE_LIMIT", "5 per hour"),
         "COMPLAINT_RATE_LIMIT": _env("COMPLAINT_RATE_LIMIT", "5 per hour"),  # issue 17: public complaints
+        "SURVEY_RATE_LIMIT": _env("SURVEY_RATE_LIMIT", "30 per minute"),  # issue 16: parent survey
         "LOCKOUT_THRESHOLD": int(_env("LOCKOUT_THRESHOLD", "5")),
         "LOCKOUT_MINUTES": int(_env("LOCKOUT_MINUTES", "30")),
         "SESSION_IDLE_MINUTES": int(_env("SESSION_IDLE_MINUTES", "30")),

@@ -213,6 +213,7 @@ def _play_history(real_today):
                              contact="13907911234",
                              content="该俱乐部教练曾在校外培训中要求学生购买指定球鞋，请核实是否存在推销行为。")
     _complaints_today(built, reviewer, real_today)
+    _seed_quality(built)  # issue 16: quality
 
 
 # ---- issue 17: complaints and appeals
@@ -413,3 +414,42 @@ def _seed_supervision(built, real_today):
         supervision.open_task(second, "fees_disclosed", actor=inspector, target="provider",
                               provider_id=built["qihang"]["provider"].id, deadline=date(2026, 11, 28),
                               requirement="在上课地点公示收费标准（元/人·课时）及监督电话。")
+# ---------------------------------------------------------------- issue 16: quality
+
+SURVEY_ANSWERS = [  # satisfaction, interest, safety, extra_fee, voluntary, comment
+    ("satisfied", "high", "safe", False, True, "孩子每周都盼着上跳绳课，回家还教弟弟跳。"),
+    ("satisfied", "high", "safe", False, True, ""),
+    ("basic", "some", "safe", False, True, "希望下课时间能准时一些，方便接孩子。"),
+    ("satisfied", "high", "safe", False, True, ""),
+    ("dissatisfied", "some", "concerned", False, True, "有一次操场地面湿滑，还在室外上课，担心摔倒。"),
+    ("satisfied", "some", "safe", False, True, ""),
+    ("basic", "high", "safe", False, True, ""),
+    ("satisfied", "high", "safe", False, True, "教练很有耐心。"),
+]
+
+
+def _seed_quality(built):
+    """凤凰城小学's order of 启航's 花样跳绳 this term: a sheet of survey codes, some parents' answers and the
+    school's term evaluation (entered as a row: the service opens evaluations only in the term's last four weeks,
+    and the demo's today may be earlier)."""
+    from registry.orders.models import Order
+    from registry.quality import services as quality
+    from registry.quality.models import Grade, Interest, SafetyFeeling, Satisfaction, SchoolEvaluation
+    from registry.schools.models import School
+
+    project = built["qihang"]["projects"][0]
+    order = db.session.scalar(select(Order).join(School, School.id == Order.school_id).where(
+        Order.project_id == project.id, School.code == SCHOOLS[0][0]))
+    if order is None:
+        return
+    codes = quality.issue_codes(order, actor=_user("fhc_school"))
+    for code, (satisfaction, interest, safety, fee, voluntary, comment) in zip(codes, SURVEY_ANSWERS * 2,
+                                                                                strict=False):
+        quality.answer(code, satisfaction=Satisfaction(satisfaction), interest=Interest(interest),
+                       safety=SafetyFeeling(safety), extra_fee=fee, voluntary=voluntary, comment=comment)
+    db.session.add(SchoolEvaluation(
+        order_id=order.id, term_id=order.term_id, school_id=order.school_id, provider_id=order.provider_id,
+        project_id=order.project_id, content=Grade.good, punctuality=Grade.fair, safety=Grade.good,
+        engagement=Grade.good, overall=Satisfaction.satisfied, created_by_id=_user("fhc_school").id,
+        comment="内容丰富，学生参与积极；个别几次教练迟到约 10 分钟，请加强考勤。"))
+    db.session.flush()

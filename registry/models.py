@@ -15,6 +15,16 @@ from registry.people.models import Consent, Person, PersonBan, PersonCheck, Qual
 from registry.policy.models import CityPolicy  # noqa: F401
 from registry.projects.models import Project, ProjectStaff  # noqa: F401
 from registry.providers.models import Provider, ProviderDocument, ProviderServiceArea  # noqa: F401
+
+# issue 16: quality
+from registry.quality.models import (  # noqa: F401  # noqa: F401
+    ProjectStanding,
+    SchoolEvaluation,
+    StandingRun,
+    SurveyAlert,
+    SurveyCode,
+    SurveyResponse,
+)
 from registry.regions.models import Region  # noqa: F401
 from registry.schools.models import School, SchoolProject, Term  # noqa: F401
 from registry.supervision.models import Assignment, MissedVisit, Task, TaskEvidence, Visit, VisitItem, VisitPhoto  # noqa: F401,E501 (issue 18)

@@ -41,6 +41,9 @@ NAV = [
     ("消息", "notifications.inbox"),
     ("审计日志", "audit.index"),
     ("API 文档", "api_docs.docs"),
+    # issue 16: quality
+    ("质量评价", "school_quality.index"),
+    ("质量评估", "quality_standings.index"),
 ]
 
 

@@ -19,6 +19,7 @@ from registry.extensions import db as _db
 pytest_plugins = ["tests.fixtures.accounts", "tests.fixtures.providers", "tests.fixtures.reviews",
                   "tests.fixtures.schools", "tests.fixtures.orders"]
 pytest_plugins += ["tests.fixtures.supervision"]  # issue 18: supervision
+pytest_plugins += ["tests.fixtures.quality"]  # issue 16: quality
 
 def _per_worker(url):
     """Under pytest-xdist each worker gets its own database; on PostgreSQL it is created when missing."""

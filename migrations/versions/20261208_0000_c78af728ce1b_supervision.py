@@ -2,7 +2,7 @@
 city_policy.visits_per_month
 
 Revision ID: c78af728ce1b
-Revises: c6e2a9d41f07
+Revises: c16a9e5d7f31
 Create Date: 2026-12-08 00:00:00
 
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "c78af728ce1b"
-down_revision = "c6e2a9d41f07"
+down_revision = "c16a9e5d7f31"
 branch_labels = None
 depends_on = None
 

@@ -473,3 +473,43 @@ def _warn(day):
         for user in users[provider_id]:
             notes.append((user, f"到期提醒（{window}天内）", message, "/provider", "expiry", f"expiry:{key}:{window}"))
     return notifications.notify_many(notes)
+
+
+# ---------------------------------------------------------------- issue 16: delisting by a rule of a higher domain
+
+def delist_entries(entries, day, actor, rule, category, evidence_for, message_for):
+    """Delist `entries` under an automatic rule (e.g. quality's two terms below the satisfaction threshold),
+    as _suspend_entries suspends: the entry lifecycle, the public change feed, a ProviderAction per entry
+    (deduplicated per entry and day), the entries' orders suspended and the providers told. Set-based."""
+    if not entries:
+        return []
+    label = REASON_LABELS[category]
+    moved = set(ENTRY.transition_many(entries, "delist", actor=actor, reason=label, rule=rule,
+                                      changes={"status_reason": label}))
+    moved_entries = [e for e in entries if e.id in moved]
+    _feed(moved_entries, ChangeKind.delisted, day, category)
+    _actions([{"provider_id": e.provider_id, "entry_id": e.id, "kind": ActionKind.delisting,
+               "reason_category": ReasonCategory(category), "reason": message_for(e), "effective_on": day,
+               "rule": rule, "evidence": evidence_for(e), "dedupe_key": f"{rule}:delist:{e.id}:{day.isoformat()}"}
+              for e in moved_entries])
+    orders.suspend_for_entries(list(moved), actor=actor, reason=f"白名单移出：{label}", rule=rule)
+    users = _provider_users({e.provider_id for e in moved_entries})
+    notifications.notify_many([(u, f"移出白名单：{label}", message_for(e), "/provider/adjustments", "adjustment",
+                                f"{rule}:delist:{e.id}") for e in moved_entries for u in users[e.provider_id]])
+    return moved_entries
+
+
+def warn_by_rule(rows, day, rule, category):
+    """Warnings (警告) under an automatic rule: rows are (provider_id, dedupe_key, message, evidence); each is
+    recorded once (its dedupe key) and its provider told. Returns how many were new."""
+    label = REASON_LABELS[category]
+    existing = set(db.session.scalars(select(ProviderAction.dedupe_key).where(
+        ProviderAction.dedupe_key.in_([key for _p, key, _m, _e in rows])))) if rows else set()
+    fresh = [r for r in rows if r[1] not in existing]
+    _actions([{"provider_id": provider_id, "kind": ActionKind.warning, "reason_category": ReasonCategory(category),
+               "reason": message, "effective_on": day, "rule": rule, "evidence": evidence, "dedupe_key": key}
+              for provider_id, key, message, evidence in fresh])
+    users = _provider_users({r[0] for r in fresh})
+    notifications.notify_many([(u, f"警告：{label}", message, "/provider/adjustments", "adjustment", key)
+                               for provider_id, key, message, _e in fresh for u in users[provider_id]])
+    return len(fresh)

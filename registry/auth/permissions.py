@@ -352,6 +352,22 @@ TABLE: dict[str, Rule] = {
     "api_supervision.DashboardRegion": Rule(SUPERVISION_READERS),
     "api_supervision.DashboardSchool": Rule(SUPERVISION_READERS),
     "api_supervision.MonthlyReport": Rule(SUPERVISION_READERS),
+    # ---- issue 16: quality (school evaluation, parent survey, standings)
+    "school_quality.index": Rule(roles("school_admin")),
+    "school_quality.order": Rule(roles("school_admin")),
+    "school_quality.evaluate": Rule(roles("school_admin")),
+    "school_quality.survey_sheet": Rule(roles("school_admin")),
+    "survey.start": OPEN,
+    "survey.survey": OPEN,
+    "quality_standings.index": Rule(roles("city_reviewer", "county_reviewer", "inspector")),
+    "quality_standings.export_xlsx": Rule(roles("city_reviewer", "county_reviewer", "inspector")),
+    "api_school_quality.QualityOrders": Rule(roles("school_admin")),
+    "api_school_quality.QualityOrder": Rule(roles("school_admin")),
+    "api_school_quality.Evaluation": Rule(roles("school_admin")),
+    "api_school_quality.SurveyCodes": Rule(roles("school_admin")),
+    "api_survey.Survey": OPEN,
+    "api_quality_standings.Standings": Rule(roles("city_reviewer", "county_reviewer", "inspector")),
+    "api_provider_quality.ProviderQuality": Rule(roles("provider_admin")),
 }
 
 # Endpoints a user who must change their password may still reach.

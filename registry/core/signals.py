@@ -97,3 +97,11 @@ application is approved, the certificate issued and the provider told. Owner: re
 appeal_pending = Hook("appeal_pending", """appeal_pending(provider_ids) -> set of provider ids: those with an appeal
 (申诉/复核) pending against a delisting, a ban or an upheld complaint; the public change feed says so while the
 decision stands. Owner: registry.complaints.queries.""")
+# ---------------------------------------------------------------- issue 16: quality, asked by orders and whitelist
+
+standings_of = Hook("standings_of", """standings_of(project_ids, day) -> {project_id: StandingView}: each project's
+last recorded standing (term, satisfaction rate, responses, whether it is under the city's threshold) for the
+school catalog, in one statement. Owner: registry.quality.queries.""")
+public_satisfaction = Hook("public_satisfaction", """public_satisfaction(project_ids) -> {project_id: (rate,
+responses)}: the satisfaction rate of each project's last standing with at least 10 responses (never fewer: small
+numbers identify people), in one statement, for the public whitelist. Owner: registry.quality.queries.""")

@@ -3,6 +3,7 @@ from flask_login import current_user
 
 from registry.auth.roles import Role
 from registry.main import health
+from registry.quality import queries as quality_queries  # issue 16: the school's evaluation reminder
 
 bp = Blueprint("main", __name__)
 
@@ -18,7 +19,9 @@ def index():
 def dashboard():
     if current_user.role == Role.provider_admin:
         return redirect(url_for("providers.dashboard"))
-    return render_template("main/dashboard.html")
+    reminder = (quality_queries.evaluation_reminder(current_user.school_id)
+                if current_user.role == Role.school_admin and current_user.school_id else [])
+    return render_template("main/dashboard.html", quality_reminder=reminder)
 
 
 @bp.get("/healthz")

@@ -20,7 +20,7 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.orm import joinedload, lazyload, selectinload
 
 from registry.batches.models import ReleaseBatch
-from registry.core import cache, clock
+from registry.core import cache, clock, signals
 from registry.core.errors import NotFound
 from registry.core.pagination import Page
 from registry.extensions import db
@@ -41,6 +41,7 @@ SORT_CHOICES = [(key, label) for key, (label, _key) in SORTS.items()]
 # of one county and type share the cached JSON page. Any commit that writes what eligibility reads, or what
 # the page shows (counties, batches, region names), makes it a miss.
 cache.watch("catalog", *eligibility.ELIGIBILITY_TABLES, "entry_county", "release_batch", "region")
+cache.watch("catalog", "project_standing", "term")  # issue 16: each project's last standing (quality)
 
 
 def cache_key(school, filters):
@@ -53,6 +54,7 @@ def cache_key(school, filters):
 class CatalogRow:
     entry: WhitelistEntry
     result: eligibility.Eligibility
+    standing: object = None     # issue 16: the project's last standing (signals.standings_of), or None
 
     @property
     def ok(self):
@@ -149,7 +151,8 @@ def catalog(school, filters, day=None, page=1, per_page=20):
     start = (page - 1) * per_page
     shown = rows[start:start + per_page]
     entries = _entries([c.id for c, _result in shown]) if shown else {}
-    items = [CatalogRow(entries[c.id], result) for c, result in shown]
+    standings = signals.standings_of([entries[c.id].project_id for c, _result in shown], day) if shown else {}
+    items = [CatalogRow(entries[c.id], result, standings.get(entries[c.id].project_id)) for c, result in shown]
     return Catalog(Page(items, page, per_page, len(rows)), providers, hidden, day)
 
 
@@ -164,4 +167,5 @@ def catalog_entry(school, entry_id, day=None):
                  selectinload(WhitelistEntry.counties)))
     if entry is None:
         raise NotFound("白名单项目不存在")
-    return CatalogRow(entry, eligibility.evaluate_one(entry, day, school))
+    return CatalogRow(entry, eligibility.evaluate_one(entry, day, school),
+                      signals.standings_of([entry.project_id], day).get(entry.project_id))

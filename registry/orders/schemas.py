@@ -103,6 +103,15 @@ class CatalogProjectOut(ProjectPublicOut):
 _PROVIDER_BRIEF, _CATALOG_PROJECT, _BATCH = ProviderBriefOut(), CatalogProjectOut(), BatchPublicOut()
 
 
+class CatalogStandingOut(BaseSchema):
+    """issue 16: a project's last standing (registry.quality.queries.StandingView), as the catalog shows it."""
+    term = fields.String(attribute="term_name")
+    rate = fields.Decimal(as_string=True, allow_none=True, metadata={"description": "合成满意率"})
+    responses = fields.Integer(metadata={"description": "家长与学校评价份数"})
+    below_threshold = fields.Boolean(attribute="below", metadata={"description": "低于本市满意度标准"})
+    threshold = fields.Decimal(as_string=True)
+
+
 class CatalogItemOut(BaseSchema):
     entry_id = fields.Function(lambda r: r.entry.id)
     provider = fields.Function(lambda r: _PROVIDER_BRIEF.dump(r.entry.provider))
@@ -115,6 +124,8 @@ class CatalogItemOut(BaseSchema):
     orderable = fields.Boolean(attribute="ok")
     reasons = fields.List(fields.String(), metadata={"description": "不能点单的原因（中文）；可点单时为空"})
     cleared_staff = fields.Integer(attribute="cleared_count", metadata={"description": "今日准入合格的授课人员数"})
+    standing = fields.Nested(CatalogStandingOut, allow_none=True,  # issue 16
+                             metadata={"description": "项目最近一个学期的质量评估（无评估时为空）"})
 
 
 class CatalogPageOut(PageOut):

@@ -42,6 +42,9 @@ class CityPolicy(db.Model):
     complaint_remind_working_days: Mapped[int] = mapped_column(nullable=False, default=2)
     complaint_rating_working_days: Mapped[int] = mapped_column(nullable=False, default=10)
     appeal_working_days: Mapped[int] = mapped_column(nullable=False, default=10)
+    # issue 16: quality. The parents' share of the combined satisfaction rate (schools get the rest).
+    satisfaction_parent_weight: Mapped[Decimal] = mapped_column(Numeric(4, 3), nullable=False,
+                                                                default=Decimal("0.700"))
     updated_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=clock.utcnow, onupdate=clock.utcnow)
 
     city: Mapped[Region] = relationship()

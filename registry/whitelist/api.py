@@ -14,6 +14,7 @@ blp = Blueprint("api_whitelist", __name__, url_prefix="/whitelist", description=
 # for the day, under a generation that every commit writing one of the tables it shows bumps: entries and
 # their counties, providers, projects, batches, regions.
 cache.watch("whitelist", "whitelist_entry", "entry_county", "provider", "project", "release_batch", "region")
+cache.watch("whitelist", "project_standing")  # issue 16: the satisfaction rate shown with each entry
 cache.serve_from_cache("api_whitelist.Whitelist", "whitelist")
 core_db.reads_only("api_whitelist.Whitelist", "api_whitelist.WhitelistVerify", "api_whitelist.WhitelistAuditHeads")
 

@@ -156,7 +156,7 @@ class ListedBatch(_Listed):
 
 class ListedEntry(_Listed):
     __slots__ = ("id", "status", "valid_from", "valid_until", "suspended_until", "city_id", "provider", "project",
-                 "batch", "listed_county_names")
+                 "batch", "listed_county_names", "satisfaction")
     effective_status = WhitelistEntry.effective_status
 
     def __repr__(self):
@@ -233,13 +233,22 @@ def list_entries(filters, page=1, per_page=20, day=None):
     values = _parameters(filters, day)
     total = db.session.scalar(count, values)
     rows = db.session.execute(page_rows, {**values, "limit": per_page, "offset": (page - 1) * per_page})
-    return Page(_listed(rows), page, per_page, total)
+    return Page(_with_satisfaction(_listed(rows)), page, per_page, total)
 
 
 def all_entries(filters, day=None):
     """The whole filtered list (the exports)."""
     _count, rows, _page = _listing(_shape(filters))
-    return _listed(db.session.execute(rows, _parameters(filters, day)).all())
+    return _with_satisfaction(_listed(db.session.execute(rows, _parameters(filters, day)).all()))
+
+
+def _with_satisfaction(entries):
+    """issue 16: each entry's project's satisfaction rate (rate, responses) from its last standing with at least
+    10 answers, else None (signals.public_satisfaction, one statement)."""
+    rates = signals.public_satisfaction({e.project.id for e in entries})
+    for entry in entries:
+        entry.satisfaction = rates.get(entry.project.id)
+    return entries
 
 
 # ---------------------------------------------------------------- regions for the filter form

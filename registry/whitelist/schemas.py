@@ -98,6 +98,10 @@ class WhitelistEntryOut(BaseSchema):
     batch = fields.Nested(BatchPublicOut)
     status = fields.Function(lambda e: e.effective_status(clock.today()).value)
     status_label = fields.Function(lambda e: ENTRY_STATUS_LABELS[e.effective_status(clock.today()).value])
+    # issue 16: the project's satisfaction rate, only from a term with at least 10 answers (else null)
+    satisfaction_rate = fields.Function(
+        lambda e: str(e.satisfaction[0]) if getattr(e, "satisfaction", None) else None,
+        metadata={"description": "项目最近一个学期的满意率（评价不足 10 份时为空）"})
 
 
 def page_of(item_schema, name):

@@ -375,6 +375,12 @@ def case_decide_appeal(ctx):
                                     reasons="不服")
     return (lambda: complaints.decide_appeal(appeal, actor=ctx["city"], outcome="change", reason="撤销"),
             {"appeal.change", "complaint.overturn"})
+# issue 16: quality's delisting after two terms below the satisfaction threshold goes through this rule path.
+def case_sweep_delist_by_rule(ctx):
+    _order(ctx, accept=True)
+    return (lambda: sweep.delist_entries([ctx["entry"]], clock.today(), None, "low_satisfaction", "low_satisfaction",
+                                         evidence_for=lambda e: {}, message_for=lambda e: "测试"),
+            {"whitelist_entry.delist", "order.suspend"})
 
 
 # "module:function" -> the cases that call it (directly or through the public function that is its only caller).
@@ -461,6 +467,7 @@ DECLARED = {
     "registry.complaints.services:file_appeal": [case_file_appeal],
     "registry.complaints.services:decide_appeal": [case_decide_appeal],
     "registry.complaints.services:_overturn": [case_decide_appeal],
+    "registry.adjustments.sweep:delist_entries": [case_sweep_delist_by_rule],  # issue 16
 }
 
 CASES = sorted({(name, case) for name, cases in DECLARED.items() for case in cases}, key=lambda c: c[0] + c[1].__name__)

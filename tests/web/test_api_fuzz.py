@@ -71,6 +71,7 @@ def world(db, whitelisted, ordering_school, reviewers, create_user, bearer):
     }
     # issue 18: supervision (no supervision rows in this world: the ids answer 404)
     ids.update({"assignment_id": 1, "visit_id": 1, "task_id": 1, "region_id": ordering_school["school"].county_id})
+    ids["code"] = "x"  # issue 16: a parent survey code (an unknown one)
     roles = {
         "anonymous": {},
         "provider": bearer(admin),
