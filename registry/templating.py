@@ -6,6 +6,7 @@ from flask_login import current_user
 from registry.auth.permissions import PUBLIC, TABLE
 from registry.auth.roles import ROLE_LABELS
 from registry.core import clock
+from registry.notifications import services as notifications
 from registry.people.services import check_expiry
 from registry.policy import services as policy
 
@@ -45,6 +46,15 @@ def nav_items():
     return items
 
 
+def unread_count():
+    """The signed-in user's unread messages (the badge on 消息), counted once per request."""
+    if not current_user.is_authenticated:
+        return 0
+    if "unread_count" not in g:
+        g.unread_count = notifications.unread_count(current_user)
+    return g.unread_count
+
+
 def fmt_dt(value, fmt="%Y-%m-%d %H:%M"):
     if value is None:
         return ""
@@ -69,6 +79,7 @@ def check_last_day(check):
 def template_globals():
     return {
         "nav_items": nav_items,
+        "unread_count": unread_count,  # issue 19: unread badge on 消息
         "fmt_dt": fmt_dt,
         "check_last_day": check_last_day,
         "page_url": page_url,
