@@ -3,6 +3,7 @@ registry/cli.py), above every domain: it reads the authorization table, people's
 from flask import current_app, g, request, url_for
 from flask_login import current_user
 
+from registry.applications import queries as application_queries
 from registry.auth.permissions import PUBLIC, TABLE
 from registry.auth.roles import ROLE_LABELS
 from registry.core import clock
@@ -55,6 +56,16 @@ def unread_count():
     return g.unread_count
 
 
+def returned_flags(key):
+    """A provider's returned application: the reviewers' comments on one item ("organisation", "doc_type:<type>",
+    "person:<id>", "project:<id>"), shown on the page where the item is fixed; computed once per request."""
+    if not current_user.is_authenticated or not getattr(current_user, "provider_id", None):
+        return []
+    if "returned_flags" not in g:
+        g.returned_flags = application_queries.returned_flags(current_user.provider_id)
+    return g.returned_flags.get(key, [])
+
+
 def fmt_dt(value, fmt="%Y-%m-%d %H:%M"):
     if value is None:
         return ""
@@ -80,6 +91,7 @@ def template_globals():
     return {
         "nav_items": nav_items,
         "unread_count": unread_count,  # issue 19: unread badge on 消息
+        "returned_flags": returned_flags,  # issue 19: return comments next to their items
         "fmt_dt": fmt_dt,
         "check_last_day": check_last_day,
         "page_url": page_url,
