@@ -1,7 +1,7 @@
 """Reads shared by the project and application pages, the reviewer views, the API and the provider dashboard."""
 from dataclasses import dataclass, field
 
-from flask import current_app, url_for
+from flask import current_app, g, url_for
 from sqlalchemy import false, or_, select
 from sqlalchemy.orm import joinedload
 from werkzeug.routing import BuildError
@@ -12,6 +12,7 @@ from registry.applications.models import (
     RETURNED_LABEL,
     Application,
     ApplicationComment,
+    ApplicationKind,
     ApplicationProject,
     ApplicationStatus,
 )
@@ -272,10 +273,18 @@ def dashboard_summary(provider, day=None):
         steps.append(NextStep("登记从业人员及其查询、体检和资格证书", safe_url(("people.index", {}))))
     if not rows:
         steps.append(NextStep("添加第一个服务项目（须指派已准入的人员）", safe_url(("projects.new", {}))))
-    if app is None:
-        if rows:
-            steps.append(NextStep("选择服务项目，发起准入申报",
+    if app is None and rows:
+        # Only the kinds the provider may start now: a listed or suspended provider is not told to apply for
+        # admission (issue 19).
+        # admission: not yet listed; annual: an entry is due for renewal; reinstatement: an entry was stopped.
+        # A change application is the provider's own choice, never a to-do.
+        kinds = [o.label for o in applications.kind_options(provider, book.day)
+                 if o.problem is None and o.kind != ApplicationKind.change]
+        if kinds:
+            steps.append(NextStep(f"选择服务项目，发起{'或'.join(kinds)}申报",
                                   safe_url(("applications.index", {"_anchor": "choose"}))))
+    elif app is None:
+        pass
     elif app.status == S.draft:
         missing = applications.checklist(app, book.day)
         groups = grouped_checklist(missing)
@@ -289,6 +298,14 @@ def dashboard_summary(provider, day=None):
         steps.append(NextStep(f"申报正在办理中（当前状态：{app.status_label}），请留意审核意见",
                               safe_url(("applications.detail", {"application_id": app.id}))))
     return DashboardSummary(rows, not_cleared, expiring, steps, app, groups, has_people=bool(book.people))
+
+
+def dashboard_summary_once(provider):
+    """dashboard_summary, computed once per request: the provider's dashboard shows it in two panels."""
+    cache = g.setdefault("dashboard_summary", {})
+    if provider.id not in cache:
+        cache[provider.id] = dashboard_summary(provider)
+    return cache[provider.id]
 
 
 # ---------------------------------------------------------------- reviewers' comments next to their items

@@ -55,11 +55,25 @@ DETAIL_WORDS = {
     "mfa": "已绑定动态验证码", "is_workday": "工作日", "working_days": "工作日数", "source": "来源", "county": "区县",
     "uscc": "统一社会信用代码", "code": "代码", "changes": "变更", "before": "修改前", "after": "修改后",
     "pending": "待审", "staff": "授课人员", "warnings": "提示", "key_id": "密钥编号", "end": "结束",
+    "batch_id": "批次编号", "application_id": "申报编号", "entry_id": "白名单条目编号", "provider_id": "机构编号",
+    "reason_category": "原因类别", "effective_on": "生效日期", "replaces": "替换的材料编号", "sha256": "文件摘要",
+    "check_id": "查询记录编号", "qualification_id": "证书编号", "consent_id": "同意书编号", "ban_ids": "禁入记录编号",
+    "token_ids": "令牌编号", "reinstatement_id": "恢复记录编号", "region_id": "行政区划编号", "qual_type": "证书类型",
 }
 REASON_WORDS = {"unknown_user": "用户名不存在", "locked": "账户已锁定", "disabled": "账户已停用",
                 "bad_code": "验证码错误", "bad_code_locked": "验证码错误，账户已锁定", "bad_password": "密码错误",
                 "bad_password_locked": "密码错误，账户已锁定", "missing": "不存在",
-                "not_permitted": "无权访问", "city_policy": "本市审核规则"}
+                "not_permitted": "无权访问", "city_policy": "本市审核规则",
+                # rules of the nightly sweep and of publication (registry.adjustments, registry.batches)
+                "approval": "审核通过发布", "lift": "暂停原因消除", "term_started": "学期开始",
+                "term_ended": "学期结束", "validity_ended": "有效期届满", "document_expired": "资质材料过期",
+                "staff_not_cleared": "无合格从业人员",
+                "adverse_check": "人员违法犯罪信息查询异常", "low_satisfaction": "满意度不达标",
+                # results and reason categories
+                "verified": "已核验", "rejected": "已驳回", "clear": "无异常", "adverse": "有不良记录",
+                "safety_incident": "发生安全事故", "illegal_fees": "违规收费", "new_lessons": "讲授新课或学科培训",
+                "selling": "推销或变相营销", "forced_participation": "强制学生参加", "other": "其他"}
+WORDED_KEYS = ("reason", "rule", "result", "reason_category")
 
 
 def action_words(action):
@@ -90,7 +104,7 @@ def _value_words(key, value, object_type):
         return "、".join(_value_words(key, v, object_type) for v in value) or "—"
     if isinstance(value, dict):
         return "；".join(f"{DETAIL_WORDS.get(k, k)}：{_value_words(k, v, object_type)}" for k, v in value.items())
-    if key in ("reason", "rule") and value in REASON_WORDS:
+    if key in WORDED_KEYS and value in REASON_WORDS:
         return REASON_WORDS[value]
     if key == "role":
         return ROLE_WORDS.get(value, value)
