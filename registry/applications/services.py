@@ -304,6 +304,18 @@ def flags(app, day=None):
     return [_flag(c, then.data, now) for c in comments]
 
 
+def _normal(value):
+    """A snapshot item compared without the order of its lists of records (a person's checks load in any order)."""
+    if isinstance(value, dict):
+        return {k: _normal(v) for k, v in value.items() if k not in _DAY_BOUND}
+    if isinstance(value, list):
+        items = [_normal(v) for v in value]
+        if all(isinstance(v, dict) and "id" in v for v in items):
+            items.sort(key=lambda v: v["id"])
+        return items
+    return value
+
+
 def _by_id(items, ident):
     return next((item for item in items if str(item["id"]) == ident), None)
 
@@ -313,7 +325,7 @@ def _flag(comment, then, now):
     if kind == "organisation":
         fields = _ORG_SOURCES.get(ident, (ident,))
         org_then, org_now = then["organisation"], now["organisation"]
-        changed = any(org_then.get(f) != org_now.get(f) for f in fields)
+        changed = any(_normal(org_then.get(f)) != _normal(org_now.get(f)) for f in fields)
         return Flag(comment, f"organisation:{ident}", "organisation", "organisation", "机构信息", changed)
     area = _FLAG_AREAS.get(kind)
     if area is None:
@@ -322,13 +334,13 @@ def _flag(comment, then, now):
     if kind == "doc":
         doc_type = old.get("doc_type", "")
         new = next((d for d in now["documents"] if d["doc_type"] == doc_type), None)
-        return Flag(comment, f"doc:{ident}", area, f"doc:{doc_type}", old.get("label", "资质材料"), new != old)
+        return Flag(comment, f"doc:{ident}", area, f"doc:{doc_type}", old.get("label", "资质材料"),
+                    _normal(new) != _normal(old))
     new = _by_id(now.get(area, []), ident)
+    changed = new is None or _normal(new) != _normal(old)
     if kind == "person":
-        strip = lambda d: {k: v for k, v in (d or {}).items() if k not in _DAY_BOUND}  # noqa: E731
-        changed = new is None or strip(new) != strip(old)
         return Flag(comment, f"person:{ident}", area, f"person:{ident}", old.get("name", "从业人员"), changed)
-    return Flag(comment, f"project:{ident}", area, f"project:{ident}", f"项目“{old.get('title', '')}”", new != old)
+    return Flag(comment, f"project:{ident}", area, f"project:{ident}", f"项目“{old.get('title', '')}”", changed)
 
 
 # ---------------------------------------------------------------- submission

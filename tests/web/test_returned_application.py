@@ -92,3 +92,16 @@ def test_the_service_refuses_a_resubmission_with_an_unchanged_flagged_item(app, 
     assert "还有 2 项未满足" in response.get_data(as_text=True)
     db.session.refresh(application)
     assert application.status == S.draft and application.status_label == "已退回"
+
+
+def test_an_untouched_person_stays_flagged_whatever_order_their_records_load_in(app, db, submitted, reviewers):
+    d = submitted
+    application = d["application"]
+    person = d["person"]
+    decide(application, "return", {"version": application.version, "comments": {f"person:{person.id}": "请补充"}},
+           reviewers["county"])
+    assert [f.changed for f in applications.flags(application)] == [False]
+    then = application.latest_snapshot.data["people"][0]
+    shuffled = {**then, "checks": list(reversed(then["checks"])), "cleared": not then["cleared"]}
+    assert applications._normal(shuffled) == applications._normal(then)
+    assert applications._normal({**then, "phone": "13900000000"}) != applications._normal(then)
