@@ -104,4 +104,4 @@ def test_an_untouched_person_stays_flagged_whatever_order_their_records_load_in(
     then = application.latest_snapshot.data["people"][0]
     shuffled = {**then, "checks": list(reversed(then["checks"])), "cleared": not then["cleared"]}
     assert applications._normal(shuffled) == applications._normal(then)
-    assert applications._normal({**then, "phone": "13900000000"}) != applications._normal(then)
+    assert applications._normal({**then, "phone": then["phone"] + "9"}) != applications._normal(then)
