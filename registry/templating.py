@@ -3,9 +3,11 @@ registry/cli.py), above every domain: it reads the authorization table, people's
 from flask import current_app, g, request, url_for
 from flask_login import current_user
 
+from registry.applications import queries as application_queries
 from registry.auth.permissions import PUBLIC, TABLE
 from registry.auth.roles import ROLE_LABELS
 from registry.core import clock
+from registry.notifications import services as notifications
 from registry.people.services import check_expiry
 from registry.policy import services as policy
 
@@ -58,6 +60,25 @@ def nav_items():
     return items
 
 
+def unread_count():
+    """The signed-in user's unread messages (the badge on 消息), counted once per request."""
+    if not current_user.is_authenticated:
+        return 0
+    if "unread_count" not in g:
+        g.unread_count = notifications.unread_count(current_user)
+    return g.unread_count
+
+
+def returned_flags(key):
+    """A provider's returned application: the reviewers' comments on one item ("organisation", "doc_type:<type>",
+    "person:<id>", "project:<id>"), shown on the page where the item is fixed; computed once per request."""
+    if not current_user.is_authenticated or not getattr(current_user, "provider_id", None):
+        return []
+    if "returned_flags" not in g:
+        g.returned_flags = application_queries.returned_flags(current_user.provider_id)
+    return g.returned_flags.get(key, [])
+
+
 def fmt_dt(value, fmt="%Y-%m-%d %H:%M"):
     if value is None:
         return ""
@@ -82,6 +103,8 @@ def check_last_day(check):
 def template_globals():
     return {
         "nav_items": nav_items,
+        "unread_count": unread_count,  # issue 19: unread badge on 消息
+        "returned_flags": returned_flags,  # issue 19: return comments next to their items
         "fmt_dt": fmt_dt,
         "check_last_day": check_last_day,
         "page_url": page_url,

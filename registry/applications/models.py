@@ -32,6 +32,9 @@ class ApplicationStatus(LabelledEnum):
 
 
 STATUS_LABELS = ApplicationStatus.value_labels()
+# A returned application is a draft again (the lifecycle's "return" move), but its provider and reviewers read
+# 已退回 until it is submitted again (Application.returned).
+RETURNED_LABEL = "已退回"
 OPEN_STATUSES = {ApplicationStatus.draft, ApplicationStatus.submitted, ApplicationStatus.county_review,
                  ApplicationStatus.city_review, ApplicationStatus.publicity}
 # The partial unique index's predicate: at most one open application per provider (the Enum column holds the
@@ -70,8 +73,13 @@ class Application(TimestampMixin, db.Model):
     )
 
     @property
+    def returned(self):
+        """A draft that was submitted before: reviewers returned it for changes (issue 19: it reads 已退回)."""
+        return self.status == ApplicationStatus.draft and self.submitted_at is not None
+
+    @property
     def status_label(self):
-        return self.status.label
+        return RETURNED_LABEL if self.returned else self.status.label
 
     @property
     def kind_label(self):

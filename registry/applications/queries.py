@@ -1,7 +1,7 @@
 """Reads shared by the project and application pages, the reviewer views, the API and the provider dashboard."""
 from dataclasses import dataclass, field
 
-from flask import current_app, url_for
+from flask import current_app, g, url_for
 from sqlalchemy import false, or_, select
 from sqlalchemy.orm import joinedload
 from werkzeug.routing import BuildError
@@ -9,8 +9,10 @@ from werkzeug.routing import BuildError
 from registry.applications import services as applications
 from registry.applications.models import (
     OPEN_STATUSES,
+    RETURNED_LABEL,
     Application,
     ApplicationComment,
+    ApplicationKind,
     ApplicationProject,
     ApplicationStatus,
 )
@@ -110,6 +112,7 @@ class ProjectState:
 PROJECT_STATES = {
     "draft": ProjectState("draft", "草稿", "badge"),
     "applying": ProjectState("applying", "申报中", "badge badge-warn"),
+    "returned": ProjectState("returned", "已退回", "badge badge-err"),
     "approved": ProjectState("approved", "已通过", "badge badge-ok"),
 }
 
@@ -117,14 +120,15 @@ PROJECT_STATES = {
 def project_states(provider_id):
     """project id -> ProjectState, derived from the applications that carried the project."""
     rows = db.session.execute(
-        select(ApplicationProject.project_id, Application.status)
+        select(ApplicationProject.project_id, Application.status, Application.submitted_at)
         .join(Application, Application.id == ApplicationProject.application_id)
         .where(Application.provider_id == provider_id)
     ).all()
-    rank = {"draft": 0, "applying": 1, "approved": 2}
+    rank = {"draft": 0, "returned": 1, "applying": 1, "approved": 2}
     states = {}
-    for project_id, status in rows:
-        code = "approved" if status == S.approved else "applying" if status in IN_REVIEW else "draft"
+    for project_id, status, submitted_at in rows:
+        code = ("approved" if status == S.approved else "applying" if status in IN_REVIEW
+                else "returned" if status == S.draft and submitted_at is not None else "draft")
         if project_id not in states or rank[code] > rank[states[project_id]]:
             states[project_id] = code
     return {pid: PROJECT_STATES[code] for pid, code in states.items()}
@@ -163,7 +167,8 @@ def history_rows(application_id):
     if actor_ids:
         names = dict(db.session.execute(select(User.id, User.display_name).where(User.id.in_(actor_ids))).all())
     label = applications.LIFECYCLE.label
-    return [HistoryRow(c, ACTION_LABELS.get(c.action, c.action), label(c.from_status), label(c.to_status),
+    return [HistoryRow(c, ACTION_LABELS.get(c.action, c.action), label(c.from_status),
+                       RETURNED_LABEL if c.action == "return" else label(c.to_status),
                        names.get(c.actor_id, "系统（按本市规则）" if c.actor_id is None else "—"))
             for c in changes]
 
@@ -268,21 +273,39 @@ def dashboard_summary(provider, day=None):
         steps.append(NextStep("登记从业人员及其查询、体检和资格证书", safe_url(("people.index", {}))))
     if not rows:
         steps.append(NextStep("添加第一个服务项目（须指派已准入的人员）", safe_url(("projects.new", {}))))
-    if app is None:
-        if rows:
-            steps.append(NextStep("选择服务项目，发起准入申报",
+    if app is None and rows:
+        # Only the kinds the provider may start now: a listed or suspended provider is not told to apply for
+        # admission (issue 19).
+        # admission: not yet listed; annual: an entry is due for renewal; reinstatement: an entry was stopped.
+        # A change application is the provider's own choice, never a to-do.
+        kinds = [o.label for o in applications.kind_options(provider, book.day)
+                 if o.problem is None and o.kind != ApplicationKind.change]
+        if kinds:
+            steps.append(NextStep(f"选择服务项目，发起{'或'.join(kinds)}申报",
                                   safe_url(("applications.index", {"_anchor": "choose"}))))
+    elif app is None:
+        pass
     elif app.status == S.draft:
         missing = applications.checklist(app, book.day)
         groups = grouped_checklist(missing)
         if missing:
             steps.extend(NextStep(item.message, url) for group in groups for item, url in group.items)
+        elif app.returned:
+            steps.append(NextStep("退回意见涉及的内容均已修改，可以重新提交申报", safe_url(("applications.index", {}))))
         else:
             steps.append(NextStep("申报材料已齐全，可以提交申报", safe_url(("applications.index", {}))))
     else:
         steps.append(NextStep(f"申报正在办理中（当前状态：{app.status_label}），请留意审核意见",
                               safe_url(("applications.detail", {"application_id": app.id}))))
     return DashboardSummary(rows, not_cleared, expiring, steps, app, groups, has_people=bool(book.people))
+
+
+def dashboard_summary_once(provider):
+    """dashboard_summary, computed once per request: the provider's dashboard shows it in two panels."""
+    cache = g.setdefault("dashboard_summary", {})
+    if provider.id not in cache:
+        cache[provider.id] = dashboard_summary(provider)
+    return cache[provider.id]
 
 
 # ---------------------------------------------------------------- reviewers' comments next to their items
@@ -381,8 +404,41 @@ def _fix_url(key, data):
 
 
 def provider_comments(app):
-    """The comments of the last return, for the provider's draft: [(CommentView, url to fix the item)]."""
+    """The comments of the last return, for the provider's returned draft:
+    [(CommentView, url to fix the item, whether the item has changed since)]."""
     snapshot = app.latest_snapshot
-    if snapshot is None or app.status != ApplicationStatus.draft:
+    if snapshot is None or not app.returned:
         return []
-    return [(view, _fix_url(view.key, snapshot.data)) for view in comment_views(app, snapshot.number)]
+    changed = {flag.comment.id: flag.changed for flag in applications.flags(app)}
+    return [(view, _fix_url(view.key, snapshot.data), changed.get(view.comment.id, True))
+            for view in comment_views(app, snapshot.number)]
+
+
+@dataclass
+class FlagNote:
+    """A reviewer's comment shown next to its item on the page where the provider fixes it."""
+    text: str
+    author: str
+    created_at: object
+    changed: bool
+    back_url: str | None
+
+
+def returned_flags(provider_id):
+    """{item key: [FlagNote]} for the provider's returned application (empty when none). Keys: "organisation",
+    "doc_type:<type>", "person:<id>", "project:<id>" (issue 19: comments next to their items)."""
+    app = applications.open_application(provider_id) if provider_id else None
+    if app is None or not app.returned:
+        return {}
+    found = applications.flags(app)
+    if not found:
+        return {}
+    authors = dict(db.session.execute(select(User.id, User.display_name).where(
+        User.id.in_({f.comment.author_id for f in found if f.comment.author_id}))).all())
+    back = safe_url(("applications.index", {"_anchor": "review-comments"}))
+    out = {}
+    for flag in found:
+        key = "organisation" if flag.area == "organisation" else flag.fix_key.replace("doc:", "doc_type:", 1)
+        out.setdefault(key, []).append(FlagNote(flag.text, authors.get(flag.comment.author_id, "审核员"),
+                                                flag.comment.created_at, flag.changed, back))
+    return out

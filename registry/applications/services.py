@@ -10,6 +10,7 @@ from registry.applications.models import (
     OPEN_STATUSES,
     STATUS_LABELS,
     Application,
+    ApplicationComment,
     ApplicationKind,
     ApplicationProject,
     ApplicationSnapshot,
@@ -226,11 +227,13 @@ class Missing:
 
 
 def checklist(app, day=None):
-    """Everything still missing before the application can be submitted (empty = ready)."""
+    """Everything still missing before the application can be submitted (empty = ready). A returned
+    application's items that reviewers flagged count as missing until they have changed (issue 19)."""
     day = day or clock.today()
     provider = app.provider
     rules = policy.for_city(provider.city)
-    missing = []
+    missing = [Missing(flag.area, flag.fix_key, f"审核员退回意见待处理（{flag.item}）：{flag.text}")
+               for flag in flags(app, day) if not flag.changed]
     for item in providers.document_checklist(provider, day):
         if item.problem:
             missing.append(Missing("documents", f"doc:{item.doc_type.value}", item.problem))
@@ -263,6 +266,82 @@ def checklist(app, day=None):
             for reason in result.reasons:
                 missing.append(Missing("people", pkey, f"{person.name}（项目“{title}”）：{reason}"))
     return missing
+
+
+# ---------------------------------------------------------------- a returned application's flagged items
+
+@dataclass
+class Flag:
+    """One reviewer comment on an item of the returned submission, and whether the item changed since."""
+    comment: object     # ApplicationComment
+    key: str            # "organisation:contact", "doc:<document id>", "person:<id>", "project:<id>", "general"
+    area: str           # organisation | documents | people | projects | general
+    fix_key: str        # the checklist key of the item ("doc:<doc type>" for a document)
+    item: str           # the item in words
+    changed: bool       # a general comment needs no change
+
+    @property
+    def text(self):
+        return self.comment.text
+
+
+_FLAG_AREAS = {"doc": "documents", "person": "people", "project": "projects"}
+_ORG_SOURCES = {"org_type": ("org_type",), "contact": ("contact_name", "contact_phone"),
+                "registered": ("city", "county")}  # other organisation keys are their own snapshot field
+_DAY_BOUND = ("cleared", "clearance_reasons")  # a person's clearance is the day's, not something they changed
+
+
+def flags(app, day=None):
+    """The comments of the last return with the state of their items: [Flag] (empty unless returned)."""
+    if not app.returned or not app.snapshots:
+        return []
+    then = app.latest_snapshot
+    comments = db.session.scalars(select(ApplicationComment).where(
+        ApplicationComment.application_id == app.id, ApplicationComment.snapshot_number == then.number)
+        .order_by(ApplicationComment.id)).all()
+    if not comments:
+        return []
+    now = build_snapshot(app, day)
+    return [_flag(c, then.data, now) for c in comments]
+
+
+def _normal(value):
+    """A snapshot item compared without the order of its lists of records (a person's checks load in any order)."""
+    if isinstance(value, dict):
+        return {k: _normal(v) for k, v in value.items() if k not in _DAY_BOUND}
+    if isinstance(value, list):
+        items = [_normal(v) for v in value]
+        if all(isinstance(v, dict) and "id" in v for v in items):
+            items.sort(key=lambda v: v["id"])
+        return items
+    return value
+
+
+def _by_id(items, ident):
+    return next((item for item in items if str(item["id"]) == ident), None)
+
+
+def _flag(comment, then, now):
+    kind, ident = comment.item_type, comment.item_key
+    if kind == "organisation":
+        fields = _ORG_SOURCES.get(ident, (ident,))
+        org_then, org_now = then["organisation"], now["organisation"]
+        changed = any(_normal(org_then.get(f)) != _normal(org_now.get(f)) for f in fields)
+        return Flag(comment, f"organisation:{ident}", "organisation", "organisation", "机构信息", changed)
+    area = _FLAG_AREAS.get(kind)
+    if area is None:
+        return Flag(comment, "general", "general", "general", "总体意见", True)
+    old = _by_id(then.get(area, []), ident) or {}
+    if kind == "doc":
+        doc_type = old.get("doc_type", "")
+        new = next((d for d in now["documents"] if d["doc_type"] == doc_type), None)
+        return Flag(comment, f"doc:{ident}", area, f"doc:{doc_type}", old.get("label", "资质材料"),
+                    _normal(new) != _normal(old))
+    new = _by_id(now.get(area, []), ident)
+    changed = new is None or _normal(new) != _normal(old)
+    if kind == "person":
+        return Flag(comment, f"person:{ident}", area, f"person:{ident}", old.get("name", "从业人员"), changed)
+    return Flag(comment, f"project:{ident}", area, f"project:{ident}", f"项目“{old.get('title', '')}”", changed)
 
 
 # ---------------------------------------------------------------- submission

@@ -16,7 +16,7 @@ bp = Blueprint("applications", __name__)
 @dashboard_panel("applications/_dashboard_summary.html", position=10)
 def _provider_dashboard_panel(provider):
     """Next steps, project states and people not cleared today, on the provider's dashboard."""
-    return {"summary": queries.dashboard_summary(provider)}
+    return {"summary": queries.dashboard_summary_once(provider)}
 
 SNAPSHOT_LABELS = {
     "result": {k.value: v for k, v in CHECK_RESULT_LABELS.items()},

@@ -68,6 +68,7 @@ TABLE: dict[str, Rule] = {
     # audit log
     "audit.index": AUDITOR,
     "audit.verify": AUDITOR,
+    "audit.export": AUDITOR,  # issue 19: the log as CSV / XLSX
     # JSON API
     "api-docs.openapi_json": OPEN,
     "api_docs.docs": OPEN,

@@ -59,6 +59,11 @@ class Move:
                 raise TypeError(f"Move {self.action!r}: {state!r} is not a status enum member")
 
 
+# Every lifecycle by name (its audit rows' object type), so that a reader of the log (registry.audit) can put
+# a status value into words without importing the domain above it (issue 19).
+LIFECYCLES = {}
+
+
 @dataclass
 class Lifecycle:
     name: str
@@ -75,6 +80,7 @@ class Lifecycle:
                 if not isinstance(state, self.status_enum):
                     raise TypeError(f"Lifecycle {self.name!r}, move {move.action!r}: {state!r} is not a "
                                     f"{self.status_enum.__name__} member")
+        LIFECYCLES[self.name] = self
 
     def _member(self, status):
         return status if isinstance(status, self.status_enum) else self.status_enum(status)

@@ -256,3 +256,52 @@ def build_csv(template):
     buf = io.StringIO()
     csv.writer(buf, lineterminator="\r\n").writerow([c.header for c in template.columns])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+# ---------------------------------------------------------------- writing a table (issue 19: list exports)
+# A download of rows: CSV in UTF-8 with a BOM (so Excel reads Chinese) or XLSX, header in bold, widths set.
+# Text starting with "=", "+", "-" or "@" is written as plain text, never as a formula (CSV injection).
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+EXPORT_MIMETYPES = {"csv": "text/csv; charset=utf-8",
+                    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+def _plain(value):
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_START) else value
+
+
+def write_csv(headers, rows):
+    buf = io.StringIO()
+    buf.write("\ufeff")
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(headers)
+    for row in rows:
+        writer.writerow([_plain(v) for v in row])
+    return buf.getvalue().encode("utf-8")
+
+
+def write_xlsx(headers, rows, *, widths=None, title="Sheet1"):
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = title[:31]
+    sheet.append(headers)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        sheet.append([ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in row])
+    for column in sheet.iter_cols(min_row=2):
+        for cell in column:
+            if cell.data_type == "f":
+                cell.data_type = "s"  # text that starts with "=" stays text
+    for index, width in enumerate(widths or [], start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = "A2"
+    buf = io.BytesIO()
+    book.save(buf)
+    return buf.getvalue()

@@ -343,6 +343,8 @@ def waiting(app, today=None):
 def queue_rows(user, args):
     rows = queue(user, status=args.get("stage"), kind=args.get("kind"), q=args.get("q"),
                          sort=args.get("sort") or "oldest")
+    if args.get("over"):  # issue 19: the dashboard's "waiting more than N working days"
+        rows = [r for r in rows if r.waiting_working_days > args["over"]]
     batches = batch_of([r.application.id for r in rows])
     for row in rows:
         row.decision_problem = reviews.decision_problem(user, row.application)

@@ -18,6 +18,9 @@ class QueueArgs(BaseSchema):
                          metadata={"enum": KINDS})
     q = fields.String(load_default=None, validate=validate.Length(max=64, error="机构名称不能超过 64 个字"),
                       metadata={"description": "按机构名称查找"})
+    over = fields.Integer(load_default=None,
+                          validate=validate.Range(min=1, max=60, error="等待工作日数应在 1 到 60 之间"),
+                          metadata={"description": "只看已等待超过这么多个工作日的申报"})
     sort = fields.String(load_default="oldest", validate=validate.OneOf(SORTS, error="排序应为等待最久或最新提交"),
                          metadata={"enum": SORTS, "description": "oldest 等待最久在前（默认），newest 最新提交在前"})
 

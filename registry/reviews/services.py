@@ -196,7 +196,10 @@ def return_for_revision(app, *, actor, comments, general="", from_objection=Fals
     # deadlock with us instead of one of us getting a clean 409 (PostgreSQL).
     db.session.add_all(rows)
     db.session.flush()
-    notify_provider(app, "申报被退回修改", (general or "").strip() or "请按审核员的逐项意见修改后重新提交。")
+    # The message leads to the page where the provider fixes the items and resubmits (issue 19), not the
+    # read-only submitted copy.
+    notify_provider(app, "申报被退回修改", (general or "").strip() or "请按审核员的逐项意见修改后重新提交。",
+                    link="/provider/application#review-comments")
     return app
 
 
@@ -367,10 +370,10 @@ def _provider_users(provider_id):
     return db.session.scalars(select(User).where(User.provider_id == provider_id)).all()
 
 
-def notify_provider(app, title, body):
+def notify_provider(app, title, body, link=None):
     """Tell the provider's users about their application (also used by registry.whitelist on publication)."""
     notifications.notify(_provider_users(app.provider_id), title=title, body=body,
-                         link=f"/provider/applications/{app.id}", category="application")
+                         link=link or f"/provider/applications/{app.id}", category="application")
 
 
 def _notify_city_reviewers(app):

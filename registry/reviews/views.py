@@ -91,7 +91,7 @@ def queue_page():
     if state != "queue":
         page = paginate(queries.review_query(user, state), *page_args())
         return render_template("applications/review_list.html", page=page, waiting=review_queries.waiting, **common)
-    raw = {k: request.args.get(k) for k in ("stage", "kind", "q", "sort") if request.args.get(k)}
+    raw = {k: request.args.get(k) for k in ("stage", "kind", "q", "sort", "over") if request.args.get(k)}
     errors = {}
     try:
         args = load(schemas.QueueArgs(), raw)

@@ -162,7 +162,7 @@ def test_return_with_comments_per_item_then_resubmission_shows_what_changed(db, 
     assert app.status == S.draft and app.latest_snapshot.number == 1
     # The provider sees every comment with its item, and where to fix it.
     rows = application_queries.provider_comments(app)
-    texts = {view.key: (view.item, view.comment.text) for view, _url in rows}
+    texts = {view.key: (view.item, view.comment.text) for view, _url, _changed in rows}
     assert texts["organisation:address"] == ("机构信息 · 地址", "地址与营业执照不一致")
     assert texts[f"doc:{insurance.id}"][0] == "资质材料 · 公众责任保险"
     assert texts[f"project:{project.id}"] == ("服务项目 · 花样跳绳", "收费依据不足，请下调")
@@ -175,6 +175,9 @@ def test_return_with_comments_per_item_then_resubmission_shows_what_changed(db, 
                                         number="PICC-2026-NEW", issuer="中国人保南昌分公司",
                                         issue_date=date(2026, 3, 1), expiry_date=date(2027, 2, 28),
                                         filename="保险单-清晰版.pdf", data=pdf_bytes("new"), replaces_id=insurance.id)
+    # issue 19: every flagged item must change before the application can go back (the person too)
+    from registry.people import services as people
+    people.update_person(person, actor=d["admin"], specialties="花样跳绳、健康证明已补")
     applications.submit(app, actor=d["admin"])
     assert app.status == S.county_review and [s.number for s in app.snapshots] == [1, 2]
     rows = presenters.diff_rows(app)
@@ -185,7 +188,7 @@ def test_return_with_comments_per_item_then_resubmission_shows_what_changed(db, 
     assert changed[("公众责任保险（已换新版本）", "编号")] == ("NO-liability_insurance", "PICC-2026-NEW")
     assert changed[("公众责任保险（已换新版本）", "文件")] == ("liability_insurance.pdf", "保险单-清晰版.pdf")
     assert {r.item_key for r in rows if r.area == "documents"} == {f"doc:{new_doc.id}"}
-    assert not any(r.item_key.startswith("person:") for r in rows)  # nothing changed there
+    assert {r.field for r in rows if r.item_key.startswith("person:")} == {"特长"}  # the one change there
     # The previous round's comments sit next to the items of the new snapshot; the replaced document's
     # comment moves to its new version.
     views = presenters.comment_views(app, 1)

@@ -31,7 +31,6 @@ NO_API = {
 }
 # Domains whose reads still live in services.py (not split yet).
 NO_QUERIES = {
-    "audit": "its reads (the log, the chain's verification) are still in services.py and anchors.py",
     "auth": "its reads (users, sessions, tokens) are still in services.py beside the login rules",
     "calendar": "is_working_day and friends are reads in services.py",
     "files": "a file's lookup for download is still in services.py",

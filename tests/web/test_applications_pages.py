@@ -64,8 +64,9 @@ def test_checklist_is_grouped_and_links_to_the_fix_and_submit_is_refused(provide
     assert "项目“趣味折纸”尚未指派授课人员" in page
     assert f'href="/provider/projects/{bare.id}"' in page
     assert f'href="/provider/people/{lacking.id}"' in page
-    assert re.search(r"<button[^>]*disabled[^>]*>提交申报</button>", page)
-    assert "还有 2 项未满足" in page
+    # issue 19: the submit button appears only once everything is there
+    assert not re.search(r"<button[^>]*>提交申报</button>", page)
+    assert "还有 2 项未满足" in page and "全部满足后这里会出现提交按钮" in page
 
     response = client.post(f"/provider/applications/{app.id}/submit")
     assert response.status_code == 422

@@ -288,7 +288,8 @@ def test_audit_action_filter_treats_wildcards_literally(login_as):
     assert "fuzz.wildcard_check" in client.get("/audit/", query_string={"action": "fuzz."}).get_data(as_text=True)
     for pattern in ("%", "_uzz", "fuzz%check"):
         page = client.get("/audit/", query_string={"action": pattern}).get_data(as_text=True)
-        assert "fuzz.wildcard_check" not in page, pattern
+        rows = page.split("<tbody>", 1)[1]  # the action filter's options list every action (issue 19)
+        assert "fuzz.wildcard_check" not in rows, pattern
 
 
 # ---------------------------------------------------------------- the error schema

@@ -5,7 +5,9 @@ from datetime import date
 from registry.adjustments import services as adjustments
 from registry.applications.models import Application
 from registry.applications.models import ApplicationStatus as S
+from registry.people import services as people
 from registry.projects import services as projects
+from registry.providers import services as providers
 from tests.fixtures.reviews import at, client_as
 
 
@@ -33,6 +35,10 @@ def test_provider_sees_the_comments_resubmits_and_the_reviewer_sees_the_changes(
     assert "请补充健康证明扫描件" in person_part
 
     projects.update_project(d["project"], actor=d["admin"], price="2.50")
+    # issue 19: the person and the address were flagged too and have not changed yet
+    assert provider.post(f"/provider/applications/{a.id}/submit").status_code == 422
+    people.update_person(d["person"], actor=d["admin"], specialties="健康证明扫描件已补充")
+    providers.update_profile(d["provider"], actor=d["admin"], address="南昌市红谷滩区赣江中大道1号")
     response = provider.post(f"/provider/applications/{a.id}/submit")
     assert response.status_code == 302
     db.session.expire_all()

@@ -5,6 +5,7 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from registry.core import clock
+from registry.core import dashboard as panels
 from registry.core import pdf as core_pdf
 from registry.core.errors import DomainError
 from registry.core.schema import form_data, load
@@ -77,3 +78,10 @@ def survey_sheet(order_id):
     return core_pdf.pdf_response(pdf.render_sheet(row.order, codes), pdf.filename(row.order))
 
 
+
+
+@panels.panel(["school_admin"], "quality/_reminder_panel.html", 30)
+def _evaluation_reminder(user, day):
+    """The school's home page reminds it while the term evaluation is open and orders wait (issue 16)."""
+    reminder = queries.evaluation_reminder(user.school_id) if user.school_id else []
+    return {"quality_reminder": reminder} if reminder else None
