@@ -25,6 +25,7 @@ from registry.orders.models import Order, OrderStaff, OrderStatus
 from registry.people.models import CheckResult, CheckType, Person, PersonCheck
 from registry.policy import services as policy
 from registry.providers.models import Provider
+from registry.quality.models import ProjectStanding, Satisfaction, StandingLevel, SurveyResponse
 from registry.regions.models import Region, RegionLevel
 from registry.schools.models import School, SchoolProject, Term
 from registry.supervision import queries
@@ -292,6 +293,37 @@ def complaints_overdue(region, group, days):
     return _complaint_counts(region, group, days, late)
 
 
+def satisfaction(region, group, days):
+    """Parents' answers of the day's term up to the day's end: 满意 and 基本满意 among all answers (live; the
+    term-end standing combines them with the schools' evaluations, see docs/domain.md "Quality")."""
+    t = _terms_table(days)
+    key = _key(group, School.id, School.county_id, School.city_id)
+    satisfied = SurveyResponse.satisfaction.in_([Satisfaction.satisfied, Satisfaction.basic])
+    rows = db.session.execute(
+        select(t.c.c0, key, func.count(SurveyResponse.id), func.count(case((satisfied, SurveyResponse.id))))
+        .select_from(t).join(SurveyResponse, and_(SurveyResponse.term_id == t.c.c2, SurveyResponse.created_at < t.c.c1))
+        .join(Order, Order.id == SurveyResponse.order_id).join(School, School.id == Order.school_id)
+        .where(_in_region(region, School.county_id, School.city_id)).group_by(t.c.c0, key))
+    return {(_norm(day), k): _ratio(yes, total) for day, k, total, yes in rows}
+
+
+def projects_under_threshold(region, group, days):
+    """Projects whose standing of the last term ended before the day is below the city's threshold (with
+    enough responses), by the county and city of the standing. A standing belongs to no single school: the
+    school rows stay empty (the statement still runs, so every level sends as many statements)."""
+    d = _days(days)
+    key = _key(group, literal(None), ProjectStanding.county_id, ProjectStanding.city_id)
+    ended = aliased(Term)
+    last_ended = select(func.max(ended.ends_on)).where(ended.ends_on < d.c.c0).correlate(d).scalar_subquery()
+    return {(_norm(day), k): Figure(n) for day, k, n in db.session.execute(
+        select(d.c.c0, key, func.count(distinct(ProjectStanding.project_id))).select_from(d)
+        .join(ProjectStanding, and_(ProjectStanding.level == StandingLevel.below,
+                                    ProjectStanding.computed_on <= d.c.c0))
+        .join(Term, Term.id == ProjectStanding.term_id).where(Term.ends_on == last_ended)
+        .where(_in_region(region, ProjectStanding.county_id, ProjectStanding.city_id)).group_by(d.c.c0, key))
+        if group != "school"}
+
+
 # ---------------------------------------------------------------- the list
 
 NOT_LANDED = "source not landed"
@@ -308,9 +340,9 @@ INDICATORS = [
     Indicator("tasks_open", "未销号整改任务", "项", "supervision", tasks_open, "已提出、尚未销号的整改任务"),
     Indicator("tasks_overdue", "逾期整改任务", "项", "supervision", tasks_overdue,
               "超过整改期限仍未反馈（或复核未通过）的整改任务"),
-    Indicator("satisfaction", "家长满意度", "%", "quality (issue 16)", None, "评价中“满意”的比例",
+    Indicator("satisfaction", "家长满意度", "%", "quality", satisfaction, "本学期家长问卷中“满意”“基本满意”的比例",
               higher_is_better=True),
-    Indicator("projects_under_threshold", "满意度低于阈值的项目", "项", "quality (issue 16)", None,
+    Indicator("projects_under_threshold", "满意度低于阈值的项目", "项", "quality", projects_under_threshold,
               "评价数达到下限且满意度低于城市阈值的项目"),
     Indicator("complaints_open", "未办结投诉", "件", "complaints", complaints_open, "已受理、尚未办结的投诉"),
     Indicator("complaints_overdue", "超期投诉", "件", "complaints", complaints_overdue,

@@ -9,6 +9,7 @@ indicator against a hand count.
   province; the indicators whose source has not landed answer 暂无数据 (no figures).
 """
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
@@ -22,8 +23,17 @@ from registry.notifications.models import Notification
 from registry.orders.models import Order
 from registry.people.models import CheckResult, Person
 from registry.people.services import check_expiry, latest_checks
+from registry.quality import services as quality
+from registry.quality.models import (
+    Interest,
+    ProjectStanding,
+    SafetyFeeling,
+    Satisfaction,
+    StandingLevel,
+    SurveyResponse,
+)
 from registry.regions import services as regions
-from registry.schools.models import SchoolProject
+from registry.schools.models import School, SchoolProject, Term
 from registry.supervision import indicators, queries, sweep
 from registry.supervision import services as supervision
 from registry.supervision.indicators import COUNTED_ORDERS, INDICATORS
@@ -205,7 +215,26 @@ def hand_count(db, key, day, level, region_id, term):
             return len(open_)
         return sum(1 for c in open_ if day > (c.ack_due if c.acknowledged_on is None or c.acknowledged_on > day
                                               else c.resolve_due))
+    if key == "satisfaction":
+        answers = [r for r in db.session.scalars(select(SurveyResponse)).all()
+                   if r.term_id == term.id and r.created_at < end
+                   and _in_scope(db, db.session.get(Order, r.order_id).school_id, level, region_id)]
+        yes = sum(1 for r in answers if r.satisfaction.value in ("satisfied", "basic"))
+        return round(100.0 * yes / len(answers), 1) if answers else None
+    if key == "projects_under_threshold":
+        if level == "school":
+            return None
+        ended = [t.ends_on for t in db.session.scalars(select(Term)).all() if t.ends_on < day]
+        return len({s.project_id for s in db.session.scalars(select(ProjectStanding)).all()
+                    if s.level.value == "below" and s.computed_on <= day and ended
+                    and db.session.get(Term, s.term_id).ends_on == max(ended)
+                    and {"county": s.county_id, "city": s.city_id}[level] == region_id})
     raise AssertionError(key)
+
+
+def _in_scope(db, school_id, level, region_id):
+    school = db.session.get(School, school_id)
+    return {"school": school.id, "county": school.county_id, "city": school.city_id}[level] == region_id
 
 
 def _value(figures, day, key):
@@ -225,6 +254,18 @@ def counted(db, world):
     complaints.open_case(source="school", category="illegal_fees", actor=world["school_admin"],
                          summary="课后服务收取材料费", school_id=world["school_admin"].school_id,
                          provider_id=world["provider"].id)
+    codes = quality.issue_codes(world["order"], actor=world["school_admin"])
+    for code, satisfied in zip(codes, ("satisfied", "basic", "dissatisfied"), strict=False):
+        quality.answer(code, satisfaction=Satisfaction(satisfied), interest=Interest.high, safety=SafetyFeeling.safe,
+                       extra_fee=False, voluntary=True)
+    autumn = Term(name="2025-2026学年第一学期（督导测试）", starts_on=date(2025, 9, 1), ends_on=date(2026, 1, 20))
+    db.session.add(autumn)
+    db.session.flush()
+    county_, city_ = regions.get_by_code("360113"), regions.get_by_code("360100")
+    db.session.add(ProjectStanding(project_id=world["order"].project_id, provider_id=world["order"].provider_id,
+                                   term_id=autumn.id, city_id=city_.id, county_id=county_.id, parent_responses=12,
+                                   parent_satisfied=8, parent_weight=Decimal("0.7"), level=StandingLevel.below,
+                                   computed_on=date(2026, 1, 25)))
     at(date(2026, 3, 14))
     supervision.respond(task_closed, actor=world["school_admin"], response="已整改")
     at(date(2026, 3, 19))
@@ -267,7 +308,8 @@ def test_the_seeded_county_has_something_to_count(db, counted):
     totals = {r.key: r.total.value for r in indicators.dashboard(county, day).rows if r.indicator.landed}
     assert totals == {"third_party_share": 16.7, "visits_this_month": 50.0, "tasks_open": 2, "tasks_overdue": 1,
                       "entries_suspended_delisted": 1, "people_expiring": 1,
-                      "complaints_open": 2, "complaints_overdue": 1}
+                      "complaints_open": 2, "complaints_overdue": 1, "satisfaction": 66.7,
+                      "projects_under_threshold": 1}
     assert all(r.total is None for r in indicators.dashboard(county, day).rows if not r.indicator.landed)
 
 
