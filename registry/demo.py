@@ -90,6 +90,18 @@ OWN_PROJECTS = [("合唱团", "arts"), ("书法社", "traditional_culture"), ("�
 TERM = ("2026—2027学年第一学期", date(2026, 9, 1), date(2027, 1, 22))
 
 
+# issue 19: who issues each check in the demo (a 品德考察 comes from the community, not a hospital)
+CHECK_AUTHORITY = {"criminal": "南昌市公安局红谷滩分局", "sexual_offence": "南昌市公安局红谷滩分局",
+                   "health": "南昌市第一医院", "moral": "红谷滩区沙井街道社区居民委员会"}
+AREA_CODES = {"3601": "0791", "3607": "0797"}
+
+
+def _landline(county_code, key):
+    """A plausible office landline: the city's area code and eight digits derived from the key."""
+    digits = 80000000 + sum(ord(c) * 7919 for c in key) % 10000000
+    return f"{AREA_CODES.get(county_code[:4], '0791')}-{digits}"
+
+
 def _at(day):
     clock.freeze(datetime(day.year, day.month, day.day, 2, 0))
 
@@ -198,7 +210,8 @@ def _play_history(real_today):
                        reason="经核查，该机构在凤凰城小学以“材料费”名义另行收费，违反公益性收费规定。",
                        ban_until=adjustments.default_ban_end(built["qinghe"]["provider"]))
     # Today: one application at each review stage, and a second batch under publicity with an objection.
-    _at(real_today)
+    # The real clock, so that nothing is recorded later than the moment the demo was loaded.
+    clock.freeze(None)
     for key, *_rest, path in PROVIDERS:
         app = built[key]["application"]
         if path in ("publicity", "city_review", "county_review"):
@@ -223,10 +236,10 @@ def _build_provider(key, name, uscc_body, org_type, county_code, service_codes, 
     county = regions.get_by_code(county_code)
     provider, admin = providers.register_provider(
         name=name, uscc=_uscc(uscc_body), org_type=org_type, legal_representative="刘建华", contact_name="陈晓燕",
-        contact_phone=f"0791-8{uscc_body[-4:]}66", address=f"{county.parent.name}{county.name}示范路{len(name) * 3}号",
+        contact_phone=_landline(county_code, key), address=f"{county.full_name}示范路{len(name) * 3}号",
         county_id=county.id, service_county_ids=[regions.get_by_code(c).id for c in service_codes],
         description=f"{name}长期面向中小学生开展公益性课后服务活动，师资稳定，安全制度健全。",
-        admin_username=f"{key}_admin", admin_display_name=f"{name[:8]}管理员", admin_password=DEMO_PASSWORD,
+        admin_username=f"{key}_admin", admin_display_name=f"{name}管理员", admin_password=DEMO_PASSWORD,
         admin_email=f"{key}@demo.invalid")
     today = clock.today()
     docs = [(provider.registration_doc_type.value, None), ("safety_plan", None)]
@@ -247,7 +260,7 @@ def _build_provider(key, name, uscc_body, org_type, county_code, service_codes, 
             if age is None and check_type == "sexual_offence":
                 continue
             people.add_check(person, actor=admin, check_type=check_type, result="clear", check_date=min(checked, today),
-                             authority="公安机关" if check_type in ("criminal", "sexual_offence") else "南昌市第一医院",
+                             authority=CHECK_AUTHORITY[check_type],
                              reference_no=f"{check_type[:3].upper()}{seq:05d}",
                              upload=(f"{check_type}.pdf", _pdf(check_type)))
         people.add_qualification(person, actor=admin, qual_type=qual, number=f"{qual.upper()}-{seq:06d}",

@@ -22,15 +22,14 @@ NAV = [
     ("学校管理", "schools.index"),
     ("课后服务项目", "schools.own_projects"),
     ("白名单点单", "school_orders.catalog"),
-    ("我的点单", "school_orders.index"),
-    ("点单管理", "provider_orders.index"),
+    ("我的订单", "school_orders.index"),
+    ("订单管理", "provider_orders.index"),
     ("动态调整", "adjustments.index"),
     ("公示批次", "batches.index"),
     ("用户管理", "admin.users"),
     ("工作日历", "batches.calendar"),
     ("消息", "notifications.inbox"),
     ("审计日志", "audit.index"),
-    ("API 文档", "api_docs.docs"),
 ]
 
 

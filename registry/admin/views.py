@@ -1,10 +1,10 @@
 """User management by the sys_admin."""
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from registry.auth import schemas, services
-from registry.auth.models import User
+from registry.auth.models import User, UserSession
 from registry.auth.roles import ROLE_LABELS, Role
 from registry.core.errors import DomainError, ValidationFailed
 from registry.core.pagination import page_args, paginate
@@ -32,7 +32,21 @@ def users():
     if role in Role.__members__:
         stmt = stmt.where(User.role == Role(role))
     page = paginate(stmt, *page_args())
-    return render_template("admin/users.html", page=page, q=q, role=role, roles=ROLE_LABELS)
+    ids = [u.id for u in page.items]
+    last_login = dict(db.session.execute(
+        select(UserSession.user_id, func.max(UserSession.created_at)).where(UserSession.user_id.in_(ids))
+        .group_by(UserSession.user_id)).all()) if ids else {}
+    return render_template("admin/users.html", page=page, q=q, role=role, roles=ROLE_LABELS, last_login=last_login,
+                           organisation=organisation)
+
+
+def organisation(user):
+    """The unit an account works for: its provider or school, else its region (bureau roles)."""
+    if user.provider is not None:
+        return user.provider.name
+    if user.school is not None:
+        return user.school.name
+    return user.region.full_name if user.region else "—"
 
 
 @bp.route("/users/new", methods=["GET", "POST"])

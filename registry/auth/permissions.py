@@ -260,6 +260,11 @@ TABLE: dict[str, Rule] = {
     "api_whitelist.WhitelistChanges": OPEN,
     "api_whitelist.WhitelistAuditHeads": OPEN,
     "api_whitelist.WhitelistVerify": OPEN,
+    # issue 19 (everyday-b): list exports, confirmation pages, the city's public-notice settings
+    "reviews.queue_export": Rule(roles("city_reviewer", "county_reviewer")),
+    "school_orders.export": Rule(roles("school_admin")),
+    "provider_orders.export": Rule(roles("provider_admin")),
+    "whitelist.changes_export": OPEN,
 }
 
 # Endpoints a user who must change their password may still reach.

@@ -256,3 +256,66 @@ def build_csv(template):
     buf = io.StringIO()
     csv.writer(buf, lineterminator="\r\n").writerow([c.header for c in template.columns])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+# ---------------------------------------------------------------- list exports (issue 19)
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+EXPORT_FORMATS = ("csv", "xlsx")
+
+
+def _plain(value):
+    """A cell as text; text a spreadsheet would run as a formula (CSV injection) gets a leading quote."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def export_table(columns, rows, fmt, sheet="导出"):
+    """A list page's rows as CSV (UTF-8 with BOM) or XLSX bytes. `columns` are (header, width) pairs and
+    every row a sequence of values in that order; every cell is written as text."""
+    if fmt not in EXPORT_FORMATS:
+        raise ValidationFailed({"format": ["导出格式只能是 csv 或 xlsx"]})
+    headers = [header for header, _width in columns]
+    if fmt == "csv":
+        buf = io.StringIO()
+        buf.write("\ufeff")
+        writer = csv.writer(buf, lineterminator="\r\n")
+        writer.writerow(headers)
+        writer.writerows([_plain(v) for v in row] for row in rows)
+        return buf.getvalue().encode("utf-8")
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    book = Workbook()
+    ws = book.active
+    ws.title = sheet[:31]
+    ws.append(headers)
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        ws.append([ILLEGAL_CHARACTERS_RE.sub("", "" if v is None else str(v)) for v in row])
+    for column in ws.iter_cols(min_row=2):
+        for cell in column:
+            if cell.data_type == "f":
+                cell.data_type = "s"  # text starting with "=" stays text
+    for index, (_header, width) in enumerate(columns, start=1):
+        ws.column_dimensions[get_column_letter(index)].width = width
+    ws.freeze_panes = "A2"
+    buf = io.BytesIO()
+    book.save(buf)
+    return buf.getvalue()
+
+
+def export_response(data, fmt, stem, ascii_stem):
+    """The attachment response of an export: a Chinese file name with an ASCII fallback."""
+    from urllib.parse import quote
+
+    from flask import current_app
+
+    mimetype = CSV_TYPE if fmt == "csv" else XLSX_TYPE
+    resp = current_app.response_class(data, mimetype=mimetype)
+    resp.headers["Content-Disposition"] = (f"attachment; filename={ascii_stem}.{fmt}; "
+                                           f"filename*=UTF-8''{quote(f'{stem}.{fmt}')}")
+    return resp

@@ -73,6 +73,17 @@ def share(school, term):
 
 # ---------------------------------------------------------------- ordering
 
+def weekday_slots(first, last, weekdays):
+    """How many days from `first` to `last` (inclusive) fall on the given weekdays (0 = Monday)."""
+    if last < first:
+        return 0
+    days = (last - first).days + 1
+    weeks, rest = divmod(days, 7)
+    count = weeks * len(weekdays)
+    count += sum(1 for i in range(rest) if (first.weekday() + i) % 7 in weekdays)
+    return count
+
+
 def _validate_order_fields(entry, school, data):
     errors = {}
     project = entry.project

@@ -43,7 +43,7 @@ def test_incoming_orders_by_status(provider_client, requested_order, ordering_sc
     assert f"#{requested_order.id}" in page and ordering_school["school"].name in page
     assert "待机构确认（1）" in page and "服务中（0）" in page
     assert "3.00 元/人·课时" in page and "1200.00 元" in page  # 3.00 × 25 students × 16 sessions
-    assert "点单管理" in page  # in the navigation
+    assert "订单管理" in page  # in the navigation
     assert f"#{requested_order.id}" not in text(provider_client.get("/provider/orders?status=active"))
 
 

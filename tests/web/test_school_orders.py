@@ -234,7 +234,7 @@ def test_cancel_and_status_reasons(app, db, client, bearer, whitelisted, orderin
     db.session.refresh(order)
     assert order.status == OrderStatus.cancelled and order.status_reason == "课程安排调整"
     page = browser.get(f"/school/orders/{order.id}").get_data(as_text=True)
-    assert "已取消原因：课程安排调整" in page and "取消点单</button>" not in page
+    assert "已取消原因：课程安排调整" in page and "取消订单</button>" not in page
     response = browser.post(f"/school/orders/{order.id}/cancel", data={"reason": "再取消"})
     assert response.status_code == 409 and "当前状态为“已取消”，不能执行该操作" in response.get_data(as_text=True)
     response = client.post(f"/api/v1/school/orders/{order.id}/cancel", json={"reason": "x"},

@@ -14,7 +14,7 @@ from registry.core.errors import DomainError, ValidationFailed
 from registry.core.pagination import paginate
 from registry.core.schema import form_data, load
 from registry.extensions import db
-from registry.orders import queries, schemas
+from registry.orders import exports, queries, schemas
 from registry.orders import services as orders
 from registry.orders.models import ORDER_STATUS_LABELS, WEEKDAY_LABELS, OrderStatus
 from registry.people.models import QUALIFICATION_LABELS
@@ -73,6 +73,16 @@ def index():
                    total=sum(counts.values()), tabs=TABS)
 
 
+@bp.get("/provider/orders/export.<fmt>")
+def export(fmt):
+    """订单管理 (the chosen tab) as CSV or XLSX."""
+    args = load(schemas.ProviderOrderQueryIn(unknown=EXCLUDE), request.args.to_dict())
+    day = clock.today()
+    found = db.session.scalars(queries.provider_orders_stmt(current_user.provider_id, args.get("status"), day)
+                               .limit(exports.MAX_ROWS)).unique()
+    return exports.response(found, fmt, day, "本机构")
+
+
 def _detail(order, status=200, errors=None, form=None):
     day = clock.today()
     effective = order.effective_status(day)
@@ -117,5 +127,5 @@ def decline(order_id):
     except DomainError as exc:
         db.session.rollback()
         return _detail(own_order(order_id), status=exc.status, errors={"decline": errors_of(exc)}, form=typed)
-    flash("已拒绝该点单，学校已收到拒绝原因", "success")
+    flash("已拒绝该订单，学校已收到拒绝原因", "success")
     return redirect(url_for("provider_orders.detail", order_id=order.id))
