@@ -22,7 +22,8 @@ AUDIT_HEADS_SHOWN = 7
 # PDFs are rendered on request in a child process: cap how often one address can ask for them.
 PDF_RATE_LIMIT = "30 per minute"
 EXPORT_RATE_LIMIT = "30 per minute"
-STATUS_BADGES = {"active": "badge-ok", "suspended": "badge-warn", "delisted": "badge-err", "expired": "badge-err",
+STATUS_BADGES = {"active": "badge-ok", "suspended": "badge-warn", "partly_suspended": "badge-warn",
+                 "delisted": "badge-err", "expired": "badge-err",
                  "valid": "badge-ok"}
 
 

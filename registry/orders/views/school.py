@@ -9,6 +9,7 @@ from flask_login import current_user
 from marshmallow import EXCLUDE
 
 from registry.core import clock
+from registry.core import confirm as confirm_step
 from registry.core import pdf as core_pdf
 from registry.core.api import INT_MAX
 from registry.core.errors import DomainError, ValidationFailed
@@ -46,7 +47,8 @@ def _school():
 
 def _render(template, status=200, **context):
     return render_template(template, status_labels=ORDER_STATUS_LABELS, badges=STATUS_BADGES,
-                           weekday_labels=WEEKDAY_LABELS, grade_labels=schemas.GRADE_LABELS, **context), status
+                           weekday_labels=WEEKDAY_LABELS, grade_labels=schemas.GRADE_LABELS,
+                           suspension_notice=queries.suspension_notice, **context), status
 
 
 # ---------------------------------------------------------------- catalog and project page
@@ -201,6 +203,7 @@ def _detail(order, status=200, errors=None, form=None):
     day = clock.today()
     return _render("school_orders/detail.html", status, order=order, today=day,
                    effective=order.effective_status(day), errors=errors or {}, form=form or {},
+                   notice=queries.suspension_notice(order, day),
                    can_cancel=orders.LIFECYCLE.find("cancel", order.status.value) is not None,
                    confirmable=order.effective_status(day) in pdf.CONFIRMABLE)
 
@@ -215,6 +218,12 @@ def cancel(order_id):
     order = own_order(order_id)
     try:
         data = load(schemas.CancelIn(), form_data())
+        if not confirm_step.confirmed():
+            return confirm_step.page(confirm_step.Confirmation(
+                title="确认取消订单", subject=f"订单 {order.id}：{order.provider.name}“{order.project.title}”",
+                button="确认取消订单", back_url=url_for("school_orders.detail", order_id=order.id),
+                details=[("取消原因", data["reason"])], consequences=[
+                    "订单取消后不能恢复；如仍需该项目，须重新点单。", "机构会收到消息，看到取消原因。"]))
         orders.cancel_order(order, actor=_actor(), reason=data["reason"])
     except DomainError as exc:
         db.session.rollback()
