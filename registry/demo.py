@@ -140,6 +140,7 @@ def seed():
             user = auth.create_user(username=username, display_name=name, role=role, password=DEMO_PASSWORD,
                                     region_id=region.id if region else None, must_change_password=False)
         logins.append((username, DEMO_PASSWORD, user.role_label))
+    _notice_settings()
     if db.session.scalar(select(Provider.id).where(Provider.uscc == _uscc(PROVIDERS[0][2]))) is None:
         real_today = clock.today()
         try:
@@ -153,6 +154,22 @@ def seed():
     for _code, name, _county, _type, _students, username in SCHOOLS:
         logins.append((username, DEMO_PASSWORD, f"学校管理员 · {name}"))
     return logins
+
+
+# issue 19: 南昌's public-notice settings (the 公示 page, its notice PDF, the announcement)
+NOTICE_SETTINGS = {"360100": {
+    "notice_contact": "南昌市教育局基础教育处 李老师", "notice_phone": "0791-83987654",
+    "objection_address": "南昌市红谷滩区卧龙路999号南昌市教育局基础教育处（邮编 330038）",
+    "supervision_phone": "0791-83987600", "doc_number_pattern": "洪教基字〔{year}〕{seq}号"}}
+
+
+def _notice_settings():
+    from registry.policy import services as policy
+
+    for code, values in NOTICE_SETTINGS.items():
+        city = regions.get_by_code(code)
+        if not policy.for_city(city).doc_number_pattern:
+            policy.update_notice_settings(city, actor=_user("admin"), **values)
 
 
 def _verify_all(app, reviewer):

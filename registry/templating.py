@@ -28,6 +28,7 @@ NAV = [
     ("公示批次", "batches.index"),
     ("用户管理", "admin.users"),
     ("工作日历", "batches.calendar"),
+    ("公示设置", "admin.cities"),  # issue 19
     ("消息", "notifications.inbox"),
     ("审计日志", "audit.index"),
 ]

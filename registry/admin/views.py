@@ -6,10 +6,13 @@ from sqlalchemy import func, or_, select
 from registry.auth import schemas, services
 from registry.auth.models import User, UserSession
 from registry.auth.roles import ROLE_LABELS, Role
-from registry.core.errors import DomainError, ValidationFailed
+from registry.core import clock
+from registry.core.errors import DomainError, NotFound, ValidationFailed
 from registry.core.pagination import page_args, paginate
-from registry.core.schema import parse_form
+from registry.core.schema import form_data, load, parse_form
 from registry.extensions import db
+from registry.policy import schemas as policy_schemas
+from registry.policy import services as policy
 from registry.regions.models import Region, RegionLevel
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -117,3 +120,49 @@ def reset_password(user_id):
 def reset_totp(user_id):
     return _act(user_id, lambda u: services.reset_totp(u, actor=current_user._get_current_object()),
                 "已清除该用户的动态验证码，下次登录时须重新绑定")
+
+
+# ---------------------------------------------------------------- cities' public-notice settings (issue 19)
+
+NOTICE_LABELS = {"notice_contact": "联系人", "notice_phone": "联系电话", "objection_address": "书面异议邮寄地址",
+                 "supervision_phone": "监督电话", "doc_number_pattern": "文号格式"}
+
+
+def _city(city_id):
+    city = db.session.get(Region, city_id)
+    if city is None or city.level != RegionLevel.city:
+        raise NotFound("该设区市不存在")
+    return city
+
+
+@bp.get("/cities")
+def cities():
+    rows = db.session.scalars(select(Region).where(Region.level == RegionLevel.city).order_by(Region.code)).all()
+    return render_template("admin/cities.html", rows=[(c, policy.for_city(c)) for c in rows], labels=NOTICE_LABELS)
+
+
+@bp.route("/cities/<int:city_id>/notice", methods=["GET", "POST"])
+def city_notice(city_id):
+    city = _city(city_id)
+    current = policy.for_city(city)
+    form = {name: getattr(current, name) or "" for name in policy.NOTICE_FIELDS}
+    errors = {}
+    if request.method == "POST":
+        form = form_data()
+        try:
+            data = load(policy_schemas.NoticeSettingsIn(), form)
+            policy.update_notice_settings(city, actor=current_user._get_current_object(), **data)
+        except ValidationFailed as exc:
+            errors = exc.errors
+        else:
+            flash(f"已保存{city.name}的公示设置", "success")
+            return redirect(url_for("admin.cities"))
+    return render_template("admin/city_notice.html", city=city, form=form, errors=errors, labels=NOTICE_LABELS,
+                           example=policy.doc_number(current, _ExampleBatch(city))), (422 if errors else 200)
+
+
+class _ExampleBatch:
+    """What the 文号 of this year's first batch would read (the form's example)."""
+
+    def __init__(self, city):
+        self.year, self.seq, self.issuer = clock.today().year, 1, f"{city.name}教育局"

@@ -265,6 +265,9 @@ TABLE: dict[str, Rule] = {
     "school_orders.export": Rule(roles("school_admin")),
     "provider_orders.export": Rule(roles("provider_admin")),
     "whitelist.changes_export": OPEN,
+    "admin.cities": SYS_ADMIN,
+    "admin.city_notice": SYS_ADMIN,
+    "batches.publicity_notice": OPEN,
 }
 
 # Endpoints a user who must change their password may still reach.

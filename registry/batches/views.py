@@ -13,12 +13,14 @@ from registry.batches.models import BatchStatus, ObjectionStatus
 from registry.batches.schemas import BatchCreateIn, BatchItemIn, EmptyIn, ObjectionIn, ResolveIn
 from registry.core import clock
 from registry.core import confirm as confirmation
+from registry.core import pdf as core_pdf
 from registry.core.errors import DomainError, ValidationFailed
 from registry.core.schema import parse_form
-from registry.extensions import db
+from registry.extensions import db, limiter
 from registry.policy import services as policy
 
 bp = Blueprint("batches", __name__)
+NOTICE_PDF_RATE_LIMIT = "30 per minute"
 
 
 def _actor():
@@ -189,6 +191,15 @@ def publicity_index():
 @bp.get("/publicity/<int:batch_id>")
 def publicity_detail(batch_id):
     return _render_publicity(queries.public_batch_or_404(batch_id))
+
+
+@bp.get("/publicity/<int:batch_id>/notice.pdf")
+@limiter.limit(NOTICE_PDF_RATE_LIMIT)
+def publicity_notice(batch_id):
+    """The formal publicity notice with its list, printable (issue 19)."""
+    view = queries.public_view(queries.public_batch_or_404(batch_id))
+    return core_pdf.pdf_response(core_pdf.render_pdf("publicity_notice.html", view=view),
+                                 f"{view['city']}{view['name']}公示通知.pdf")
 
 
 def _render_publicity(batch, errors=None, form=None, message=None, status=200):
