@@ -150,7 +150,7 @@ def create_order(school, *, actor, entry_id, term_id, grades, classes, weekdays,
     db.session.flush()
     audit.record("order.create", object_type="order", object_id=order.id, actor=actor,
                  details={"entry_id": entry.id, "price": str(unit), "total": str(order.total)})
-    notifications.notify(_provider_users(entry.provider_id), title=f"收到新的点单：{school.name}",
+    notifications.notify(_provider_users(entry.provider_id), title=f"收到新的订单：{school.name}",
                          body=f"项目“{entry.project.title}”，{term.name}，预计 {expected_students} 人。",
                          link=f"/provider/orders/{order.id}", category="order")
     return order
