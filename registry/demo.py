@@ -94,6 +94,17 @@ TERM = ("2026—2027学年第一学期", date(2026, 9, 1), date(2027, 1, 22))
 CHECK_AUTHORITY = {"criminal": "南昌市公安局红谷滩分局", "sexual_offence": "南昌市公安局红谷滩分局",
                    "health": "南昌市第一医院", "moral": "红谷滩区沙井街道社区居民委员会"}
 AREA_CODES = {"3601": "0791", "3607": "0797"}
+CHECK_CODES = {"criminal": "01", "sexual_offence": "02", "health": "03", "moral": "04"}
+CHECK_FILES = {"criminal": "无犯罪记录证明", "sexual_offence": "性侵违法犯罪信息查询结果", "health": "健康证明",
+               "moral": "品德考察表"}
+DOC_FILES = {"safety_plan": "安全管理制度", "liability_insurance": "公众责任保险单"}
+
+
+def _doc_number(doc_type, county_code, uscc_body):
+    """Numbers as such papers carry them: a policy number for insurance, a filing number for the rest."""
+    if doc_type == "liability_insurance":
+        return f"PICC{county_code}{uscc_body[-4:].encode().hex()[:6].upper()}"
+    return f"{county_code}-2025-{sum(map(ord, uscc_body)) % 9000 + 1000}"
 
 
 def _landline(county_code, key):
@@ -263,9 +274,9 @@ def _build_provider(key, name, uscc_body, org_type, county_code, service_codes, 
     if path != "incomplete":
         docs.append(("liability_insurance", date(2027, 6, 30)))
     documents = [providers.upload_document(
-        provider, actor=admin, doc_type=doc_type, number=f"{uscc_body[-4:]}-{doc_type[:4].upper()}",
+        provider, actor=admin, doc_type=doc_type, number=_doc_number(doc_type, county_code, uscc_body),
         issuer=f"{county.parent.name}行政审批局", issue_date=today - timedelta(days=400), expiry_date=expiry,
-        filename=f"{doc_type}.pdf", data=_pdf(doc_type)) for doc_type, expiry in docs]
+        filename=f"{DOC_FILES.get(doc_type, '登记证书')}.pdf", data=_pdf(doc_type)) for doc_type, expiry in docs]
     staff = []
     for i, (pname, gender, role, specialties, qual, age) in enumerate(STAFF[offering], start=1):
         seq = sum(ord(c) for c in key) % 90 * 10 + i
@@ -278,9 +289,9 @@ def _build_provider(key, name, uscc_body, org_type, county_code, service_codes, 
                 continue
             people.add_check(person, actor=admin, check_type=check_type, result="clear", check_date=min(checked, today),
                              authority=CHECK_AUTHORITY[check_type],
-                             reference_no=f"{check_type[:3].upper()}{seq:05d}",
-                             upload=(f"{check_type}.pdf", _pdf(check_type)))
-        people.add_qualification(person, actor=admin, qual_type=qual, number=f"{qual.upper()}-{seq:06d}",
+                             reference_no=f"{real_today.year}{CHECK_CODES[check_type]}{seq:05d}",
+                             upload=(f"{CHECK_FILES[check_type]}.pdf", _pdf(check_type)))
+        people.add_qualification(person, actor=admin, qual_type=qual, number=f"{2018 + i}36{seq:08d}",
                                  issuer="江西省相关主管部门", issue_date=today - timedelta(days=900),
                                  upload=("资格证书.pdf", _pdf("qualification")))
         if not (offering == "heritage" and i == 2):

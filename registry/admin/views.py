@@ -2,6 +2,7 @@
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload
 
 from registry.auth import schemas, services
 from registry.auth.models import User, UserSession
@@ -26,7 +27,8 @@ def _region_choices():
 
 @bp.get("/users")
 def users():
-    stmt = select(User).order_by(User.id)
+    # the organisation column names a county with its city (Region.full_name): the parent in the same query
+    stmt = select(User).options(joinedload(User.region).joinedload(Region.parent)).order_by(User.id)
     q = (request.args.get("q") or "").strip()
     if q:
         stmt = stmt.where(or_(User.username.contains(q, autoescape=True),
