@@ -89,7 +89,7 @@ def test_school_orders_provider_accepts_reviewer_suspends_school_sees_reason(
         provider, page = _login(browser, live_server, "qihang_admin")
         page.goto("/provider/orders")
         page.get_by_role("link", name=f"#{order_id}", exact=True).click()
-        expect(page.get_by_role("heading", name=re.compile(f"点单 #{order_id}"))).to_be_visible()
+        expect(page.get_by_role("heading", name=re.compile(f"订单 #{order_id}"))).to_be_visible()
         expect(page.locator("main")).to_contain_text("南昌市东湖区育新学校")
         page.get_by_label("王丽娟").check()
         page.get_by_role("button", name="确认接单").click()
