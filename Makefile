@@ -12,6 +12,8 @@ PYTEST_WORKERS ?= 2
 PYTEST_ARGS ?=
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# printed logins, QR codes and verify links use HOST and PORT unless REGISTRY_BASE_URL is set (registry/config.py)
+export HOST PORT
 
 .PHONY: run test lint lint-imports test-sqlite test-postgres bench system-deps system-deps-test system-deps-bench clean
 

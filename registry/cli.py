@@ -138,7 +138,8 @@ def seed_demo():
 
 
 def format_logins(logins):
-    lines = ["", "Demo logins (http://127.0.0.1:5000/login):", f"  {'username':<16} {'password':<16} role"]
+    base = current_app.config["BASE_URL"].rstrip("/")
+    lines = ["", f"Demo logins ({base}/login):", f"  {'username':<16} {'password':<16} role"]
     for username, password, label in logins:
         lines.append(f"  {username:<16} {password:<16} {label}")
     return "\n".join(lines)

@@ -53,6 +53,13 @@ def _data_keys(production):
     return keys
 
 
+def _local_base_url():
+    """Without REGISTRY_BASE_URL, links point at the address `make run` serves on (HOST, PORT)."""
+    host = os.environ.get("HOST") or "127.0.0.1"
+    port = os.environ.get("PORT") or "5000"
+    return f"http://{host}:{port}"
+
+
 def load_config():
     """Build the configuration mapping from the environment."""
     env = _env("ENV", "development")
@@ -99,7 +106,8 @@ def load_config():
         # Redis down: count in this process's memory and carry on (registry.extensions), never a 500.
         "RATELIMIT_STORAGE_OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         "CACHE_URL": _env("CACHE_URL", "redis://127.0.0.1:6379/1" if production else ""),
-        "BASE_URL": _env("BASE_URL", "http://127.0.0.1:5000"),
+        "BASE_URL": _env("BASE_URL") or _local_base_url(),
+        "HELP_CONTACT": _env("HELP_CONTACT", "工作日 9:00—17:00 致电所在县（市、区）教育局基础教育科"),
         "PROXY_COUNT": int(_env("PROXY_COUNT", "0")),
         "MFA_ENFORCED": _env_bool("MFA_ENFORCED", production),
         "PASSWORD_HASH_METHOD": _env("PASSWORD_HASH_METHOD", "scrypt:131072:8:1"),

@@ -93,6 +93,29 @@ OWN_PROJECTS = [("合唱团", "arts"), ("书法社", "traditional_culture"), ("�
 TERM = ("2026—2027学年第一学期", date(2026, 9, 1), date(2027, 1, 22))
 
 
+# issue 19: who issues each check in the demo (a 品德考察 comes from the community, not a hospital)
+CHECK_AUTHORITY = {"criminal": "南昌市公安局红谷滩分局", "sexual_offence": "南昌市公安局红谷滩分局",
+                   "health": "南昌市第一医院", "moral": "红谷滩区沙井街道社区居民委员会"}
+AREA_CODES = {"3601": "0791", "3607": "0797"}
+CHECK_CODES = {"criminal": "01", "sexual_offence": "02", "health": "03", "moral": "04"}
+CHECK_FILES = {"criminal": "无犯罪记录证明", "sexual_offence": "性侵违法犯罪信息查询结果", "health": "健康证明",
+               "moral": "品德考察表"}
+DOC_FILES = {"safety_plan": "安全管理制度", "liability_insurance": "公众责任保险单"}
+
+
+def _doc_number(doc_type, county_code, uscc_body):
+    """Numbers as such papers carry them: a policy number for insurance, a filing number for the rest."""
+    if doc_type == "liability_insurance":
+        return f"PICC{county_code}{uscc_body[-4:].encode().hex()[:6].upper()}"
+    return f"{county_code}-2025-{sum(map(ord, uscc_body)) % 9000 + 1000}"
+
+
+def _landline(county_code, key):
+    """A plausible office landline: the city's area code and eight digits derived from the key."""
+    digits = 80000000 + sum(ord(c) * 7919 for c in key) % 10000000
+    return f"{AREA_CODES.get(county_code[:4], '0791')}-{digits}"
+
+
 def _at(day):
     clock.freeze(datetime(day.year, day.month, day.day, 2, 0))
 
@@ -131,6 +154,7 @@ def seed():
             user = auth.create_user(username=username, display_name=name, role=role, password=DEMO_PASSWORD,
                                     region_id=region.id if region else None, must_change_password=False)
         logins.append((username, DEMO_PASSWORD, user.role_label))
+    _notice_settings()
     if db.session.scalar(select(Provider.id).where(Provider.uscc == _uscc(PROVIDERS[0][2]))) is None:
         real_today = clock.today()
         try:
@@ -144,6 +168,22 @@ def seed():
     for _code, name, _county, _type, _students, username in SCHOOLS:
         logins.append((username, DEMO_PASSWORD, f"学校管理员 · {name}"))
     return logins
+
+
+# issue 19: 南昌's public-notice settings (the 公示 page, its notice PDF, the announcement)
+NOTICE_SETTINGS = {"360100": {
+    "notice_contact": "南昌市教育局基础教育处 李老师", "notice_phone": "0791-83987654",
+    "objection_address": "南昌市红谷滩区卧龙路999号南昌市教育局基础教育处（邮编 330038）",
+    "supervision_phone": "0791-83987600", "doc_number_pattern": "洪教基字〔{year}〕{seq}号"}}
+
+
+def _notice_settings():
+    from registry.policy import services as policy
+
+    for code, values in NOTICE_SETTINGS.items():
+        city = regions.get_by_code(code)
+        if not policy.for_city(city).doc_number_pattern:
+            policy.update_notice_settings(city, actor=_user("admin"), **values)
 
 
 def _verify_all(app, reviewer):
@@ -198,7 +238,8 @@ def _play_history(real_today):
     _complaint_history(built, reviewer)
     _seed_supervision(built, real_today)  # issue 18: supervision
     # Today: one application at each review stage, and a second batch under publicity with an objection.
-    _at(real_today)
+    # The real clock, so that nothing is recorded later than the moment the demo was loaded.
+    clock.freeze(None)
     for key, *_rest, path in PROVIDERS:
         app = built[key]["application"]
         if path in ("publicity", "city_review", "county_review"):
@@ -278,19 +319,19 @@ def _build_provider(key, name, uscc_body, org_type, county_code, service_codes, 
     county = regions.get_by_code(county_code)
     provider, admin = providers.register_provider(
         name=name, uscc=_uscc(uscc_body), org_type=org_type, legal_representative="刘建华", contact_name="陈晓燕",
-        contact_phone=f"0791-8{uscc_body[-4:]}66", address=f"{county.parent.name}{county.name}示范路{len(name) * 3}号",
+        contact_phone=_landline(county_code, key), address=f"{county.full_name}示范路{len(name) * 3}号",
         county_id=county.id, service_county_ids=[regions.get_by_code(c).id for c in service_codes],
         description=f"{name}长期面向中小学生开展公益性课后服务活动，师资稳定，安全制度健全。",
-        admin_username=f"{key}_admin", admin_display_name=f"{name[:8]}管理员", admin_password=DEMO_PASSWORD,
+        admin_username=f"{key}_admin", admin_display_name=f"{name}管理员", admin_password=DEMO_PASSWORD,
         admin_email=f"{key}@demo.invalid")
     today = clock.today()
     docs = [(provider.registration_doc_type.value, None), ("safety_plan", None)]
     if path != "incomplete":
         docs.append(("liability_insurance", date(2027, 6, 30)))
     documents = [providers.upload_document(
-        provider, actor=admin, doc_type=doc_type, number=f"{uscc_body[-4:]}-{doc_type[:4].upper()}",
+        provider, actor=admin, doc_type=doc_type, number=_doc_number(doc_type, county_code, uscc_body),
         issuer=f"{county.parent.name}行政审批局", issue_date=today - timedelta(days=400), expiry_date=expiry,
-        filename=f"{doc_type}.pdf", data=_pdf(doc_type)) for doc_type, expiry in docs]
+        filename=f"{DOC_FILES.get(doc_type, '登记证书')}.pdf", data=_pdf(doc_type)) for doc_type, expiry in docs]
     staff = []
     for i, (pname, gender, role, specialties, qual, age) in enumerate(STAFF[offering], start=1):
         seq = sum(ord(c) for c in key) % 90 * 10 + i
@@ -302,10 +343,10 @@ def _build_provider(key, name, uscc_body, org_type, county_code, service_codes, 
             if age is None and check_type == "sexual_offence":
                 continue
             people.add_check(person, actor=admin, check_type=check_type, result="clear", check_date=min(checked, today),
-                             authority="公安机关" if check_type in ("criminal", "sexual_offence") else "南昌市第一医院",
-                             reference_no=f"{check_type[:3].upper()}{seq:05d}",
-                             upload=(f"{check_type}.pdf", _pdf(check_type)))
-        people.add_qualification(person, actor=admin, qual_type=qual, number=f"{qual.upper()}-{seq:06d}",
+                             authority=CHECK_AUTHORITY[check_type],
+                             reference_no=f"{real_today.year}{CHECK_CODES[check_type]}{seq:05d}",
+                             upload=(f"{CHECK_FILES[check_type]}.pdf", _pdf(check_type)))
+        people.add_qualification(person, actor=admin, qual_type=qual, number=f"{2018 + i}36{seq:08d}",
                                  issuer="江西省相关主管部门", issue_date=today - timedelta(days=900),
                                  upload=("资格证书.pdf", _pdf("qualification")))
         if not (offering == "heritage" and i == 2):

@@ -24,8 +24,8 @@ NAV = [
     ("学校管理", "schools.index"),
     ("课后服务项目", "schools.own_projects"),
     ("白名单点单", "school_orders.catalog"),
-    ("我的点单", "school_orders.index"),
-    ("点单管理", "provider_orders.index"),
+    ("我的订单", "school_orders.index"),
+    ("订单管理", "provider_orders.index"),
     ("动态调整", "adjustments.index"),
     ("公示批次", "batches.index"),
     ("用户管理", "admin.users"),
@@ -40,12 +40,12 @@ NAV = [
     ("投诉", "complaints.account_form"),
     ("本校被投诉", "complaints.school_complaints"),
     ("投诉与申诉", "complaints.provider_complaints"),
-    ("消息", "notifications.inbox"),
-    ("审计日志", "audit.index"),
-    ("API 文档", "api_docs.docs"),
     # issue 16: quality
     ("质量评价", "school_quality.index"),
     ("质量评估", "quality_standings.index"),
+    ("公示设置", "admin.cities"),  # issue 19
+    ("消息", "notifications.inbox"),
+    ("审计日志", "audit.index"),
 ]
 
 

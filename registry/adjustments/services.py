@@ -102,10 +102,28 @@ def suspend(provider, *, actor, reason_category, reason, effective_on=None, lift
         ENTRY.transition(entry, "suspend", actor=actor, reason=reason, rule=rule,
                          changes={"suspended_until": lift_on, "suspended_by_rule": rule, "status_reason": label})
     _feed(entries, ChangeKind.suspended, effective_on, category)
-    orders.suspend_for_entries([e.id for e in entries], actor=actor, reason=f"白名单暂停：{label}", rule=rule)
-    _tell_provider(provider, f"白名单暂停：{label}",
-                   reason + (f"（将于{lift_on.isoformat()}后在原因消除时自动解除）" if lift_on else ""))
+    suspended_orders = orders.suspend_for_entries([e.id for e in entries], actor=actor, reason=f"白名单暂停：{label}",
+                                                  rule=rule)
+    _tell_provider(provider, f"白名单暂停：{label}", suspension_message(
+        entries, reason, effective_on, lift_on=lift_on, rule=rule, orders=len(suspended_orders)))
     return action
+
+
+def suspension_message(entries, reason, effective_on, *, lift_on=None, rule=None, orders=0):
+    """The provider's message about a suspension: what happened, what it means, what to do. Only a rule's
+    suspension, or one with a lift date, ends by itself; a manual one without a date needs the bureau."""
+    titles = "、".join(f"“{e.project.title}”" for e in entries)
+    what = f"自{effective_on.isoformat()}起，本机构的{titles}在白名单中暂停。原因：{reason}"
+    what += "" if what.endswith(("。", "！", "？")) else "。"
+    means = "暂停期间学校不能点单这些项目" + (f"，{orders} 个已接单或服务中的订单同时暂停，暂停期间不得开展服务。"
+                                           if orders else "。")
+    if rule is not None:
+        todo = "原因消除后（如更新的资质材料经审核核验、人员查询记录更新），系统每日核查时自动解除暂停。"
+    elif lift_on is not None:
+        todo = (f"暂停至{lift_on.isoformat()}；此后若没有其他暂停原因，系统自动解除。请在此之前按原因完成整改。")
+    else:
+        todo = "本次暂停不会自动解除：请按原因整改，整改完成后联系市教育局审核员核实，由其恢复。"
+    return what + means + todo
 
 
 def delist(provider, *, actor, reason_category, reason, effective_on=None, project_ids=None, ban_until=None):
@@ -121,7 +139,7 @@ def delist(provider, *, actor, reason_category, reason, effective_on=None, proje
     for entry in entries:
         ENTRY.transition(entry, "delist", actor=actor, reason=reason, changes={"status_reason": label})
     _feed(entries, ChangeKind.delisted, effective_on, category)
-    orders.suspend_for_entries([e.id for e in entries], actor=actor, reason=f"白名单移出：{label}")
+    orders.suspend_for_entries([e.id for e in entries], actor=actor, reason=f"白名单移出：{label}", ended=True)
     if ban_until is not None:
         ban(provider, actor=actor, reason_category=category.value, reason=reason, ends_on=ban_until,
             effective_on=effective_on)
@@ -140,7 +158,7 @@ def ban(provider, *, actor, reason_category, reason, ends_on, effective_on=None)
         for entry in remaining:
             ENTRY.transition(entry, "delist", actor=actor, reason=reason, changes={"status_reason": "禁入"})
         _feed(remaining, ChangeKind.delisted, effective_on, category)
-        orders.suspend_for_entries([e.id for e in remaining], actor=actor, reason="机构被禁入")
+        orders.suspend_for_entries([e.id for e in remaining], actor=actor, reason="机构被禁入", ended=True)
     _tell_provider(provider, f"禁入至{ends_on.isoformat()}", reason)
     return action
 

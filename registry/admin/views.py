@@ -1,16 +1,20 @@
 """User management by the sys_admin."""
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload
 
 from registry.auth import schemas, services
-from registry.auth.models import User
+from registry.auth.models import User, UserSession
 from registry.auth.roles import ROLE_LABELS, Role
-from registry.core.errors import DomainError, ValidationFailed
+from registry.core import clock
+from registry.core.errors import DomainError, NotFound, ValidationFailed
 from registry.core.pagination import page_args, paginate
-from registry.core.schema import parse_form
+from registry.core.schema import form_data, load, parse_form
 from registry.extensions import db
-from registry.regions.models import Region
+from registry.policy import schemas as policy_schemas
+from registry.policy import services as policy
+from registry.regions.models import Region, RegionLevel
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -23,7 +27,8 @@ def _region_choices():
 
 @bp.get("/users")
 def users():
-    stmt = select(User).order_by(User.id)
+    # the organisation column names a county with its city (Region.full_name): the parent in the same query
+    stmt = select(User).options(joinedload(User.region).joinedload(Region.parent)).order_by(User.id)
     q = (request.args.get("q") or "").strip()
     if q:
         stmt = stmt.where(or_(User.username.contains(q, autoescape=True),
@@ -32,7 +37,21 @@ def users():
     if role in Role.__members__:
         stmt = stmt.where(User.role == Role(role))
     page = paginate(stmt, *page_args())
-    return render_template("admin/users.html", page=page, q=q, role=role, roles=ROLE_LABELS)
+    ids = [u.id for u in page.items]
+    last_login = dict(db.session.execute(
+        select(UserSession.user_id, func.max(UserSession.created_at)).where(UserSession.user_id.in_(ids))
+        .group_by(UserSession.user_id)).all()) if ids else {}
+    return render_template("admin/users.html", page=page, q=q, role=role, roles=ROLE_LABELS, last_login=last_login,
+                           organisation=organisation)
+
+
+def organisation(user):
+    """The unit an account works for: its provider or school, else its region (bureau roles)."""
+    if user.provider is not None:
+        return user.provider.name
+    if user.school is not None:
+        return user.school.name
+    return user.region.full_name if user.region else "—"
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -103,3 +122,49 @@ def reset_password(user_id):
 def reset_totp(user_id):
     return _act(user_id, lambda u: services.reset_totp(u, actor=current_user._get_current_object()),
                 "已清除该用户的动态验证码，下次登录时须重新绑定")
+
+
+# ---------------------------------------------------------------- cities' public-notice settings (issue 19)
+
+NOTICE_LABELS = {"notice_contact": "联系人", "notice_phone": "联系电话", "objection_address": "书面异议邮寄地址",
+                 "supervision_phone": "监督电话", "doc_number_pattern": "文号格式"}
+
+
+def _city(city_id):
+    city = db.session.get(Region, city_id)
+    if city is None or city.level != RegionLevel.city:
+        raise NotFound("该设区市不存在")
+    return city
+
+
+@bp.get("/cities")
+def cities():
+    rows = db.session.scalars(select(Region).where(Region.level == RegionLevel.city).order_by(Region.code)).all()
+    return render_template("admin/cities.html", rows=[(c, policy.for_city(c)) for c in rows], labels=NOTICE_LABELS)
+
+
+@bp.route("/cities/<int:city_id>/notice", methods=["GET", "POST"])
+def city_notice(city_id):
+    city = _city(city_id)
+    current = policy.for_city(city)
+    form = {name: getattr(current, name) or "" for name in policy.NOTICE_FIELDS}
+    errors = {}
+    if request.method == "POST":
+        form = form_data()
+        try:
+            data = load(policy_schemas.NoticeSettingsIn(), form)
+            policy.update_notice_settings(city, actor=current_user._get_current_object(), **data)
+        except ValidationFailed as exc:
+            errors = exc.errors
+        else:
+            flash(f"已保存{city.name}的公示设置", "success")
+            return redirect(url_for("admin.cities"))
+    return render_template("admin/city_notice.html", city=city, form=form, errors=errors, labels=NOTICE_LABELS,
+                           example=policy.doc_number(current, _ExampleBatch(city))), (422 if errors else 200)
+
+
+class _ExampleBatch:
+    """What the 文号 of this year's first batch would read (the form's example)."""
+
+    def __init__(self, city):
+        self.year, self.seq, self.issuer = clock.today().year, 1, f"{city.name}教育局"

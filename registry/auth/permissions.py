@@ -369,6 +369,14 @@ TABLE: dict[str, Rule] = {
     "api_survey.Survey": OPEN,
     "api_quality_standings.Standings": Rule(roles("city_reviewer", "county_reviewer", "inspector")),
     "api_provider_quality.ProviderQuality": Rule(roles("provider_admin")),
+    # issue 19 (everyday-b): list exports, confirmation pages, the city's public-notice settings
+    "reviews.queue_export": Rule(roles("city_reviewer", "county_reviewer")),
+    "school_orders.export": Rule(roles("school_admin")),
+    "provider_orders.export": Rule(roles("provider_admin")),
+    "whitelist.changes_export": OPEN,
+    "admin.cities": SYS_ADMIN,
+    "admin.city_notice": SYS_ADMIN,
+    "batches.publicity_notice": OPEN,
 }
 
 # Endpoints a user who must change their password may still reach.

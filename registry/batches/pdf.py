@@ -5,21 +5,29 @@ whitelist's: registry.whitelist.queries.announcement_rows, which the whitelist's
 grid (registry.core.pdf.TextGrid) cut into page-sized blocks, rendered in parallel parts
 (registry.core.pdf.render_paged_pdf).
 """
-from registry.core import pdf
+import functools
 
-# The announcement's table, a text grid (registry.core.pdf.TextGrid): widths in half-ems of its 8pt font,
-# 127 of them = 508pt of the 510pt between the page margins. A row is as many lines as its tallest cell:
-# two for nearly all (the validity always takes two; names of up to 28 characters and titles of up to 18
-# fit in two), three for longer names or titles.
+from registry.core import pdf
+from registry.policy import services as policy
+
+# The announcement's table, a text grid (registry.core.pdf.TextGrid) set in the certificate's proportional
+# Noto Sans CJK SC at 7.5pt (issue 19; its advance widths come from the font file, FontMetrics): widths in
+# half-ems of the font size, 140 of them = 525pt between the announcement's 12mm side margins (527pt).
+# A row is as many lines as its
+# tallest cell: two for nearly all (the validity and the category over the grades always take two; names
+# of up to 28 characters, titles of up to 18 and two or three service counties fit in two), three for
+# longer names or titles. A credit code (18 proportional characters, 10.3–11.5 em) fits its column on one line.
 ANNOUNCEMENT_GRID = pdf.TextGrid((
     pdf.GridColumn("序号", 7, center=True),
     pdf.GridColumn("机构名称", 30),
-    pdf.GridColumn("统一社会信用代码", 20),
-    pdf.GridColumn("服务项目", 21),
-    pdf.GridColumn("活动类别 · 适用年级", 23),
+    pdf.GridColumn("统一社会信用代码", 25),
+    pdf.GridColumn("服务项目", 20),
+    pdf.GridColumn("活动类别\n适用年级", 15),
+    pdf.GridColumn("服务区县", 16),
     pdf.GridColumn("价格\n（元/人·\n课时）", 11, center=True),
-    pdf.GridColumn("有效期", 15),
-), font_size_pt=8)
+    pdf.GridColumn("有效期", 16),
+), font_size_pt=7.5, font=pdf.PROPORTIONAL_FONT)
+COUNTY_LINES = 2   # more service counties than fit in two lines read "…等 N 个区县"
 # Rows per page of the announcement table. A two-line row is 28.1pt (two 10.4pt lines, 6.8pt padding and
 # its rule), the three-line header 38.5pt, a page 739.8pt high: 22 rows take 657.2pt with the header, and
 # the 82.6pt left over hold seven more lines, so a page of 22 rows still fits when seven of them have a
@@ -34,16 +42,34 @@ ANNOUNCEMENT_CLOSING_ROWS = 3
 # ---------------------------------------------------------------- the batch announcement
 
 def category_and_grades(project):
-    """"美育（艺术） · 4–9年级" for the announcement's shared column: word joiners (U+2060, not printed)
-    between the characters of each half, so the cell wraps at the dot and never inside a name or range."""
-    return " · ".join("\u2060".join(text) for text in (project.category_label, grades(project.stages_mask)))
+    """"美育（艺术）" over "4–9年级" in the announcement's shared column: word joiners (U+2060, not printed)
+    between the characters of each, so neither wraps inside a name or range."""
+    return "\n".join("\u2060".join(text) for text in (project.category_label, grades(project.stages_mask)))
+
+
+@functools.lru_cache(maxsize=4096)
+def service_counties(names):
+    """The service counties as the announcement's cell: each name kept whole (word joiners), joined by 、,
+    and when they need more than COUNTY_LINES lines, as many as fit followed by "等 N 个区县"."""
+    column = ANNOUNCEMENT_GRID.columns[5]
+
+    def cell(shown, more):
+        text = "、".join("\u2060".join(name) for name in shown)
+        return text + (f"等\u2060{len(names)}\u2060个\u2060区\u2060县" if more else "")
+
+    for count in range(len(names), 0, -1):
+        text = cell(names[:count], count < len(names))
+        if len(ANNOUNCEMENT_GRID.wrap(text, column)) <= COUNTY_LINES:
+            return text
+    return cell(names[:1], len(names) > 1)
 
 
 def announcement_row(number, row):
     """One row of the announcement's table as the lines of its text grid (the validity wraps before 至)."""
     return ANNOUNCEMENT_GRID.row((
         str(number), row.provider.name, row.provider.uscc, row.project.title, category_and_grades(row.project),
-        f"{row.project.price:.2f}", f"{row.valid_from.isoformat()} 至\u00a0{row.valid_until.isoformat()}"))
+        service_counties(tuple(row.counties)), f"{row.project.price:.2f}",
+        f"{row.valid_from.isoformat()} 至\u00a0{row.valid_until.isoformat()}"))
 
 
 def announcement_blocks(rows):
@@ -56,10 +82,12 @@ def render_announcement(batch, rows, cached=False):
     page per block, rendered in parallel parts. `cached` keeps the document in PDF_CACHE_DIR by content
     digest (registry.core.pdf.cache): the rows show live provider and project fields, so a renamed
     provider or an edited project makes a new document, never a stale one."""
+    rules = policy.for_city(batch.city)
     return pdf.render_paged_pdf("announcement.html", announcement_blocks(rows),
                                 cache_name=f"announcement-{batch.id}" if cached else None, batch=batch,
                                 row_count=len(rows), provider_count=len({r.provider.id for r in rows}),
-                                grid=ANNOUNCEMENT_GRID, announcement_row=announcement_row)
+                                grid=ANNOUNCEMENT_GRID, announcement_row=announcement_row,
+                                doc_number=policy.doc_number(rules, batch), notice=rules)
 
 
 def announcement_filename(batch):

@@ -139,9 +139,14 @@ def public_view(batch):
             "org_type": org["org_type"], "org_type_label": org["org_type_label"],
             "county": provider.county.name, "projects": [_publicised_project(p) for p in data["projects"]],
         })
+    rules = policy.for_city(batch.city)
     return {"id": batch.id, "name": batch.name, "city": batch.city.name, "issuer": batch.issuer,
+            "year": batch.year, "seq": batch.seq,
             "status": batch.status, "publicity_start": batch.publicity_start, "publicity_end": batch.publicity_end,
-            "open_for_objections": publicity_open(batch), "providers": providers}
+            "open_for_objections": publicity_open(batch), "providers": providers,
+            # issue 19: the formal notice's number, contact and objection address (the city's settings)
+            "doc_number": policy.doc_number(rules, batch), "working_days": rules.publicity_working_days,
+            "notice": {name: getattr(rules, name) for name in policy.NOTICE_FIELDS}}
 
 
 @signals.batches_of.register

@@ -12,12 +12,15 @@ from registry.batches import queries, ratelimit, services
 from registry.batches.models import BatchStatus, ObjectionStatus
 from registry.batches.schemas import BatchCreateIn, BatchItemIn, EmptyIn, ObjectionIn, ResolveIn
 from registry.core import clock
+from registry.core import confirm as confirmation
+from registry.core import pdf as core_pdf
 from registry.core.errors import DomainError, ValidationFailed
 from registry.core.schema import parse_form
-from registry.extensions import db
+from registry.extensions import db, limiter
 from registry.policy import services as policy
 
 bp = Blueprint("batches", __name__)
+NOTICE_PDF_RATE_LIMIT = "30 per minute"
 
 
 def _actor():
@@ -112,6 +115,18 @@ def remove_item(batch_id, application_id):
 @bp.post("/review/batches/<int:batch_id>/publicity")
 def start_publicity(batch_id):
     batch = queries.own_batch(current_user, batch_id)
+    if not confirmation.confirmed():
+        parse_form(EmptyIn())
+        preview = queries.publicity_preview(batch)
+        lines = [f"{len(queries.live_items(batch))} 家机构的申报及其服务项目在公示页面向社会公开，任何人可以提出异议。"]
+        if preview:
+            lines.append(f"公示期 {preview['start'].isoformat()} 至 {preview['end'].isoformat()}"
+                         f"（{preview['days']} 个工作日），开始后不能撤回或修改批次中的申报。")
+            if preview["warning"]:
+                lines.append(preview["warning"])
+        return confirmation.page(confirmation.Confirmation(
+            title="确认开始公示", subject=f"{batch.issuer}{batch.name}", consequences=lines, button="确认开始公示",
+            back_url=_detail_url(batch.id), danger=False))
 
     def action():
         parse_form(EmptyIn())
@@ -126,6 +141,13 @@ def start_publicity(batch_id):
 @bp.post("/review/batches/<int:batch_id>/publish")
 def publish(batch_id):
     batch = queries.own_batch(current_user, batch_id)
+    if not confirmation.confirmed():
+        parse_form(EmptyIn())
+        return confirmation.page(confirmation.Confirmation(
+            title="确认发布白名单", subject=f"{batch.issuer}{batch.name}", button="确认发布",
+            back_url=_detail_url(batch.id), danger=False, consequences=[
+                f"{len(queries.live_items(batch))} 家机构及其服务项目列入白名单，学校即可点单。",
+                "白名单公告（PDF）和准入证明随即公开，发布后不能撤回；此后的变动只能通过动态调整。"]))
 
     def action():
         parse_form(EmptyIn())
@@ -169,6 +191,15 @@ def publicity_index():
 @bp.get("/publicity/<int:batch_id>")
 def publicity_detail(batch_id):
     return _render_publicity(queries.public_batch_or_404(batch_id))
+
+
+@bp.get("/publicity/<int:batch_id>/notice.pdf")
+@limiter.limit(NOTICE_PDF_RATE_LIMIT)
+def publicity_notice(batch_id):
+    """The formal publicity notice with its list, printable (issue 19)."""
+    view = queries.public_view(queries.public_batch_or_404(batch_id))
+    return core_pdf.pdf_response(core_pdf.render_pdf("publicity_notice.html", view=view),
+                                 f"{view['city']}{view['name']}公示通知.pdf")
 
 
 def _render_publicity(batch, errors=None, form=None, message=None, status=200):

@@ -41,7 +41,7 @@ def _calendar_years(selected):
         if year in marked:
             method, badge = "管理员录入的节假日安排", "ok"
         elif covered:
-            method, badge = "chinese-calendar 法定节假日数据", "ok"
+            method, badge = "内置法定节假日安排", "ok"
         else:
             method, badge = "仅按周一至周五计算（缺少节假日数据）", "err"
         rows.append({"year": year, "covered": covered, "entered": counts.get(year, 0), "marked": marked.get(year),

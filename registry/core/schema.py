@@ -199,11 +199,14 @@ def _flatten(messages, prefix=""):
     return out
 
 
+CONFIRM_FIELD = "confirmed"
+
+
 def form_data(multi=()):
     """The submitted form without the CSRF token; `multi` names fields that carry several values."""
     data = {}
     for key in request.form:
-        if key == "csrf_token":
+        if key in ("csrf_token", CONFIRM_FIELD):  # the confirmation step's mark is no data (core/confirm.py)
             continue
         data[key] = request.form.getlist(key) if key in multi else request.form.get(key)
     return data

@@ -263,8 +263,8 @@ def build_csv(template):
 # Text starting with "=", "+", "-" or "@" is written as plain text, never as a formula (CSV injection).
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-EXPORT_MIMETYPES = {"csv": "text/csv; charset=utf-8",
-                    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+EXPORT_FORMATS = ("csv", "xlsx")
+EXPORT_MIMETYPES = {"csv": CSV_TYPE, "xlsx": XLSX_TYPE}
 
 
 def _plain(value):
@@ -305,3 +305,27 @@ def write_xlsx(headers, rows, *, widths=None, title="Sheet1"):
     buf = io.BytesIO()
     book.save(buf)
     return buf.getvalue()
+
+
+def export_table(columns, rows, fmt, sheet="导出"):
+    """A list page's rows as CSV (UTF-8 with BOM) or XLSX bytes. `columns` are (header, width) pairs and
+    every row a sequence of values in that order; every cell is written as text."""
+    if fmt not in EXPORT_FORMATS:
+        raise ValidationFailed({"format": ["导出格式只能是 csv 或 xlsx"]})
+    headers = [header for header, _width in columns]
+    texts = [["" if v is None else str(v) for v in row] for row in rows]
+    if fmt == "csv":
+        return write_csv(headers, texts)
+    return write_xlsx(headers, texts, widths=[width for _header, width in columns], title=sheet)
+
+
+def export_response(data, fmt, stem, ascii_stem):
+    """The attachment response of an export: a Chinese file name with an ASCII fallback."""
+    from urllib.parse import quote
+
+    from flask import current_app
+
+    resp = current_app.response_class(data, mimetype=EXPORT_MIMETYPES[fmt])
+    resp.headers["Content-Disposition"] = (f"attachment; filename={ascii_stem}.{fmt}; "
+                                           f"filename*=UTF-8''{quote(f'{stem}.{fmt}')}")
+    return resp

@@ -19,7 +19,7 @@ from registry.projects.models import ProjectStaff
 from registry.providers.models import Provider
 from registry.schools.models import School, Term
 from registry.whitelist import eligibility
-from registry.whitelist.models import WhitelistEntry
+from registry.whitelist.models import EntryStatus, WhitelistEntry
 
 
 def where_effective_status(stmt, status, day=None):
@@ -147,3 +147,54 @@ def history(order):
     names = dict(db.session.execute(select(User.id, User.display_name).where(User.id.in_(actor_ids))).all()) \
         if actor_ids else {}
     return [(c, names.get(c.actor_id)) for c in changes]
+
+
+# ---------------------------------------------------------------- a suspended order, explained (issue 19)
+
+@dataclass
+class SuspensionNotice:
+    """What a suspended order's reader needs: what happened, what it means for them, what to do."""
+    label: str
+    what: str
+    means: str
+    todo: str
+    final: bool = False
+
+
+def _cause(order):
+    """The reason as one phrase: the entry's reason category, else the order's reason without its prefix
+    (the stored "白名单暂停：发生安全事故" reads 发生安全事故)."""
+    reason = order.entry.status_reason or order.status_reason or ""
+    return reason.rpartition("：")[2] or "未注明"
+
+
+def suspension_notice(order, day=None, audience="school"):
+    """None unless the order is suspended on `day`. A delisted provider's order reads as ended, not paused."""
+    day = day or clock.today()
+    if order.effective_status(day) != OrderStatus.suspended:
+        return None
+    entry, title, provider = order.entry, order.project.title, order.provider.name
+    status = entry.effective_status(day)
+    school = audience == "school"
+    if status == EntryStatus.delisted:
+        return SuspensionNotice(
+            label="已终止（项目已移出白名单）", final=True,
+            what=f"{provider}的“{title}”已被移出白名单（原因：{_cause(order)}）。",
+            means="本订单不能继续服务，也不会自动恢复。",
+            todo=("请停止安排学生参加该项目并告知家长；如需继续开展同类课后服务，请在“白名单点单”中另选项目。"
+                  if school else "请停止本订单的服务。对处理有异议的，请与市教育局联系。"))
+    if status == EntryStatus.expired:
+        return SuspensionNotice(
+            label="已暂停（白名单有效期届满）",
+            what=f"“{title}”的白名单有效期已于{entry.valid_until.isoformat()}届满。",
+            means="机构完成年审、项目重新列入白名单之前，本订单暂停。",
+            todo=("可等待机构完成年审，或在“白名单点单”中另选项目。" if school else "请尽快提交年审申报。"))
+    until = (f"按市教育局的决定，暂停预计于{entry.suspended_until.isoformat()}后解除。"
+             if entry.suspended_until else "")
+    return SuspensionNotice(
+        label="已暂停",
+        what=f"{provider}的“{title}”在白名单中被暂停（原因：{_cause(order)}）。",
+        means="暂停期间机构不得开展本订单的服务；暂停解除后订单自动恢复，无需重新点单。" + until,
+        todo=("请暂停安排学生参加该项目并告知家长；如需尽快恢复课后服务，可在“白名单点单”中另选项目。" if school else
+              ("请按“动态调整记录”中的原因整改；原因消除后系统自动解除暂停。" if entry.suspended_by_rule else
+               "请按“动态调整记录”中的原因整改，整改完成后联系市教育局核实恢复。")))

@@ -73,6 +73,17 @@ def share(school, term):
 
 # ---------------------------------------------------------------- ordering
 
+def weekday_slots(first, last, weekdays):
+    """How many days from `first` to `last` (inclusive) fall on the given weekdays (0 = Monday)."""
+    if last < first:
+        return 0
+    days = (last - first).days + 1
+    weeks, rest = divmod(days, 7)
+    count = weeks * len(weekdays)
+    count += sum(1 for i in range(rest) if (first.weekday() + i) % 7 in weekdays)
+    return count
+
+
 def _validate_order_fields(entry, school, data):
     errors = {}
     project = entry.project
@@ -139,7 +150,7 @@ def create_order(school, *, actor, entry_id, term_id, grades, classes, weekdays,
     db.session.flush()
     audit.record("order.create", object_type="order", object_id=order.id, actor=actor,
                  details={"entry_id": entry.id, "price": str(unit), "total": str(order.total)})
-    notifications.notify(_provider_users(entry.provider_id), title=f"收到新的点单：{school.name}",
+    notifications.notify(_provider_users(entry.provider_id), title=f"收到新的订单：{school.name}",
                          body=f"项目“{entry.project.title}”，{term.name}，预计 {expected_students} 人。",
                          link=f"/provider/orders/{order.id}", category="order")
     return order
@@ -223,8 +234,22 @@ def cancel_order(order, *, actor, reason=""):
 
 # ---------------------------------------------------------------- cascades (used by adjustments and the sweep)
 
-def suspend_for_entries(entry_ids, *, actor=None, reason, rule=None):
-    """Suspend every accepted or active order of these entries; tell the schools and providers in the same run."""
+# issue 19: what a suspension means for the school and the provider, and what they should do.
+SUSPENDED_NOTE = {
+    "school": "暂停期间机构不得开展本订单的服务，请暂停安排学生参加并告知家长；暂停解除后订单自动恢复，无需重新点单。"
+              "如需尽快恢复课后服务，可在“白名单点单”中另选项目。",
+    "provider": "暂停期间不得开展本订单的服务；请按“动态调整记录”中的原因整改。",
+}
+ENDED_NOTE = {
+    "school": "该项目已移出白名单，本订单不能继续，也不会自动恢复。请告知家长，"
+              "如需继续开展同类服务，请在“白名单点单”中另选项目。",
+    "provider": "该项目已移出白名单，本订单不能继续服务。",
+}
+
+
+def suspend_for_entries(entry_ids, *, actor=None, reason, rule=None, ended=False):
+    """Suspend every accepted or active order of these entries; tell the schools and providers in the same run
+    (`ended`: the entries left the whitelist, so the orders will not resume by themselves)."""
     if not entry_ids:
         return []
     orders = db.session.scalars(select(Order).where(
@@ -235,7 +260,8 @@ def suspend_for_entries(entry_ids, *, actor=None, reason, rule=None):
     if affected:
         db.session.execute(update(Order).where(Order.id.in_(moved)).values(status_reason=reason)
                            .execution_options(synchronize_session=False))
-        _notify_bulk(affected, title="点单服务已暂停", body=reason)
+        notes = ENDED_NOTE if ended else SUSPENDED_NOTE
+        _notify_bulk(affected, title="订单服务已终止" if ended else "订单服务已暂停", body=reason, notes=notes)
     return affected
 
 
@@ -246,7 +272,8 @@ def resume_for_entries(entry_ids, *, actor=None, reason, rule=None):
     moved = set(LIFECYCLE.transition_many(orders, "resume", actor=actor, reason=reason, rule=rule))
     affected = [o for o in orders if o.id in moved]
     if affected:
-        _notify_bulk(affected, title="点单服务已恢复", body=reason)
+        _notify_bulk(affected, title="订单服务已恢复", body=reason,
+                     notes={"school": "可按原安排继续开展服务。", "provider": "可按原安排继续开展服务。"})
     return affected
 
 
@@ -262,15 +289,16 @@ def users_by_school_and_provider(school_ids, provider_ids):
     return by_school, by_provider
 
 
-def _notify_bulk(orders, *, title, body):
+def _notify_bulk(orders, *, title, body, notes=None):
     by_school, by_provider = users_by_school_and_provider({o.school_id for o in orders},
                                                           {o.provider_id for o in orders})
+    notes = notes or {}
     items = []
     for order in orders:
-        text = f"{order.project.title}（订单 {order.id}）：{body}"
-        items += [(u, title, text, f"/school/orders/{order.id}", "order", None)
+        text = f"{order.project.title}（订单 {order.id}）：{body}。"
+        items += [(u, title, text + notes.get("school", ""), f"/school/orders/{order.id}", "order", None)
                   for u in by_school.get(order.school_id, [])]
-        items += [(u, title, text, f"/provider/orders/{order.id}", "order", None)
+        items += [(u, title, text + notes.get("provider", ""), f"/provider/orders/{order.id}", "order", None)
                   for u in by_provider.get(order.provider_id, [])]
     notifications.notify_many(items)
 

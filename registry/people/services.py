@@ -377,12 +377,18 @@ def clearance(person, day=None, required_qualification=None, bans=None, rules=No
             continue
         last_day = check_expiry(check, rules.check_max_age_days)
         if last_day is not None and last_day < day:
+            # The tense follows the real date: a clearance asked for a later day (the term's end) speaks of
+            # what will happen, not of what has happened.
+            ahead = last_day >= clock.today()
             if (check.check_type in AGE_LIMITED_CHECKS
                     and check.check_date + timedelta(days=rules.check_max_age_days) < day):
-                reasons.append(f"{label}已超过 {rules.check_max_age_days} 天"
+                reasons.append(f"{label}将于{last_day.isoformat()}后超过 {rules.check_max_age_days} 天"
+                               f"（查询日期 {check.check_date.isoformat()}），届时须重新查询" if ahead else
+                               f"{label}已超过 {rules.check_max_age_days} 天"
                                f"（查询日期 {check.check_date.isoformat()}），须重新查询")
             else:
-                reasons.append(f"{label}已于{last_day.isoformat()}过期")
+                reasons.append(f"{label}将于{last_day.isoformat()}到期" if ahead
+                               else f"{label}已于{last_day.isoformat()}过期")
         elif last_day is not None and last_day <= day + timedelta(days=30):
             expiring.append((label, last_day))
     valid_quals = [q for q in person.qualifications if q.is_valid_on(day)]

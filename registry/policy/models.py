@@ -1,7 +1,7 @@
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import DateTime, ForeignKey, Numeric
+from sqlalchemy import DateTime, ForeignKey, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from registry.core import clock
@@ -45,6 +45,12 @@ class CityPolicy(db.Model):
     # issue 16: quality. The parents' share of the combined satisfaction rate (schools get the rest).
     satisfaction_parent_weight: Mapped[Decimal] = mapped_column(Numeric(4, 3), nullable=False,
                                                                 default=Decimal("0.700"))
+    # issue 19: public-notice conventions (the 公示 page, its notice PDF and the announcement); "" = not set
+    notice_contact: Mapped[str] = mapped_column(String(64), nullable=False, default="", server_default="")
+    notice_phone: Mapped[str] = mapped_column(String(32), nullable=False, default="", server_default="")
+    objection_address: Mapped[str] = mapped_column(String(255), nullable=False, default="", server_default="")
+    supervision_phone: Mapped[str] = mapped_column(String(32), nullable=False, default="", server_default="")
+    doc_number_pattern: Mapped[str] = mapped_column(String(64), nullable=False, default="", server_default="")
     updated_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=clock.utcnow, onupdate=clock.utcnow)
 
     city: Mapped[Region] = relationship()

@@ -329,6 +329,8 @@ def required_document_problem(doc_type, doc, day):
     if doc.issue_date > day:
         return f"{label}（编号 {doc.number}）尚未生效（发证日期 {doc.issue_date.isoformat()}）"
     if doc.expiry_date is not None and doc.expiry_date < day:
+        if doc.expiry_date >= clock.today():  # asked about a later day: it has not lapsed yet
+            return f"{label}（编号 {doc.number}）将于{doc.expiry_date.isoformat()}到期，请及时上传新版本"
         return f"{label}（编号 {doc.number}）已于{doc.expiry_date.isoformat()}过期，请上传新版本"
     return None
 

@@ -201,7 +201,7 @@ def _name_the_file(errors):
     """Browsers never keep a chosen file after an error: say which file was refused."""
     chosen = request.files.get("file")
     if errors and errors.get("file") and chosen is not None and chosen.filename:
-        errors = {**errors, "file": [f"“{chosen.filename}”:{m}" for m in errors["file"]]}
+        errors = {**errors, "file": [f"“{chosen.filename}”：{m}" for m in errors["file"]]}
     return errors
 
 

@@ -44,6 +44,15 @@ class Region(db.Model):
             return self.parent
         return None
 
+    @property
+    def full_name(self):
+        """A county with its city's name in front, once: 南昌市红谷滩区, but 赣江新区儒乐湖新城 (its name
+        already carries the new area's) rather than 赣江新区赣江新区儒乐湖新城. A city or province: its name."""
+        parent = self.parent
+        if self.level != RegionLevel.county or parent is None or self.name.startswith(parent.name):
+            return self.name
+        return parent.name + self.name
+
     def covers(self, other):
         """True when `other` is this region or lies inside it."""
         node = other

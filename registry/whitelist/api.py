@@ -66,7 +66,8 @@ class WhitelistVerify(MethodView):
     @blp.response(200, schemas.CertificateVerifyOut)
     @blp.alt_response(404, description="证明不存在或二维码无效")
     def get(self, token):
-        """核验准入证明的实时状态：valid 有效 / suspended 暂停 / delisted 已移出 / expired 已过期"""
+        """核验准入证明的实时状态：valid 有效 / partly_suspended 部分项目暂停 / suspended 暂停 / delisted 已移出 /
+        expired 已过期"""
         result = queries.verification(token, counties=True)
         return {"status": result.status, "status_label": result.label, "checked_on": result.day.isoformat(),
                 "provider": result.provider,

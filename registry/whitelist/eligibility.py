@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Integer, select
 from sqlalchemy.orm import joinedload, subqueryload
 
-from registry.core import bulk, cache, signals
+from registry.core import bulk, cache, clock, signals
 from registry.extensions import db
 from registry.people import services as people
 from registry.people.models import Person
@@ -91,7 +91,8 @@ def evaluate(entries, day, school=None):
         reasons, causes = [], set()
         status = entry.effective_status(day)
         if status == EntryStatus.expired:
-            reasons.append(f"白名单条目已于{entry.valid_until.isoformat()}到期")
+            ended = entry.valid_until < clock.today()
+            reasons.append(f"白名单条目{'已于' if ended else '将于'}{entry.valid_until.isoformat()}到期")
             causes.add("status")
         elif status != EntryStatus.active:
             reasons.append(f"白名单条目状态为“{ENTRY_STATUS_LABELS[status.value]}”"

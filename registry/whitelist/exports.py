@@ -102,3 +102,17 @@ def response(data, fmt, day):
     resp.headers["Content-Disposition"] = (f"attachment; filename=whitelist-{day.isoformat()}.{fmt}; "
                                            f"filename*=UTF-8''{quote(filename)}")
     return resp
+
+
+# ---------------------------------------------------------------- the change feed (issue 19)
+
+CHANGE_COLUMNS = [("日期", 12), ("变更", 10), ("城市", 10), ("机构", 34), ("统一社会信用代码", 22), ("服务项目", 24),
+                  ("原因类别", 16)]
+MAX_CHANGES = 20000
+
+
+def change_rows(items):
+    for c in items:
+        entry = c.entry
+        yield [c.happened_on.isoformat(), c.kind_label, entry.batch.city.name, entry.provider.name,
+               entry.provider.uscc, entry.project.title, c.reason_category or ""]

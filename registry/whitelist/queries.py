@@ -26,7 +26,7 @@ from registry.core.errors import NotFound
 from registry.core.pagination import Page, count_of, paginate
 from registry.extensions import db
 from registry.policy import services as policy
-from registry.projects.models import STAGE_BITS, Project, Stage
+from registry.projects.models import STAGE_BITS, Category, Project, Stage
 from registry.providers.models import Provider
 from registry.regions.models import Region, RegionLevel
 from registry.whitelist import services
@@ -70,6 +70,7 @@ def _region_id(code):
 
 FILTERS = ("city", "county", "category", "stage", "level", "status", "q")
 LIKE_ESCAPE = "/"
+NO_MATCH = "~"  # a search value no category or credit code contains
 
 
 def _shape(filters):
@@ -91,6 +92,10 @@ def _parameters(filters, day):
         escaped = text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%").replace(
             "_", LIKE_ESCAPE + "_")
         values["q_like"], values["q_code"] = escaped, text.upper()
+        # issue 19: 美 finds 美育（艺术）; part of a credit code (4 characters or more) finds its provider.
+        values["q_categories"] = [c.value for c in Category if text in c.label] or [NO_MATCH]
+        code = text.upper()
+        values["q_code_part"] = escaped.upper() if len(code) >= 4 and code.isascii() and code.isalnum() else NO_MATCH
     return values
 
 
@@ -119,7 +124,9 @@ def _filtered(shape):
         # LIKE '%…%' (not trigram or FTS indexes): 1- and 2-character Chinese queries must match.
         stmt = stmt.where(or_(Provider.name.icontains(bindparam("q_like"), escape=LIKE_ESCAPE),
                               Project.title.icontains(bindparam("q_like"), escape=LIKE_ESCAPE),
-                              Provider.uscc == bindparam("q_code")))
+                              Provider.uscc == bindparam("q_code"),
+                              Project.category.in_(bindparam("q_categories", expanding=True)),
+                              Provider.uscc.contains(bindparam("q_code_part"), escape=LIKE_ESCAPE)))
     return stmt.order_by(Provider.name, Provider.id, Project.title, WhitelistEntry.id)
 
 

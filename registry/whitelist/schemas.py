@@ -161,7 +161,7 @@ class AuditHeadOut(BaseSchema):
 
 
 class CertificateVerifyOut(BaseSchema):
-    status = fields.String(metadata={"description": "valid | suspended | delisted | expired"})
+    status = fields.String(metadata={"description": "valid | partly_suspended | suspended | delisted | expired"})
     status_label = fields.String()
     checked_on = fields.String()
     provider = fields.Nested(ProviderPublicOut)

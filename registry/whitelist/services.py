@@ -152,7 +152,8 @@ def renewal_window(entry, rules, day=None):
 
 # ---------------------------------------------------------------- verification
 
-VERIFY_LABELS = {"valid": "有效", "suspended": "暂停", "delisted": "已移出", "expired": "已过期"}
+VERIFY_LABELS = {"valid": "有效", "partly_suspended": "部分项目暂停", "suspended": "暂停", "delisted": "已移出",
+                 "expired": "已过期"}
 
 
 def certificate_status(certificate, day=None):
@@ -167,7 +168,8 @@ def entries_status(entries, day):
     """What a certificate says of all of a provider's entries on `day`."""
     statuses = [e.effective_status(day) for e in entries]
     if EntryStatus.active in statuses:
-        return "valid"
+        # issue 19: one suspended project is not hidden behind a green 有效
+        return "partly_suspended" if EntryStatus.suspended in statuses else "valid"
     if EntryStatus.suspended in statuses:
         return "suspended"
     if statuses and all(s == EntryStatus.delisted for s in statuses):

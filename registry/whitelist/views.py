@@ -6,11 +6,11 @@ from marshmallow import EXCLUDE
 from registry.audit import anchors
 from registry.batches import pdf as batches_pdf
 from registry.batches import queries as batches_queries
-from registry.core import clock
+from registry.core import clock, tabular
 from registry.core import db as core_db
 from registry.core import pdf as core_pdf
 from registry.core.schema import load
-from registry.extensions import limiter
+from registry.extensions import db, limiter
 from registry.whitelist import exports, pdf, queries, schemas
 from registry.whitelist.models import ENTRY_STATUS_LABELS
 
@@ -22,7 +22,8 @@ AUDIT_HEADS_SHOWN = 7
 # PDFs are rendered on request in a child process: cap how often one address can ask for them.
 PDF_RATE_LIMIT = "30 per minute"
 EXPORT_RATE_LIMIT = "30 per minute"
-STATUS_BADGES = {"active": "badge-ok", "suspended": "badge-warn", "delisted": "badge-err", "expired": "badge-err",
+STATUS_BADGES = {"active": "badge-ok", "suspended": "badge-warn", "partly_suspended": "badge-warn",
+                 "delisted": "badge-err", "expired": "badge-err",
                  "valid": "badge-ok"}
 
 
@@ -92,7 +93,22 @@ def changes():
     page = queries.list_changes(args, args["page"], args["per_page"])
     heads = anchors.published_heads(latest=AUDIT_HEADS_SHOWN)[::-1]  # newest first, as the feed
     return _render("whitelist/changes.html", page=page, args=args, regions=queries.region_choices(),
-                           kinds=schemas.KIND_CHOICES, audit_heads=heads)
+                           kinds=schemas.KIND_CHOICES, audit_heads=heads, export_args=_export_args())
+
+
+def _export_args():
+    return {k: v for k, v in request.args.items() if k not in ("page", "per_page") and v}
+
+
+@bp.get("/whitelist/changes/export.<fmt>")
+@limiter.limit(EXPORT_RATE_LIMIT)
+def changes_export(fmt):
+    """The change feed with the page's filters, as CSV or XLSX (public: no reason text, only its category)."""
+    args = _args(schemas.WhitelistChangesQueryIn)
+    items = db.session.scalars(queries.changes_stmt(args).limit(exports.MAX_CHANGES)).unique()
+    day = clock.today()
+    data = tabular.export_table(exports.CHANGE_COLUMNS, exports.change_rows(items), fmt, sheet="白名单变更")
+    return tabular.export_response(data, fmt, f"白名单变更-{day.isoformat()}", f"whitelist-changes-{day.isoformat()}")
 
 
 @bp.get("/whitelist/batches/<int:batch_id>/announcement.pdf")

@@ -79,4 +79,5 @@ def test_clearance_reasons_after_a_year(db, complete_dossier):
     later = clock.today() + timedelta(days=340)
     result = people.clearance(person, later)
     assert not result.cleared
-    assert any("违法犯罪记录查询已超过 365 天" in r for r in result.reasons)
+    # a date still ahead: the tense follows the date (issue 19)
+    assert any("违法犯罪记录查询将于" in r and "后超过 365 天" in r for r in result.reasons), result.reasons

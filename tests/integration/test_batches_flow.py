@@ -34,7 +34,7 @@ def test_reviewer_batches_publicises_and_publishes_through_the_pages(app, db, su
     assert "2026-03-02 至 2026-03-09" in page  # the computed end date, shown before starting
     assert "仅按周一至周五" not in page
 
-    response = city.post(f"/review/batches/{batch.id}/publicity", follow_redirects=True)
+    response = city.post(f"/review/batches/{batch.id}/publicity", data={"confirmed": "1"}, follow_redirects=True)
     assert "2026-03-02 至 2026-03-09" in response.get_data(as_text=True)
     db.session.expire_all()
     assert batch.status == BatchStatus.publicity and application.status == S.publicity
@@ -51,7 +51,7 @@ def test_reviewer_batches_publicises_and_publishes_through_the_pages(app, db, su
     page = city.get(f"/review/batches/{batch.id}").get_data(as_text=True)
     assert OBJECTION["content"] in page and OBJECTION["contact"] in page
     assert "2026-03-10 起方可发布" in page
-    response = city.post(f"/review/batches/{batch.id}/publish", follow_redirects=True)
+    response = city.post(f"/review/batches/{batch.id}/publish", data={"confirmed": "1"}, follow_redirects=True)
     assert "2026-03-10 起方可发布" in response.get_data(as_text=True)
     db.session.expire_all()
     assert batch.status == BatchStatus.publicity
@@ -66,7 +66,7 @@ def test_reviewer_batches_publicises_and_publishes_through_the_pages(app, db, su
     city = client_as(app, reviewers["city"])
     page = city.get(f"/review/batches/{batch.id}").get_data(as_text=True)
     assert "暂不能发布" not in page
-    response = city.post(f"/review/batches/{batch.id}/publish", follow_redirects=True)
+    response = city.post(f"/review/batches/{batch.id}/publish", data={"confirmed": "1"}, follow_redirects=True)
     assert "已发布" in response.get_data(as_text=True)
     db.session.expire_all()
     assert batch.status == BatchStatus.published and batch.published_on == date(2026, 3, 10)
@@ -86,7 +86,7 @@ def test_2027_publicity_without_entered_holidays_counts_monday_to_friday_and_say
     city.post("/review/batches", data={"application_ids": [str(application.id)]})
     batch = _batch(db)
     assert "仅按周一至周五计算" in city.get(f"/review/batches/{batch.id}").get_data(as_text=True)  # before starting
-    city.post(f"/review/batches/{batch.id}/publicity")
+    city.post(f"/review/batches/{batch.id}/publicity", data={"confirmed": "1"})
     db.session.expire_all()
     assert batch.publicity_end == date(2027, 3, 8)
     assert "仅按周一至周五计算" in batch.calendar_warning
@@ -108,7 +108,7 @@ def test_2027_publicity_with_entered_complete_holidays_uses_them_without_a_warni
     city = client_as(app, reviewers["city"])
     city.post("/review/batches", data={"application_ids": [str(application.id)]})
     batch = _batch(db)
-    city.post(f"/review/batches/{batch.id}/publicity")
+    city.post(f"/review/batches/{batch.id}/publicity", data={"confirmed": "1"})
     db.session.expire_all()
     assert batch.publicity_end == date(2027, 4, 9)
     assert batch.calendar_warning is None

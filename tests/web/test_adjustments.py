@@ -58,7 +58,7 @@ def _fresh(db, world):
 
 def _base(**fields):
     return {"reason_category": "safety_incident", "reason": "活动场地护栏松动，整改前停止服务",
-            "effective_on": "2026-03-10", **fields}
+            "effective_on": "2026-03-10", "confirmed": "1", **fields}
 
 
 # ---------------------------------------------------------------- access
@@ -98,7 +98,7 @@ def test_provider_page_shows_entries_orders_and_history_with_rule_and_evidence(c
     sweep.run()
     city = client_as(city.application, world["city"])  # sessions age with the frozen clock
     page = text(city.get(f"/review/providers/{world['provider'].id}"))
-    assert "花样跳绳 暂停 资质材料过期 自动规则" in page
+    assert "花样跳绳 暂停 原因消除后自动解除 资质材料过期 自动规则" in page
     assert f"#{world['order'].id} {world['school'].name} 花样跳绳" in page and "白名单暂停：资质材料过期" in page
     assert "自动规则：必备资质材料过期" in page
     assert "公众责任保险（编号 PICC-SHORT）已于2026-03-15过期" in page  # the reason
@@ -176,9 +176,10 @@ def test_suspension_with_lift_date_then_the_sweep_lifts_it(db, city, world):
     action = _effects(db, world, ActionKind.suspension, "suspend", "suspend", "suspended")
     assert action.lift_on == date(2026, 3, 20)
     # The school and the provider were told in the same request.
-    assert [n.body for n in _inbox(db, world["admin"], "白名单暂停：发生安全事故")] == [
-        "活动场地护栏松动，整改前停止服务（将于2026-03-20后在原因消除时自动解除）"]
-    assert any("白名单暂停：发生安全事故" in n.body for n in _inbox(db, world["school_admin"], "点单服务已暂停"))
+    [body] = [n.body for n in _inbox(db, world["admin"], "白名单暂停：发生安全事故")]
+    assert "原因：活动场地护栏松动，整改前停止服务。" in body and "暂停至2026-03-20" in body
+    assert "1 个已接单或服务中的订单同时暂停" in body
+    assert any("白名单暂停：发生安全事故" in n.body for n in _inbox(db, world["school_admin"], "订单服务已暂停"))
     at(date(2026, 3, 20))
     assert sweep.run()["lifted"] == 0
     at(date(2026, 3, 21))
@@ -197,7 +198,7 @@ def test_delisting_suspends_orders_and_tells_schools_in_the_same_request(db, cit
     assert entry.status == EntryStatus.delisted and entry.status_reason == "违规收费"
     assert order.status == OrderStatus.suspended and order.status_reason == "白名单移出：违规收费"
     _effects(db, world, ActionKind.delisting, "delist", "suspend", "delisted")
-    assert any("白名单移出：违规收费" in n.body for n in _inbox(db, world["school_admin"], "点单服务已暂停"))
+    assert any("白名单移出：违规收费" in n.body for n in _inbox(db, world["school_admin"], "订单服务已终止"))
     assert [n.body for n in _inbox(db, world["admin"], "移出白名单：违规收费")] == ["以“材料费”名义另行收费"]
     assert adjustments.active_ban(world["provider"].id) is None  # no ban without a date
 
@@ -233,7 +234,7 @@ def test_reinstatement_brings_entries_and_orders_back_and_ends_the_ban(db, city,
     at(date(2026, 3, 12))
     city = client_as(city.application, world["city"])
     response = city.post(f"{url}/reinstate",
-                         data={"reason": "复核后收费问题不成立，恢复", "effective_on": "2026-03-12"},
+                         data={"confirmed": "1", "reason": "复核后收费问题不成立，恢复", "effective_on": "2026-03-12"},
                          follow_redirects=True)
     assert response.status_code == 200 and "已恢复 1 个白名单条目" in text(response)
     entry, order = _fresh(db, world)
@@ -242,7 +243,7 @@ def test_reinstatement_brings_entries_and_orders_back_and_ends_the_ban(db, city,
     action = _effects(db, world, ActionKind.reinstatement, "reinstate", "resume", "reinstated")
     assert action.reason_category.value == "other" and action.effective_on == date(2026, 3, 12)
     assert adjustments.active_ban(world["provider"].id) is None
-    assert any(n.title == "点单服务已恢复" for n in _inbox(db, world["school_admin"]))
+    assert any(n.title == "订单服务已恢复" for n in _inbox(db, world["school_admin"]))
     assert [n.body for n in _inbox(db, world["admin"], "白名单已恢复")] == ["复核后收费问题不成立，恢复"]
 
 
@@ -252,7 +253,7 @@ def test_provider_reads_every_action_with_its_reasons(app, db, world, login_as):
     adjustments.suspend(world["provider"], actor=world["city"], reason_category="safety_incident",
                         reason="活动场地护栏松动", lift_on=date(2026, 3, 20))
     page = text(client_as(app, world["admin"]).get("/provider/adjustments"))
-    assert "花样跳绳 暂停 2026-03-20 后原因消除时自动解除 发生安全事故" in page
+    assert "花样跳绳 暂停 2026-03-20 后若无其他暂停原因自动解除 发生安全事故" in page
     assert "警告 满意度不达标 本学期满意度 76%，请整改" in page
     assert "暂停 2026-03-20 后可自动解除 发生安全事故 活动场地护栏松动" in page
     assert "人工处理" in page and world["city"].display_name not in page  # the reviewer's name is not shown

@@ -18,7 +18,7 @@ def admin(login_as):
 def test_overview_says_which_years_count_monday_to_friday(admin):
     page = admin.get("/admin/calendar?year=2027").get_data(as_text=True)
     assert "2026 年" in page and "2027 年" in page
-    assert "chinese-calendar 法定节假日数据" in page  # 2026
+    assert "内置法定节假日安排" in page  # 2026
     assert "仅按周一至周五计算（缺少节假日数据）" in page  # 2027
     assert "系统没有 2027 年的法定节假日数据" in page and "标记录入完整" in page
 
@@ -63,7 +63,7 @@ def test_marking_a_year_complete_changes_how_it_is_counted(admin, db):
 
 def test_a_year_covered_by_the_package_offers_no_marking(admin):
     page = admin.get("/admin/calendar?year=2026").get_data(as_text=True)
-    assert "chinese-calendar 已包含该年的法定节假日数据" in page
+    assert "系统内置的节假日安排已包含该年的法定节假日" in page
     assert "标记 2026 年录入完整" not in page
 
 

@@ -57,7 +57,7 @@ def test_starting_an_empty_batch_is_refused_and_the_button_is_disabled(app, db, 
     draft = batches.create_batch(actor=reviewers["city"])
     city = client_as(app, reviewers["city"])
     assert "批次中还没有申报，不能开始公示" in city.get(f"/review/batches/{draft.id}").get_data(as_text=True)
-    response = city.post(f"/review/batches/{draft.id}/publicity", follow_redirects=True)
+    response = city.post(f"/review/batches/{draft.id}/publicity", data={"confirmed": "1"}, follow_redirects=True)
     assert "批次中还没有申报，不能开始公示" in response.get_data(as_text=True)
     db.session.expire_all()
     assert draft.status == BatchStatus.draft
@@ -67,7 +67,7 @@ def test_illegal_transition_is_flashed_naming_the_state_and_changes_nothing(app,
     batch = batch_in_publicity(submitted, reviewers, date(2026, 3, 2))
     at(date(2026, 3, 4))
     city = client_as(app, reviewers["city"])
-    response = city.post(f"/review/batches/{batch.id}/publicity")
+    response = city.post(f"/review/batches/{batch.id}/publicity", data={"confirmed": "1"})
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/review/batches/{batch.id}")
     page = city.get(response.headers["Location"]).get_data(as_text=True)
     assert "当前状态为“公示中”，不能执行该操作" in page
@@ -94,7 +94,7 @@ def test_publishing_too_early_is_refused_with_the_date_it_becomes_possible(app, 
     page = city.get(f"/review/batches/{batch.id}").get_data(as_text=True)
     assert "公示期至 2026-03-09 结束，2026-03-10 起方可发布" in page
     assert 'class="primary" disabled>发布' in page
-    response = city.post(f"/review/batches/{batch.id}/publish", follow_redirects=True)
+    response = city.post(f"/review/batches/{batch.id}/publish", data={"confirmed": "1"}, follow_redirects=True)
     assert "2026-03-10 起方可发布" in response.get_data(as_text=True)
     db.session.expire_all()
     assert batch.status == BatchStatus.publicity and batch.published_on is None
@@ -104,7 +104,7 @@ def test_another_citys_reviewer_gets_404_on_the_batch(app, db, submitted, review
     batch = batch_in_publicity(submitted, reviewers, date(2026, 3, 2))
     stranger = client_as(app, reviewers["other_city"])
     assert stranger.get(f"/review/batches/{batch.id}").status_code == 404
-    assert stranger.post(f"/review/batches/{batch.id}/publish").status_code == 404
+    assert stranger.post(f"/review/batches/{batch.id}/publish", data={"confirmed": "1"}).status_code == 404
     assert stranger.post(f"/review/batches/{batch.id}/items",
                          data={"application_id": submitted["application"].id}).status_code == 404
     page = stranger.get("/review/batches").get_data(as_text=True)
@@ -118,7 +118,7 @@ def test_county_reviewers_cannot_manage_batches(app, db, submitted, reviewers, w
     assert county.get("/review/batches").status_code == 403
     assert county.post("/review/batches").status_code == 403
     assert county.get(f"/review/batches/{batch.id}").status_code == 403
-    assert county.post(f"/review/batches/{batch.id}/publish").status_code == 403
+    assert county.post(f"/review/batches/{batch.id}/publish", data={"confirmed": "1"}).status_code == 403
 
 
 def test_a_city_reviewer_cannot_batch_an_application_of_another_city(app, db, submitted, reviewers):

@@ -74,12 +74,12 @@ def test_an_open_objection_blocks_publishing(app, db, objected, reviewers):
     city = client_as(app, reviewers["city"])
     page = city.get(f"/review/batches/{batch.id}").get_data(as_text=True)
     assert "还有 1 条异议未处理，处理完毕后方可发布" in page
-    response = city.post(f"/review/batches/{batch.id}/publish", follow_redirects=True)
+    response = city.post(f"/review/batches/{batch.id}/publish", data={"confirmed": "1"}, follow_redirects=True)
     assert "还有 1 条异议未处理" in response.get_data(as_text=True)
     db.session.expire_all()
     assert batch.status == BatchStatus.publicity
     city.post(f"/review/objections/{objection.id}/resolve", data={"upheld": "false", "resolution": "查无实据"})
-    assert city.post(f"/review/batches/{batch.id}/publish").status_code == 302
+    assert city.post(f"/review/batches/{batch.id}/publish", data={"confirmed": "1"}).status_code == 302
     db.session.expire_all()
     assert batch.status == BatchStatus.published
 

@@ -164,7 +164,8 @@ def test_clearance_for_a_date(db, api, person):
     body = response.get_json()
     assert response.status_code == 200 and body["date"] == later.isoformat() and body["cleared"] is False
     checked = (clock.today() - timedelta(days=30)).isoformat()
-    assert f"违法犯罪记录查询已超过 365 天（查询日期 {checked}），须重新查询" in body["reasons"]
+    last = (clock.today() + timedelta(days=335)).isoformat()  # a date still ahead: future tense (issue 19)
+    assert f"违法犯罪记录查询将于{last}后超过 365 天（查询日期 {checked}），届时须重新查询" in body["reasons"]
     soon = clock.today() + timedelta(days=320)
     body = client.get(f"/api/v1/people/{person.id}/clearance?date={soon.isoformat()}", headers=headers).get_json()
     assert body["cleared"] is True

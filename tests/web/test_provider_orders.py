@@ -43,7 +43,7 @@ def test_incoming_orders_by_status(provider_client, requested_order, ordering_sc
     assert f"#{requested_order.id}" in page and ordering_school["school"].name in page
     assert "待机构确认（1）" in page and "服务中（0）" in page
     assert "3.00 元/人·课时" in page and "1200.00 元" in page  # 3.00 × 25 students × 16 sessions
-    assert "点单管理" in page  # in the navigation
+    assert "订单管理" in page  # in the navigation
     assert f"#{requested_order.id}" not in text(provider_client.get("/provider/orders?status=active"))
 
 
@@ -126,10 +126,12 @@ def test_accept_without_staff(provider_client, requested_order):
 
 
 def test_decline_needs_a_reason_and_tells_the_school(db, provider_client, requested_order, ordering_school):
-    response = provider_client.post(f"/provider/orders/{requested_order.id}/decline", data={"reason": "  "})
+    response = provider_client.post(f"/provider/orders/{requested_order.id}/decline",
+                                    data={"confirmed": "1", "reason": "  "})
     assert response.status_code == 422 and "拒绝点单时须填写原因" in text(response)
     response = provider_client.post(f"/provider/orders/{requested_order.id}/decline",
-                                    data={"reason": "周二教练已排满，可改约周三"}, follow_redirects=True)
+                                    data={"confirmed": "1", "reason": "周二教练已排满，可改约周三"},
+                                    follow_redirects=True)
     assert response.status_code == 200
     assert _status(db, requested_order) == OrderStatus.declined
     assert "原因：周二教练已排满，可改约周三" in text(response)
@@ -151,7 +153,8 @@ def test_other_providers_orders_are_not_found(app, db, requested_order, login_as
     for path in (f"/provider/orders/{requested_order.id}",):
         assert client.get(path).status_code == 404
     assert client.post(f"/provider/orders/{requested_order.id}/accept", data={"person_ids": ["1"]}).status_code == 404
-    assert client.post(f"/provider/orders/{requested_order.id}/decline", data={"reason": "x"}).status_code == 404
+    assert client.post(f"/provider/orders/{requested_order.id}/decline",
+                       data={"confirmed": "1", "reason": "x"}).status_code == 404
     assert f"#{requested_order.id}" not in text(client.get("/provider/orders"))
     api = app.test_client()
     headers = bearer(other)

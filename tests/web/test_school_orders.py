@@ -229,13 +229,13 @@ def test_another_schools_order_is_not_found(app, db, client, bearer, whitelisted
 def test_cancel_and_status_reasons(app, db, client, bearer, whitelisted, ordering_school):
     order = _order(ordering_school, whitelisted["entry"])
     browser = client_as(app, ordering_school["admin"])
-    response = browser.post(f"/school/orders/{order.id}/cancel", data={"reason": "课程安排调整"})
+    response = browser.post(f"/school/orders/{order.id}/cancel", data={"confirmed": "1", "reason": "课程安排调整"})
     assert response.status_code == 302
     db.session.refresh(order)
     assert order.status == OrderStatus.cancelled and order.status_reason == "课程安排调整"
     page = browser.get(f"/school/orders/{order.id}").get_data(as_text=True)
-    assert "已取消原因：课程安排调整" in page and "取消点单</button>" not in page
-    response = browser.post(f"/school/orders/{order.id}/cancel", data={"reason": "再取消"})
+    assert "已取消原因：课程安排调整" in page and "取消订单</button>" not in page
+    response = browser.post(f"/school/orders/{order.id}/cancel", data={"confirmed": "1", "reason": "再取消"})
     assert response.status_code == 409 and "当前状态为“已取消”，不能执行该操作" in response.get_data(as_text=True)
     response = client.post(f"/api/v1/school/orders/{order.id}/cancel", json={"reason": "x"},
                            headers=bearer(ordering_school["admin"]))
@@ -255,7 +255,9 @@ def test_declined_and_suspended_orders_show_their_reasons(app, db, client, beare
     assert "机构已拒绝" in listing and "该时段教练已排满" in listing and "已暂停" in listing
     page = browser.get(f"/school/orders/{accepted.id}").get_data(as_text=True)
     db.session.refresh(accepted)
-    assert f"已暂停原因：{accepted.status_reason}" in page
+    # issue 19: what happened, what it means and what to do, without the chain "已暂停原因：白名单暂停：…"
+    assert "在白名单中被暂停（原因：发生安全事故）" in page and "暂停解除后订单自动恢复" in page
+    assert "下一步：" in page and "另选项目" in page and "已暂停原因：" not in page
     assert whitelisted["person"].id_masked in page
     body = client.get("/api/v1/school/orders?status=declined", headers=bearer(ordering_school["admin"])).json
     assert [o["id"] for o in body["items"]] == [declined.id]

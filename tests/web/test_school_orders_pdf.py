@@ -45,7 +45,10 @@ def test_confirmation_pdf(app, db, accepted, tmp_path):
                  f"第{order.entry_id}号", "南昌市教育局2026年第1批", f"FW-{school.code}-{order.id:06d}"):
         assert re.sub(r"\s+", "", part) in compact, part
     assert not FULL_ID.search(text) and not FULL_ID.search(compact)
-    assert provider.contact_phone not in compact
+    # issue 19: 乙方 (the provider) can be reached, and the fee clause binds it, not the school.
+    assert provider.contact_phone in compact
+    assert "乙方不得以任何名义向学生或家长收取" in compact and "甲方不得" not in compact
+    assert "第1页/共1页" in compact
 
 
 def test_the_provider_of_the_order_gets_it_too(app, db, accepted):

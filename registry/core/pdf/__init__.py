@@ -17,10 +17,20 @@ from registry.core.pdf.engine import embedded_fonts, safe_url_fetcher
 from registry.core.pdf.pool import PdfError, PdfTimeout, cpu_count
 from registry.core.pdf.render import Part, html_to_pdf, render_paged_pdf, render_pdf, split_parts
 from registry.core.pdf.response import pdf_response
-from registry.core.pdf.textgrid import GRID_FONT, GridColumn, TextGrid, char_units, text_units, wrap_units
+from registry.core.pdf.textgrid import (
+    GRID_FONT,
+    PROPORTIONAL_FONT,
+    FontMetrics,
+    GridColumn,
+    TextGrid,
+    char_units,
+    metrics_for,
+    text_units,
+    wrap_units,
+)
 
 __all__ = [
-    "GRID_FONT", "GridColumn", "Part", "PdfError", "PdfTimeout", "TextGrid", "char_units", "cpu_count",
-    "embedded_fonts", "html_to_pdf", "pdf_response", "render_paged_pdf", "render_pdf", "safe_url_fetcher",
-    "split_parts", "text_units", "wrap_units",
+    "GRID_FONT", "PROPORTIONAL_FONT", "FontMetrics", "GridColumn", "Part", "PdfError", "PdfTimeout", "TextGrid",
+    "char_units", "cpu_count", "embedded_fonts", "html_to_pdf", "metrics_for", "pdf_response", "render_paged_pdf",
+    "render_pdf", "safe_url_fetcher", "split_parts", "text_units", "wrap_units",
 ]

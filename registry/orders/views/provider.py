@@ -10,11 +10,12 @@ from flask_login import current_user
 from marshmallow import EXCLUDE
 
 from registry.core import clock
+from registry.core import confirm as confirmation
 from registry.core.errors import DomainError, ValidationFailed
 from registry.core.pagination import paginate
 from registry.core.schema import form_data, load
 from registry.extensions import db
-from registry.orders import queries, schemas
+from registry.orders import exports, queries, schemas
 from registry.orders import services as orders
 from registry.orders.models import ORDER_STATUS_LABELS, WEEKDAY_LABELS, OrderStatus
 from registry.people.models import QUALIFICATION_LABELS
@@ -59,7 +60,8 @@ def errors_of(exc):
 
 def _render(template, status=200, **context):
     return render_template(template, status_labels=ORDER_STATUS_LABELS, badges=STATUS_BADGES,
-                           weekday_labels=WEEKDAY_LABELS, **context), status
+                           weekday_labels=WEEKDAY_LABELS, suspension_notice=queries.suspension_notice,
+                           **context), status
 
 
 @bp.get("/provider/orders")
@@ -73,12 +75,23 @@ def index():
                    total=sum(counts.values()), tabs=TABS)
 
 
+@bp.get("/provider/orders/export.<fmt>")
+def export(fmt):
+    """订单管理 (the chosen tab) as CSV or XLSX."""
+    args = load(schemas.ProviderOrderQueryIn(unknown=EXCLUDE), request.args.to_dict())
+    day = clock.today()
+    found = db.session.scalars(queries.provider_orders_stmt(current_user.provider_id, args.get("status"), day)
+                               .limit(exports.MAX_ROWS)).unique()
+    return exports.response(found, fmt, day, "本机构")
+
+
 def _detail(order, status=200, errors=None, form=None):
     day = clock.today()
     effective = order.effective_status(day)
     requested = order.status == OrderStatus.requested
     return _render("provider_orders/detail.html", status, order=order, today=day, effective=effective,
                    errors=errors or {}, form=form or {}, history=history(order),
+                   notice=queries.suspension_notice(order, day, "provider"),
                    candidates=queries.candidates(order, day) if requested else [],
                    blocking=queries.blocking_reasons(order, day) if requested else [],
                    staff_clearance=queries.staff_clearance(order, day) if not requested else {},
@@ -113,9 +126,15 @@ def decline(order_id):
     typed = form_data()
     try:
         data = load(schemas.DeclineIn(), {k: v for k, v in typed.items() if v not in ("", None)})
+        if not confirmation.confirmed():
+            return confirmation.page(confirmation.Confirmation(
+                title="确认拒绝订单", subject=f"订单 #{order.id}：{order.school.name}“{order.project.title}”",
+                button="确认拒绝", back_url=url_for("provider_orders.detail", order_id=order.id),
+                details=[("拒绝原因", data["reason"])], consequences=[
+                    "拒绝后不能再接这张订单；学校会收到消息，看到拒绝原因，可另选项目。"]))
         orders.decline_order(order, actor=_actor(), reason=data["reason"])
     except DomainError as exc:
         db.session.rollback()
         return _detail(own_order(order_id), status=exc.status, errors={"decline": errors_of(exc)}, form=typed)
-    flash("已拒绝该点单，学校已收到拒绝原因", "success")
+    flash("已拒绝该订单，学校已收到拒绝原因", "success")
     return redirect(url_for("provider_orders.detail", order_id=order.id))

@@ -9,6 +9,7 @@ from flask_login import current_user
 from marshmallow import EXCLUDE
 
 from registry.core import clock
+from registry.core import confirm as confirm_step
 from registry.core import pdf as core_pdf
 from registry.core.api import INT_MAX
 from registry.core.errors import DomainError, ValidationFailed
@@ -16,7 +17,7 @@ from registry.core.pagination import paginate
 from registry.core.schema import form_data, load
 from registry.extensions import db, limiter
 from registry.orders import catalog as catalog_queries
-from registry.orders import pdf, queries, schemas
+from registry.orders import exports, pdf, queries, schemas
 from registry.orders import services as orders
 from registry.orders.models import ORDER_STATUS_LABELS, WEEKDAY_LABELS
 from registry.projects.models import CATEGORY_LABELS, LEVEL_LABELS, STAGE_LABELS
@@ -46,7 +47,8 @@ def _school():
 
 def _render(template, status=200, **context):
     return render_template(template, status_labels=ORDER_STATUS_LABELS, badges=STATUS_BADGES,
-                           weekday_labels=WEEKDAY_LABELS, grade_labels=schemas.GRADE_LABELS, **context), status
+                           weekday_labels=WEEKDAY_LABELS, grade_labels=schemas.GRADE_LABELS,
+                           suspension_notice=queries.suspension_notice, **context), status
 
 
 # ---------------------------------------------------------------- catalog and project page
@@ -86,6 +88,24 @@ def _total(project, form):
     return project.price * students * sessions
 
 
+def _capacity_warning(term, form, day):
+    """A warning when the sessions asked for cannot fit the chosen weekdays left in the term (from today or
+    the term's start); None when they fit or the form does not say enough yet."""
+    try:
+        sessions = int(form.get("sessions") or 0)
+        weekdays = {int(d) for d in form.get("weekdays") or []}
+    except (TypeError, ValueError):
+        return None
+    if term is None or sessions <= 0 or not weekdays:
+        return None
+    slots = orders.weekday_slots(max(day, term.starts_on), term.ends_on, weekdays)
+    if sessions <= slots:
+        return None
+    names = "、".join(WEEKDAY_LABELS[d] for d in sorted(weekdays) if d in range(len(WEEKDAY_LABELS)))
+    return (f"注意：本学期余下（至 {term.ends_on.isoformat()}）只有 {slots} 个{names}，排不下 {sessions} 次服务。"
+            f"请增加服务日或减少服务次数。")
+
+
 def _order_form(row, form, status=200, errors=None, preview=False):
     school = _school()
     day = clock.today()
@@ -102,7 +122,8 @@ def _order_form(row, form, status=200, errors=None, preview=False):
     total = None if {"expected_students", "sessions"} & set(errors) else _total(project, form)
     return _render("school_orders/form.html", status, row=row, entry=row.entry, project=project, school=school,
                    terms=terms, term=term, share=schools.share_view(school, term) if term else None,
-                   grades=grades, form=form, errors=errors, total=total, preview=preview, field_labels=FIELD_LABELS)
+                   grades=grades, form=form, errors=errors, total=total, preview=preview, field_labels=FIELD_LABELS,
+                   capacity=_capacity_warning(term, form, day))
 
 
 def _entry_row(entry_id):
@@ -168,10 +189,21 @@ def index():
                    statuses=schemas.STATUS_CHOICES)
 
 
+@bp.get("/school/orders/export.<fmt>")
+def export(fmt):
+    """我的订单 with the page's filters, as CSV or XLSX."""
+    args = load(schemas.OrderQueryIn(unknown=EXCLUDE), request.args.to_dict())
+    day = clock.today()
+    found = db.session.scalars(queries.school_orders_stmt(current_user.school_id, args, day)
+                               .limit(exports.MAX_ROWS)).unique()
+    return exports.response(found, fmt, day, "本校")
+
+
 def _detail(order, status=200, errors=None, form=None):
     day = clock.today()
     return _render("school_orders/detail.html", status, order=order, today=day,
                    effective=order.effective_status(day), errors=errors or {}, form=form or {},
+                   notice=queries.suspension_notice(order, day),
                    can_cancel=orders.LIFECYCLE.find("cancel", order.status.value) is not None,
                    confirmable=order.effective_status(day) in pdf.CONFIRMABLE)
 
@@ -186,6 +218,12 @@ def cancel(order_id):
     order = own_order(order_id)
     try:
         data = load(schemas.CancelIn(), form_data())
+        if not confirm_step.confirmed():
+            return confirm_step.page(confirm_step.Confirmation(
+                title="确认取消订单", subject=f"订单 {order.id}：{order.provider.name}“{order.project.title}”",
+                button="确认取消订单", back_url=url_for("school_orders.detail", order_id=order.id),
+                details=[("取消原因", data["reason"])], consequences=[
+                    "订单取消后不能恢复；如仍需该项目，须重新点单。", "机构会收到消息，看到取消原因。"]))
         orders.cancel_order(order, actor=_actor(), reason=data["reason"])
     except DomainError as exc:
         db.session.rollback()
