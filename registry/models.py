@@ -15,5 +15,8 @@ from registry.policy.models import CityPolicy  # noqa: F401
 from registry.projects.models import Project, ProjectStaff  # noqa: F401
 from registry.providers.models import Provider, ProviderDocument, ProviderServiceArea  # noqa: F401
 from registry.regions.models import Region  # noqa: F401
+
+# issue 15: schedules
+from registry.schedules.models import FeeNotice, NonTeachingDay, Schedule, ScheduleRow  # noqa: F401, E402
 from registry.schools.models import School, SchoolProject, Term  # noqa: F401
 from registry.whitelist.models import Certificate, ChangeFeedItem, EntryCounty, WhitelistEntry  # noqa: F401

@@ -30,6 +30,9 @@ NAV = [
     ("工作日历", "batches.calendar"),
     ("消息", "notifications.inbox"),
     ("审计日志", "audit.index"),
+    # issue 15: schedules
+    ("课后服务安排表", "schedules.editor"),
+    ("安排表备案", "schedules.filings"),
     ("API 文档", "api_docs.docs"),
 ]
 

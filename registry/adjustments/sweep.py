@@ -18,7 +18,7 @@ from registry.audit import services as audit
 from registry.auth.models import User
 from registry.auth.roles import Role
 from registry.calendar import services as calendar
-from registry.core import bulk, clock
+from registry.core import bulk, clock, signals
 from registry.extensions import db
 from registry.notifications import services as notifications
 from registry.orders import services as orders
@@ -417,7 +417,9 @@ def _lift(day, actor, problems):
 def _order_terms(day, actor):
     starting = db.session.scalars(select(Order).join(Term, Term.id == Order.term_id).where(
         Order.status == OrderStatus.accepted, Term.starts_on <= day, Term.ends_on >= day)).all()
-    activated = orders.LIFECYCLE.transition_many(starting, "activate", actor=actor, rule="term_started")
+    published = signals.fee_notices_published({(o.school_id, o.term_id) for o in starting}) if starting else set()
+    activated = orders.LIFECYCLE.transition_many(starting, "activate", actor=actor, rule="term_started",
+                                                 published=published)  # issue 15: fee notice first
     ending = db.session.scalars(select(Order).join(Term, Term.id == Order.term_id).where(
         Order.status.in_([OrderStatus.accepted, OrderStatus.active]), Term.ends_on < day)).all()
     completed = orders.LIFECYCLE.transition_many(ending, "complete", actor=actor, rule="term_ended")

@@ -91,3 +91,12 @@ first, offered on the review screen. Owner: registry.batches.queries.""")
 admit_published = Hook("admit_published", """admit_published(application, batch, rules=, today=, actor=): a
 published batch admits the application: the reviewed values apply, entries are created or renewed, the
 application is approved, the certificate issued and the provider told. Owner: registry.whitelist.services.""")
+
+# ---------------------------------------------------------------- asked by orders (issue 15: schedules)
+
+fee_notice_published = Hook("fee_notice_published", """fee_notice_published(school_id, term_id) -> bool: the school
+has published its fee notice (收费公示) for the term; a third-party order there cannot become active before.
+Owner: registry.schedules.services.""")
+fee_notices_published = Hook("fee_notices_published", """fee_notices_published(pairs) -> {(school_id, term_id)}: of
+these (school, term) pairs, those whose fee notice is published, in one statement (the sweep's order start).
+Owner: registry.schedules.services.""")

@@ -23,10 +23,22 @@ from registry.schools.models import SchoolProject, Term
 from registry.whitelist import eligibility
 from registry.whitelist.models import WhitelistEntry
 
+FEE_NOTICE_MISSING = ("本校尚未公示本学期课后服务收费（收费公示），订单不能开始服务："
+                      "未经公示，不得收取费用。请先在“课后服务安排表”中发布收费公示")
+
+
+def _fee_notice_published(order, actor, published=None, **_context):
+    """issue 15: a third-party order cannot become active before the school's fee notice is published.
+    A job moving many orders passes `published`, the (school_id, term_id) pairs it looked up at once."""
+    pair = (order.school_id, order.term_id)
+    if not (pair in published if published is not None else signals.fee_notice_published(*pair)):
+        raise NotAllowed(FEE_NOTICE_MISSING)
+
+
 LIFECYCLE = Lifecycle("order", Order, labels=ORDER_STATUS_LABELS, moves=[
     Move("accept", frozenset({OrderStatus.requested}), OrderStatus.accepted),
     Move("decline", frozenset({OrderStatus.requested}), OrderStatus.declined),
-    Move("activate", frozenset({OrderStatus.accepted}), OrderStatus.active),
+    Move("activate", frozenset({OrderStatus.accepted}), OrderStatus.active, guard=_fee_notice_published),
     Move("suspend", frozenset({OrderStatus.accepted, OrderStatus.active}), OrderStatus.suspended),
     Move("resume", frozenset({OrderStatus.suspended}), OrderStatus.active),
     Move("cancel", frozenset({OrderStatus.requested, OrderStatus.suspended}), OrderStatus.cancelled),

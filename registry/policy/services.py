@@ -25,3 +25,13 @@ def for_city(city):
 
 def for_region(region):
     return for_city(region.city if region is not None else None)
+
+
+# issue 15: one class hour (课时) per stage
+def class_minutes(rules, stages):
+    """Minutes of one class hour for a project of these stages (学段): the junior length when it serves only
+    junior grades, else the primary one."""
+    values = {getattr(s, "value", s) for s in stages}
+    if values and values <= {"junior"}:
+        return rules.class_minutes_junior
+    return rules.class_minutes_primary
