@@ -18,6 +18,7 @@ from registry.core.errors import NotAllowed, NotFound, ValidationFailed
 from registry.core.lifecycle import Lifecycle, Move
 from registry.extensions import db
 from registry.orders.models import Order, OrderStatus
+from registry.people import queries as people_queries
 from registry.people import services as people
 from registry.people.models import Person
 from registry.policy import services as policy
@@ -120,15 +121,6 @@ def rules_for(school):
                             third_party_share_max=city.third_party_share_max)
 
 
-def _school_people(school):
-    """The school's own engaged people (校聘人员): persons carrying the school's id (the people domain gives a
-    person a school instead of a provider)."""
-    if not hasattr(Person, "school_id"):
-        return []
-    return db.session.scalars(select(Person).where(Person.school_id == school.id, Person.archived_at.is_(None))
-                              .options(selectinload(Person.checks), selectinload(Person.qualifications))).all()
-
-
 def context_for(school, term, rows=()):
     """Everything validate() needs, read in a constant number of statements."""
     day = clock.today()
@@ -147,7 +139,7 @@ def context_for(school, term, rows=()):
             live=status in (OrderStatus.accepted, OrderStatus.active), status_label=status.label)
     own = {p.id: (p.name, p.category.value) for p in db.session.scalars(select(SchoolProject).where(
         SchoolProject.school_id == school.id, SchoolProject.term_id == term.id))}
-    school_people = _school_people(school)
+    school_people = people_queries.school_people(school.id)
     wanted = {r.person_id for r in rows if r.person_id is not None} - {p.id for p in school_people}
     persons = list(school_people)
     if wanted:

@@ -265,3 +265,22 @@ def test_api_validate_put_submit_and_county_filings(db, world, app, bearer):
     assert accepted.status_code == 200 and accepted.get_json()["status"] == "accepted"
     cover = c.get(f"/api/v1/schedules/review/coverage?term_id={term_id}", headers=county).get_json()
     assert cover["accepted"] == 1
+
+
+def test_a_school_engaged_person_must_be_cleared_on_the_terms_teaching_days(db, world, client):
+    from tests.web.test_school_people import add_cleared_school_person
+    fresh = add_cleared_school_person(world["school"], world["admin"], n=1)
+    lapsing = add_cleared_school_person(world["school"], world["admin"], n=2, check_age_days=300)
+    rows = week_rows()
+    rows[1].update(source="person", person_id=fresh.id, teacher_name="", content="机器人编程")
+    report = services.check(world["school"], world["term"], services.data_rows(rows))
+    assert report.ok, [e.message for e in report.errors]
+    rows[1]["person_id"] = lapsing.id  # checks 300 days old on 2026-09-01: they lapse before the term ends
+    report = services.check(world["school"], world["term"], services.data_rows(rows))
+    assert [e.rule for e in report.errors] == ["clearance"] and "赵教练2" in report.errors[0].message
+
+    rows[1]["person_id"] = fresh.id
+    _filed(world, rows)
+    services.accept(services.latest(world["school"], world["term"]), actor=world["county"])
+    text = client.get(f"/schedules/{world['school'].id}/{world['term'].id}").get_data(as_text=True)
+    assert "赵**1（校外人员）" in text and "赵教练1" not in text  # masked on the public page

@@ -2,7 +2,7 @@
 after-school window, 1+N, filing deadline and class-hour policy columns
 
 Revision ID: ad27cf4ca9b1
-Revises: b4d1f6a2c8e3
+Revises: 4505f2fa5a65
 Create Date: 2026-12-08 00:00:00
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "ad27cf4ca9b1"
-down_revision = "b4d1f6a2c8e3"
+down_revision = "4505f2fa5a65"
 branch_labels = None
 depends_on = None
 
