@@ -85,6 +85,15 @@ def share(school, term):
 
 # ---------------------------------------------------------------- ordering
 
+def class_hours(project, school, grades, sessions):
+    """issue 15: the order's class hours (课时), what its price is per: each session of the project's length
+    counts as minutes_per_session / the city's class-hour length for the grades (40 primary, 45 junior)."""
+    stages = ["junior"] if grades and min(grades) >= 7 else ["lower_primary"]
+    minutes = policy.class_minutes(policy.for_city(school.city), stages)
+    per_session = (Decimal(project.minutes_per_session) / Decimal(minutes)).quantize(Decimal("0.01"))
+    return per_session * sessions
+
+
 def _validate_order_fields(entry, school, data):
     errors = {}
     project = entry.project
@@ -142,11 +151,12 @@ def create_order(school, *, actor, entry_id, term_id, grades, classes, weekdays,
     # The published price: a listed project's row holds only reviewed and published values (a provider's
     # higher price waits in project.pending_changes until a 变更 application is published, registry.core.listing).
     unit = entry.project.price
+    hours = class_hours(entry.project, school, grades, sessions)
     order = Order(school_id=school.id, entry_id=entry.id, project_id=entry.project_id, provider_id=entry.provider_id,
                   batch_id=entry.batch_id, term_id=term.id, status=OrderStatus.requested, version=1, grades=grades,
                   classes=(classes or "").strip(), weekdays=weekdays, time_slot=(time_slot or "").strip(),
                   sessions=sessions, expected_students=expected_students, venue=(venue or "").strip(), price=unit,
-                  class_hours=Decimal(sessions), total=unit * expected_students * sessions, created_by_id=actor.id)
+                  class_hours=hours, total=unit * expected_students * hours, created_by_id=actor.id)
     db.session.add(order)
     db.session.flush()
     audit.record("order.create", object_type="order", object_id=order.id, actor=actor,

@@ -83,7 +83,8 @@ def _total(project, form):
         return None
     if students <= 0 or sessions <= 0:
         return None
-    return project.price * students * sessions
+    grades = [int(g) for g in request.form.getlist("grades") if str(g).isdigit()]
+    return project.price * students * orders.class_hours(project, _school(), grades, sessions)
 
 
 def _order_form(row, form, status=200, errors=None, preview=False):
