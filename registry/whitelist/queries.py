@@ -201,7 +201,8 @@ def _listed(rows, counties=True):
 
     for (entry_id, status, valid_from, valid_until, suspended_until, city_id, provider_id, provider_name, uscc,
          org_type, county_id, county_name, county_code, project_id, title, category, stages_mask, level, price,
-         minutes, sessions, batch_id, year, seq, issuer, published_on, batch_city_id, batch_city_name, batch_city_code) in rows:
+         minutes, sessions, batch_id, year, seq, issuer, published_on, batch_city_id, batch_city_name,
+         batch_city_code) in rows:
         e, p, j, b = ListedEntry(), ListedProvider(), ListedProject(), ListedBatch()
         e.id, e.status, e.valid_from, e.valid_until, e.suspended_until, e.city_id = (
             entry_id, status, valid_from, valid_until, suspended_until, city_id)

@@ -61,8 +61,8 @@ def test_order_copies_the_published_price_and_shows_the_total(app, db, whitelist
     assert order.price == Decimal("3.00") and order.total == Decimal("1800.00")
     assert order.batch_id == whitelisted["batch"].id and order.status == OrderStatus.requested
     page = browser.get(response.headers["Location"]).get_data(as_text=True)
-    for part in ("待机构确认", "1800.00 元</strong> = 3.00 元 × 25 人 × 24 课时（16 次）", "三（1）班、四（2）班", "周二、周四",
-                 "16:30-17:30", "学校操场", "三年级、四年级", "南昌市教育局2026年第1批"):
+    for part in ("待机构确认", "1800.00 元</strong> = 3.00 元 × 25 人 × 24 课时（16 次）", "三（1）班、四（2）班",
+                 "周二、周四", "16:30-17:30", "学校操场", "三年级、四年级", "南昌市教育局2026年第1批"):
         assert part in page, part
     listing = browser.get("/school/orders").get_data(as_text=True)
     assert "花样跳绳" in listing and "1800.00 元" in listing
