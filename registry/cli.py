@@ -198,6 +198,11 @@ def sweep_command(as_of):
         "orders_activated": "orders activated", "orders_completed": "orders completed",
         "expiry_warnings": "expiry warnings sent",
     }
+    from registry.core import clock
+    from registry.schedules import sweep as schedules_sweep  # issue 15: schools late with their schedule
+    summary["schedules_late"] = schedules_sweep.run(day or clock.today())
+    labels["schedules_late"] = "schools late filing their schedule (told once)"
+    db.session.commit()
     for key, value in summary.items():
         click.echo(f"{labels.get(key, key)}: {value}")
     click.echo(f"stale partial uploads removed: {removed}")

@@ -26,12 +26,13 @@ def week_rows(grades=(1, 2), science_day=0):
     for day in range(5):
         rows.append(dict(grade_from=grades[0], grade_to=grades[1], class_name="", weekday=day, starts_at=960,
                          ends_at=1000, kind="one", category=None, source="own", content="作业辅导",
-                         school_project_id=None, order_id=None, person_id=None, teacher_name=f"王老师{day}",
+                         school_project_id=None, order_id=None, person_id=None, teacher_name=f"王老师{grades[0]}{day}",
                          venue="教室", class_size=40))
         rows.append(dict(grade_from=grades[0], grade_to=grades[1], class_name="", weekday=day, starts_at=1000,
                          ends_at=1060, kind="n", category="science" if day == science_day else "sports",
                          source="own", content="科学探究" if day == science_day else "篮球", school_project_id=None,
-                         order_id=None, person_id=None, teacher_name=f"李老师{day}", venue="操场", class_size=40))
+                         order_id=None, person_id=None, teacher_name=f"李老师{grades[0]}{day}", venue="操场",
+                         class_size=40))
     return rows
 
 
@@ -284,3 +285,40 @@ def test_a_school_engaged_person_must_be_cleared_on_the_terms_teaching_days(db, 
     services.accept(services.latest(world["school"], world["term"]), actor=world["county"])
     text = client.get(f"/schedules/{world['school'].id}/{world['term'].id}").get_data(as_text=True)
     assert "赵**1（校外人员）" in text and "赵教练1" not in text  # masked on the public page
+
+
+def test_the_sweep_tells_a_late_school_once(db, world, create_user):
+    from registry.notifications.models import Notification
+    from registry.schedules import sweep as schedules_sweep
+    other_admin = create_user("school_admin", school_id=world["other"].id)
+    _filed(world)  # on day 1: on time
+    assert schedules_sweep.run(date(2026, 10, 1)) == 0  # day 31: nobody late yet
+    assert schedules_sweep.run(date(2026, 10, 2)) >= 1
+    told = db.session.query(Notification).filter_by(user_id=other_admin.id).all()
+    assert len(told) == 1 and "逾期未备案" in told[0].title and "2026-10-01" in told[0].body
+    schedules_sweep.run(date(2026, 10, 3))
+    assert db.session.query(Notification).filter_by(user_id=other_admin.id).count() == 1
+    assert not db.session.query(Notification).filter_by(user_id=world["admin"].id).count()
+
+
+def test_the_public_page_sends_as_many_statements_for_many_rows_as_for_few(db, world, app):
+    from sqlalchemy import event
+    first = _filed(world)
+    services.accept(first, actor=world["county"])
+
+    def statements():
+        seen = []
+        listener = lambda *args, **kwargs: seen.append(1)  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            app.test_client().get(f"/schedules/{world['school'].id}/{world['term'].id}")
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        return len(seen)
+
+    few = statements()
+    second = services.working_copy(world["school"], world["term"], actor=world["admin"])
+    services.replace_rows(second, week_rows() + week_rows((3, 4)) + week_rows((5, 6)), actor=world["admin"])
+    services.submit(second, actor=world["admin"])
+    services.accept(second, actor=world["county"])
+    assert statements() == few
