@@ -19,7 +19,8 @@ def run(day):
             late += [(f, term) for f in queries.filings(city, term, day) if f.late and f.submitted_on is None]
     if not late:
         return 0
-    users = db.session.scalars(notifications.recipients().where(User.school_id.in_({f.school.id for f, _t in late}))).all()
+    schools = {f.school.id for f, _t in late}
+    users = db.session.scalars(notifications.recipients().where(User.school_id.in_(schools))).all()
     by_school = {}
     for user in users:
         by_school.setdefault(user.school_id, []).append(user)
