@@ -390,4 +390,7 @@ BENCHMARKS = {
     "catalog_vs_bare": _lazy("bench.http", "catalog_vs_bare"),
     "verify": _lazy("bench.http", "verify_latency"),
     "pdf": _lazy("bench.pdf", "announcement_pdf"),
+    # issue 15: schedules
+    "schedule_validate_ms": _lazy("bench.schedules", "validate_ms"),
+    "schedule_public_page_statements": _lazy("bench.schedules", "public_page_statements"),
 }
