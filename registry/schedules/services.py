@@ -114,8 +114,8 @@ def deadline(term, rules):
 
 # ---------------------------------------------------------------- the validation's context
 
-def rules_for(school):
-    city = policy.for_city(school.city)
+def rules_for(school, city=None):
+    city = city or policy.for_city(school.city)
     return validation.Rules(n_share_min=city.n_share_min, science_per_week=city.science_per_week,
                             end_earliest=city.after_school_end_earliest,
                             third_party_share_max=city.third_party_share_max)
@@ -158,7 +158,7 @@ def context_for(school, term, rows=()):
             reasons += [f"{when.isoformat()}：{r}" for r in result.reasons]
         cleared[person.id] = (person.name, reasons)
     return validation.Context(
-        rules=rules_for(school), teaching_weekdays=tuple(sorted({d.weekday() for d in days if d.weekday() < 5})),
+        rules=rules_for(school, rules), teaching_weekdays=tuple(sorted({d.weekday() for d in days if d.weekday() < 5})),
         school_grades=frozenset(SCHOOL_GRADES[SchoolType(school.school_type)]), orders=infos, own_projects=own,
         persons=cleared, school_people=frozenset(p.id for p in school_people))
 

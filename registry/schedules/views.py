@@ -16,6 +16,7 @@ from registry.core.errors import DomainError, ValidationFailed
 from registry.core.schema import load, parse_form
 from registry.extensions import db, limiter
 from registry.files import services as files
+from registry.people import queries as people_queries
 from registry.regions.models import Region, RegionLevel
 from registry.schedules import importer, pdf, queries, schemas, services
 from registry.schedules.validation import GRADE_NAMES, WEEKDAYS
@@ -59,8 +60,18 @@ def _editor(term, terms, status=200, errors=None, form=None, fee_errors=None, fe
         class_minutes=services.class_minutes_of(school), today=clock.today(),
         grade_options=[(g, f"{GRADE_NAMES[g]}年级") for g in services.SCHOOL_GRADES[school.school_type]],
         own_options=[(p.id, f"{p.name}（{p.category.label}）") for p in school_queries.own_projects(school, term)],
+        person_options=_person_options(school, term),
         order_options=[(o.id, f"订单 {o.id} · {o.project.title}（{'、'.join(WEEKDAYS[d] for d in o.weekdays)} "
                               f"{o.time_slot}）") for o in queries.live_orders(school, term)]), status
+
+
+def _person_options(school, term):
+    """School-engaged people, then the staff assigned to the school's live orders of the term."""
+    options = [(p.id, f"{p.name}（校聘人员）") for p in people_queries.school_people(school.id)]
+    for order in queries.live_orders(school, term):
+        options += [(s.person_id, f"{s.person.name}（{order.project.title}，订单 {order.id}）")
+                    for s in order.staff if s.removed_at is None]
+    return options
 
 
 def _fee_form(notice, school):
