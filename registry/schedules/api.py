@@ -42,7 +42,7 @@ class SchoolSchedule(MethodView):
         """本校本学期安排表的最新版本（含全部行）"""
         return _latest(school_queries.get_term(term_id))
 
-    @blp.arguments(schemas.RowsIn)
+    @blp.arguments(schemas.ScheduleRowsIn)
     @blp.response(200, schemas.ScheduleOut)
     def put(self, data, term_id):
         """替换草稿中的全部行（已备案的版本不能修改：自动新建修订版本）；政策问题不阻止保存，阻止报备"""
@@ -53,8 +53,8 @@ class SchoolSchedule(MethodView):
 
 @blp.route("/school/<int:term_id>/validate")
 class SchoolScheduleValidate(MethodView):
-    @blp.arguments(schemas.RowsIn)
-    @blp.response(200, schemas.ReportOut)
+    @blp.arguments(schemas.ScheduleRowsIn)
+    @blp.response(200, schemas.ScheduleReportOut)
     def post(self, data, term_id):
         """按本市政策检查这些行（不保存）：每个问题写明星期、年级组和规则；grid 为每天 1 : N 的分钟数"""
         term = school_queries.get_term(term_id)
@@ -147,7 +147,7 @@ def _region():
 @blp.route("/review/filings")
 class Filings(MethodView):
     @blp.arguments(TermQueryIn, location="query")
-    @blp.response(200, schemas.FilingOut(many=True))
+    @blp.response(200, schemas.ScheduleFilingOut(many=True))
     def get(self, args):
         """辖区内每所学校的备案情况：未报备、逾期（学期开始后超过本市规定天数）、待审核、已备案"""
         return queries.filings(_region(), _term(args.get("term_id")), clock.today())
@@ -156,7 +156,7 @@ class Filings(MethodView):
 @blp.route("/review/coverage")
 class Coverage(MethodView):
     @blp.arguments(TermQueryIn, location="query")
-    @blp.response(200, schemas.CoverageOut)
+    @blp.response(200, schemas.ScheduleCoverageOut)
     def get(self, args):
         """辖区学校中安排表已备案的比例、按期报备的比例"""
         return queries.coverage(_region(), _term(args.get("term_id")), clock.today())

@@ -1,7 +1,7 @@
 """The schedule in Excel (issue 15, item 4): the template to download, the all-or-nothing import of a
 revision's rows and the export of a filed revision in the same columns (so an export can be imported again).
 
-Rows are read through core/tabular.py and loaded with the same RowIn schema as the form and the API; any bad
+Rows are read through core/tabular.py and loaded with the same ScheduleRowIn schema as the form and the API; any bad
 cell stops the whole file with every problem named by row and column. Policy problems (1+N, science, …) do not
 stop an import: the editor shows them, and they stop filing.
 """
@@ -15,7 +15,7 @@ from registry.extensions import db
 from registry.projects.models import Category
 from registry.schedules import services
 from registry.schedules.models import RowKind, RowSource
-from registry.schedules.schemas import RowIn
+from registry.schedules.schemas import ScheduleRowIn
 from registry.schedules.validation import WEEKDAYS, hhmm
 
 SHEET = "课后服务安排表"
@@ -74,8 +74,8 @@ def _grades(text):
 
 
 def validate_rows(rows):
-    """(problems, [loaded RowIn dicts with their line])."""
-    schema = RowIn()
+    """(problems, [loaded ScheduleRowIn dicts with their line])."""
+    schema = ScheduleRowIn()
     problems, clean = [], []
     for number, cells in rows:
         data = {f: v for f, v in cells.items() if v != ""}

@@ -34,7 +34,7 @@ def _choice(choices, what, **kwargs):
                                                  error=f"{what}应为：" + "、".join(v for v, _ in choices)), **kwargs)
 
 
-class RowIn(BaseSchema):
+class ScheduleRowIn(BaseSchema):
     grade_from = fields.Integer(required=True, validate=validate.Range(min=1, max=9, error="年级应为 1–9"),
                                 metadata={"description": "年级组的起始年级，1–9"})
     grade_to = fields.Integer(required=True, validate=validate.Range(min=1, max=9, error="年级应为 1–9"),
@@ -90,8 +90,9 @@ class RowIn(BaseSchema):
         return data
 
 
-class RowsIn(BaseSchema):
-    rows = fields.List(fields.Nested(RowIn), required=True, validate=validate.Length(max=2000, error="最多 2000 行"))
+class ScheduleRowsIn(BaseSchema):
+    rows = fields.List(fields.Nested(ScheduleRowIn), required=True,
+                       validate=validate.Length(max=2000, error="最多 2000 行"))
 
 
 class NonTeachingDayIn(BaseSchema):
@@ -127,7 +128,7 @@ class FeeNoticeIn(BaseSchema):
 
 # ---------------------------------------------------------------- output
 
-class RowOut(BaseSchema):
+class ScheduleRowOut(BaseSchema):
     id = fields.Integer()
     grade_from = fields.Integer()
     grade_to = fields.Integer()
@@ -159,7 +160,7 @@ class ScheduleOut(BaseSchema):
     submitted_on = fields.Date(allow_none=True)
     decided_at = fields.DateTime(allow_none=True)
     review_comment = fields.String(allow_none=True)
-    rows = fields.List(fields.Nested(RowOut))
+    rows = fields.List(fields.Nested(ScheduleRowOut))
 
 
 class ScheduleBriefOut(BaseSchema):
@@ -172,7 +173,7 @@ class ScheduleBriefOut(BaseSchema):
     review_comment = fields.String(allow_none=True)
 
 
-class ProblemOut(BaseSchema):
+class ScheduleProblemOut(BaseSchema):
     rule = fields.String()
     message = fields.String()
     weekday = fields.Integer(allow_none=True)
@@ -180,7 +181,7 @@ class ProblemOut(BaseSchema):
     line = fields.Integer(allow_none=True)
 
 
-class GridDayOut(BaseSchema):
+class ScheduleGridDayOut(BaseSchema):
     weekday = fields.Integer()
     label = fields.String()
     one = fields.Integer(metadata={"description": "1（作业辅导）分钟"})
@@ -190,16 +191,16 @@ class GridDayOut(BaseSchema):
     teaching = fields.Boolean()
 
 
-class GridOut(BaseSchema):
+class ScheduleGridOut(BaseSchema):
     group = fields.String()
-    days = fields.List(fields.Nested(GridDayOut))
+    days = fields.List(fields.Nested(ScheduleGridDayOut))
 
 
-class ReportOut(BaseSchema):
+class ScheduleReportOut(BaseSchema):
     ok = fields.Boolean()
-    errors = fields.List(fields.Nested(ProblemOut))
-    warnings = fields.List(fields.Nested(ProblemOut))
-    grid = fields.List(fields.Nested(GridOut))
+    errors = fields.List(fields.Nested(ScheduleProblemOut))
+    warnings = fields.List(fields.Nested(ScheduleProblemOut))
+    grid = fields.List(fields.Nested(ScheduleGridOut))
 
 
 class NonTeachingDayOut(BaseSchema):
@@ -223,7 +224,7 @@ class FeeNoticeOut(BaseSchema):
     published_on = fields.Date(allow_none=True)
 
 
-class FilingOut(BaseSchema):
+class ScheduleFilingOut(BaseSchema):
     school_id = fields.Integer()
     school_name = fields.String()
     state = fields.String(metadata={"description": "accepted / submitted / returned / draft / not_filed"})
@@ -234,7 +235,7 @@ class FilingOut(BaseSchema):
     schedule_id = fields.Integer(allow_none=True)
 
 
-class CoverageOut(BaseSchema):
+class ScheduleCoverageOut(BaseSchema):
     schools = fields.Integer()
     accepted = fields.Integer()
     accepted_share = fields.Float()
@@ -245,7 +246,7 @@ class CoverageOut(BaseSchema):
     deadline = fields.Date()
 
 
-class PublicRowOut(BaseSchema):
+class PublicScheduleRowOut(BaseSchema):
     group = fields.String()
     weekday_label = fields.String()
     time = fields.String()
@@ -263,5 +264,5 @@ class PublicScheduleOut(BaseSchema):
     term = fields.String()
     revision = fields.Integer()
     accepted_on = fields.Date(allow_none=True)
-    rows = fields.List(fields.Nested(PublicRowOut))
+    rows = fields.List(fields.Nested(PublicScheduleRowOut))
     fee_notice = fields.Nested(FeeNoticeOut, allow_none=True)

@@ -105,7 +105,7 @@ def _back(term):
 def add_row(term_id):
     term, _terms = _term(term_id)
     try:
-        item = parse_form(schemas.RowIn())
+        item = parse_form(schemas.ScheduleRowIn())
         schedule = services.working_copy(current_user.school, term, actor=_actor())
         services.add_row(schedule, item, actor=_actor())
     except DomainError as exc:
@@ -134,12 +134,12 @@ def check(term_id):
     data = {k: v for k, v in request.form.items() if k in ROW_FORM and v not in ("", None)}
     if data:
         try:
-            item = load(schemas.RowIn(unknown=EXCLUDE), data)
+            item = load(schemas.ScheduleRowIn(unknown=EXCLUDE), data)
             rows += services.data_rows([item], start_line=len(rows) + 1)
         except ValidationFailed as exc:
             field_errors = exc.errors
     report = services.check(school, term, rows)
-    return jsonify({**schemas.ReportOut().dump(report.as_dict()), "field_errors": field_errors})
+    return jsonify({**schemas.ScheduleReportOut().dump(report.as_dict()), "field_errors": field_errors})
 
 
 @bp.post("/school/schedules/<int:term_id>/submit")
