@@ -12,7 +12,8 @@ from registry.schools.models import Term
 
 
 def run(day):
-    """Notify the school admins of every school late with its filing on `day`; returns how many schools."""
+    """Notify the school admins of every school late with its filing on `day`, once; returns the notifications
+    sent (0 on a second run)."""
     late = []
     for term in db.session.scalars(select(Term).where(Term.starts_on <= day, Term.ends_on >= day)):
         for city in db.session.scalars(select(Region).where(Region.level == RegionLevel.city)):
@@ -28,5 +29,4 @@ def run(day):
               f"本学期安排表应于 {f.deadline.isoformat()} 前报县级教育行政部门备案，请尽快填写并报备。",
               f"/school/schedules?term_id={term.id}", "schedule", f"schedule-late:{f.school.id}:{term.id}")
              for f, term in late for user in by_school.get(f.school.id, [])]
-    notifications.notify_many(items)
-    return len(late)
+    return notifications.notify_many(items)
