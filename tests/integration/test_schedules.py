@@ -322,3 +322,24 @@ def test_the_public_page_sends_as_many_statements_for_many_rows_as_for_few(db, w
     services.submit(second, actor=world["admin"])
     services.accept(second, actor=world["county"])
     assert statements() == few
+
+
+def test_the_import_page_lists_bad_rows_and_imports_a_good_file(db, world, login_as):
+    c, _user = login_as("school_admin", school_id=world["school"].id)
+    term_id = world["term"].id
+    template = c.get("/school/schedules/template.xlsx")
+    assert template.status_code == 200 and template.data.startswith(b"PK")
+    bad = _sheet([["1-2", "", "周一", "16:00", "16:40", "1", "", "本校项目", "作业辅导", "", "", "王老师", "教室", 0]])
+    page = c.post(f"/school/schedules/{term_id}/import", data={"file": (io.BytesIO(bad), "安排表.xlsx")},
+                  content_type="multipart/form-data")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 422 and "第2行" in text and "班额" in text
+    assert services.latest(world["school"], world["term"]) is None  # nothing imported, not even a draft
+    good = _sheet([["1-2", "", "周一", "16:00", "16:40", "1", "", "本校项目", "作业辅导", "", "", "王老师", "教室", 40]])
+    done = c.post(f"/school/schedules/{term_id}/import", data={"file": (io.BytesIO(good), "安排表.xlsx")},
+                  content_type="multipart/form-data")
+    assert done.status_code == 302
+    schedule = services.latest(world["school"], world["term"])
+    exported = c.get(f"/school/schedules/{term_id}/revisions/{schedule.id}/export.xlsx")
+    assert exported.status_code == 200 and importer.validate_rows(
+        tabular.read_table(exported.data, importer.COLUMNS, sheet=importer.SHEET))[0] == []
