@@ -329,13 +329,14 @@ def test_the_import_page_lists_bad_rows_and_imports_a_good_file(db, world, login
     term_id = world["term"].id
     template = c.get("/school/schedules/template.xlsx")
     assert template.status_code == 200 and template.data.startswith(b"PK")
-    bad = _sheet([["1-2", "", "周一", "16:00", "16:40", "1", "", "本校项目", "作业辅导", "", "", "王老师", "教室", 0]])
+    row = ["1-2", "", "周一", "16:00", "16:40", "1", "", "本校项目", "作业辅导", "", "", "王老师", "教室"]
+    bad = _sheet([row + [0]])
     page = c.post(f"/school/schedules/{term_id}/import", data={"file": (io.BytesIO(bad), "安排表.xlsx")},
                   content_type="multipart/form-data")
     text = page.get_data(as_text=True)
     assert page.status_code == 422 and "第2行" in text and "班额" in text
     assert services.latest(world["school"], world["term"]) is None  # nothing imported, not even a draft
-    good = _sheet([["1-2", "", "周一", "16:00", "16:40", "1", "", "本校项目", "作业辅导", "", "", "王老师", "教室", 40]])
+    good = _sheet([row + [40]])
     done = c.post(f"/school/schedules/{term_id}/import", data={"file": (io.BytesIO(good), "安排表.xlsx")},
                   content_type="multipart/form-data")
     assert done.status_code == 302
