@@ -35,6 +35,12 @@ def _fee_notice_published(order, actor, published=None, **_context):
         raise NotAllowed(FEE_NOTICE_MISSING)
 
 
+def waits_for_fee_notice(order):
+    """issue 15: an accepted order whose school has not published the term's fee notice does not start (its
+    detail pages show it as accepted, with the reason)."""
+    return order.status == OrderStatus.accepted and not signals.fee_notice_published(order.school_id, order.term_id)
+
+
 LIFECYCLE = Lifecycle("order", Order, labels=ORDER_STATUS_LABELS, moves=[
     Move("accept", frozenset({OrderStatus.requested}), OrderStatus.accepted),
     Move("decline", frozenset({OrderStatus.requested}), OrderStatus.declined),

@@ -344,3 +344,13 @@ def test_the_import_page_lists_bad_rows_and_imports_a_good_file(db, world, login
     exported = c.get(f"/school/schedules/{term_id}/revisions/{schedule.id}/export.xlsx")
     assert exported.status_code == 200 and importer.validate_rows(
         tabular.read_table(exported.data, importer.COLUMNS, sheet=importer.SHEET))[0] == []
+
+
+def test_the_order_pages_say_an_order_waits_for_the_fee_notice(db, whitelisted, bare_school, login_as):
+    order = orders.create_order(bare_school["school"], actor=bare_school["admin"],
+                                **order_fields(whitelisted["entry"], bare_school["term"]))
+    orders.accept_order(order, actor=whitelisted["admin"], person_ids=[whitelisted["person"].id])
+    c, _user = login_as("school_admin", school_id=bare_school["school"].id)
+    page = c.get(f"/school/orders/{order.id}").get_data(as_text=True)
+    assert "未经公示，不得收取费用" in page and "服务中" not in page  # the term has begun, but it waits
+    assert f"{whitelisted['entry'].project.title} <span class=\"badge badge-ok\">已接单</span>" in page

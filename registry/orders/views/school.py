@@ -171,8 +171,11 @@ def index():
 
 def _detail(order, status=200, errors=None, form=None):
     day = clock.today()
-    return _render("school_orders/detail.html", status, order=order, today=day,
-                   effective=order.effective_status(day), errors=errors or {}, form=form or {},
+    waiting = orders.waits_for_fee_notice(order)  # issue 15
+    return _render("school_orders/detail.html", status, order=order, today=day, fee_notice_missing=waiting,
+                   fee_notice_message=orders.FEE_NOTICE_MISSING,
+                   effective=order.status if waiting else order.effective_status(day), errors=errors or {},
+                   form=form or {},
                    can_cancel=orders.LIFECYCLE.find("cancel", order.status.value) is not None,
                    confirmable=order.effective_status(day) in pdf.CONFIRMABLE)
 
