@@ -112,6 +112,10 @@ def deadline(term, rules):
     return term.starts_on + timedelta(days=rules.filing_deadline_days)
 
 
+def deadline_for(school, term):
+    return deadline(term, policy.for_city(school.city))
+
+
 # ---------------------------------------------------------------- the validation's context
 
 def rules_for(school, city=None):

@@ -53,7 +53,7 @@ def _editor(term, terms, status=200, errors=None, form=None, fee_errors=None, fe
     return render_template(
         "schedules/editor.html", school=school, term=term, terms=terms, schedule=current, report=report,
         history=history, notice=notice, teaching_count=len(days), non_teaching=services.non_teaching_days(school, term),
-        deadline=services.deadline(term, services.policy.for_city(school.city)), rules=rules,
+        deadline=services.deadline_for(school, term), rules=rules,
         weekdays=list(enumerate(WEEKDAYS)), kinds=schemas.KIND_CHOICES, sources=schemas.SOURCE_CHOICES,
         categories=schemas.CATEGORY_CHOICES, errors=errors or {}, form=form or {}, fee_errors=fee_errors or {},
         fee_form=fee_form or _fee_form(notice, school), day_errors=day_errors or {},
