@@ -262,7 +262,7 @@ class PublicScheduleOut(BaseSchema):
     school = fields.String()
     county = fields.String()
     term = fields.String()
-    revision = fields.Integer()
+    revision = fields.Integer(allow_none=True, metadata={"description": "已备案的版本（尚未备案时为空）"})
     accepted_on = fields.Date(allow_none=True)
     rows = fields.List(fields.Nested(PublicScheduleRowOut))
     fee_notice = fields.Nested(FeeNoticeOut, allow_none=True)

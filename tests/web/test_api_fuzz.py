@@ -57,6 +57,11 @@ def world(db, whitelisted, ordering_school, reviewers, create_user, bearer):
     applications.submit(pending, actor=newcomer_admin)  # at county review of 红谷滩区
     document = providers.current_documents(provider.id)[0]
     spare_token, _plaintext = auth.create_token(admin, name="spare")
+    from registry.schedules import services as schedules  # issue 15: a schedule revision and a non-teaching day
+    schedule = schedules.working_copy(ordering_school["school"], ordering_school["term"],
+                                      actor=ordering_school["admin"])
+    day = schedules.add_non_teaching_day(ordering_school["school"], ordering_school["term"],
+                                         actor=ordering_school["admin"], day=date(2026, 4, 3), reason="春季运动会")
     db.session.flush()
     ids = {
         "application_id": pending.id, "batch_id": whitelisted["batch"].id, "document_id": document.id,
@@ -64,6 +69,7 @@ def world(db, whitelisted, ordering_school, reviewers, create_user, bearer):
         "person_id": whitelisted["person"].id, "project_id": whitelisted["project"].id, "provider_id": provider.id,
         "school_id": ordering_school["school"].id, "term_id": ordering_school["term"].id,
         "token_id": spare_token.id, "objection_id": 1, "token": "x",
+        "schedule_id": schedule.id, "day_id": day.id,  # issue 15
     }
     roles = {
         "anonymous": {},
