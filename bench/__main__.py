@@ -43,6 +43,8 @@ AGGREGATES = (
     ("monthly_report_seconds", max),
     ("survey_submit_rps", min),           # issue 16
     ("standing_sweep_statements", max),   # issue 16
+    ("schedule_validate_ms", max),  # issue 15
+    ("schedule_public_page_statements", max),
 )
 
 

@@ -394,4 +394,7 @@ BENCHMARKS = {
     # issue 16: quality
     "survey_submit": _lazy("bench.quality", "survey_submit"),
     "standing_sweep": _lazy("bench.quality", "standing_sweep"),
+    # issue 15: schedules
+    "schedule_validate_ms": _lazy("bench.schedules", "validate_ms"),
+    "schedule_public_page_statements": _lazy("bench.schedules", "public_page_statements"),
 }

@@ -102,6 +102,8 @@ def configure_blueprints(app):
     from registry.quality.views import school as school_quality_views
     from registry.quality.views import survey as survey_views
     html += (school_quality_views.bp, survey_views.bp, quality_reviewer_views.bp)
+    from registry.schedules import views as schedules_views  # issue 15: schedules
+    html += (schedules_views.bp,)
     for bp in html:
         app.register_blueprint(bp)
     calendar_views.init_app(app)
@@ -128,6 +130,8 @@ def configure_blueprints(app):
     from registry.quality.api import school as school_quality_api
     from registry.quality.api import survey as survey_api
     json_blueprints += (school_quality_api.blp, survey_api.blp, quality_reviewer_api.blp, provider_quality_api.blp)
+    from registry.schedules import api as schedules_api  # issue 15: schedules
+    json_blueprints += (schedules_api.blp,)
     for blp in json_blueprints:
         api.register_blueprint(blp, url_prefix=f"/api/v1{blp.url_prefix or ''}")
         # The API authenticates with bearer tokens only (never the cookie), so CSRF cannot apply.

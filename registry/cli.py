@@ -212,6 +212,11 @@ def sweep_command(as_of):
         "quality_standings": "term standings recorded", "quality_warnings": "low-satisfaction warnings",
         "quality_delisted": "entries delisted (low satisfaction)",
     }
+    from registry.core import clock
+    from registry.schedules import sweep as schedules_sweep  # issue 15: schools late with their schedule
+    summary["schedules_late"] = schedules_sweep.run(day or clock.today())
+    labels["schedules_late"] = "schedule filing reminders sent (late schools, once)"
+    db.session.commit()
     for key, value in summary.items():
         click.echo(f"{labels.get(key, key)}: {value}")
     click.echo(f"stale partial uploads removed: {removed}")

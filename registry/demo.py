@@ -6,6 +6,7 @@ and publication in September 2026, a delisting in November), then today's sweep 
 """
 import io
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from sqlalchemy import select
 from stdnum.cn import ric, uscc
@@ -226,6 +227,7 @@ def _play_history(real_today):
     _at(FIRST_PUBLISHED)
     batches.publish(batch, actor=reviewer["city"])
     _seed_schools_and_orders(built)
+    _seed_schedules(built, reviewer)  # issue 15: schedules
     # 星河: its insurance was renewed with a policy ending on 2026-11-20; nobody renewed it again.
     _at(date(2026, 10, 8))
     from registry.providers import services as providers
@@ -455,6 +457,8 @@ def _seed_supervision(built, real_today):
         supervision.open_task(second, "fees_disclosed", actor=inspector, target="provider",
                               provider_id=built["qihang"]["provider"].id, deadline=date(2026, 11, 28),
                               requirement="在上课地点公示收费标准（元/人·课时）及监督电话。")
+
+
 # ---------------------------------------------------------------- issue 16: quality
 
 SURVEY_ANSWERS = [  # satisfaction, interest, safety, extra_fee, voluntary, comment
@@ -494,3 +498,61 @@ def _seed_quality(built):
         engagement=Grade.good, overall=Satisfaction.satisfied, created_by_id=_user("fhc_school").id,
         comment="内容丰富，学生参与积极；个别几次教练迟到约 10 分钟，请加强考勤。"))
     db.session.flush()
+
+
+# ---- issue 15: schedules. 凤凰城小学 published its fee notice and filed a 1+N schedule (accepted by 红谷滩区);
+# 育新学校 filed nothing, so the county sees it as late.
+
+HOMEWORK_TEACHERS = [["陈静", "刘洋", "黄敏", "周婷", "吴芳"], ["徐丽", "孙磊", "马红", "朱琳", "胡军"],
+                     ["郭燕", "何平", "高洁", "林峰", "罗娟"]]
+ACTIVITY_TEACHERS = [["梁晨", "宋涛", "谢雨", "韩冰", "唐宁"], ["冯雪", "于波", "董梅", "萧然", "程亮"],
+                     ["曹阳", "袁媛", "邓超", "许诺", "傅强"]]
+
+
+def _seed_schedules(built, reviewer):
+    from registry.orders.models import Order
+    from registry.schedules import services as schedules
+    from registry.schools.models import School, SchoolProject
+
+    school = db.session.scalar(select(School).where(School.code == SCHOOLS[0][0]))
+    admin = _user(SCHOOLS[0][5])
+    term = db.session.scalar(select(Order).where(Order.school_id == school.id)).term
+    own = {p.name: p for p in db.session.scalars(select(SchoolProject).where(SchoolProject.school_id == school.id))}
+    jump = db.session.scalar(select(Order).where(Order.school_id == school.id,
+                                                 Order.project_id == built["qihang"]["projects"][0].id))
+    _at(date(2026, 9, 5))
+    notice = schedules.save_fee_notice(school, term, actor=admin,
+                                       fee_standard="每生每学期 300 元（红谷滩区发改委核定）",
+                                       amount=Decimal("300.00"), service_time="周一至周五 16:00–17:40（每次 100 分钟）",
+                                       content="作业辅导（1）与科普、体育、艺术、阅读等拓展活动（N）",
+                                       subsidy="区财政按每生每学期 100 元补助，低保家庭学生免费")
+    schedules.publish_fee_notice(notice, actor=admin)
+    n_week = ["科学探究", "篮球社", "美术社", "田径队", "经典诵读"]
+    rows = []
+    for grades, room in (((1, 2), "一（1）班教室"), ((3, 4), "三（2）班教室"), ((5, 6), "五（1）班教室")):
+        for day in range(5):
+            third = grades == (3, 4) and day in (1, 3)
+            start_n = 990 if third else 1000
+            rows.append(dict(grade_from=grades[0], grade_to=grades[1], class_name="", weekday=day, starts_at=960,
+                             ends_at=start_n, kind="one", source="own", content="作业辅导", category=None,
+                             school_project_id=None, order_id=None, person_id=None,
+                             teacher_name=HOMEWORK_TEACHERS[grades[0] // 2][day], venue=room, class_size=45))
+            if third:
+                rows.append(dict(grade_from=3, grade_to=4, class_name="", weekday=day, starts_at=990, ends_at=1050,
+                                 kind="n", source="order", content="", category=None, school_project_id=None,
+                                 order_id=jump.id, person_id=built["qihang"]["staff"][0].id, teacher_name="",
+                                 venue="学校活动室", class_size=25))
+                continue
+            name = n_week[(day + grades[0]) % 5] if day else "科学探究"
+            project = own[name]
+            rows.append(dict(grade_from=grades[0], grade_to=grades[1], class_name="", weekday=day, starts_at=1000,
+                             ends_at=1060, kind="n", source="own", content="", category=None,
+                             school_project_id=project.id, order_id=None, person_id=None,
+                             teacher_name=ACTIVITY_TEACHERS[grades[0] // 2][day],
+                             venue="操场" if name in ("篮球社", "田径队") else room, class_size=40))
+    _at(date(2026, 9, 20))
+    draft = schedules.working_copy(school, term, actor=admin)
+    schedules.replace_rows(draft, rows, actor=admin)
+    schedules.submit(draft, actor=admin)
+    _at(date(2026, 9, 22))
+    schedules.accept(draft, actor=reviewer["360113"], comment="符合“1+N”要求，同意备案")

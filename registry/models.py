@@ -26,6 +26,9 @@ from registry.quality.models import (  # noqa: F401  # noqa: F401
     SurveyResponse,
 )
 from registry.regions.models import Region  # noqa: F401
+
+# issue 15: schedules
+from registry.schedules.models import FeeNotice, NonTeachingDay, Schedule, ScheduleRow  # noqa: F401, E402
 from registry.schools.models import School, SchoolProject, Term  # noqa: F401
 from registry.supervision.models import Assignment, MissedVisit, Task, TaskEvidence, Visit, VisitItem, VisitPhoto  # noqa: F401,E501 (issue 18)
 from registry.whitelist.models import Certificate, ChangeFeedItem, EntryCounty, WhitelistEntry  # noqa: F401

@@ -46,6 +46,12 @@ NAV = [
     ("公示设置", "admin.cities"),  # issue 19
     ("消息", "notifications.inbox"),
     ("审计日志", "audit.index"),
+    # issue 15: schedules
+    ("课后服务安排表", "schedules.editor"),
+    ("安排表备案", "schedules.filings"),
+    ("API 文档", "api_docs.docs"),
+    # issue 14: passes
+    ("自聘人员", "people.school_index"),
 ]
 
 
@@ -94,7 +100,7 @@ def page_url(page):
 def check_last_day(check):
     """The last day a check counts (age-limited checks by date), with the provider's city policy."""
     cache = g.setdefault("policy_by_county", {})
-    county = check.person.provider.county
+    county = check.person.owner.county
     if county.id not in cache:
         cache[county.id] = policy.for_region(county)
     return check_expiry(check, cache[county.id].check_max_age_days)

@@ -1,7 +1,7 @@
 """complaints and appeals (issue 17): complaint and appeal tables, the cities' complaint deadlines
 
 Revision ID: c6e2a9d41f07
-Revises: b4d1f6a2c8e3
+Revises: ad27cf4ca9b1
 Create Date: 2026-12-08 00:00:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "c6e2a9d41f07"
-down_revision = "b4d1f6a2c8e3"
+down_revision = "ad27cf4ca9b1"
 branch_labels = None
 depends_on = None
 

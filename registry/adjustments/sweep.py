@@ -9,7 +9,7 @@ from collections import defaultdict
 from contextlib import contextmanager
 from datetime import timedelta
 
-from sqlalchemy import and_, case, delete, exists, not_, or_, select, text, update
+from sqlalchemy import and_, case, delete, exists, func, not_, or_, select, text, update
 from sqlalchemy.orm import aliased, joinedload, load_only
 
 from registry.adjustments.models import REASON_LABELS, ActionKind, ProviderAction, ReasonCategory
@@ -18,7 +18,7 @@ from registry.audit import services as audit
 from registry.auth.models import User
 from registry.auth.roles import Role
 from registry.calendar import services as calendar
-from registry.core import bulk, clock
+from registry.core import bulk, clock, signals
 from registry.extensions import db
 from registry.notifications import services as notifications
 from registry.orders import services as orders
@@ -38,7 +38,7 @@ from registry.policy import services as policy
 from registry.policy.models import CityPolicy
 from registry.projects.models import Project, ProjectStaff
 from registry.providers.models import DOC_TYPE_LABELS, Provider, ProviderDocument, VerificationStatus
-from registry.schools.models import Term
+from registry.schools.models import School, Term
 from registry.whitelist import eligibility
 from registry.whitelist.models import ChangeFeedItem, ChangeKind, EntryStatus, WhitelistEntry
 from registry.whitelist.services import ENTRY
@@ -65,6 +65,14 @@ def _age_cutoffs(day):
     return default, custom
 
 
+def _city_of(person):
+    """The city of `person`'s provider, or of its school for a school-engaged person (issue 14), as a correlated
+    scalar subquery."""
+    return func.coalesce(
+        select(Provider.city_id).where(Provider.id == person.provider_id).correlate_except(Provider).scalar_subquery(),
+        select(School.city_id).where(School.id == person.school_id).correlate_except(School).scalar_subquery())
+
+
 def cleared_condition(day, person=Person):
     """A SQL condition: `person` is cleared on `day` apart from the project's qualification
     (the same rules as people.services.clearance, except the ID check digit, validated on input)."""
@@ -76,8 +84,7 @@ def cleared_condition(day, person=Person):
         if check_type in (CheckType.criminal, CheckType.sexual_offence):
             if custom:
                 # One CASE on the person's city (its subquery evaluated once per row, not once per city).
-                city_of = (select(Provider.city_id).where(Provider.id == person.provider_id)
-                           .correlate_except(Provider).scalar_subquery())
+                city_of = _city_of(person)
                 age = c.check_date >= case(custom, value=city_of, else_=default_cutoff)
             else:
                 age = c.check_date >= default_cutoff
@@ -107,8 +114,7 @@ def adverse_ban_in_force(day, person=Person):
     where = [owner.id_bidx == person.id_bidx, c.person_id == owner.id, c.result == CheckResult.adverse,
              c.check_date <= day, not_(exists().where(row.source_check_id == c.id))]
     if custom:
-        city_of = (select(Provider.city_id).where(Provider.id == owner.provider_id)
-                   .correlate_except(Provider).scalar_subquery())
+        city_of = _city_of(owner)
         cutoff = case(custom, value=city_of, else_=default_cutoff)
     else:
         cutoff = default_cutoff
@@ -350,7 +356,7 @@ def _ban_adverse(day, actor):
                               f"请于{deadline.isoformat()}前完成核查"),
                    "effective_on": day, "rule": "adverse_check",
                    "evidence": {"check_id": r.id, "deadline": deadline.isoformat()},
-                   "dedupe_key": f"adverse_check:{r.id}"} for r in rows])
+                   "dedupe_key": f"adverse_check:{r.id}"} for r in rows if r.provider_id is not None])
         reviewers = db.session.scalars(select(User).where(User.role == Role.city_reviewer,
                                                           User.region_id.in_({r.city_id for r in rows}))).all()
         notifications.notify_many([(u, f"机构人员查询结果异常：{r.provider_name}",
@@ -417,7 +423,9 @@ def _lift(day, actor, problems):
 def _order_terms(day, actor):
     starting = db.session.scalars(select(Order).join(Term, Term.id == Order.term_id).where(
         Order.status == OrderStatus.accepted, Term.starts_on <= day, Term.ends_on >= day)).all()
-    activated = orders.LIFECYCLE.transition_many(starting, "activate", actor=actor, rule="term_started")
+    published = signals.fee_notices_published({(o.school_id, o.term_id) for o in starting}) if starting else set()
+    activated = orders.LIFECYCLE.transition_many(starting, "activate", actor=actor, rule="term_started",
+                                                 published=published)  # issue 15: fee notice first
     ending = db.session.scalars(select(Order).join(Term, Term.id == Order.term_id).where(
         Order.status.in_([OrderStatus.accepted, OrderStatus.active]), Term.ends_on < day)).all()
     completed = orders.LIFECYCLE.transition_many(ending, "complete", actor=actor, rule="term_ended")

@@ -105,3 +105,11 @@ school catalog, in one statement. Owner: registry.quality.queries.""")
 public_satisfaction = Hook("public_satisfaction", """public_satisfaction(project_ids) -> {project_id: (rate,
 responses)}: the satisfaction rate of each project's last standing with at least 10 responses (never fewer: small
 numbers identify people), in one statement, for the public whitelist. Owner: registry.quality.queries.""")
+# ---------------------------------------------------------------- asked by orders (issue 15: schedules)
+
+fee_notice_published = Hook("fee_notice_published", """fee_notice_published(school_id, term_id) -> bool: the school
+has published its fee notice (收费公示) for the term; a third-party order there cannot become active before.
+Owner: registry.schedules.services.""")
+fee_notices_published = Hook("fee_notices_published", """fee_notices_published(pairs) -> {(school_id, term_id)}: of
+these (school, term) pairs, those whose fee notice is published, in one statement (the sweep's order start).
+Owner: registry.schedules.services.""")

@@ -163,7 +163,9 @@ class OrderOut(BaseSchema):
     expected_students = fields.Integer()
     venue = fields.String()
     price = fields.Function(lambda o: _money(o.price), metadata={"description": "元/人·课时（点单时的公布价格）"})
-    total = fields.Function(lambda o: _money(o.total), metadata={"description": "单价 × 预计人数 × 服务次数（元）"})
+    total = fields.Function(lambda o: _money(o.total), metadata={"description": "单价 × 预计人数 × 课时数（元）"})
+    class_hours = fields.Function(lambda o: _money(o.class_hours),
+                                  metadata={"description": "课时数：服务次数 × 每次时长 ÷ 本市一课时的分钟数"})
     staff = fields.Function(lambda o: StaffOut(many=True).dump(o.staff))
     created_at = fields.DateTime()
 

@@ -23,10 +23,28 @@ from registry.schools.models import SchoolProject, Term
 from registry.whitelist import eligibility
 from registry.whitelist.models import WhitelistEntry
 
+FEE_NOTICE_MISSING = ("本校尚未公示本学期课后服务收费（收费公示），订单不能开始服务："
+                      "未经公示，不得收取费用。请先在“课后服务安排表”中发布收费公示")
+
+
+def _fee_notice_published(order, actor, published=None, **_context):
+    """issue 15: a third-party order cannot become active before the school's fee notice is published.
+    A job moving many orders passes `published`, the (school_id, term_id) pairs it looked up at once."""
+    pair = (order.school_id, order.term_id)
+    if not (pair in published if published is not None else signals.fee_notice_published(*pair)):
+        raise NotAllowed(FEE_NOTICE_MISSING)
+
+
+def waits_for_fee_notice(order):
+    """issue 15: an accepted order whose school has not published the term's fee notice does not start (its
+    detail pages show it as accepted, with the reason)."""
+    return order.status == OrderStatus.accepted and not signals.fee_notice_published(order.school_id, order.term_id)
+
+
 LIFECYCLE = Lifecycle("order", Order, labels=ORDER_STATUS_LABELS, moves=[
     Move("accept", frozenset({OrderStatus.requested}), OrderStatus.accepted),
     Move("decline", frozenset({OrderStatus.requested}), OrderStatus.declined),
-    Move("activate", frozenset({OrderStatus.accepted}), OrderStatus.active),
+    Move("activate", frozenset({OrderStatus.accepted}), OrderStatus.active, guard=_fee_notice_published),
     Move("suspend", frozenset({OrderStatus.accepted, OrderStatus.active}), OrderStatus.suspended),
     Move("resume", frozenset({OrderStatus.suspended}), OrderStatus.active),
     Move("cancel", frozenset({OrderStatus.requested, OrderStatus.suspended}), OrderStatus.cancelled),
@@ -82,6 +100,15 @@ def weekday_slots(first, last, weekdays):
     count = weeks * len(weekdays)
     count += sum(1 for i in range(rest) if (first.weekday() + i) % 7 in weekdays)
     return count
+
+
+def class_hours(project, school, grades, sessions):
+    """issue 15: the order's class hours (课时), what its price is per: each session of the project's length
+    counts as minutes_per_session / the city's class-hour length for the grades (40 primary, 45 junior)."""
+    stages = ["junior"] if grades and min(grades) >= 7 else ["lower_primary"]
+    minutes = policy.class_minutes(policy.for_city(school.city), stages)
+    per_session = (Decimal(project.minutes_per_session) / Decimal(minutes)).quantize(Decimal("0.01"))
+    return per_session * sessions
 
 
 def _validate_order_fields(entry, school, data):
@@ -141,11 +168,12 @@ def create_order(school, *, actor, entry_id, term_id, grades, classes, weekdays,
     # The published price: a listed project's row holds only reviewed and published values (a provider's
     # higher price waits in project.pending_changes until a 变更 application is published, registry.core.listing).
     unit = entry.project.price
+    hours = class_hours(entry.project, school, grades, sessions)
     order = Order(school_id=school.id, entry_id=entry.id, project_id=entry.project_id, provider_id=entry.provider_id,
                   batch_id=entry.batch_id, term_id=term.id, status=OrderStatus.requested, version=1, grades=grades,
                   classes=(classes or "").strip(), weekdays=weekdays, time_slot=(time_slot or "").strip(),
                   sessions=sessions, expected_students=expected_students, venue=(venue or "").strip(), price=unit,
-                  class_hours=Decimal(sessions), total=unit * expected_students * sessions, created_by_id=actor.id)
+                  class_hours=hours, total=unit * expected_students * hours, created_by_id=actor.id)
     db.session.add(order)
     db.session.flush()
     audit.record("order.create", object_type="order", object_id=order.id, actor=actor,

@@ -1,6 +1,7 @@
 """JSON API for staff (从业人员): the same schemas and services as the HTML pages.
 
-Only a provider_admin, for people of their own provider (another provider's id answers 404).
+A provider_admin, for people of their own provider (another provider's id answers 404); a school_admin, for the
+people the school engages itself (issue 14: /people/school to list and register, the same per-person endpoints).
 Checks and qualifications are posted as JSON; to attach an evidence file, post the same fields
 as multipart/form-data (plus `file`) to the `/multipart` variant of the endpoint. The consent
 always needs the signed form, so it is multipart only. Responses carry the masked ID number;
@@ -35,13 +36,17 @@ def _actor():
 
 
 def own_person(person_id):
+    """The caller's person: a provider admin's staff, or a school admin's own engaged people (issue 14)."""
+    if current_user.school_id is not None:
+        return queries.own_school_person(current_user.school_id, person_id)
     return queries.own_person(current_user.provider_id, person_id)
 
 
 def _with_clearance(people):
     """Attach today's clearance to each person for the *Out schemas (bans and rules loaded once)."""
     day = clock.today()
-    status = queries.clearances(people, current_user.provider, day)
+    owner = current_user.school if current_user.school_id is not None else current_user.provider
+    status = queries.clearances(people, owner, day)
     for person in people:
         person.clearance = schemas.clearance_out(status[person.id], day)
     return people
@@ -67,6 +72,23 @@ class People(MethodView):
     def post(self, data):
         """登记人员（身份证号码须通过校验；同一机构不能重复登记；存在禁入记录的不能登记）"""
         person = services.create_person(current_user.provider, actor=_actor(), **data)
+        return _with_clearance([person])[0]
+
+
+@blp.route("/school")
+class SchoolPeople(MethodView):
+    @blp.response(200, schemas.PersonListOut(many=True))
+    def get(self):
+        """本校自聘人员（退休教师、家长、志愿者、非遗传承人、教练等；身份证号码脱敏），含今日准入情况"""
+        return _with_clearance(queries.school_people(current_user.school_id))
+
+    @blp.arguments(schemas.SchoolPersonIn)
+    @blp.response(201, schemas.PersonListOut)
+    @blp.alt_response(409, description="本校已登记过该身份证号码（duplicate_person），"
+                                       "或该身份证号码对应人员存在禁入记录（banned_person）")
+    def post(self, data):
+        """登记学校自聘人员：与机构人员同样的身份证校验、禁入名单、加密和脱敏"""
+        person = services.create_school_person(current_user.school, actor=_actor(), **data)
         return _with_clearance([person])[0]
 
 

@@ -70,14 +70,30 @@ class QualificationType(LabelledEnum):
 QUALIFICATION_LABELS = QualificationType.labels()
 
 
+class EngagementKind(LabelledEnum):
+    """How a person engaged by the school itself comes in (二(一)); issue 14."""
+    retired_teacher = "retired_teacher", "退休教师"
+    parent = "parent", "家长"
+    volunteer = "volunteer", "志愿者"
+    heritage = "heritage", "非遗传承人"
+    coach = "coach", "教练"
+    other = "other", "其他"
+
+
+ENGAGEMENT_LABELS = EngagementKind.labels()
+
+
 class Person(TimestampMixin, db.Model):
-    """A person the provider brings into schools (从业人员). The ID number is encrypted;
+    """A person the provider brings into schools (从业人员), or one the school engages itself (issue 14: exactly one
+    of provider_id and school_id; `engagement` says how a school's person comes in). The ID number is encrypted;
     `id_bidx` is a keyed blind index for exact matching (and registry-wide bans)."""
 
     __tablename__ = "person"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    provider_id: Mapped[int] = mapped_column(ForeignKey("provider.id"), index=True, nullable=False)
+    provider_id: Mapped[int | None] = mapped_column(ForeignKey("provider.id"), index=True)
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id"), index=True)
+    engagement: Mapped[EngagementKind | None] = mapped_column(Enum(EngagementKind, native_enum=False, length=16))
     name: Mapped[str] = mapped_column(String(64), nullable=False)
     id_enc: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
     id_key_id: Mapped[str] = mapped_column(String(32), nullable=False)
@@ -89,13 +105,28 @@ class Person(TimestampMixin, db.Model):
     specialties: Mapped[str] = mapped_column(String(255), nullable=False, default="")
     archived_at: Mapped[datetime | None] = mapped_column(DateTime)
 
-    provider: Mapped[Provider] = relationship()
+    provider: Mapped[Provider | None] = relationship()
+    # The school's table is a higher domain's: named by string, never imported (docs/architecture.md "Domain order").
+    school = relationship("School")
     checks: Mapped[list["PersonCheck"]] = relationship(
         back_populates="person", order_by="(PersonCheck.check_date.desc(), PersonCheck.id.desc())")
     qualifications: Mapped[list["Qualification"]] = relationship(back_populates="person", order_by="Qualification.id")
     consents: Mapped[list["Consent"]] = relationship(back_populates="person", order_by="Consent.consent_date.desc()")
 
-    __table_args__ = (UniqueConstraint("provider_id", "id_bidx", name="one_person_per_provider"),)
+    __table_args__ = (
+        UniqueConstraint("provider_id", "id_bidx", name="one_person_per_provider"),
+        UniqueConstraint("school_id", "id_bidx", name="one_person_per_school"),
+        CheckConstraint("(provider_id IS NULL) <> (school_id IS NULL)", name="one_owner"),
+    )
+
+    @property
+    def owner(self):
+        """The provider or the school the person belongs to (both have county and city)."""
+        return self.provider if self.provider_id is not None else self.school
+
+    @property
+    def engagement_label(self):
+        return EngagementKind(self.engagement).label if self.engagement else ""
 
     @property
     def staff_role_label(self):
@@ -106,7 +137,7 @@ class Person(TimestampMixin, db.Model):
         return Gender(self.gender).label
 
     def __repr__(self):
-        return f"<Person {self.id} provider={self.provider_id}>"
+        return f"<Person {self.id} provider={self.provider_id} school={self.school_id}>"
 
 
 class PersonCheck(TimestampMixin, db.Model):

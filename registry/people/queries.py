@@ -17,9 +17,30 @@ def own_person(provider_id, person_id):
     return person
 
 
-def clearances(people, provider, day):
-    """{person.id: Clearance} for a list of people, without a query per person."""
-    rules = policy.for_region(provider.county)
+def own_school_person(school_id, person_id):
+    """A person the school engages itself (issue 14) if it is this school's; 404 otherwise."""
+    person = db.session.get(Person, person_id)
+    if person is None or person.school_id is None or person.school_id != school_id:
+        raise NotFound("人员不存在")
+    return person
+
+
+def school_people(school_id, include_archived=False):
+    """The people a school engages itself, with their checks, qualifications and consents loaded."""
+    return services.list_people(None, include_archived, school_id=school_id)
+
+
+def school_clearances(school, day=None):
+    """[(person, Clearance)] of the school's own people on `day` (bans and rules loaded once)."""
+    day = day or clock.today()
+    people = school_people(school.id)
+    status = clearances(people, school, day)
+    return [(p, status[p.id]) for p in people]
+
+
+def clearances(people, owner, day):
+    """{person.id: Clearance} for a list of people of one provider or school, without a query per person."""
+    rules = policy.for_region(owner.county)
     bans = services.bans_by_index([p.id_bidx for p in people], day)
     return {p.id: services.clearance(p, day, bans=bans.get(p.id_bidx, []), rules=rules) for p in people}
 

@@ -10,6 +10,7 @@ from registry.people import services
 from registry.people.models import (
     CHECK_RESULT_LABELS,
     CHECK_TYPE_LABELS,
+    ENGAGEMENT_LABELS,
     GENDER_LABELS,
     QUALIFICATION_LABELS,
     STAFF_ROLE_LABELS,
@@ -21,6 +22,7 @@ ROLE_CHOICES = [r.value for r in STAFF_ROLE_LABELS]
 CHECK_TYPE_CHOICES = [c.value for c in CHECK_TYPE_LABELS]
 CHECK_RESULT_CHOICES = [r.value for r in CHECK_RESULT_LABELS]
 QUAL_CHOICES = [q.value for q in QUALIFICATION_LABELS]
+ENGAGEMENT_CHOICES = [e.value for e in ENGAGEMENT_LABELS]
 
 PHONE_RULE = validate.Regexp(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$",
                              error="手机号应为 11 位手机号码（如 13900000000）或带区号的固定电话")
@@ -63,6 +65,15 @@ class PersonIn(PersonFields):
             raise ValidationError(exc.errors["id_number"]) from exc
 
 
+class SchoolPersonIn(PersonIn):
+    """A person the school engages itself (issue 14): how they come in instead of a provider's post."""
+
+    engagement = fields.String(required=True, validate=_one_of(ENGAGEMENT_CHOICES, ENGAGEMENT_LABELS.values(),
+                                                               "人员类别"))
+    staff_role = fields.String(load_default="teacher",
+                               validate=_one_of(ROLE_CHOICES, STAFF_ROLE_LABELS.values(), "岗位"))
+
+
 class PersonUpdateIn(BaseSchema):
     """Every field optional (PATCH); the ID number cannot be changed (register the person again instead)."""
 
@@ -71,6 +82,8 @@ class PersonUpdateIn(BaseSchema):
     phone = fields.String(validate=PHONE_RULE)
     staff_role = fields.String(validate=_one_of(ROLE_CHOICES, STAFF_ROLE_LABELS.values(), "岗位"))
     specialties = fields.String(validate=validate.Length(max=255, error="专长不能超过 255 个字符"))
+    engagement = fields.String(validate=_one_of(ENGAGEMENT_CHOICES, ENGAGEMENT_LABELS.values(), "人员类别"),
+                               metadata={"description": "仅学校自聘人员"})
 
 
 class CheckIn(BaseSchema):
@@ -169,6 +182,9 @@ class PersonOut(BaseSchema):
     staff_role = fields.Function(lambda p: p.staff_role.value)
     staff_role_label = fields.String()
     specialties = fields.String()
+    school_id = fields.Integer(allow_none=True, metadata={"description": "学校自聘人员所属学校；机构人员为 null"})
+    engagement = fields.Function(lambda p: p.engagement.value if p.engagement else None, allow_none=True)
+    engagement_label = fields.String()
     has_consent = fields.Function(lambda p: services.has_consent(p))
     created_at = fields.DateTime()
     updated_at = fields.DateTime()

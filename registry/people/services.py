@@ -3,7 +3,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import column, func, select, table
 from sqlalchemy.orm import selectinload
 from stdnum.cn import ric
 from stdnum.exceptions import ValidationError as StdnumError
@@ -20,6 +20,7 @@ from registry.people.models import (
     CheckResult,
     CheckType,
     Consent,
+    EngagementKind,
     Gender,
     Person,
     PersonBan,
@@ -34,6 +35,8 @@ from registry.providers.models import Provider
 
 ID_CONTEXT = "person.id_number"
 ID_PURPOSE = "person-id"
+# The school's table, by name only: schools is a higher domain (a school-engaged person's city; issue 14).
+SCHOOL = table("school", column("id"), column("name"), column("city_id"))
 REQUIRED_CHECKS = (CheckType.criminal, CheckType.sexual_offence, CheckType.health, CheckType.moral)
 AGE_LIMITED_CHECKS = (CheckType.criminal, CheckType.sexual_offence)
 
@@ -128,22 +131,38 @@ def _clean(value):
 
 
 def create_person(provider, *, actor, name, id_number, gender, phone, staff_role, specialties=""):
+    return _create_person({"provider_id": provider.id}, "本机构", actor=actor, name=name, id_number=id_number,
+                          gender=gender, phone=phone, staff_role=staff_role, specialties=specialties)
+
+
+def create_school_person(school, *, actor, name, id_number, gender, phone, engagement,
+                         staff_role=StaffRole.teacher, specialties=""):
+    """A person the school engages itself (退休教师、家长、志愿者、非遗传承人、教练; issue 14): vetted like a
+    provider's staff, with the same registry-wide ban by blind index."""
+    return _create_person({"school_id": school.id, "engagement": EngagementKind(engagement)}, "本校", actor=actor,
+                          name=name, id_number=id_number, gender=gender, phone=phone, staff_role=staff_role,
+                          specialties=specialties)
+
+
+def _create_person(owner, owner_word, *, actor, name, id_number, gender, phone, staff_role, specialties):
+    """Create a person for `owner` ({"provider_id": ..} or {"school_id": .., "engagement": ..})."""
     number = validate_id_number(id_number)
     bidx = id_blind_index(number)
-    if db.session.scalar(select(Person.id).where(Person.provider_id == provider.id, Person.id_bidx == bidx)):
-        raise Conflict("本机构已登记过该身份证号码的人员", field="id_number", code="duplicate_person")
+    (column, owner_id), = ((k, v) for k, v in owner.items() if k.endswith("_id"))
+    if db.session.scalar(select(Person.id).where(getattr(Person, column) == owner_id, Person.id_bidx == bidx)):
+        raise Conflict(f"{owner_word}已登记过该身份证号码的人员", field="id_number", code="duplicate_person")
     if banned_indexes([bidx]):
         # Whoever recorded the ban or the adverse check, the message names no provider.
         raise Conflict(BANNED_MESSAGE, field="id_number", code="banned_person")
     if not _clean(name):
         raise ValidationFailed({"name": ["姓名不能为空"]})
-    person = Person(provider_id=provider.id, name=_clean(name), gender=Gender(gender), phone=_clean(phone),
+    person = Person(**owner, name=_clean(name), gender=Gender(gender), phone=_clean(phone),
                     staff_role=StaffRole(staff_role), specialties=_clean(specialties))
     _set_id(person, number)
     db.session.add(person)
     db.session.flush()
     audit.record("person.create", object_type="person", object_id=person.id, actor=actor,
-                 details={"provider_id": provider.id})
+                 details={column: owner_id})
     return person
 
 
@@ -155,6 +174,8 @@ def update_person(person, *, actor, **fields):
         person.gender = Gender(fields["gender"])
     if "staff_role" in fields:
         person.staff_role = StaffRole(fields["staff_role"])
+    if fields.get("engagement") and person.school_id is not None:
+        person.engagement = EngagementKind(fields["engagement"])
     db.session.flush()
     audit.record("person.update", object_type="person", object_id=person.id, actor=actor,
                  details={"fields": sorted(fields)})
@@ -166,6 +187,11 @@ def get_person(person_id):
     if person is None:
         raise NotFound("人员不存在")
     return person
+
+
+def rules_for(person):
+    """The city policy over the person's provider or school."""
+    return policy.for_region(person.owner.county)
 
 
 def _attach(provider_id, actor, upload, required, field):
@@ -188,7 +214,7 @@ def add_check(person, *, actor, check_type, result, check_date, authority, refer
     if not _clean(authority):
         raise ValidationFailed({"authority": ["请填写出具机关"]})
     if check_type == CheckType.health and valid_until is None:
-        days = policy.for_region(person.provider.county).health_validity_days
+        days = rules_for(person).health_validity_days
         valid_until = check_date + timedelta(days=days)
     stored = _attach(person.provider_id, actor, upload, False, "file")
     check = PersonCheck(person_id=person.id, check_type=check_type, result=result, check_date=check_date,
@@ -292,11 +318,15 @@ def adverse_checks_without_ban(indexes=None):
     """Select of (check id, check type, check date, blind index, provider, city, ban years) of the adverse
     checks, at any provider, that no PersonBan row records yet; only for the blind indexes `indexes` (a
     collection or a subquery) when given."""
+    city_id = func.coalesce(Provider.city_id, SCHOOL.c.city_id)
     stmt = (select(PersonCheck.id, PersonCheck.check_type, PersonCheck.check_date, Person.id_bidx,
                    Person.id.label("person_id"), Person.name, Person.id_masked, Provider.id.label("provider_id"),
-                   Provider.name.label("provider_name"), Provider.city_id, CityPolicy.ban_years)
-            .join(Person, Person.id == PersonCheck.person_id).join(Provider, Provider.id == Person.provider_id)
-            .outerjoin(CityPolicy, CityPolicy.city_id == Provider.city_id)
+                   func.coalesce(Provider.name, SCHOOL.c.name).label("provider_name"), Person.school_id,
+                   city_id.label("city_id"), CityPolicy.ban_years)
+            .join(Person, Person.id == PersonCheck.person_id)
+            .outerjoin(Provider, Provider.id == Person.provider_id)
+            .outerjoin(SCHOOL, SCHOOL.c.id == Person.school_id)
+            .outerjoin(CityPolicy, CityPolicy.city_id == city_id)
             .where(PersonCheck.result == CheckResult.adverse,
                    ~select(PersonBan.id).where(PersonBan.source_check_id == PersonCheck.id).exists()))
     if indexes is not None:
@@ -356,7 +386,7 @@ def clearance(person, day=None, required_qualification=None, bans=None, rules=No
     `bans` may be passed in by list queries that loaded them in bulk.
     """
     day = day or clock.today()
-    rules = rules or policy.for_region(person.provider.county)
+    rules = rules or rules_for(person)
     reasons, expiring = [], []
     try:
         validate_id_number(crypto.decrypt(person.id_enc, ID_CONTEXT))
@@ -414,8 +444,10 @@ def has_consent(person):
     return bool(person.consents)
 
 
-def list_people(provider_id, include_archived=False):
-    stmt = (select(Person).where(Person.provider_id == provider_id)
+def list_people(provider_id, include_archived=False, *, school_id=None):
+    """A provider's people, or (school_id given) the people a school engages itself."""
+    owned = Person.school_id == school_id if school_id is not None else Person.provider_id == provider_id
+    stmt = (select(Person).where(owned)
             .options(selectinload(Person.checks), selectinload(Person.qualifications), selectinload(Person.consents))
             .order_by(Person.id))
     if not include_archived:

@@ -1,7 +1,7 @@
 """Staff pages for a provider admin (从业人员): list, create, detail with checks, qualifications, consent, reveal,
-import.
+import; and the same pages (but import) under /school/people for a school admin's own engaged people (issue 14).
 
-Every page is limited to the admin's own provider: another provider's person answers 404.
+Every page is limited to the admin's own provider or school: another owner's person answers 404.
 """
 from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
@@ -15,6 +15,7 @@ from registry.people import importer, queries, schemas, services
 from registry.people.models import (
     CHECK_RESULT_LABELS,
     CHECK_TYPE_LABELS,
+    ENGAGEMENT_LABELS,
     GENDER_LABELS,
     QUALIFICATION_LABELS,
     STAFF_ROLE_LABELS,
@@ -29,6 +30,7 @@ OPTIONS = {
     "check_type": [(k.value, v) for k, v in CHECK_TYPE_LABELS.items()],
     "result": [(k.value, v) for k, v in CHECK_RESULT_LABELS.items()],
     "qual_type": [(k.value, v) for k, v in QUALIFICATION_LABELS.items()],
+    "engagement": [(k.value, v) for k, v in ENGAGEMENT_LABELS.items()],
 }
 TEMPLATE_NAME = "从业人员导入模板.xlsx"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -42,8 +44,28 @@ def _provider():
     return current_user.provider
 
 
+def _school_side():
+    """A school admin's own engaged people (issue 14), else a provider's staff."""
+    return current_user.school_id is not None
+
+
+def _owner():
+    return current_user.school if _school_side() else current_user.provider
+
+
+def _pfx():
+    """Endpoint prefix of the caller's side: the school's pages are the same views under /school/people."""
+    return "people.school_" if _school_side() else "people."
+
+
+def _render(template, **context):
+    return render_template(template, pfx=_pfx(), school_side=_school_side(), **context)
+
+
 def own_person(person_id):
-    """The person if it belongs to the caller's provider; 404 otherwise."""
+    """The person if it belongs to the caller's provider or school; 404 otherwise."""
+    if _school_side():
+        return queries.own_school_person(current_user.school_id, person_id)
     return queries.own_person(current_user.provider_id, person_id)
 
 
@@ -57,11 +79,11 @@ def _errors_of(exc):
 
 @bp.get("/provider/people")
 def index():
-    provider = _provider()
+    owner = _owner()
     day = clock.today()
-    people = services.list_people(provider.id)
-    status = queries.clearances(people, provider, day)
-    return render_template("people/index.html", people=people, status=status, day=day,
+    people = queries.school_people(owner.id) if _school_side() else services.list_people(owner.id)
+    status = queries.clearances(people, owner, day)
+    return _render("people/index.html", people=people, status=status, day=day,
                            cleared=sum(1 for c in status.values() if c.cleared))
 
 
@@ -71,26 +93,30 @@ def new():
     if request.method == "POST":
         form = request.form
         try:
-            data = parse_form(schemas.PersonIn())
-            person = services.create_person(_provider(), actor=_actor(), **data)
+            if _school_side():
+                data = parse_form(schemas.SchoolPersonIn())
+                person = services.create_school_person(_owner(), actor=_actor(), **data)
+            else:
+                data = parse_form(schemas.PersonIn())
+                person = services.create_person(_provider(), actor=_actor(), **data)
         except DomainError as exc:
             errors = _errors_of(exc)
         else:
             flash(f"已登记人员 {person.name}，请继续补充查询记录、资格证书和授权同意书", "success")
-            return redirect(url_for("people.detail", person_id=person.id))
-    return render_template("people/new.html", errors=errors, form=form, options=OPTIONS), (422 if errors else 200)
+            return redirect(url_for(_pfx() + "detail", person_id=person.id))
+    return _render("people/new.html", errors=errors, form=form, options=OPTIONS), (422 if errors else 200)
 
 
 # ---------------------------------------------------------------- detail and the forms on it
 
 def _detail(person, status=200, errors=None, forms=None, revealed=None):
     day = clock.today()
-    provider = person.provider
-    result = queries.clearances([person], provider, day)[person.id]
-    return render_template(
+    owner = person.owner
+    result = queries.clearances([person], owner, day)[person.id]
+    return _render(
         "people/detail.html", person=person, clearance=result, day=day, errors=errors or {}, forms=forms or {},
         options=OPTIONS, revealed=revealed, has_consent=services.has_consent(person),
-        health_days=policy.for_region(provider.county).health_validity_days,
+        health_days=policy.for_region(owner.county).health_validity_days,
     ), status
 
 
@@ -112,7 +138,7 @@ def _act(person_id, section, action, success):
         return _detail(person, status=exc.status, errors={section: _errors_of(exc)},
                        forms={section: request.form})
     flash(success, "success")
-    return redirect(url_for("people.detail", person_id=person_id, _anchor=section))
+    return redirect(url_for(_pfx() + "detail", person_id=person_id, _anchor=section))
 
 
 def _upload(optional=True):
@@ -201,3 +227,17 @@ def import_upload():
         return _import_page(exc.status, file_error=exc.message)
     flash(f"已导入 {len(created)} 名人员", "success")
     return redirect(url_for("people.index"))
+
+
+# ---------------------------------------------------------------- a school's own engaged people (issue 14)
+
+for _rule, _name, _methods in (
+        ("/school/people", "index", ["GET"]),
+        ("/school/people/new", "new", ["GET", "POST"]),
+        ("/school/people/<int:person_id>", "detail", ["GET"]),
+        ("/school/people/<int:person_id>/edit", "update", ["POST"]),
+        ("/school/people/<int:person_id>/checks", "add_check", ["POST"]),
+        ("/school/people/<int:person_id>/qualifications", "add_qualification", ["POST"]),
+        ("/school/people/<int:person_id>/consent", "record_consent", ["POST"]),
+        ("/school/people/<int:person_id>/reveal", "reveal", ["POST"])):
+    bp.add_url_rule(_rule, endpoint=f"school_{_name}", view_func=globals()[_name], methods=_methods)

@@ -51,6 +51,13 @@ class CityPolicy(db.Model):
     objection_address: Mapped[str] = mapped_column(String(255), nullable=False, default="", server_default="")
     supervision_phone: Mapped[str] = mapped_column(String(32), nullable=False, default="", server_default="")
     doc_number_pattern: Mapped[str] = mapped_column(String(64), nullable=False, default="", server_default="")
+    # issue 15: schedules (after-school window, 1+N, filing deadline, class-hour length per stage)
+    after_school_end_earliest: Mapped[int] = mapped_column(nullable=False, default=1050)  # minutes: 17:30
+    n_share_min: Mapped[Decimal] = mapped_column(Numeric(4, 3), nullable=False, default=Decimal("0.500"))
+    science_per_week: Mapped[int] = mapped_column(nullable=False, default=1)
+    filing_deadline_days: Mapped[int] = mapped_column(nullable=False, default=30)
+    class_minutes_primary: Mapped[int] = mapped_column(nullable=False, default=40)
+    class_minutes_junior: Mapped[int] = mapped_column(nullable=False, default=45)
     updated_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=clock.utcnow, onupdate=clock.utcnow)
 
     city: Mapped[Region] = relationship()

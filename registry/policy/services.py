@@ -58,3 +58,13 @@ def doc_number(policy, batch):
     the issuer's name with the year and the batch number."""
     pattern = policy.doc_number_pattern or "{issuer}〔{year}〕{seq}号"
     return pattern.format(year=batch.year, seq=batch.seq, issuer=batch.issuer)
+
+
+# issue 15: one class hour (课时) per stage
+def class_minutes(rules, stages):
+    """Minutes of one class hour for a project of these stages (学段): the junior length when it serves only
+    junior grades, else the primary one."""
+    values = {getattr(s, "value", s) for s in stages}
+    if values and values <= {"junior"}:
+        return rules.class_minutes_junior
+    return rules.class_minutes_primary

@@ -18,6 +18,7 @@ from registry.whitelist.schemas import WhitelistEntryOut
 COLUMNS = [
     ("城市", 10), ("覆盖区县", 22), ("机构名称", 34), ("统一社会信用代码", 22), ("机构类型", 14),
     ("服务项目", 24), ("活动类别", 12), ("适用学段", 30), ("层次", 12), ("价格（元/人·课时）", 16),
+    ("每次时长（分钟）", 14), ("每学期次数", 10),  # issue 15: the session next to the price
     ("有效期起", 12), ("有效期至", 12), ("批次", 26), ("状态", 8),
 ]
 HEADERS = [name for name, _width in COLUMNS]
@@ -37,6 +38,8 @@ def row(entry):
         "、".join(project.stage_labels),
         project.level_label,
         f"{project.price:.2f}",
+        str(project.minutes_per_session),
+        str(project.sessions_per_term),
         entry.valid_from.isoformat(),
         entry.valid_until.isoformat(),
         f"{batch.issuer}{batch.name}",

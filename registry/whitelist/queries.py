@@ -151,7 +151,8 @@ class ListedProvider(_Listed):
 
 
 class ListedProject(_Listed):
-    __slots__ = ("id", "title", "category", "stages_mask", "level", "price")
+    __slots__ = ("id", "title", "category", "stages_mask", "level", "price", "minutes_per_session",
+                 "sessions_per_term")
     stages, stage_labels = Project.stages, Project.stage_labels
     category_label, level_label = Project.category_label, Project.level_label
 
@@ -179,6 +180,7 @@ def _listed_columns(stmt):
         WhitelistEntry.suspended_until, WhitelistEntry.city_id,
         Provider.id, Provider.name, Provider.uscc, Provider.org_type, county.id, county.name, county.code,
         Project.id, Project.title, Project.category, Project.stages_mask, Project.level, Project.price,
+        Project.minutes_per_session, Project.sessions_per_term,  # issue 15: the session next to the price
         ReleaseBatch.id, ReleaseBatch.year, ReleaseBatch.seq, ReleaseBatch.issuer, ReleaseBatch.published_on,
         batch_city.id, batch_city.name, batch_city.code)
         .join(county, county.id == Provider.county_id)
@@ -206,7 +208,8 @@ def _listed(rows, counties=True):
 
     for (entry_id, status, valid_from, valid_until, suspended_until, city_id, provider_id, provider_name, uscc,
          org_type, county_id, county_name, county_code, project_id, title, category, stages_mask, level, price,
-         batch_id, year, seq, issuer, published_on, batch_city_id, batch_city_name, batch_city_code) in rows:
+         minutes, sessions, batch_id, year, seq, issuer, published_on, batch_city_id, batch_city_name,
+         batch_city_code) in rows:
         e, p, j, b = ListedEntry(), ListedProvider(), ListedProject(), ListedBatch()
         e.id, e.status, e.valid_from, e.valid_until, e.suspended_until, e.city_id = (
             entry_id, status, valid_from, valid_until, suspended_until, city_id)
@@ -214,6 +217,7 @@ def _listed(rows, counties=True):
         p.county = region(county_id, county_name, county_code)
         j.id, j.title, j.category, j.stages_mask, j.level, j.price = (
             project_id, title, category, stages_mask, level, price)
+        j.minutes_per_session, j.sessions_per_term = minutes, sessions
         b.id, b.year, b.seq, b.issuer, b.published_on = batch_id, year, seq, issuer, published_on
         b.city = region(batch_city_id, batch_city_name, batch_city_code)
         e.provider, e.project, e.batch = p, j, b

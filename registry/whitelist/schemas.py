@@ -77,6 +77,8 @@ class ProjectPublicOut(BaseSchema):
     level = fields.Function(lambda p: p.level.value)
     level_label = fields.String()
     price = fields.Function(lambda p: f"{p.price:.2f}", metadata={"description": "元/人·课时"})
+    minutes_per_session = fields.Integer(metadata={"description": "每次时长（分钟）"})  # issue 15
+    sessions_per_term = fields.Integer(metadata={"description": "每学期次数"})
 
 
 class BatchPublicOut(BaseSchema):

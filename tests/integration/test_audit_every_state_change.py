@@ -381,6 +381,66 @@ def case_sweep_delist_by_rule(ctx):
     return (lambda: sweep.delist_entries([ctx["entry"]], clock.today(), None, "low_satisfaction", "low_satisfaction",
                                          evidence_for=lambda e: {}, message_for=lambda e: "测试"),
             {"whitelist_entry.delist", "order.suspend"})
+# ---- issue 15: schedules
+
+def _schedule(ctx, submit=False):
+    from registry.schedules import services as schedules
+    from tests.integration.test_schedules import week_rows
+    schedule = schedules.working_copy(ctx["school"], ctx["term"], actor=ctx["school_admin"])
+    schedules.replace_rows(schedule, week_rows(), actor=ctx["school_admin"])
+    if submit:
+        schedules.submit(schedule, actor=ctx["school_admin"])
+    return schedule
+
+
+def case_schedule_create(ctx):
+    from registry.schedules import services as schedules
+    return (lambda: schedules.working_copy(ctx["school"], ctx["term"], actor=ctx["school_admin"]),
+            {"schedule.create"})
+
+
+def case_schedule_submit(ctx):
+    from registry.schedules import services as schedules
+    schedule = _schedule(ctx)
+    return lambda: schedules.submit(schedule, actor=ctx["school_admin"]), {"schedule.submit"}
+
+
+def case_schedule_accept(ctx):
+    from registry.schedules import services as schedules
+    schedule = _schedule(ctx, submit=True)
+    return lambda: schedules.accept(schedule, actor=ctx["county"]), {"schedule.accept"}
+
+
+def case_schedule_accept_supersedes(ctx):
+    from registry.schedules import services as schedules
+    first = _schedule(ctx, submit=True)
+    schedules.accept(first, actor=ctx["county"])
+    second = schedules.working_copy(ctx["school"], ctx["term"], actor=ctx["school_admin"])
+    schedules.submit(second, actor=ctx["school_admin"])
+    return lambda: schedules.accept(second, actor=ctx["county"]), {"schedule.accept", "schedule.supersede"}
+
+
+def case_schedule_return(ctx):
+    from registry.schedules import services as schedules
+    schedule = _schedule(ctx, submit=True)
+    return (lambda: schedules.return_schedule(schedule, actor=ctx["county"], comment="请补充科普活动"),
+            {"schedule.return"})
+
+
+FEE = {"fee_standard": "每生每月 100 元", "service_time": "周一至周五 16:00–17:40", "content": "作业辅导与拓展活动"}
+
+
+def case_fee_notice_save(ctx):
+    from registry.schedules import services as schedules
+    school = ctx["create_user"]("school_admin")  # a school without the fixture's published notice
+    return (lambda: schedules.save_fee_notice(school.school, ctx["term"], actor=school, **FEE), {"fee_notice.save"})
+
+
+def case_fee_notice_publish(ctx):
+    from registry.schedules import services as schedules
+    school = ctx["create_user"]("school_admin")
+    notice = schedules.save_fee_notice(school.school, ctx["term"], actor=school, **FEE)
+    return lambda: schedules.publish_fee_notice(notice, actor=school), {"fee_notice.publish"}
 
 
 # "module:function" -> the cases that call it (directly or through the public function that is its only caller).
@@ -468,6 +528,13 @@ DECLARED = {
     "registry.complaints.services:decide_appeal": [case_decide_appeal],
     "registry.complaints.services:_overturn": [case_decide_appeal],
     "registry.adjustments.sweep:delist_entries": [case_sweep_delist_by_rule],  # issue 16
+    # issue 15: schedules
+    "registry.schedules.services:working_copy": [case_schedule_create],
+    "registry.schedules.services:submit": [case_schedule_submit],
+    "registry.schedules.services:accept": [case_schedule_accept, case_schedule_accept_supersedes],
+    "registry.schedules.services:return_schedule": [case_schedule_return],
+    "registry.schedules.services:save_fee_notice": [case_fee_notice_save],
+    "registry.schedules.services:publish_fee_notice": [case_fee_notice_publish],
 }
 
 CASES = sorted({(name, case) for name, cases in DECLARED.items() for case in cases}, key=lambda c: c[0] + c[1].__name__)

@@ -22,7 +22,9 @@ def _order(school_ctx, entry, **overrides):
 def test_order_copies_published_price_and_total(db, whitelisted, ordering_school):
     order = _order(ordering_school, whitelisted["entry"])
     assert order.status == OrderStatus.requested
-    assert order.price == Decimal("3.00") and order.total == Decimal("3.00") * 25 * 16
+    # 16 sessions of 60 minutes are 24 class hours of 40 minutes (the city's primary class hour, issue 15)
+    assert order.price == Decimal("3.00") and order.class_hours == Decimal("24.00")
+    assert order.total == Decimal("3.00") * 25 * 24
     assert order.batch_id == whitelisted["batch"].id
 
 

@@ -60,6 +60,11 @@ def world(db, whitelisted, ordering_school, reviewers, create_user, bearer):
     from registry.complaints import services as complaints  # issue 17
     complaint = complaints.open_case(source="public", category="illegal_fees", summary="材料费", order_id=order.id,
                                      complainant_name="张三", complainant_phone="13800000000")
+    from registry.schedules import services as schedules  # issue 15: a schedule revision and a non-teaching day
+    schedule = schedules.working_copy(ordering_school["school"], ordering_school["term"],
+                                      actor=ordering_school["admin"])
+    day = schedules.add_non_teaching_day(ordering_school["school"], ordering_school["term"],
+                                         actor=ordering_school["admin"], day=date(2026, 4, 3), reason="春季运动会")
     db.session.flush()
     ids = {
         "application_id": pending.id, "batch_id": whitelisted["batch"].id, "document_id": document.id,
@@ -68,6 +73,7 @@ def world(db, whitelisted, ordering_school, reviewers, create_user, bearer):
         "school_id": ordering_school["school"].id, "term_id": ordering_school["term"].id,
         "token_id": spare_token.id, "objection_id": 1, "token": "x",
         "complaint_id": complaint.id, "code": complaint.tracking_code, "appeal_id": 1,  # issue 17
+        "schedule_id": schedule.id, "day_id": day.id,  # issue 15
     }
     # issue 18: supervision (no supervision rows in this world: the ids answer 404)
     ids.update({"assignment_id": 1, "visit_id": 1, "task_id": 1, "region_id": ordering_school["school"].county_id})

@@ -42,7 +42,7 @@ def test_incoming_orders_by_status(provider_client, requested_order, ordering_sc
     page = text(provider_client.get("/provider/orders"))
     assert f"#{requested_order.id}" in page and ordering_school["school"].name in page
     assert "待机构确认（1）" in page and "服务中（0）" in page
-    assert "3.00 元/人·课时" in page and "1200.00 元" in page  # 3.00 × 25 students × 16 sessions
+    assert "3.00 元/人·课时" in page and "1800.00 元" in page  # 3.00 × 25 students × 24 class hours
     assert "订单管理" in page  # in the navigation
     assert f"#{requested_order.id}" not in text(provider_client.get("/provider/orders?status=active"))
 
@@ -55,7 +55,7 @@ def test_order_page_shows_school_schedule_price_entry_batch_and_candidates(
     assert f"{school.name}（学校标识码 {school.code}，红谷滩区）" in page
     assert "花样跳绳" in page and "2025—2026学年第二学期" in page
     assert "每周周二、周四 16:30-17:30，共 16 次" in page
-    assert "3.00 元/人·课时" in page and "1200.00 元（3.00 元 × 25 人 × 16 次）" in page
+    assert "3.00 元/人·课时" in page and "1800.00 元（3.00 元 × 25 人 × 24 课时（16 次））" in page
     assert f"#{whitelisted['entry'].id}" in page and f"南昌市{whitelisted['batch'].name}" in page
     # Each candidate with today's clearance for the project's qualification, and why not.
     assert whitelisted["person"].name in page and whitelisted["person"].id_masked in page
@@ -178,7 +178,7 @@ def test_api_lists_and_reads_orders(api, requested_order, whitelisted):
     listed = client.get("/api/v1/provider-orders?status=requested", headers=headers).get_json()
     assert listed["total"] == 1 and listed["items"][0]["id"] == requested_order.id
     body = client.get(f"/api/v1/provider-orders/{requested_order.id}", headers=headers).get_json()
-    assert body["price"] == "3.00" and body["total"] == "1200.00" and body["status"] == "requested"
+    assert body["price"] == "3.00" and body["total"] == "1800.00" and body["status"] == "requested"
     assert body["entry_id"] == whitelisted["entry"].id and body["batch"]["name"] == whitelisted["batch"].name
     assert body["weekdays"] == [1, 3] and body["time_slot"] == "16:30-17:30"
 

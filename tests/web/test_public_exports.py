@@ -8,7 +8,8 @@ from openpyxl import load_workbook
 from registry.whitelist.exports import HEADERS
 
 EXPECTED_HEADERS = ["城市", "覆盖区县", "机构名称", "统一社会信用代码", "机构类型", "服务项目", "活动类别",
-                    "适用学段", "层次", "价格（元/人·课时）", "有效期起", "有效期至", "批次", "状态"]
+                    "适用学段", "层次", "价格（元/人·课时）", "每次时长（分钟）", "每学期次数", "有效期起", "有效期至",
+                    "批次", "状态"]
 
 
 @pytest.fixture
@@ -33,8 +34,8 @@ def test_csv(client, two):
     jump = next(r for r in rows if r[5] == "花样跳绳")
     provider = two[0]["provider"]
     assert jump == ["南昌市", "东湖区、红谷滩区", "南昌启航体育文化发展有限公司", provider.uscc, "企业", "花样跳绳",
-                    "体育", "小学低年级（1–3年级）、小学高年级（4–6年级）", "零起点入门", "3.00", "2026-03-10",
-                    "2026-08-31",
+                    "体育", "小学低年级（1–3年级）、小学高年级（4–6年级）", "零起点入门", "3.00", "60", "16",
+                    "2026-03-10", "2026-08-31",
                     "南昌市教育局2026年第1批", "有效"]
     assert len(rows) == 3
 
@@ -70,7 +71,8 @@ def test_xlsx(client, two):
     assert list(rows[0]) == EXPECTED_HEADERS
     paper = next(r for r in rows if r[5] == "剪纸入门")
     assert paper[:4] == ("赣州市", "章贡区", "赣州章贡非遗剪纸传习社", two[1]["provider"].uscc)
-    assert paper[6:] == ("非遗", "小学低年级（1–3年级）", "零起点入门", "2.50", "2026-03-10", "2026-08-31",
+    assert paper[6:] == ("非遗", "小学低年级（1–3年级）", "零起点入门", "2.50", "60", "16", "2026-03-10",
+                         "2026-08-31",
                          "赣州市教育局2026年第1批", "有效")
 
 

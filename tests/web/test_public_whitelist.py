@@ -53,7 +53,7 @@ def test_api_list_returns_a_page_with_total(client, two):
         "stages": ["lower_primary", "upper_primary"],
         "stage_labels": ["小学低年级（1–3年级）", "小学高年级（4–6年级）"], "level": "beginner",
         "level_label": "零起点入门",
-        "price": "3.00"}
+        "price": "3.00", "minutes_per_session": 60, "sessions_per_term": 16}
     assert item["city"] == "南昌市" and item["counties"] == ["红谷滩区"]
     assert (item["valid_from"], item["valid_until"], item["status"]) == ("2026-03-10", "2026-08-31", "active")
     assert item["batch"]["name"] == "2026年第1批" and item["batch"]["issuer"] == "南昌市教育局"

@@ -64,7 +64,7 @@ def test_the_patch_is_held_and_everything_public_keeps_the_published_values(app,
     # A school orders after the edit: the order carries the published price, and the published stages apply.
     response = _order(client, bearer, whitelisted, school)
     assert response.status_code == 201, response.get_json()
-    assert response.get_json()["price"] == "3.00" and response.get_json()["total"] == "1200.00"
+    assert response.get_json()["price"] == "3.00" and response.get_json()["total"] == "1800.00"
 
 
 def _certificate_token(db, whitelisted):

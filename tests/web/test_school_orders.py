@@ -45,8 +45,8 @@ def test_check_before_submitting_runs_every_rule_and_saves_nothing(app, db, whit
     response = browser.post("/school/orders", data={**fields, "preview": "1"})
     page = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "已检查：按填写内容可以点单，总价 1200.00 元" in page
-    assert "1200.00 元</strong> = 3.00 元 × 25 人 × 16 次" in page
+    assert "已检查：按填写内容可以点单，总价 1800.00 元" in page
+    assert "1800.00 元</strong> = 3.00 元 × 25 人 × 16 次 × 每次 60 分钟折合的课时" in page
     response = browser.post("/school/orders", data={**fields, "expected_students": "45", "preview": "1"})
     assert response.status_code == 422
     assert "预计人数须在项目班额 10–30 人之间" in response.get_data(as_text=True)
@@ -58,14 +58,14 @@ def test_order_copies_the_published_price_and_shows_the_total(app, db, whitelist
     response = browser.post("/school/orders", data=_form(whitelisted["entry"], ordering_school["term"]))
     assert response.status_code == 302, response.get_data(as_text=True)[:3000]
     order = db.session.scalars(select(Order).order_by(Order.id.desc())).first()
-    assert order.price == Decimal("3.00") and order.total == Decimal("1200.00")
+    assert order.price == Decimal("3.00") and order.total == Decimal("1800.00")
     assert order.batch_id == whitelisted["batch"].id and order.status == OrderStatus.requested
     page = browser.get(response.headers["Location"]).get_data(as_text=True)
-    for part in ("待机构确认", "1200.00 元</strong> = 3.00 元 × 25 人 × 16 次", "三（1）班、四（2）班", "周二、周四",
-                 "16:30-17:30", "学校操场", "三年级、四年级", "南昌市教育局2026年第1批"):
+    for part in ("待机构确认", "1800.00 元</strong> = 3.00 元 × 25 人 × 24 课时（16 次）", "三（1）班、四（2）班",
+                 "周二、周四", "16:30-17:30", "学校操场", "三年级、四年级", "南昌市教育局2026年第1批"):
         assert part in page, part
     listing = browser.get("/school/orders").get_data(as_text=True)
-    assert "花样跳绳" in listing and "1200.00 元" in listing
+    assert "花样跳绳" in listing and "1800.00 元" in listing
 
 
 # ---------------------------------------------------------------- every refusal, on the form and in JSON
@@ -184,7 +184,7 @@ def test_a_higher_price_is_refused_and_a_lower_one_never_lowers_the_copy(app, db
     response = client.post("/api/v1/school/orders", json=fields, headers=headers)
     assert response.status_code == 201
     body = response.json
-    assert body["price"] == "3.00" and body["total"] == "1200.00" and body["status"] == "requested"
+    assert body["price"] == "3.00" and body["total"] == "1800.00" and body["status"] == "requested"
     assert body["batch"]["name"] == "2026年第1批" and body["entry_id"] == whitelisted["entry"].id
     assert body["weekday_labels"] == ["周二", "周四"] and body["staff"] == []
 

@@ -40,7 +40,7 @@ def test_confirmation_pdf(app, db, accepted, tmp_path):
     text = _text(response.data, tmp_path)
     compact = re.sub(r"\s+", "", text)
     for part in ("课后服务项目服务确认单", school.name, school.code, provider.name, provider.uscc, "花样跳绳",
-                 "3.00元/人·课时", "1200.00元", "3.00元×25人×16次", "2025—2026学年第二学期", "每周周二、周四",
+                 "3.00元/人·课时", "1800.00元", "3.00元×25人×24课时（16次）", "2025—2026学年第二学期", "每周周二、周四",
                  "16:30-17:30", "三（1）班、四（2）班", "三年级、四年级", "学校操场", person.name, person.id_masked,
                  f"第{order.entry_id}号", "南昌市教育局2026年第1批", f"FW-{school.code}-{order.id:06d}"):
         assert re.sub(r"\s+", "", part) in compact, part

@@ -87,9 +87,11 @@ def export(fmt):
 
 def _detail(order, status=200, errors=None, form=None):
     day = clock.today()
-    effective = order.effective_status(day)
+    waiting = orders.waits_for_fee_notice(order)  # issue 15
+    effective = order.status if waiting else order.effective_status(day)
     requested = order.status == OrderStatus.requested
     return _render("provider_orders/detail.html", status, order=order, today=day, effective=effective,
+                   fee_notice_missing=waiting, fee_notice_message=orders.FEE_NOTICE_MISSING,
                    errors=errors or {}, form=form or {}, history=history(order),
                    notice=queries.suspension_notice(order, day, "provider"),
                    candidates=queries.candidates(order, day) if requested else [],

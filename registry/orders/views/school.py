@@ -85,7 +85,11 @@ def _total(project, form):
         return None
     if students <= 0 or sessions <= 0:
         return None
-    return project.price * students * sessions
+    return project.price * students * orders.class_hours(project, _school(), _grades_ticked(), sessions)
+
+
+def _grades_ticked():
+    return [int(g) for g in request.form.getlist("grades") if str(g).isdigit()]
 
 
 def _capacity_warning(term, form, day):
@@ -123,7 +127,8 @@ def _order_form(row, form, status=200, errors=None, preview=False):
     return _render("school_orders/form.html", status, row=row, entry=row.entry, project=project, school=school,
                    terms=terms, term=term, share=schools.share_view(school, term) if term else None,
                    grades=grades, form=form, errors=errors, total=total, preview=preview, field_labels=FIELD_LABELS,
-                   capacity=_capacity_warning(term, form, day))
+                   capacity=_capacity_warning(term, form, day),
+                   hours_per_session=orders.class_hours(project, school, _grades_ticked(), 1))
 
 
 def _entry_row(entry_id):
@@ -201,9 +206,11 @@ def export(fmt):
 
 def _detail(order, status=200, errors=None, form=None):
     day = clock.today()
-    return _render("school_orders/detail.html", status, order=order, today=day,
-                   effective=order.effective_status(day), errors=errors or {}, form=form or {},
-                   notice=queries.suspension_notice(order, day),
+    waiting = orders.waits_for_fee_notice(order)  # issue 15
+    return _render("school_orders/detail.html", status, order=order, today=day, fee_notice_missing=waiting,
+                   fee_notice_message=orders.FEE_NOTICE_MISSING,
+                   effective=order.status if waiting else order.effective_status(day), errors=errors or {},
+                   form=form or {}, notice=queries.suspension_notice(order, day),
                    can_cancel=orders.LIFECYCLE.find("cancel", order.status.value) is not None,
                    confirmable=order.effective_status(day) in pdf.CONFIRMABLE)
 
