@@ -15,7 +15,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import Date, DateTime, Integer, and_, case, distinct, func, literal, not_, or_, select
+from sqlalchemy import Date, DateTime, Integer, String, and_, case, distinct, func, literal, not_, or_, select
 from sqlalchemy.orm import aliased
 
 from registry.complaints.models import Complaint
@@ -24,9 +24,11 @@ from registry.extensions import db
 from registry.orders.models import Order, OrderStaff, OrderStatus
 from registry.people.models import CheckResult, CheckType, Person, PersonCheck
 from registry.policy import services as policy
+from registry.policy.models import CityPolicy
 from registry.providers.models import Provider
 from registry.quality.models import ProjectStanding, Satisfaction, StandingLevel, SurveyResponse
 from registry.regions.models import Region, RegionLevel
+from registry.schedules.models import FILED, Schedule, ScheduleStatus
 from registry.schools.models import School, SchoolProject, Term
 from registry.supervision import queries
 from registry.supervision.models import AWAITING_RESPONSE, Assignment, Task, Visit
@@ -265,6 +267,47 @@ def _shift(day_col, n):
     return (day_col + n).cast(Date) if n else day_col
 
 
+def _plus_days(day_col, days_col):
+    """day + a column of days, in SQL on either database."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        return func.date(day_col, "+" + days_col.cast(String) + " days")
+    return (day_col + days_col).cast(Date)
+
+
+def _schedule_figures(region, group, days, on_time_too):
+    """Schools of the region with a schedule for the day's term accepted by the day's end (filing refuses one
+    that breaks 1+N), and, with `on_time_too`, first filed by the term's start plus the city's filing days,
+    among all the region's schools."""
+    t = _terms_table(days)
+    key = _key(group, School.id, School.county_id, School.city_id)
+    accepted = (select(Schedule.id).where(Schedule.school_id == School.id, Schedule.term_id == t.c.c2,
+                                          Schedule.status.in_([ScheduleStatus.accepted, ScheduleStatus.superseded]),
+                                          Schedule.decided_at < t.c.c1).exists())
+    counted = accepted
+    if on_time_too:
+        deadline = _plus_days(t.c.c3, func.coalesce(CityPolicy.filing_deadline_days, 30))
+        first_filed = (select(func.min(Schedule.submitted_on))
+                       .where(Schedule.school_id == School.id, Schedule.term_id == t.c.c2, Schedule.status.in_(FILED))
+                       .scalar_subquery())
+        counted = and_(accepted, first_filed <= deadline)
+    rows = db.session.execute(
+        select(t.c.c0, key, func.count(School.id), func.count(case((counted, School.id))))
+        .select_from(t).join(School, literal(True)).outerjoin(CityPolicy, CityPolicy.city_id == School.city_id)
+        .where(_in_region(region, School.county_id, School.city_id)).group_by(t.c.c0, key))
+    return {(_norm(day), k): _ratio(yes, total) for day, k, total, yes in rows}
+
+
+def schedule_rate(region, group, days):
+    """晒课表: schools whose schedule for the term is accepted and was filed on time, among all schools."""
+    return _schedule_figures(region, group, days, on_time_too=True)
+
+
+def one_plus_n(region, group, days):
+    """Schools running an accepted 1+N schedule for the term (filing refuses a schedule under 50% N minutes,
+    a day without N or a week without science), among all schools."""
+    return _schedule_figures(region, group, days, on_time_too=False)
+
+
 def _complaint_open_on(d):
     return and_(Complaint.received_on <= d.c.c0, or_(Complaint.decided_on.is_(None), Complaint.decided_on > d.c.c0))
 
@@ -329,9 +372,9 @@ def projects_under_threshold(region, group, days):
 NOT_LANDED = "source not landed"
 
 INDICATORS = [
-    Indicator("schedule_rate", "晒课表率（课表已审核且按时备案的学校）", "%", "schedules (issue 15)", None,
+    Indicator("schedule_rate", "晒课表率（课表已审核且按时备案的学校）", "%", "schedules", schedule_rate,
               "有已审核课表且按时备案的学校占比", higher_is_better=True),
-    Indicator("one_plus_n", "“1+N”落实率", "%", "schedules (issue 15)", None,
+    Indicator("one_plus_n", "“1+N”落实率", "%", "schedules", one_plus_n,
               "课后服务时段落实“1+N”模式的学校占比", higher_is_better=True),
     Indicator("third_party_share", "第三方项目占比", "%", "orders", third_party_share,
               "本学期第三方项目占学校课后服务项目的比例（规定上限 30%）"),

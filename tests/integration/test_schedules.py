@@ -16,24 +16,10 @@ from registry.schedules.models import ScheduleStatus
 from registry.schools.models import SchoolProject
 from tests.fixtures.orders import order_fields
 from tests.fixtures.reviews import at
+from tests.fixtures.schedules import week_rows
 from tests.fixtures.schools import make_school_row, make_term
 
 TERM_START = date(2026, 9, 1)
-
-
-def week_rows(grades=(1, 2), science_day=0):
-    rows = []
-    for day in range(5):
-        rows.append(dict(grade_from=grades[0], grade_to=grades[1], class_name="", weekday=day, starts_at=960,
-                         ends_at=1000, kind="one", category=None, source="own", content="作业辅导",
-                         school_project_id=None, order_id=None, person_id=None, teacher_name=f"王老师{grades[0]}{day}",
-                         venue="教室", class_size=40))
-        rows.append(dict(grade_from=grades[0], grade_to=grades[1], class_name="", weekday=day, starts_at=1000,
-                         ends_at=1060, kind="n", category="science" if day == science_day else "sports",
-                         source="own", content="科学探究" if day == science_day else "篮球", school_project_id=None,
-                         order_id=None, person_id=None, teacher_name=f"李老师{grades[0]}{day}", venue="操场",
-                         class_size=40))
-    return rows
 
 
 @pytest.fixture

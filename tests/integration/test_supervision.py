@@ -23,6 +23,7 @@ from registry.notifications.models import Notification
 from registry.orders.models import Order
 from registry.people.models import CheckResult, Person
 from registry.people.services import check_expiry, latest_checks
+from registry.policy import services as policy
 from registry.quality import services as quality
 from registry.quality.models import (
     Interest,
@@ -33,6 +34,8 @@ from registry.quality.models import (
     SurveyResponse,
 )
 from registry.regions import services as regions
+from registry.schedules import services as schedules
+from registry.schedules.models import Schedule
 from registry.schools.models import School, SchoolProject, Term
 from registry.supervision import indicators, queries, sweep
 from registry.supervision import services as supervision
@@ -40,6 +43,7 @@ from registry.supervision.indicators import COUNTED_ORDERS, INDICATORS
 from registry.supervision.models import Assignment, MissedVisit, Task, TaskStatus, Visit
 from registry.whitelist.models import ChangeFeedItem, ChangeKind, EntryCounty
 from tests.fixtures.reviews import at
+from tests.fixtures.schedules import week_rows
 from tests.fixtures.schools import make_school_row
 from tests.fixtures.supervision import checklist
 from tests.fixtures.supervision import visit as make_visit
@@ -215,6 +219,18 @@ def hand_count(db, key, day, level, region_id, term):
             return len(open_)
         return sum(1 for c in open_ if day > (c.ack_due if c.acknowledged_on is None or c.acknowledged_on > day
                                               else c.resolve_due))
+    if key in ("schedule_rate", "one_plus_n"):
+        schools = [s for s in db.session.scalars(select(School)).all()
+                   if {"school": s.id, "county": s.county_id, "city": s.city_id}[level] == region_id]
+        yes = 0
+        for school in schools:
+            mine = [x for x in db.session.scalars(select(Schedule)).all()
+                    if x.school_id == school.id and x.term_id == term.id]
+            accepted = any(x.status.value in ("accepted", "superseded") and x.decided_at < end for x in mine)
+            filed = [x.submitted_on for x in mine if x.submitted_on is not None]
+            due = term.starts_on + timedelta(days=policy.for_city(school.city).filing_deadline_days)
+            yes += accepted and (key == "one_plus_n" or (bool(filed) and min(filed) <= due))
+        return round(100.0 * yes / len(schools), 1) if schools else None
     if key == "satisfaction":
         answers = [r for r in db.session.scalars(select(SurveyResponse)).all()
                    if r.term_id == term.id and r.created_at < end
@@ -254,6 +270,10 @@ def counted(db, world):
     complaints.open_case(source="school", category="illegal_fees", actor=world["school_admin"],
                          summary="课后服务收取材料费", school_id=world["school_admin"].school_id,
                          provider_id=world["provider"].id)
+    schedule = schedules.working_copy(world["a"], world["term"], actor=world["school_admin"])
+    schedules.replace_rows(schedule, week_rows(), actor=world["school_admin"])
+    schedules.submit(schedule, actor=world["school_admin"])
+    schedules.accept(schedule, actor=world["county"])
     codes = quality.issue_codes(world["order"], actor=world["school_admin"])
     for code, satisfied in zip(codes, ("satisfied", "basic", "dissatisfied"), strict=False):
         quality.answer(code, satisfaction=Satisfaction(satisfied), interest=Interest.high, safety=SafetyFeeling.safe,
@@ -309,7 +329,7 @@ def test_the_seeded_county_has_something_to_count(db, counted):
     assert totals == {"third_party_share": 16.7, "visits_this_month": 50.0, "tasks_open": 2, "tasks_overdue": 1,
                       "entries_suspended_delisted": 1, "people_expiring": 1,
                       "complaints_open": 2, "complaints_overdue": 1, "satisfaction": 66.7,
-                      "projects_under_threshold": 1}
+                      "projects_under_threshold": 1, "schedule_rate": 50.0, "one_plus_n": 50.0}
     assert all(r.total is None for r in indicators.dashboard(county, day).rows if not r.indicator.landed)
 
 
