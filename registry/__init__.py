@@ -92,6 +92,8 @@ def configure_blueprints(app):
     html += (schools_views.bp, school_orders_views.bp)
     from registry.reviews import views as reviews_views
     html += (reviews_views.bp,)
+    from registry.passes import views as passes_views  # issue 14: passes
+    html += (passes_views.bp,)
     for bp in html:
         app.register_blueprint(bp)
     calendar_views.init_app(app)
@@ -108,6 +110,8 @@ def configure_blueprints(app):
     json_blueprints += (schools_api.blp, school_orders_api.blp)
     from registry.reviews import api as reviews_api
     json_blueprints += (reviews_api.blp,)
+    from registry.passes import api as passes_api  # issue 14: passes
+    json_blueprints += (passes_api.blp,)
     for blp in json_blueprints:
         api.register_blueprint(blp, url_prefix=f"/api/v1{blp.url_prefix or ''}")
         # The API authenticates with bearer tokens only (never the cookie), so CSRF cannot apply.

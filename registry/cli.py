@@ -159,6 +159,10 @@ def rotate_keys():
                                    "until rotation is done") from exc
     db.session.commit()
     click.echo(f"re-encrypted {rotated} rows under key {crypto.current_key_id()}")
+    from registry.passes.services import rotate_tokens  # issue 14: passes
+    resigned = rotate_tokens()
+    db.session.commit()
+    click.echo(f"re-signed {resigned} entry passes under key {crypto.signing_key_id()}")
 
 
 @registry_cli.command("send-mail")
@@ -189,6 +193,9 @@ def sweep_command(as_of):
 
     day = as_of.date() if as_of else None
     summary = sweep.run(day)
+    db.session.commit()
+    from registry.passes import sweep as passes_sweep  # issue 14: passes
+    summary.update(passes_sweep.run(day))
     db.session.commit()
     removed = remove_stale_parts()  # files of uploads whose request died before it could remove them
     labels = {

@@ -53,6 +53,24 @@ def _data_keys(production):
     return keys
 
 
+def _pass_signing_keys(production):
+    """Entry-pass signing keys (Ed25519, issue 14): "kid:hex64-seed,kid:hex64-seed"; the first signs, all verify
+    (the gate pages keep every listed public key). Generated into instance/pass-signing-key in development."""
+    raw = _env("PASS_SIGNING_KEYS")
+    if not raw:
+        if production:
+            raise ConfigError("REGISTRY_PASS_SIGNING_KEYS must be set in production")
+        raw = "pass1:" + _dev_secret("pass-signing-key", 32)
+    keys = []
+    for part in raw.split(","):
+        kid, _, hexkey = part.strip().partition(":")
+        seed = bytes.fromhex(hexkey)
+        if not kid or len(seed) != 32:
+            raise ConfigError("REGISTRY_PASS_SIGNING_KEYS entries must be kid:64-hex-chars")
+        keys.append((kid, seed))
+    return keys
+
+
 def load_config():
     """Build the configuration mapping from the environment."""
     env = _env("ENV", "development")
@@ -74,6 +92,7 @@ def load_config():
         "PRODUCTION": production,
         "SECRET_KEY": secret_key,
         "DATA_KEYS": _data_keys(production),
+        "PASS_SIGNING_KEYS": _pass_signing_keys(production),
         "BLIND_INDEX_KEY": bytes.fromhex(blind_key) if len(blind_key) == 64 else blind_key.encode(),
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {},

@@ -11,6 +11,7 @@ class Role(LabelledEnum):
     provider_admin = "provider_admin", "机构账号"
     sys_admin = "sys_admin", "系统管理员"
     auditor = "auditor", "审计管理员"
+    gate_keeper = "gate_keeper", "门卫"  # issue 14: bound to one school, scans entry passes at its gate
 
 
 ROLE_LABELS = Role.labels()
@@ -20,4 +21,6 @@ REVIEWER_ROLES = frozenset({Role.city_reviewer, Role.county_reviewer})
 MFA_ROLES = frozenset({Role.city_reviewer, Role.county_reviewer, Role.sys_admin, Role.auditor, Role.inspector})
 # The region level each region-bound role needs.
 REGION_LEVEL = {Role.city_reviewer: "city", Role.county_reviewer: "county", Role.inspector: "county"}
-STAFF_ROLES = frozenset(Role) - {Role.provider_admin, Role.school_admin}
+# Roles bound to one school (user.school_id); issue 14 adds the gate keeper.
+SCHOOL_ROLES = frozenset({Role.school_admin, Role.gate_keeper})
+STAFF_ROLES = frozenset(Role) - {Role.provider_admin} - SCHOOL_ROLES

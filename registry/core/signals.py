@@ -91,3 +91,10 @@ first, offered on the review screen. Owner: registry.batches.queries.""")
 admit_published = Hook("admit_published", """admit_published(application, batch, rules=, today=, actor=): a
 published batch admits the application: the reviewed values apply, entries are created or renewed, the
 application is approved, the certificate issued and the provider told. Owner: registry.whitelist.services.""")
+
+# ---------------------------------------------------------------- told by orders (issue 14: passes)
+
+order_staff_changed = Hook("order_staff_changed", """order_staff_changed(order, actor=): the staff of an accepted or
+active order changed (accepted with staff, or a person replaced): every current person gets an entry pass, and a
+removed person's pass is revoked at once (its validity is also computed live from OrderStaff.removed_at).
+Owner: registry.passes.services.""")

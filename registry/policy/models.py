@@ -32,6 +32,9 @@ class CityPolicy(db.Model):
     satisfaction_threshold: Mapped[Decimal] = mapped_column(Numeric(4, 3), nullable=False, default=Decimal("0.800"))
     satisfaction_min_evaluations: Mapped[int] = mapped_column(nullable=False, default=10)
     ban_years: Mapped[int] = mapped_column(nullable=False, default=3)
+    # issue 14: passes (the gate's time window around a session; how long a pass photo outlives the last pass)
+    gate_window_minutes: Mapped[int] = mapped_column(nullable=False, default=60)
+    pass_photo_retention_months: Mapped[int] = mapped_column(nullable=False, default=6)
     updated_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=clock.utcnow, onupdate=clock.utcnow)
 
     city: Mapped[Region] = relationship()
