@@ -23,13 +23,8 @@ def _school():
     return current_user.school
 
 
-def _decision(decision, row=None):
-    if decision.entry_pass is not None:
-        p = decision.entry_pass
-        p.photo_url = (url_for("passes.photo", person_id=p.person_id)
-                       if services.photo_of(p.person_id) is not None else None)
-    return {"allowed": decision.allowed, "result": decision.result, "direction": decision.direction,
-            "reasons": decision.reasons, "entry_pass": decision.entry_pass, "scan_id": getattr(row, "id", None)}
+def _photo_url(person_id):
+    return url_for("passes.photo", person_id=person_id)
 
 
 @blp.route("/passes")
@@ -71,8 +66,8 @@ class GateScan(MethodView):
     @blp.response(200, schemas.DecisionOut)
     def post(self, data):
         """门岗核验一次扫码或通行码：按实时规则给出允许进入/禁止进入及全部原因，并记录；同一天第二次扫码记为离校"""
-        decision, row = services.scan(_school(), user=_actor(), text=data["text"])
-        return _decision(decision, row)
+        decision, _row = services.scan(_school(), user=_actor(), text=data["text"])
+        return services.with_photo_url(decision, _photo_url)
 
 
 @blp.route("/gate/sync")

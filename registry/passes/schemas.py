@@ -4,7 +4,7 @@ from marshmallow import fields, validate
 
 from registry.core.schema import BaseSchema
 from registry.passes import services
-from registry.passes.models import ScanResult
+from registry.passes.models import ScanDirection, ScanResult
 
 RESULTS = [r.value for r in ScanResult]
 
@@ -107,8 +107,8 @@ class DecisionOut(BaseSchema):
     allowed = fields.Boolean()
     result = fields.Function(lambda d: d.result.value)
     result_label = fields.Function(lambda d: d.result.label)
-    direction = fields.Function(lambda d: d.direction.value)
-    direction_label = fields.Function(lambda d: d.direction.label)
+    direction = fields.Function(lambda d: ScanDirection(d.direction).value)
+    direction_label = fields.Function(lambda d: ScanDirection(d.direction).label)
     reasons = fields.List(fields.String())
     entry_pass = fields.Nested(ScanPassOut, allow_none=True, data_key="pass")
     scan_id = fields.Integer(allow_none=True)

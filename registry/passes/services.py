@@ -311,6 +311,7 @@ class Decision:
     entry_pass: EntryPass | None = None
     direction: ScanDirection = ScanDirection.entry
     session: str = ""
+    scan_id: int | None = None
 
     @property
     def result(self):
@@ -329,6 +330,14 @@ def load_pass(pass_id=None, code=None):
         joinedload(EntryPass.order).joinedload(Order.provider))
     stmt = stmt.where(EntryPass.id == pass_id) if pass_id is not None else stmt.where(EntryPass.code == code)
     return db.session.scalar(stmt)
+
+
+def with_photo_url(decision, photo_url):
+    """The decision, its pass carrying the photo's URL when the person has a pass photo (for the answer)."""
+    if decision.entry_pass is not None:
+        has = photo_of(decision.entry_pass.person_id) is not None
+        decision.entry_pass.photo_url = photo_url(decision.entry_pass.person_id) if has else None
+    return decision
 
 
 def session_text(entry_pass):
@@ -434,6 +443,7 @@ def scan(school, *, user, text, at=None, offline_result=None, client_id=None):
                    received_at=clock.utcnow())
     db.session.add(row)
     db.session.flush()
+    decision.scan_id = row.id
     return decision, row
 
 

@@ -168,15 +168,9 @@ def verify(token):
 
 # ---------------------------------------------------------------- the gate
 
-def _decision_json(decision, row=None):
-    if decision.entry_pass is not None:
-        p = decision.entry_pass
-        p.photo_url = (url_for("passes.photo", person_id=p.person_id)
-                       if services.photo_of(p.person_id) is not None else None)
-    body = schemas.DecisionOut().dump({"allowed": decision.allowed, "result": decision.result,
-                                       "direction": decision.direction, "reasons": decision.reasons,
-                                       "entry_pass": decision.entry_pass, "scan_id": getattr(row, "id", None)})
-    return body
+def _decision_json(decision):
+    services.with_photo_url(decision, lambda person_id: url_for("passes.photo", person_id=person_id))
+    return schemas.DecisionOut().dump(decision)
 
 
 @bp.get("/gate")
@@ -193,16 +187,16 @@ def gate_check():
     if not text:
         return render_template("passes/gate.html", school=school, result=None, text="",
                                error="请输入通行码或扫描二维码"), 422
-    decision, row = services.scan(school, user=_actor(), text=text)
-    return render_template("passes/gate.html", school=school, result=_decision_json(decision, row), text=text)
+    decision, _row = services.scan(school, user=_actor(), text=text)
+    return render_template("passes/gate.html", school=school, result=_decision_json(decision), text=text)
 
 
 @bp.post("/gate/scan.json")
 def gate_scan():
     school = _school()
     data = load(schemas.ScanIn(), request.get_json(silent=True) or {})
-    decision, row = services.scan(school, user=_actor(), text=data["text"])
-    return jsonify(_decision_json(decision, row))
+    decision, _row = services.scan(school, user=_actor(), text=data["text"])
+    return jsonify(_decision_json(decision))
 
 
 @bp.post("/gate/sync.json")
