@@ -28,7 +28,7 @@ from registry.core.errors import NotAllowed, NotFound, ValidationFailed
 from registry.extensions import db
 from registry.files import services as files
 from registry.notifications import services as notifications
-from registry.orders.models import WEEKDAY_LABELS, Order, OrderStaff, OrderStatus
+from registry.orders.models import Order, OrderStaff, OrderStatus
 from registry.passes.models import EntryPass, GateScan, PassKind, PassPhoto, ScanDirection, ScanResult
 from registry.people import services as people
 from registry.people.models import Person
@@ -74,8 +74,12 @@ def slot_minutes(slot):
     return h1 * 60 + m1, h2 * 60 + m2
 
 
+DAY_LABELS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
+
+
 def weekdays_text(days):
-    return "、".join(WEEKDAY_LABELS[d] if d < len(WEEKDAY_LABELS) else f"周{d + 1}" for d in sorted(days))
+    days = sorted(set(days))
+    return "每天" if days == list(range(7)) else "、".join(DAY_LABELS[d] for d in days)
 
 
 def mask_name(name):

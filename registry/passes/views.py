@@ -24,7 +24,8 @@ from registry.people import services as people
 
 bp = Blueprint("passes", __name__)
 
-WEEKDAY_OPTIONS = [(0, "周一"), (1, "周二"), (2, "周三"), (3, "周四"), (4, "周五"), (5, "周六"), (6, "周日")]
+CAMERA_POLICY = "camera=(self), microphone=(), geolocation=()"  # the gate page scans with the camera
+WEEKDAY_OPTIONS = list(enumerate(services.DAY_LABELS))
 
 
 def _actor():
@@ -157,7 +158,7 @@ def phone(link_key):
     response = render_template("passes/phone.html", p=entry_pass, qr=qr_data_uri(services.qr_text(entry_pass)),
                                code=services.format_code(entry_pass.code), reasons=reasons, today=day,
                                weekdays=services.weekdays_text(entry_pass.weekdays))
-    return response, 200, {"Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer"}
+    return response, 200, {"Cache-Control": "private, no-store"}
 
 
 @bp.get("/passes/v/<path:token>")
@@ -176,7 +177,8 @@ def _decision_json(decision):
 @bp.get("/gate")
 def gate():
     school = _school()
-    return render_template("passes/gate.html", school=school, result=None, text="")
+    return (render_template("passes/gate.html", school=school, result=None, text=""), 200,
+            {"Permissions-Policy": CAMERA_POLICY})
 
 
 @bp.post("/gate")
@@ -188,7 +190,8 @@ def gate_check():
         return render_template("passes/gate.html", school=school, result=None, text="",
                                error="请输入通行码或扫描二维码"), 422
     decision, _row = services.scan(school, user=_actor(), text=text)
-    return render_template("passes/gate.html", school=school, result=_decision_json(decision), text=text)
+    return (render_template("passes/gate.html", school=school, result=_decision_json(decision), text=text), 200,
+            {"Permissions-Policy": CAMERA_POLICY})
 
 
 @bp.post("/gate/scan.json")

@@ -62,7 +62,7 @@ def test_gate_page_json_needs_csrf_and_answers_red_with_reasons(db, accepted, cr
     assert client.post("/gate/scan.json", json={"text": accepted["pass"].code}).status_code == 400  # no CSRF
     response = client.post("/gate/scan.json", json={"text": accepted["pass"].code}, headers={"X-CSRFToken": token})
     body = response.get_json()
-    assert response.status_code == 200 and not body["allowed"], re.findall(r"<main.*?</main>", response.get_data(as_text=True), re.S)
+    assert response.status_code == 200 and not body["allowed"]
     assert any("不在入校时段内" in r for r in body["reasons"])
     kit = client.get("/gate/kit.json").get_json()
     assert kit["school_id"] == accepted["school"].id and kit["keys"]
