@@ -390,4 +390,5 @@ BENCHMARKS = {
     "catalog_vs_bare": _lazy("bench.http", "catalog_vs_bare"),
     "verify": _lazy("bench.http", "verify_latency"),
     "pdf": _lazy("bench.pdf", "announcement_pdf"),
+    "gate_scan": _lazy("bench.gate", "gate_scan"),  # issue 14: passes
 }

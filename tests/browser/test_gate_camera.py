@@ -52,7 +52,7 @@ def gate_world(live_server):
     with live_server.app.app_context():
         clock.freeze(None)
         school = _db.session.scalar(select(School).order_by(School.id))
-        admin = _db.session.scalar(select(User).where(User.school_id == school.id))
+        admin = _db.session.scalar(select(User).where(User.school_id == school.id, User.role == "school_admin"))
         keeper = auth.create_user(username="gate_keeper_t", display_name="张门卫", role="gate_keeper",
                                   password=DEMO_PASSWORD, school_id=school.id, must_change_password=False)
         today = clock.today()
