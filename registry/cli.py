@@ -162,7 +162,8 @@ def rotate_keys():
     from registry.passes.services import rotate_tokens  # issue 14: passes
     resigned = rotate_tokens()
     db.session.commit()
-    click.echo(f"re-signed {resigned} entry passes under key {crypto.signing_key_id()}")
+    if resigned:
+        click.echo(f"re-signed {resigned} entry passes under key {crypto.signing_key_id()}")
 
 
 @registry_cli.command("send-mail")

@@ -1,9 +1,10 @@
 """Issue 14 browser test: the gate page scans a real QR code through the camera path. Chromium's fake camera
 (--use-fake-device-for-media-stream --use-file-for-fake-video-capture) plays a Y4M video of a pass's QR code,
 written here from the PNG `qrcode` renders (luma from the grey image, chroma 128); jsQR decodes it in the page
-and the answer turns green. Screenshots at 390 px: the pass (phone page), the gate green and red, the on-site
-list, into $REGISTRY_SHOTS_DIR
-(default /work/wt/_shots/passes/)."""
+and the answer turns green. Offline: with the scan request failing, the page decides from the signature
+(WebCrypto Ed25519), says 离线判定, queues the scan and syncs it once online. Screenshots at 390 px (the pass's
+phone page, the gate green, red and offline, the on-site list) go to $REGISTRY_SHOTS_DIR (default
+/work/wt/_shots/passes/)."""
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -120,6 +121,19 @@ def test_camera_scan_turns_green(playwright, live_server, gate_world, tmp_path):
         expect(page.locator(".roll")).to_contain_text(gate_world["name"])
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
         page.screenshot(path=str(SHOTS / "onsite.png"), full_page=True)
+        # Offline: the scan endpoint cannot be reached; the page decides from the signature (WebCrypto Ed25519),
+        # the deny list and the clock, says so, queues the scan, and syncs it once back online.
+        page.goto("/gate")
+        expect(page.locator("#net")).to_have_text("在线")
+        page.route("**/gate/scan.json", lambda route: route.abort())
+        page.get_by_role("button", name="扫描二维码").click()
+        expect(result).to_have_class("gate-result ok", timeout=15000)
+        expect(result.locator(".offline-note")).to_contain_text("离线判定")
+        expect(page.locator("#queued")).not_to_have_text("0")
+        page.screenshot(path=str(SHOTS / "gate-offline.png"), full_page=True)
+        page.unroute("**/gate/scan.json")
+        page.evaluate("window.dispatchEvent(new Event('online'))")
+        expect(page.locator("#queued")).to_have_text("0", timeout=10000)
         context.close()
     finally:
         browser.close()

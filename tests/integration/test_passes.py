@@ -232,3 +232,15 @@ def test_scan_statements_are_constant(db, accepted, whitelisted):
     finally:
         event.remove(db.engine, "before_cursor_execute", count)
     assert len(seen) <= 16, len(seen)
+
+
+def test_rotation_re_signs_and_old_badges_still_verify(db, app, accepted, monkeypatch):
+    old_token = accepted["pass"].token
+    old = app.config["PASS_SIGNING_KEYS"][0]
+    monkeypatch.setitem(app.config, "PASS_SIGNING_KEYS", [("p2027", bytes(range(32))), old])
+    assert services.rotate_tokens() == 1
+    assert accepted["pass"].key_id == "p2027" and accepted["pass"].token.split(".")[1] == "p2027"
+    assert services.read_token(accepted["pass"].token).valid and services.read_token(old_token).valid
+    assert services.rotate_tokens() == 0
+    monkeypatch.setitem(app.config, "PASS_SIGNING_KEYS", [("p2027", bytes(range(32)))])
+    assert not services.read_token(old_token).valid  # the old key removed: a badge under it no longer verifies
