@@ -38,8 +38,8 @@ class SyncIn(BaseSchema):
 
 class SchoolPassIn(BaseSchema):
     person_id = fields.Integer(required=True)
-    weekdays = fields.List(fields.Integer(), required=True,
-                           metadata={"description": "入校日：0 = 周一 … 6 = 周日"})
+    weekdays = fields.List(fields.Integer(), load_default=list,
+                           metadata={"description": "入校日：0 = 周一 … 6 = 周日（至少一天）"})
     time_slot = fields.String(required=True, validate=validate.Length(max=32),
                               metadata={"description": "时段，如 16:30-17:30"})
     valid_from = fields.Date(required=True)

@@ -72,32 +72,31 @@ def school_index():
     return _school_page()
 
 
-@bp.post("/school/passes")
-def issue():
+def _school_form(section, action, success):
+    """Run one of the school page's forms; a refused one comes back on the page with its errors and input."""
     try:
-        data = parse_form(schemas.SchoolPassIn(), multi=("weekdays",))
-        entry_pass = services.issue_school_pass(_school(), actor=_actor(), **data)
+        done = action()
     except DomainError as exc:
         if exc.status not in (409, 422):
             raise
         db.session.rollback()
-        return _school_page(exc.status, errors={"issue": _errors_of(exc)}, form=request.form)
-    flash(f"已签发通行证 {services.format_code(entry_pass.code)}", "success")
+        return _school_page(exc.status, errors={section: _errors_of(exc)}, form=request.form)
+    flash(success(done), "success")
     return redirect(url_for("passes.school_index"))
+
+
+@bp.post("/school/passes")
+def issue():
+    return _school_form("issue", lambda: services.issue_school_pass(
+        _school(), actor=_actor(), **parse_form(schemas.SchoolPassIn(), multi=("weekdays",))),
+        lambda entry_pass: f"已签发通行证 {services.format_code(entry_pass.code)}")
 
 
 @bp.post("/school/gate-keepers")
 def create_gate_keeper():
-    try:
-        data = parse_form(schemas.GateKeeperIn())
-        user = services.create_gate_keeper(_school(), actor=_actor(), **data)
-    except DomainError as exc:
-        if exc.status not in (409, 422):
-            raise
-        db.session.rollback()
-        return _school_page(exc.status, errors={"keeper": _errors_of(exc)}, form=request.form)
-    flash(f"已创建门卫账号 {user.username}，首次登录须修改密码", "success")
-    return redirect(url_for("passes.school_index"))
+    return _school_form("keeper", lambda: services.create_gate_keeper(
+        _school(), actor=_actor(), **parse_form(schemas.GateKeeperIn())),
+        lambda user: f"已创建门卫账号 {user.username}，首次登录须修改密码")
 
 
 @bp.post("/passes/<int:pass_id>/revoke")
@@ -106,7 +105,7 @@ def revoke(pass_id):
     data = parse_form(schemas.RevokeIn())
     services.revoke(entry_pass, actor=_actor(), reason=data["reason"])
     flash("通行证已撤销，门岗立即拒绝", "success")
-    return redirect(request.referrer or url_for("main.dashboard"))
+    return redirect(url_for("passes.school_index" if current_user.school_id else "passes.provider_index"))
 
 
 @bp.get("/passes/<int:pass_id>/badge.pdf")

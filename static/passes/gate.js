@@ -51,7 +51,14 @@
   function post(url, body) {
     return fetch(url, { method: "POST", credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrf }, body: JSON.stringify(body) })
-      .then(function (r) { if (r.status >= 500 || r.status === 0) { throw new Error("server " + r.status); } return r.json(); });
+      .then(function (r) {
+        if (r.status >= 500 || r.status === 0) { throw new Error("server " + r.status); }
+        var json = (r.headers.get("Content-Type") || "").indexOf("application/json") === 0;
+        if (r.redirected || !json) {  /* the login expired (redirected to the login page) or the page is stale */
+          return { allowed: false, stale: true, reasons: ["登录已过期或页面已失效，请刷新页面后重新核验"] };
+        }
+        return r.json();
+      });
   }
 
   function refreshKit() {
@@ -116,6 +123,7 @@
     var q = load(QUEUE, []);
     if (!q.length) { return Promise.resolve(); }
     return post(root.dataset.syncUrl, { scans: q.slice(0, 500) }).then(function (body) {
+      if (body.stale) { return; }
       var done = {}; (body.results || []).forEach(function (r) { done[r.client_id] = true; });
       save(QUEUE, load(QUEUE, []).filter(function (x) { return !done[x.client_id]; })); showQueued();
     }).catch(function () { setNet(false); });

@@ -146,3 +146,28 @@ def test_scans_are_logged_with_the_user(db, keeper, accepted):  # noqa: F811
     client.post("/gate/scan.json", json={"text": "ZZZZ-ZZZZ"})
     row = db.session.scalar(select(GateScan).where(GateScan.user_id == user.id))
     assert row is not None and row.pass_id is None and row.reasons == ["通行证不存在（二维码或通行码无效）"]
+
+
+def test_school_issues_a_pass_and_creates_a_gate_keeper_on_its_page(app, db, accepted):  # noqa: F811
+    from tests.web.test_school_people import add_cleared_school_person
+    at_time(TUESDAY, 9, 0)
+    person = add_cleared_school_person(accepted["school"], accepted["admin"], n=9)
+    client = app.test_client()
+    assert login(client, accepted["admin"].username).status_code == 302
+    page = client.get("/school/passes").get_data(as_text=True)
+    assert person.name in page and "门卫账号" in page
+    refused = client.post("/school/passes", data={"person_id": person.id, "time_slot": "16:00-17:00",
+                                                  "valid_from": "2026-03-10", "valid_until": "2026-06-30"})
+    assert refused.status_code == 422 and "请选择入校日" in refused.get_data(as_text=True), re.findall(r"<main.*</main>", refused.get_data(as_text=True), re.S)
+    done = client.post("/school/passes", data={"person_id": person.id, "weekdays": ["0", "2"],
+                                               "time_slot": "16:00—17:00", "valid_from": "2026-03-10",
+                                               "valid_until": "2026-06-30"})
+    assert done.status_code == 302
+    made = db.session.scalar(select(EntryPass).where(EntryPass.person_id == person.id))
+    assert made.weekdays == [0, 2] and made.time_slot == "16:00-17:00" and made.order_id is None
+    keeper = client.post("/school/gate-keepers", data={"username": "gate_new_1", "display_name": "李门卫",
+                                                       "password": "Xk9#mQ2v!pL7-gate"})
+    assert keeper.status_code == 302
+    from registry.auth.models import User
+    user = db.session.scalar(select(User).where(User.username == "gate_new_1"))
+    assert user.role.value == "gate_keeper" and user.school_id == accepted["school"].id and user.must_change_password
