@@ -158,7 +158,7 @@ def test_school_issues_a_pass_and_creates_a_gate_keeper_on_its_page(app, db, acc
     assert person.name in page and "门卫账号" in page
     refused = client.post("/school/passes", data={"person_id": person.id, "time_slot": "16:00-17:00",
                                                   "valid_from": "2026-03-10", "valid_until": "2026-06-30"})
-    assert refused.status_code == 422 and "请选择入校日" in refused.get_data(as_text=True), re.findall(r"<main.*</main>", refused.get_data(as_text=True), re.S)
+    assert refused.status_code == 422 and "请选择入校日" in refused.get_data(as_text=True)
     done = client.post("/school/passes", data={"person_id": person.id, "weekdays": ["0", "2"],
                                                "time_slot": "16:00—17:00", "valid_from": "2026-03-10",
                                                "valid_until": "2026-06-30"})
