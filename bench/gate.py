@@ -11,6 +11,7 @@ in turn, the QR text (signature verified) or the typed code of one of that schoo
     gate_scan_unanswered_<db>                      requests that timed out or were refused.
     gate_scan_statements_<db>                      statements one scan sends, in-process; the same for a
                                                    small and a large school (checked), so it is constant.
+    gate_scan_serial_ms_<db>                       median in-process time of one scan (no HTTP, no queue).
 """
 import json
 import os
@@ -85,6 +86,27 @@ def _statements(app, db, school, entry_pass):
     return counter["n"]
 
 
+def _serial_ms(db, chosen, rounds=100):
+    """The median in-process time of one scan (judged and written, then rolled back): what a request costs
+    without HTTP and queueing, for reading the open-loop figures on a busy machine."""
+    import statistics
+    import time
+
+    from registry.passes import services
+    from registry.schools.models import School
+    items = [(school_id, text) for _admin, passes in chosen for p in passes[:3]
+             for school_id, text in [(p.school_id, services.qr_text(p))]]
+    spent = []
+    for i in range(rounds):
+        school_id, text = items[i % len(items)]
+        started = time.perf_counter()
+        services.scan(db.session.get(School, school_id), user=None, text=text)
+        db.session.flush()
+        spent.append(time.perf_counter() - started)
+        db.session.rollback()
+    return round(statistics.median(spent) * 1000, 2)
+
+
 def gate_scan(app, kind, seconds=20.0, scale=1.0, **_):
     from sqlalchemy import func, select
 
@@ -100,6 +122,7 @@ def gate_scan(app, kind, seconds=20.0, scale=1.0, **_):
                                      .order_by(func.count(), EntryPass.school_id).limit(1))
         small = db.session.scalar(select(EntryPass).where(EntryPass.school_id == small_id).limit(1))
         counts = [_statements(app, db, db.session.get(School, p.school_id), p) for p in (big, small)]
+        serial = _serial_ms(db, chosen)
         if counts[0] != counts[1]:
             note(f"  warning: a scan sent {counts[0]} statements at a large school and {counts[1]} at a small one")
         texts = [(SimpleNamespace(id=admin.id), [services.qr_text(p) if i % 2 == 0 else p.code
@@ -127,4 +150,5 @@ def gate_scan(app, kind, seconds=20.0, scale=1.0, **_):
             (f"gate_scan_p99_ms_{kind}", round(_percentile(latencies, 0.99) * 1000, 2)),
             (f"gate_scan_rate_rps_{kind}", round(rate, 1)),
             (f"gate_scan_unanswered_{kind}", unanswered),
-            (f"gate_scan_statements_{kind}", max(counts))]
+            (f"gate_scan_statements_{kind}", max(counts)),
+            (f"gate_scan_serial_ms_{kind}", serial)]
