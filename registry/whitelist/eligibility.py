@@ -21,8 +21,7 @@ from registry.whitelist.models import ENTRY_STATUS_LABELS, EntryStatus, Whitelis
 # What evaluate() reads, without the school's part: a commit that writes one of these tables makes every
 # eligibility cached for lists (evaluate_for_listing) a miss.
 ELIGIBILITY_TABLES = ("whitelist_entry", "provider", "provider_document", "provider_action", "project",
-                      "project_staff", "person", "person_check", "qualification", "person_ban", "city_policy",
-                      "school")  # issue 14: a school-engaged person's adverse check bans by the school's city
+                      "project_staff", "person", "person_check", "qualification", "person_ban", "city_policy")
 cache.watch("eligibility", *ELIGIBILITY_TABLES)
 
 
