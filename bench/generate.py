@@ -44,14 +44,14 @@ def add_years(day, years):
 
 
 SEED = 20261129
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2  # 2: entry passes and a month of gate scans (issue 14)
 AS_OF = date(2026, 11, 30)
 LAST_SWEEP = AS_OF - timedelta(days=7)
 NOW = datetime(2026, 11, 29, 16, 0)  # naive UTC: the evening before AS_OF (CST)
 PASSWORD = "Bench#Registry2026"  # every generated account; one scrypt hash shared by all of them
 
 FULL = {"providers": 5000, "people": 50000, "checks": 200000, "documents": 150000, "projects": 15000,
-        "schools": 12000, "orders": 200000, "audit": 1000000}
+        "schools": 12000, "orders": 200000, "audit": 1000000, "scans": 1000000}
 
 TERMS = [  # id, name, start, end
     (1, "2025—2026学年第一学期", date(2025, 9, 1), date(2026, 1, 16)),
@@ -248,7 +248,7 @@ class World:
         self.birth_codes = _birth_codes()
         steps = [self.load_regions, self.policies, self.plan_providers, self.schools_and_terms, self.users,
                  self.documents, self.people, self.projects, self.applications, self.entries, self.school_projects,
-                 self.orders, self.quality, self.notifications_and_runs, self.audit]
+                 self.orders, self.quality, self.passes, self.notifications_and_runs, self.audit]
         for step in steps:
             started, cpu = time.perf_counter(), time.process_time()
             step()
@@ -1721,6 +1721,74 @@ class World:
         self.sink.insert("survey_code", codes)
         self.sink.insert("survey_response", responses)
         return len(responses)
+
+    # ---------------------------------------------------------------- issue 14: entry passes and gate scans
+
+    def passes(self):
+        """A signed pass for each current person on an accepted or active order of the current term, and a
+        month of gate scans before AS_OF (about FULL["scans"]): on each scheduled day an entry scan before the
+        slot and a leaving scan after it, a few refused, some days missed (未到岗)."""
+        from types import SimpleNamespace
+
+        from sqlalchemy import select
+
+        from registry.extensions import db
+        from registry.orders.models import Order, OrderStaff, OrderStatus
+        from registry.passes import services as passes
+        from registry.whitelist.models import WhitelistEntry
+        r = self.rng
+        _name, starts, ends = self.terms[CURRENT_TERM]
+        rows = db.session.execute(
+            select(Order.id, Order.school_id, Order.weekdays, Order.time_slot, Order.created_by_id,
+                   WhitelistEntry.valid_until, OrderStaff.person_id)
+            .join(OrderStaff, OrderStaff.order_id == Order.id).join(WhitelistEntry, WhitelistEntry.id == Order.entry_id)
+            .where(Order.term_id == CURRENT_TERM, Order.status.in_([OrderStatus.accepted, OrderStatus.active]),
+                   OrderStaff.removed_at.is_(None)).order_by(Order.id, OrderStaff.person_id)).all()
+        db.session.remove()
+        now, codes, pass_rows, made = NOW, set(), [], []
+        for order_id, school_id, weekdays, slot, admin, entry_until, person_id in rows:
+            code = None
+            while code is None or code in codes:
+                code = "".join(r.choice(passes.CODE_ALPHABET) for _ in range(passes.CODE_LENGTH))
+            codes.add(code)
+            p = SimpleNamespace(id=self.next_id("entry_pass"), code=code, person_id=person_id, order_id=order_id,
+                                school_id=school_id, weekdays=list(weekdays), time_slot=slot, valid_from=starts,
+                                valid_until=min(ends, entry_until))
+            passes.sign_token(p)
+            pass_rows.append({"id": p.id, "kind": "order", "code": code, "link_key": f"{r.getrandbits(128):032x}",
+                              "person_id": person_id, "school_id": school_id, "order_id": order_id,
+                              "weekdays": p.weekdays, "time_slot": slot, "valid_from": starts,
+                              "valid_until": p.valid_until, "revoked_at": None, "revoked_reason": None,
+                              "token": p.token, "key_id": p.key_id, "issued_by_id": None, "created_at": now})
+            made.append((p, admin))
+        self.insert("entry_pass", pass_rows)
+        days = [AS_OF - timedelta(days=d) for d in range(30, 0, -1)]
+        scheduled = sum(1 for p, _a in made for d in days if d.weekday() in p.weekdays and d >= p.valid_from)
+        keep = min(0.97, self.n["scans"] / max(1, 2 * scheduled))
+        scan_rows = []
+        for p, admin in made:
+            span = passes.slot_minutes(p.time_slot) or (16 * 60 + 30, 17 * 60 + 30)
+            for day in days:
+                if day.weekday() not in p.weekdays or day < p.valid_from or r.random() > keep:
+                    continue
+                base = datetime(day.year, day.month, day.day) - timedelta(hours=8)   # CST midnight, naive UTC
+                entered = base + timedelta(minutes=span[0] - r.randint(0, 25), seconds=r.randint(0, 59))
+                refused = r.random() < 0.02
+                scan_rows.append({"id": self.next_id("gate_scan"), "pass_id": p.id, "school_id": p.school_id,
+                                  "user_id": admin, "scanned_at": entered, "scan_day": day,
+                                  "result": "denied" if refused else "allowed", "direction": "entry",
+                                  "reasons": ["不在入校时段内"] if refused else [], "offline": False,
+                                  "offline_result": None, "client_id": None, "received_at": entered})
+                if not refused:
+                    left = base + timedelta(minutes=span[1] + r.randint(0, 20), seconds=r.randint(0, 59))
+                    scan_rows.append({"id": self.next_id("gate_scan"), "pass_id": p.id, "school_id": p.school_id,
+                                      "user_id": admin, "scanned_at": left, "scan_day": day, "result": "allowed",
+                                      "direction": "leave", "reasons": [], "offline": False, "offline_result": None,
+                                      "client_id": None, "received_at": left})
+                if len(scan_rows) >= 50000:
+                    self.insert("gate_scan", scan_rows)
+                    scan_rows = []
+        self.insert("gate_scan", scan_rows)
 
     # ---------------------------------------------------------------- the rest: status history, notices, sweeps
 

@@ -203,6 +203,7 @@ def app_environment(app):
         "REGISTRY_DATABASE_URL": config["SQLALCHEMY_DATABASE_URI"],
         "REGISTRY_SECRET_KEY": config["SECRET_KEY"],
         "REGISTRY_DATA_KEYS": ",".join(f"{kid}:{key.hex()}" for kid, key in config["DATA_KEYS"]),
+        "REGISTRY_PASS_SIGNING_KEYS": ",".join(f"{kid}:{seed.hex()}" for kid, seed in config["PASS_SIGNING_KEYS"]),
         "REGISTRY_BLIND_INDEX_KEY": blind.hex() if len(blind) == 32 else blind.decode(),
         "REGISTRY_CACHE_URL": os.environ.get("BENCH_CACHE_URL", BENCH_REDIS_URL),  # BENCH_CACHE_URL= : no cache
         "REGISTRY_RATELIMIT_STORAGE_URI": BENCH_REDIS_URL,
@@ -333,7 +334,10 @@ async def _request(port, path, scheduled, results, timeout=10.0):
     loop = asyncio.get_running_loop()
     try:
         reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), timeout)
-        writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n".encode())
+        if isinstance(path, bytes):  # a whole request (the gate-scan benchmark's POSTs, bench/gate.py)
+            writer.write(path)
+        else:
+            writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n".encode())
         data = await asyncio.wait_for(reader.read(), timeout)  # until the server closes
         writer.close()
         status = int(data[9:12]) if data.startswith(b"HTTP/1.") else 0

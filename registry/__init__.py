@@ -104,6 +104,8 @@ def configure_blueprints(app):
     html += (school_quality_views.bp, survey_views.bp, quality_reviewer_views.bp)
     from registry.schedules import views as schedules_views  # issue 15: schedules
     html += (schedules_views.bp,)
+    from registry.passes import views as passes_views  # issue 14: passes
+    html += (passes_views.bp,)
     for bp in html:
         app.register_blueprint(bp)
     calendar_views.init_app(app)
@@ -132,6 +134,8 @@ def configure_blueprints(app):
     json_blueprints += (school_quality_api.blp, survey_api.blp, quality_reviewer_api.blp, provider_quality_api.blp)
     from registry.schedules import api as schedules_api  # issue 15: schedules
     json_blueprints += (schedules_api.blp,)
+    from registry.passes import api as passes_api  # issue 14: passes
+    json_blueprints += (passes_api.blp,)
     for blp in json_blueprints:
         api.register_blueprint(blp, url_prefix=f"/api/v1{blp.url_prefix or ''}")
         # The API authenticates with bearer tokens only (never the cookie), so CSRF cannot apply.

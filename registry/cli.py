@@ -160,6 +160,11 @@ def rotate_keys():
                                    "until rotation is done") from exc
     db.session.commit()
     click.echo(f"re-encrypted {rotated} rows under key {crypto.current_key_id()}")
+    from registry.passes.services import rotate_tokens  # issue 14: passes
+    resigned = rotate_tokens()
+    db.session.commit()
+    if resigned:
+        click.echo(f"re-signed {resigned} entry passes under key {crypto.signing_key_id()}")
 
 
 @registry_cli.command("send-mail")
@@ -200,6 +205,9 @@ def sweep_command(as_of):
     from registry.core import clock
     from registry.quality import sweep as quality_sweep
     summary.update({f"quality_{k}": v for k, v in quality_sweep.run(day or clock.today()).items()})
+    db.session.commit()
+    from registry.passes import sweep as passes_sweep  # issue 14: passes
+    summary.update(passes_sweep.run(day))
     db.session.commit()
     removed = remove_stale_parts()  # files of uploads whose request died before it could remove them
     labels = {

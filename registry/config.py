@@ -36,6 +36,18 @@ def _dev_secret(filename, nbytes=32):
     return path.read_text().strip()
 
 
+def _keyring(raw, variable):
+    """"kid:hex64,kid:hex64" -> [(kid, 32 bytes)]; the first is the current key."""
+    keys = []
+    for part in raw.split(","):
+        kid, _, hexkey = part.strip().partition(":")
+        key = bytes.fromhex(hexkey)
+        if not kid or len(key) != 32:
+            raise ConfigError(f"REGISTRY_{variable} entries must be kid:64-hex-chars")
+        keys.append((kid, key))
+    return keys
+
+
 def _data_keys(production):
     """Data-encryption keys: "kid:hex64,kid:hex64"; the first one encrypts, all of them decrypt."""
     raw = _env("DATA_KEYS")
@@ -43,14 +55,18 @@ def _data_keys(production):
         if production:
             raise ConfigError("REGISTRY_DATA_KEYS must be set in production")
         raw = "dev1:" + _dev_secret("data-key", 32)
-    keys = []
-    for part in raw.split(","):
-        kid, _, hexkey = part.strip().partition(":")
-        key = bytes.fromhex(hexkey)
-        if not kid or len(key) != 32:
-            raise ConfigError("REGISTRY_DATA_KEYS entries must be kid:64-hex-chars")
-        keys.append((kid, key))
-    return keys
+    return _keyring(raw, "DATA_KEYS")
+
+
+def _pass_signing_keys(production):
+    """Entry-pass signing keys (Ed25519 seeds, issue 14): "kid:hex64,kid:hex64"; the first signs, all verify
+    (the gate pages keep every listed public key). Generated into instance/pass-signing-key in development."""
+    raw = _env("PASS_SIGNING_KEYS")
+    if not raw:
+        if production:
+            raise ConfigError("REGISTRY_PASS_SIGNING_KEYS must be set in production")
+        raw = "pass1:" + _dev_secret("pass-signing-key", 32)
+    return _keyring(raw, "PASS_SIGNING_KEYS")
 
 
 def _local_base_url():
@@ -81,6 +97,7 @@ def load_config():
         "PRODUCTION": production,
         "SECRET_KEY": secret_key,
         "DATA_KEYS": _data_keys(production),
+        "PASS_SIGNING_KEYS": _pass_signing_keys(production),
         "BLIND_INDEX_KEY": bytes.fromhex(blind_key) if len(blind_key) == 64 else blind_key.encode(),
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {},

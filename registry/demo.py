@@ -168,6 +168,7 @@ def seed():
         logins.append((f"{key}_admin", DEMO_PASSWORD, f"机构账号 · {name}"))
     for _code, name, _county, _type, _students, username in SCHOOLS:
         logins.append((username, DEMO_PASSWORD, f"学校管理员 · {name}"))
+    logins.append(("fhc_gate", DEMO_PASSWORD, "门卫 · 南昌市红谷滩区凤凰城小学"))  # issue 14: passes
     return logins
 
 
@@ -416,6 +417,29 @@ def _seed_schools_and_orders(built):
     orders.decline_order(declined, actor=q["admin"], reason="周二、周四 16:30 时段教练已排满，可改约周三。")
     cancelled = order("yx_school", "xinghe", grades=(5,), students=22)
     orders.cancel_order(cancelled, actor=schools["yx_school"][1], reason="学校调整了课后服务安排")
+    _seed_gate(schools, term)  # issue 14: passes
+
+
+def _seed_gate(schools, term):
+    """Issue 14: a gate keeper at 凤凰城小学 and a retired teacher the school engages itself, with a pass (the
+    accepted orders above already gave their staff passes)."""
+    from registry.passes import services as passes
+    from registry.people import services as people
+
+    school, admin = schools["fhc_school"]
+    auth.create_user(username="fhc_gate", display_name="凤凰城小学门卫", role="gate_keeper", password=DEMO_PASSWORD,
+                     school_id=school.id, must_change_password=False)
+    person = people.create_school_person(school, actor=admin, name="胡建国", id_number=_id_number("19580412", 31),
+                                         gender="male", phone="13907910031", engagement="retired_teacher",
+                                         specialties="书法")
+    day = clock.today()
+    for check_type in ("criminal", "sexual_offence", "health", "moral"):
+        people.add_check(person, actor=admin, check_type=check_type, result="clear",
+                         check_date=day - timedelta(days=40), authority="南昌市公安局红谷滩分局")
+    people.add_qualification(person, actor=admin, qual_type="teacher", number="19803601000031",
+                             issuer="南昌市教育局", issue_date=date(1980, 7, 1))
+    passes.issue_school_pass(school, actor=admin, person_id=person.id, weekdays=[0, 2], time_slot="16:30-17:30",
+                             valid_from=day, valid_until=term.ends_on)
 
 
 # ---- issue 18: supervision

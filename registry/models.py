@@ -11,6 +11,7 @@ from registry.core.lifecycle import StatusChange  # noqa: F401
 from registry.files.models import StoredFile  # noqa: F401
 from registry.notifications.models import Notification, OutboxMessage  # noqa: F401
 from registry.orders.models import Order, OrderStaff  # noqa: F401
+from registry.passes.models import EntryPass, GateScan, PassPhoto  # noqa: F401  (issue 14: passes)
 from registry.people.models import Consent, Person, PersonBan, PersonCheck, Qualification  # noqa: F401
 from registry.policy.models import CityPolicy  # noqa: F401
 from registry.projects.models import Project, ProjectStaff  # noqa: F401

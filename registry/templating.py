@@ -52,6 +52,9 @@ NAV = [
     ("API 文档", "api_docs.docs"),
     # issue 14: passes
     ("自聘人员", "people.school_index"),
+    ("通行证", "passes.school_index"),
+    ("通行证", "passes.provider_index"),
+    ("门岗核验", "passes.gate"),
 ]
 
 

@@ -2,7 +2,7 @@
 after-school window, 1+N, filing deadline and class-hour policy columns
 
 Revision ID: ad27cf4ca9b1
-Revises: 4505f2fa5a65
+Revises: da78a6318e12
 Create Date: 2026-12-08 00:00:00
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "ad27cf4ca9b1"
-down_revision = "4505f2fa5a65"
+down_revision = "da78a6318e12"
 branch_labels = None
 depends_on = None
 

@@ -44,7 +44,8 @@ class User(TimestampMixin, UserMixin, db.Model):
             name="region_roles_have_region",
         ),
         CheckConstraint("(role = 'provider_admin') = (provider_id IS NOT NULL)", name="provider_admin_has_provider"),
-        CheckConstraint("(role = 'school_admin') = (school_id IS NOT NULL)", name="school_admin_has_school"),
+        CheckConstraint("(role IN ('school_admin', 'gate_keeper')) = (school_id IS NOT NULL)",
+                        name="school_admin_has_school"),
     )
 
     # Flask-Login: the id in the cookie is the server-side session token, not the user id,

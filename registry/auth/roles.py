@@ -14,6 +14,7 @@ class Role(LabelledEnum):
     # issue 18: supervision (read-only, bound to a province or a city)
     province_supervisor = "province_supervisor", "省级督导（只读）"
     city_supervisor = "city_supervisor", "市级督导（只读）"
+    gate_keeper = "gate_keeper", "门卫"  # issue 14: bound to one school, scans entry passes at its gate
 
 
 ROLE_LABELS = Role.labels()
@@ -27,4 +28,6 @@ REGION_LEVEL = {Role.city_reviewer: "city", Role.county_reviewer: "county", Role
 REGION_LEVEL.update({Role.province_supervisor: "province", Role.city_supervisor: "city"})
 SUPERVISOR_ROLES = frozenset({Role.province_supervisor, Role.city_supervisor})
 MFA_ROLES = MFA_ROLES | SUPERVISOR_ROLES
-STAFF_ROLES = frozenset(Role) - {Role.provider_admin, Role.school_admin}
+# Roles bound to one school (user.school_id); issue 14 adds the gate keeper.
+SCHOOL_ROLES = frozenset({Role.school_admin, Role.gate_keeper})
+STAFF_ROLES = frozenset(Role) - {Role.provider_admin} - SCHOOL_ROLES

@@ -13,7 +13,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from registry.audit import services as audit
 from registry.auth.models import ApiToken, User, UserSession
 from registry.auth.passwords import burn_time, hash_password, policy_errors, verify_password
-from registry.auth.roles import REGION_LEVEL, Role
+from registry.auth.roles import REGION_LEVEL, SCHOOL_ROLES, Role
 from registry.core import clock, crypto
 from registry.core.errors import Conflict, NotAllowed, NotFound, Unauthorized, ValidationFailed
 from registry.extensions import db
@@ -64,8 +64,8 @@ def create_user(*, username, display_name, role, password, region_id=None, email
     role = Role(role)
     if (role == Role.provider_admin) != (provider_id is not None):
         raise ValidationFailed({"provider_id": ["机构账号必须属于一个机构，其他角色不能属于机构"]})
-    if (role == Role.school_admin) != (school_id is not None):
-        raise ValidationFailed({"school_id": ["学校管理员必须属于一所学校，其他角色不能属于学校"]})
+    if (role in SCHOOL_ROLES) != (school_id is not None):
+        raise ValidationFailed({"school_id": ["学校管理员和门卫必须属于一所学校，其他角色不能属于学校"]})
     if not USERNAME_RE.match(username or ""):
         raise ValidationFailed({"username": ["用户名须为 3–64 位字母、数字、下划线、点或连字符"]})
     if db.session.scalar(select(User.id).where(User.username == username)) is not None:
@@ -98,7 +98,7 @@ def assign_role(user, *, role, region_id, actor):
         raise NotAllowed("不能修改自己的角色或权限范围", field="role", code="self_grant")
     if Role.provider_admin in (role, user.role) and role != user.role:
         raise ValidationFailed({"role": ["机构账号由机构自行注册或由机构管理员添加，不能与其他角色互相转换"]})
-    if Role.school_admin in (role, user.role) and role != user.role:
+    if SCHOOL_ROLES & {role, user.role} and role != user.role:
         raise ValidationFailed({"role": ["学校管理员账号在学校管理中创建，不能与其他角色互相转换"]})
     region = _resolve_scope(role, region_id)
     before = {"role": user.role.value, "region_id": user.region_id}

@@ -7,8 +7,10 @@ import hashlib
 import hmac
 import os
 
-from cryptography.exceptions import InvalidTag
+from cryptography.exceptions import InvalidSignature, InvalidTag
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from flask import current_app
 
 
@@ -57,3 +59,37 @@ def blind_index(value, purpose):
 
 def token_hash(token):
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+# ---------------------------------------------------------------- Ed25519 signatures (entry passes, issue 14)
+
+def _signing_keys():
+    return current_app.config["PASS_SIGNING_KEYS"]
+
+
+def signing_key_id():
+    return _signing_keys()[0][0]
+
+
+def sign(message):
+    """(key id, signature) of `message` (bytes) under the first pass-signing key."""
+    kid, seed = _signing_keys()[0]
+    return kid, Ed25519PrivateKey.from_private_bytes(seed).sign(message)
+
+
+def public_keys():
+    """{key id: raw 32-byte public key} of every configured signing key (old ones still verify)."""
+    return {kid: Ed25519PrivateKey.from_private_bytes(seed).public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+            for kid, seed in _signing_keys()}
+
+
+def verify(kid, message, signature):
+    """True when `signature` is a valid signature of `message` by the listed key `kid`."""
+    raw = public_keys().get(kid)
+    if raw is None:
+        return False
+    try:
+        Ed25519PublicKey.from_public_bytes(raw).verify(signature, message)
+    except (InvalidSignature, ValueError):
+        return False
+    return True

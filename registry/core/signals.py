@@ -113,3 +113,9 @@ Owner: registry.schedules.services.""")
 fee_notices_published = Hook("fee_notices_published", """fee_notices_published(pairs) -> {(school_id, term_id)}: of
 these (school, term) pairs, those whose fee notice is published, in one statement (the sweep's order start).
 Owner: registry.schedules.services.""")
+# ---------------------------------------------------------------- told by orders (issue 14: passes)
+
+order_staff_changed = Hook("order_staff_changed", """order_staff_changed(order, actor=): the staff of an accepted or
+active order changed (accepted with staff, or a person replaced): every current person gets an entry pass, and a
+removed person's pass is revoked at once (its validity is also computed live from OrderStaff.removed_at).
+Owner: registry.passes.services.""")

@@ -254,3 +254,30 @@ def init_app(app):
         remove_stale_parts(app.config["UPLOAD_DIR"], legacy=False)
     except OSError as error:
         log.warning("upload store %s: stale partial uploads not checked: %s", app.config["UPLOAD_DIR"], error)
+
+
+# ---------------------------------------------------------------- issue 14: pass photos
+
+def inline_image(stored):
+    """A stored JPEG/PNG shown inline (a pass photo for the gate), never cached."""
+    if stored.content_type not in ("image/jpeg", "image/png"):
+        raise ValidationFailed({"file": ["只能显示 JPG 或 PNG 图片"]})
+    response = send_file(_path_for(stored.storage_key), mimetype=stored.content_type, max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def remove(stored):
+    """Delete a stored file's row and its bytes (retention). The bytes go when the row's transaction commits
+    would be nicer; a file already gone is fine."""
+    try:
+        _path_for(stored.storage_key).unlink(missing_ok=True)
+    except OSError as error:
+        log.warning("could not remove stored file %s: %s", stored.id, error)
+    db.session.delete(stored)
+
+
+def read_bytes(stored):
+    """The bytes of a stored file (a pass photo on a badge)."""
+    return _path_for(stored.storage_key).read_bytes()

@@ -187,6 +187,15 @@ class AcceptIn(BaseSchema):
                              metadata={"description": "指派的授课人员 id（今天须准入合格，见 candidates）"})
 
 
+class ReplaceStaffIn(BaseSchema):
+    """Replace a person on an accepted or active order (issue 14)."""
+    old_person_id = fields.Integer(required=True, metadata={"description": "被替换的授课人员 id"})
+    new_person_id = fields.Integer(required=True, metadata={"description": "接替人员 id（今天须准入合格）"})
+    reason = fields.String(required=True, error_messages={"required": "更换人员时须填写原因"},
+                           validate=[validate.Length(max=200, error="更换原因不能超过 200 个字"),
+                                     validate.Regexp(r"[\s\S]*\S", error="更换人员时须填写原因")])
+
+
 class DeclineIn(BaseSchema):
     reason = fields.String(required=True, error_messages={"required": "拒绝点单时须填写原因"},
                            validate=[validate.Length(max=500, error="拒绝原因不能超过 500 个字"),

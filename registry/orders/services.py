@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from registry.audit import services as audit
 from registry.auth.models import User
 from registry.core import clock, signals
-from registry.core.errors import NotAllowed, NotFound, ValidationFailed
+from registry.core.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from registry.core.lifecycle import Lifecycle, Move
 from registry.extensions import db
 from registry.notifications import services as notifications
@@ -235,9 +235,53 @@ def accept_order(order, *, actor, person_ids):
         raise ValidationFailed({"person_ids": errors})
     order.staff = [OrderStaff(person_id=pid) for pid in ids]
     LIFECYCLE.transition(order, "accept", actor=actor, details={"staff": ids, "warnings": len(warnings)})
+    signals.order_staff_changed(order, actor=actor)  # issue 14: each person gets an entry pass
     notifications.notify(_school_users(order.school_id), title=f"机构已接单：{order.project.title}",
                          body="机构已确认服务并指派授课人员。", link=f"/school/orders/{order.id}", category="order")
     return AcceptResult(order, warnings)
+
+
+def replace_staff(order, *, actor, old_person_id, new_person_id, reason):
+    """Replace a person on an accepted or active order (issue 14, item 2) by another of the provider's people
+    who is cleared for the project today. The old person leaves the order (their pass stops working at once:
+    passes compute validity from OrderStaff.removed_at), the school is told, the new person gets a pass."""
+    if actor.provider_id != order.provider_id:
+        raise NotAllowed("只能处理本机构的订单")
+    today = clock.today()
+    if order.effective_status(today) not in (OrderStatus.accepted, OrderStatus.active):
+        raise Conflict(f"订单当前状态为“{order.effective_status(today).label}”，只有已接单或服务中的订单可以更换人员",
+                       code="order_not_live")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed({"reason": ["更换人员时须填写原因"]})
+    current = {s.person_id: s for s in order.staff if s.removed_at is None}
+    leaving = current.get(old_person_id)
+    if leaving is None:
+        raise ValidationFailed({"old_person_id": ["该人员不是本订单当前的授课人员"]})
+    if new_person_id in current:
+        raise ValidationFailed({"new_person_id": ["该人员已是本订单的授课人员"]})
+    person = db.session.get(Person, new_person_id)
+    if person is None or person.provider_id != order.provider_id or person.archived_at is not None:
+        raise ValidationFailed({"new_person_id": ["只能指派本机构在册人员"]})
+    cleared = people.clearance(person, today, order.project.required_qualification)
+    if not cleared.cleared:
+        raise ValidationFailed({"new_person_id": [f"{person.name}今天未准入：{'；'.join(cleared.reasons)}"]})
+    now = clock.utcnow()
+    leaving.removed_at, leaving.removed_reason = now, f"更换人员：{reason}"[:255]
+    earlier = next((s for s in order.staff if s.person_id == new_person_id), None)
+    if earlier is not None:  # back on an order they once left
+        earlier.removed_at, earlier.removed_reason = None, None
+    else:
+        order.staff.append(OrderStaff(person_id=new_person_id))
+    db.session.flush()
+    audit.record("order.replace_staff", object_type="order", object_id=order.id, actor=actor,
+                 details={"old_person_id": old_person_id, "new_person_id": new_person_id, "reason": reason[:200]})
+    notifications.notify(_school_users(order.school_id), title=f"机构更换了授课人员：{order.project.title}",
+                         body=f"{leaving.person.name}（{leaving.person.id_masked}）由{person.name}（{person.id_masked}）"
+                              f"接替，原因：{reason}。原人员的入校通行证已失效。",
+                         link=f"/school/orders/{order.id}", category="order")
+    signals.order_staff_changed(order, actor=actor)
+    return order
 
 
 def decline_order(order, *, actor, reason):

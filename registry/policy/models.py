@@ -58,6 +58,9 @@ class CityPolicy(db.Model):
     filing_deadline_days: Mapped[int] = mapped_column(nullable=False, default=30)
     class_minutes_primary: Mapped[int] = mapped_column(nullable=False, default=40)
     class_minutes_junior: Mapped[int] = mapped_column(nullable=False, default=45)
+    # issue 14: passes (the gate's time window around a session; how long a pass photo outlives the last pass)
+    gate_window_minutes: Mapped[int] = mapped_column(nullable=False, default=60)
+    pass_photo_retention_months: Mapped[int] = mapped_column(nullable=False, default=6)
     updated_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=clock.utcnow, onupdate=clock.utcnow)
 
     city: Mapped[Region] = relationship()

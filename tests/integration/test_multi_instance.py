@@ -253,6 +253,7 @@ def cluster(redis_client, tmp_path_factory):
             "REGISTRY_DATABASE_URL": database_url,
             "REGISTRY_SECRET_KEY": secret_key,
             "REGISTRY_DATA_KEYS": f"k1:{data_key}",
+            "REGISTRY_PASS_SIGNING_KEYS": f"p1:{data_key}",
             "REGISTRY_BLIND_INDEX_KEY": blind_key,
             "REGISTRY_RATELIMIT_STORAGE_URI": REDIS_URL,
             "REGISTRY_RATELIMIT_KEY_PREFIX": prefix,

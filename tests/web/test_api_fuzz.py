@@ -74,6 +74,7 @@ def world(db, whitelisted, ordering_school, reviewers, create_user, bearer):
         "token_id": spare_token.id, "objection_id": 1, "token": "x",
         "complaint_id": complaint.id, "code": complaint.tracking_code, "appeal_id": 1,  # issue 17
         "schedule_id": schedule.id, "day_id": day.id,  # issue 15
+        "pass_id": 1,  # issue 14: passes
     }
     # issue 18: supervision (no supervision rows in this world: the ids answer 404)
     ids.update({"assignment_id": 1, "visit_id": 1, "task_id": 1, "region_id": ordering_school["school"].county_id})

@@ -210,6 +210,7 @@ def test_session_cookie_flags_in_production(db, create_user, monkeypatch):
     monkeypatch.setenv("REGISTRY_SECRET_KEY", "s" * 64)
     monkeypatch.setenv("REGISTRY_BLIND_INDEX_KEY", "b" * 64)
     monkeypatch.setenv("REGISTRY_DATA_KEYS", "k1:" + "ab" * 32)
+    monkeypatch.setenv("REGISTRY_PASS_SIGNING_KEYS", "p1:" + "cd" * 32)  # issue 14: passes
     production = load_config()
     assert production["SESSION_COOKIE_SECURE"] is True and production["MFA_ENFORCED"] is True
     app = make_app(**{k: production[k] for k in (

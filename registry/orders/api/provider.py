@@ -61,6 +61,16 @@ class ProviderOrderAccept(MethodView):
         return result
 
 
+@blp.route("/<int:order_id>/replace-staff")
+class ProviderOrderReplaceStaff(MethodView):
+    @blp.arguments(schemas.ReplaceStaffIn)
+    @blp.response(200, OrderOut)
+    @blp.alt_response(409, description="订单不是已接单或服务中（order_not_live）")
+    def post(self, data, order_id):
+        """更换已接单或服务中订单的授课人员（issue 14）：接替人员今天须准入合格；学校收到通知，原人员通行证立即失效"""
+        return orders.replace_staff(own_order(order_id), actor=_actor(), **data)
+
+
 @blp.route("/<int:order_id>/decline")
 class ProviderOrderDecline(MethodView):
     @blp.arguments(schemas.DeclineIn)

@@ -30,6 +30,7 @@ TABS = ("requested", "accepted", "active", "suspended", "completed", "declined",
 MOVE_LABELS = {"accept": "接单", "decline": "拒绝", "activate": "开始服务", "suspend": "暂停", "resume": "恢复",
                "cancel": "取消", "complete": "完成"}
 CONFIRMABLE = (OrderStatus.accepted, OrderStatus.active, OrderStatus.completed)
+REPLACEABLE = (OrderStatus.accepted, OrderStatus.active)  # issue 14: staff can be replaced
 
 
 def _actor():
@@ -94,7 +95,8 @@ def _detail(order, status=200, errors=None, form=None):
                    fee_notice_missing=waiting, fee_notice_message=orders.FEE_NOTICE_MISSING,
                    errors=errors or {}, form=form or {}, history=history(order),
                    notice=queries.suspension_notice(order, day, "provider"),
-                   candidates=queries.candidates(order, day) if requested else [],
+                   candidates=queries.candidates(order, day) if requested or effective in REPLACEABLE else [],
+                   replaceable=effective in REPLACEABLE,
                    blocking=queries.blocking_reasons(order, day) if requested else [],
                    staff_clearance=queries.staff_clearance(order, day) if not requested else {},
                    confirmable=effective in CONFIRMABLE,
@@ -119,6 +121,21 @@ def accept(order_id):
     flash(f"已接单（订单号 {order.id}），学校已收到通知", "success")
     for warning in result.warnings:
         flash(f"提醒：{warning}。请及时更新查询记录或证书，否则该人员届时不能继续授课。", "warning")
+    return redirect(url_for("provider_orders.detail", order_id=order.id))
+
+
+@bp.post("/provider/orders/<int:order_id>/replace-staff")
+def replace_staff(order_id):
+    """Replace a person on an accepted or active order (issue 14)."""
+    order = own_order(order_id)
+    typed = form_data()
+    try:
+        data = load(schemas.ReplaceStaffIn(), {k: v for k, v in typed.items() if v not in ("", None)})
+        orders.replace_staff(order, actor=_actor(), **data)
+    except DomainError as exc:
+        db.session.rollback()
+        return _detail(own_order(order_id), status=exc.status, errors={"replace": errors_of(exc)}, form=typed)
+    flash("已更换授课人员，学校已收到通知，原人员的入校通行证已失效", "success")
     return redirect(url_for("provider_orders.detail", order_id=order.id))
 
 
