@@ -107,15 +107,16 @@ class NoShow:
     day: date
 
 
-def no_shows(*, school_id=None, provider_id=None, start=None, end=None, now=None):
-    """未到岗: each scheduled session (a pass's weekday within its validity, order in force, not revoked) from
-    `start` to `end` (default: the last 7 days up to today) with no allowed entry scan that day. Today's
-    session counts once its window (slot end + the gate window) has passed. For the school, the provider and
-    supervision's counts (`len(no_shows(...))`)."""
-    now = now or clock.utcnow()
-    local = clock.to_cst(now)
-    end = end or local.date()
-    start = start or end - timedelta(days=6)
+# An order's sessions count while it is accepted or active, and after it ran to the end of its term.
+LIVE_OR_RAN = ("accepted", "active", "completed")
+
+
+def _sessions(*, school_id=None, provider_id=None, order_ids=None, start, end, now=None):
+    """Each scheduled session (a pass's weekday within its validity, order in force, pass not revoked) from
+    `start` to `end` that is due (before today, or today once its window, slot end + the gate window, has
+    passed), as (pass, day, came): whether an allowed entry scan was logged that day. A fixed number of
+    statements whatever the number of passes."""
+    local = clock.to_cst(now or clock.utcnow())
     stmt = select(EntryPass).where(EntryPass.revoked_at.is_(None), EntryPass.valid_from <= end,
                                    EntryPass.valid_until >= start).options(*_PAGE_OPTIONS,
                                                                           joinedload(EntryPass.order)
@@ -126,14 +127,15 @@ def no_shows(*, school_id=None, provider_id=None, start=None, end=None, now=None
         stmt = stmt.where(EntryPass.school_id == school_id)
     if provider_id is not None:
         stmt = stmt.join(Order, Order.id == EntryPass.order_id).where(Order.provider_id == provider_id)
+    if order_ids is not None:
+        stmt = stmt.where(EntryPass.order_id.in_(list(order_ids) or [-1]))
     passes = db.session.scalars(stmt).unique().all()
     if not passes:
-        return []
+        return
     came = set(db.session.execute(select(GateScan.pass_id, GateScan.scan_day).where(
         GateScan.pass_id.in_([p.id for p in passes]), GateScan.scan_day >= start, GateScan.scan_day <= end,
         GateScan.result == ScanResult.allowed, GateScan.direction == ScanDirection.entry)).all())
     windows = {}
-    result = []
     for entry_pass in passes:
         school = entry_pass.school
         if school.id not in windows:
@@ -143,9 +145,28 @@ def no_shows(*, school_id=None, provider_id=None, start=None, end=None, now=None
         while day <= min(end, entry_pass.valid_until):
             due = day < local.date() or (day == local.date() and span is not None
                                          and local.hour * 60 + local.minute > span[1] + windows[school.id])
-            live = entry_pass.order is None or entry_pass.order.effective_status(day).value in ("accepted", "active")
-            if (due and live and day.weekday() in entry_pass.weekdays and (entry_pass.id, day) not in came):
-                result.append(NoShow(entry_pass, day))
+            live = entry_pass.order is None or entry_pass.order.effective_status(day).value in LIVE_OR_RAN
+            if due and live and day.weekday() in entry_pass.weekdays:
+                yield entry_pass, day, (entry_pass.id, day) in came
             day += timedelta(days=1)
+
+
+def no_shows(*, school_id=None, provider_id=None, start=None, end=None, now=None):
+    """未到岗: each scheduled, due session from `start` to `end` (default: the last 7 days up to today) with
+    no allowed entry scan that day. For the school, the provider and supervision's counts."""
+    end = end or clock.to_cst(now or clock.utcnow()).date()
+    start = start or end - timedelta(days=6)
+    result = [NoShow(p, day) for p, day, came in _sessions(school_id=school_id, provider_id=provider_id,
+                                                            start=start, end=end, now=now) if not came]
     result.sort(key=lambda n: (n.day, n.entry_pass.id), reverse=True)
     return result
+
+
+def attendance(order_ids, start, end, now=None):
+    """{order_id: (sessions due, sessions without an entry scan)} for these orders' passes from `start` to
+    `end`; orders with no pass (no gate data) are absent. For quality's punctuality and 未到岗 rate."""
+    counts = {}
+    for entry_pass, _day, came in _sessions(order_ids=order_ids, start=start, end=end, now=now):
+        due, missed = counts.get(entry_pass.order_id, (0, 0))
+        counts[entry_pass.order_id] = (due + 1, missed + (not came))
+    return counts

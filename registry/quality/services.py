@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, insert, literal, select, text, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from registry.audit import services as audit
 from registry.complaints import services as complaints
@@ -19,6 +20,7 @@ from registry.core import clock
 from registry.core.errors import Conflict, NotFound, ValidationFailed
 from registry.extensions import db
 from registry.orders.models import Order, OrderStatus
+from registry.passes import queries as pass_queries
 from registry.quality.models import SchoolEvaluation, SurveyAlert, SurveyCode, SurveyResponse
 
 EVALUATION_DAYS = 28          # the evaluation opens in the last four weeks of the term
@@ -44,10 +46,18 @@ def evaluation_open(term, day=None):
     return opens <= (day or clock.today()) <= closes
 
 
-def gate_no_shows(order_ids):
-    """未到岗 counts from gate scans ({order_id: count}) for these orders. The entry-passes domain (issue 14)
-    is built in parallel and not on this branch: None until the lead wires it (docs/domain.md "Quality")."""
-    return None
+def gate_no_shows(order_ids, day=None):
+    """未到岗 counts from gate scans ({order_id: count}) for these orders over their terms up to `day`; an order
+    whose staff have no entry pass (no gate data) is absent (docs/domain.md "Quality")."""
+    day = day or clock.today()
+    orders_ = db.session.scalars(select(Order).where(Order.id.in_(list(order_ids) or [-1]))
+                                 .options(joinedload(Order.term))).all()
+    if not orders_:
+        return {}
+    start = min(o.term.starts_on for o in orders_)
+    end = min(day, max(o.term.ends_on for o in orders_))
+    counts = pass_queries.attendance([o.id for o in orders_], start, end)
+    return {oid: missed for oid, (_due, missed) in counts.items()}
 
 
 def save_evaluation(order, *, actor, content, punctuality, safety, engagement, overall, comment="", day=None):

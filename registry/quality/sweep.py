@@ -20,6 +20,7 @@ from registry.adjustments import sweep as adjustments_sweep
 from registry.core import bulk
 from registry.extensions import db
 from registry.orders.models import Order
+from registry.passes import queries as pass_queries
 from registry.policy import services as policy
 from registry.policy.models import CityPolicy
 from registry.projects.models import Project
@@ -41,9 +42,16 @@ FOUR = Decimal("0.0001")
 
 
 def gate_no_show_rates(term, project_ids):
-    """{project_id: 未到岗 rate} from gate scans in `term`. The entry-passes domain (issue 14) is built in
-    parallel and not on this branch: None (no rate) until the lead wires it."""
-    return None
+    """{project_id: 未到岗 rate} from gate scans over `term`: sessions without an entry scan among the sessions
+    due, over the project's orders of the term that have passes (projects without gate data are absent)."""
+    orders_ = db.session.execute(select(Order.id, Order.project_id).where(
+        Order.term_id == term.id, Order.project_id.in_(list(project_ids) or [-1]))).all()
+    project_of = dict(orders_)
+    totals = {}
+    for order_id, (due, missed) in pass_queries.attendance(list(project_of), term.starts_on, term.ends_on).items():
+        d, m = totals.get(project_of[order_id], (0, 0))
+        totals[project_of[order_id]] = (d + due, m + missed)
+    return {pid: (Decimal(m) / Decimal(d)).quantize(Decimal("0.0001")) for pid, (d, m) in totals.items() if d}
 
 
 def run(day, actor=None):

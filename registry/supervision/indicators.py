@@ -22,6 +22,7 @@ from registry.complaints.models import Complaint
 from registry.core import bulk, clock
 from registry.extensions import db
 from registry.orders.models import Order, OrderStaff, OrderStatus
+from registry.passes.models import EntryPass, GateScan, ScanDirection, ScanResult
 from registry.people.models import CheckResult, CheckType, Person, PersonCheck
 from registry.policy import services as policy
 from registry.policy.models import CityPolicy
@@ -308,6 +309,34 @@ def one_plus_n(region, group, days):
     return _schedule_figures(region, group, days, on_time_too=False)
 
 
+NO_SHOW_DAYS = 7
+
+
+def no_show(region, group, days):
+    """未到岗 in the 7 days before the day: sessions a pass was scheduled for (its weekday, within its validity,
+    not revoked by that day's end, its order accepted, active or completed) with no allowed entry scan that day.
+    `passes.queries.no_shows` lists the same sessions one by one for a school; this counts them in one
+    statement. The weekday test reads the JSON list as text: weekdays are the single digits 0-6."""
+    pairs = bulk.json_rows(
+        [("day", Date()), ("session", Date()), ("weekday", String()), ("ends", DateTime())],
+        [(d, d - timedelta(days=k), str((d - timedelta(days=k)).weekday()), day_end_utc(d - timedelta(days=k)))
+         for d in days for k in range(1, NO_SHOW_DAYS + 1)])
+    key = _key(group, School.id, School.county_id, School.city_id)
+    came = (select(GateScan.id).where(GateScan.pass_id == EntryPass.id, GateScan.scan_day == pairs.c.c1,
+                                      GateScan.result == ScanResult.allowed,
+                                      GateScan.direction == ScanDirection.entry).exists())
+    scheduled = and_(EntryPass.valid_from <= pairs.c.c1, EntryPass.valid_until >= pairs.c.c1,
+                     or_(EntryPass.revoked_at.is_(None), EntryPass.revoked_at >= pairs.c.c3),
+                     EntryPass.weekdays.cast(String).contains(pairs.c.c2))
+    return {(_norm(day), k): Figure(n) for day, k, n in db.session.execute(
+        select(pairs.c.c0, key, func.count()).select_from(pairs).join(EntryPass, scheduled)
+        .join(School, School.id == EntryPass.school_id).outerjoin(Order, Order.id == EntryPass.order_id)
+        .where(or_(EntryPass.order_id.is_(None), Order.status.in_([OrderStatus.accepted, OrderStatus.active,
+                                                                   OrderStatus.completed])),
+               not_(came), _in_region(region, School.county_id, School.city_id))
+        .group_by(pairs.c.c0, key))}
+
+
 def _complaint_open_on(d):
     return and_(Complaint.received_on <= d.c.c0, or_(Complaint.decided_on.is_(None), Complaint.decided_on > d.c.c0))
 
@@ -394,7 +423,7 @@ INDICATORS = [
               entries_suspended_delisted, "本学期内被暂停或移出白名单的条目"),
     Indicator("people_expiring", "30 天内查询到期的人员", "人", "people", people_expiring,
               "违法犯罪、性侵、健康、品德查询将在 30 天内失效的从业人员"),
-    Indicator("no_show", "未到岗（排课无入校记录）", "节", "passes (issue 14)", None,
+    Indicator("no_show", "未到岗（近 7 天排课无入校记录）", "节", "passes", no_show,
               "已排课但无人员入校扫码记录的课时"),
 ]
 BY_KEY = {i.key: i for i in INDICATORS}

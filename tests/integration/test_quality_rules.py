@@ -1,7 +1,7 @@
 """Quality's rules (issue 16): 12 answers at 75 % warn at term end and a repeat next term delists; 9 answers do
 nothing; a code answers once; a guessed code gets nothing; an expired code is refused; an "extra fee" answer
 raises the county's alert; the weighting; the evaluation window; the step is idempotent."""
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
@@ -12,6 +12,7 @@ from registry.adjustments.models import ActionKind, ProviderAction, ReasonCatego
 from registry.audit.models import AuditLog
 from registry.core.errors import Conflict, NotFound
 from registry.orders.models import Order, OrderStatus
+from registry.passes.models import EntryPass, GateScan, PassKind, ScanDirection, ScanResult
 from registry.quality import services as quality
 from registry.quality import sweep as quality_sweep
 from registry.quality.models import (
@@ -110,7 +111,33 @@ def test_school_evaluations_count_apart_and_combined(db, quality_world):
     assert (standing.school_responses, standing.school_satisfied) == (1, 0)
     assert standing.parent_rate == Decimal("0.8333") and standing.school_rate == Decimal("0.0000")
     assert standing.rate == Decimal("0.5833") and standing.level == StandingLevel.below
-    assert standing.no_show_rate is None   # no gate scans on this branch
+    assert standing.no_show_rate is None   # no passes: no gate data
+
+
+def test_gate_scans_give_the_evaluation_its_no_show_count_and_the_standing_its_rate(db, quality_world):
+    """Where the order's staff have passes, 未到岗 comes from the gate: sessions due without an entry scan."""
+    w = quality_world
+    order = served_order(db, w["entry"], w["school"], w["autumn"], expected=12, status=OrderStatus.completed)
+    entry_pass = EntryPass(kind=PassKind.order, code="QLTY0001", link_key="quality-test-link", person_id=w["person"].id,
+                           school_id=w["school"].id, order_id=order.id, weekdays=[1, 3], time_slot="16:30-17:30",
+                           valid_from=date(2025, 12, 1), valid_until=date(2025, 12, 31), token="", key_id="")
+    db.session.add(entry_pass)
+    db.session.flush()
+    sessions = [date(2025, 12, d) for d in range(1, 32) if date(2025, 12, d).weekday() in (1, 3)]
+    for day in sessions[:6]:   # came on the first six scheduled days only
+        at_ = datetime(day.year, day.month, day.day, 8, 25)
+        db.session.add(GateScan(pass_id=entry_pass.id, school_id=w["school"].id, scanned_at=at_, scan_day=day,
+                                result=ScanResult.allowed, direction=ScanDirection.entry, reasons=[], received_at=at_))
+    db.session.flush()
+    at(date(2026, 1, 10))
+    evaluation = quality.save_evaluation(order, actor=w["school_admin"], content=Grade.good, punctuality=Grade.fair,
+                                         safety=Grade.good, engagement=Grade.good, overall=Satisfaction.satisfied)
+    assert evaluation.no_show_count == len(sessions) - 6 > 0
+    answer_all(order, satisfied=10, dissatisfied=2, day=date(2026, 1, 10))
+    term_end(date(2026, 1, 21))
+    standing = db.session.scalar(select(ProjectStanding))
+    expected = (Decimal(len(sessions) - 6) / Decimal(len(sessions))).quantize(Decimal("0.0001"))
+    assert standing.no_show_rate == expected
 
 
 def test_the_evaluation_opens_in_the_last_four_weeks(db, quality_world):

@@ -8,7 +8,7 @@ indicator against a hand count.
   small seeded county, for the county, each of its schools, each county of the city and each city of the
   province; the indicators whose source has not landed answer 暂无数据 (no figures).
 """
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -21,6 +21,8 @@ from registry.core import clock
 from registry.core.errors import InvalidTransition, NotAllowed, ValidationFailed
 from registry.notifications.models import Notification
 from registry.orders.models import Order
+from registry.passes import queries as pass_queries
+from registry.passes.models import EntryPass, GateScan, PassKind, ScanDirection, ScanResult
 from registry.people.models import CheckResult, Person
 from registry.people.services import check_expiry, latest_checks
 from registry.policy import services as policy
@@ -219,6 +221,11 @@ def hand_count(db, key, day, level, region_id, term):
             return len(open_)
         return sum(1 for c in open_ if day > (c.ack_due if c.acknowledged_on is None or c.acknowledged_on > day
                                               else c.resolve_due))
+    if key == "no_show":
+        schools = [s for s in db.session.scalars(select(School)).all()
+                   if {"school": s.id, "county": s.county_id, "city": s.city_id}[level] == region_id]
+        return sum(len(pass_queries.no_shows(school_id=s.id, start=day - timedelta(days=7),
+                                             end=day - timedelta(days=1))) for s in schools)
     if key in ("schedule_rate", "one_plus_n"):
         schools = [s for s in db.session.scalars(select(School)).all()
                    if {"school": s.id, "county": s.county_id, "city": s.city_id}[level] == region_id]
@@ -286,6 +293,16 @@ def counted(db, world):
                                    term_id=autumn.id, city_id=city_.id, county_id=county_.id, parent_responses=12,
                                    parent_satisfied=8, parent_weight=Decimal("0.7"), level=StandingLevel.below,
                                    computed_on=date(2026, 1, 25)))
+    # a pass with no order for every weekday of March, used only on Monday 16 March
+    own = EntryPass(kind=PassKind.school, code="SUPV0001", link_key="supervision-test-link",
+                    person_id=world["person"].id, school_id=world["a"].id, weekdays=[0, 1, 2, 3, 4],
+                    time_slot="16:30-17:30", valid_from=date(2026, 3, 1), valid_until=date(2026, 3, 31), token="",
+                    key_id="")
+    db.session.add(own)
+    db.session.flush()
+    came = datetime(2026, 3, 16, 8, 20)
+    db.session.add(GateScan(pass_id=own.id, school_id=world["a"].id, scanned_at=came, scan_day=date(2026, 3, 16),
+                            result=ScanResult.allowed, direction=ScanDirection.entry, reasons=[], received_at=came))
     at(date(2026, 3, 14))
     supervision.respond(task_closed, actor=world["school_admin"], response="已整改")
     at(date(2026, 3, 19))
@@ -329,7 +346,7 @@ def test_the_seeded_county_has_something_to_count(db, counted):
     assert totals == {"third_party_share": 16.7, "visits_this_month": 50.0, "tasks_open": 2, "tasks_overdue": 1,
                       "entries_suspended_delisted": 1, "people_expiring": 1,
                       "complaints_open": 2, "complaints_overdue": 1, "satisfaction": 66.7,
-                      "projects_under_threshold": 1, "schedule_rate": 50.0, "one_plus_n": 50.0}
+                      "projects_under_threshold": 1, "schedule_rate": 50.0, "one_plus_n": 50.0, "no_show": 4}
     assert all(r.total is None for r in indicators.dashboard(county, day).rows if not r.indicator.landed)
 
 
