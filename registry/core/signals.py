@@ -119,3 +119,11 @@ order_staff_changed = Hook("order_staff_changed", """order_staff_changed(order, 
 active order changed (accepted with staff, or a person replaced): every current person gets an entry pass, and a
 removed person's pass is revoked at once (its validity is also computed live from OrderStaff.removed_at).
 Owner: registry.passes.services.""")
+
+
+# ---------------------------------------------------------------- told by schedules (issues 14 and 15)
+
+schedule_accepted = Hook("schedule_accepted", """schedule_accepted(schedule, actor=): a school's schedule for a term was
+accepted (filed): each person the school engages itself who teaches on it gets an entry pass for the weekdays and
+hours of their rows, from today (or the term's start) to the term's end; a pass of the same person at the school
+whose days or hours differ is replaced. Owner: registry.passes.services.""")

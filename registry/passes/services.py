@@ -254,6 +254,37 @@ def issue_school_pass(school, *, actor, person_id, weekdays, time_slot, valid_fr
     return entry_pass
 
 
+@signals.schedule_accepted.register
+def schedule_accepted(schedule, *, actor):
+    """Passes for the school's own people on an accepted schedule (docs/domain.md "Entry passes"): their rows'
+    weekdays and the span of their hours, for the rest of the term. A person not cleared today gets none (the
+    schedule's check already named them); a differing earlier pass of theirs at the school is revoked."""
+    rows = [r for r in schedule.rows if r.person_id is not None]
+    own = {p.id: p for p in db.session.scalars(select(Person).where(
+        Person.id.in_({r.person_id for r in rows} or {-1}), Person.school_id == schedule.school_id))}
+    issued = []
+    start, end = max(schedule.term.starts_on, clock.today()), schedule.term.ends_on
+    if end < start:
+        return issued
+    for person_id in sorted(own):
+        mine = [r for r in rows if r.person_id == person_id]
+        days = sorted({r.weekday for r in mine})
+        slot = f"{min(r.starts_at for r in mine) // 60:02d}:{min(r.starts_at for r in mine) % 60:02d}-" \
+               f"{max(r.ends_at for r in mine) // 60:02d}:{max(r.ends_at for r in mine) % 60:02d}"
+        current = db.session.scalars(select(EntryPass).where(
+            EntryPass.person_id == person_id, EntryPass.school_id == schedule.school_id,
+            EntryPass.kind == PassKind.school, EntryPass.revoked_at.is_(None), EntryPass.valid_until >= start)).all()
+        if any(p.weekdays == days and p.time_slot == slot and p.valid_until >= end for p in current):
+            continue
+        if not people.clearance(own[person_id]).cleared:
+            continue
+        for old in current:
+            revoke(old, actor=actor, reason=f"课后服务安排表第 {schedule.revision} 版备案，入校时间已变更")
+        issued.append(issue_school_pass(schedule.school, actor=actor, person_id=person_id, weekdays=days,
+                                        time_slot=slot, valid_from=start, valid_until=end))
+    return issued
+
+
 def revoke(entry_pass, *, actor, reason):
     reason = (reason or "").strip()
     if not reason:

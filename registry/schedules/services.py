@@ -323,6 +323,7 @@ def accept(schedule, *, actor, comment=""):
                                  "review_comment": (comment or "").strip() or None})
     for old in earlier:
         SCHEDULE.transition(old, "supersede", actor=actor, reason=f"第 {schedule.revision} 版已备案")
+    signals.schedule_accepted(schedule, actor=actor)  # the school's own people on it get entry passes
     return schedule
 
 

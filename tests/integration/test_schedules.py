@@ -5,12 +5,14 @@ from datetime import date
 
 import pytest
 from openpyxl import Workbook
+from sqlalchemy import select
 
 from registry.adjustments import sweep
 from registry.core import tabular
 from registry.core.errors import NotAllowed, ValidationFailed
 from registry.orders import services as orders
 from registry.orders.models import OrderStatus
+from registry.passes.models import EntryPass
 from registry.schedules import importer, queries, services
 from registry.schedules.models import ScheduleStatus
 from registry.schools.models import SchoolProject
@@ -271,6 +273,20 @@ def test_a_school_engaged_person_must_be_cleared_on_the_terms_teaching_days(db, 
     services.accept(services.latest(world["school"], world["term"]), actor=world["county"])
     text = client.get(f"/schedules/{world['school'].id}/{world['term'].id}").get_data(as_text=True)
     assert "赵**1（校外人员）" in text and "赵教练1" not in text  # masked on the public page
+    # the accepted schedule gives the school's own teacher an entry pass for her rows' day and hours
+    passes = db.session.scalars(select(EntryPass).where(EntryPass.person_id == fresh.id)).all()
+    assert [(p.weekdays, p.time_slot, p.school_id, p.valid_until) for p in passes] == [
+        ([0], "16:40-17:40", world["school"].id, world["term"].ends_on)]
+    # a new revision moves her to Wednesday: the Monday pass is revoked and a Wednesday one issued
+    second = services.working_copy(world["school"], world["term"], actor=world["admin"])
+    moved = week_rows()
+    moved[5].update(source="person", person_id=fresh.id, teacher_name="", content="机器人编程")
+    services.replace_rows(second, moved, actor=world["admin"])
+    services.submit(second, actor=world["admin"])
+    services.accept(second, actor=world["county"])
+    live = db.session.scalars(select(EntryPass).where(EntryPass.person_id == fresh.id,
+                                                      EntryPass.revoked_at.is_(None))).all()
+    assert [p.weekdays for p in live] == [[2]]
 
 
 def test_the_sweep_tells_a_late_school_once(db, world, create_user):
