@@ -105,7 +105,7 @@ class Complaint(TimestampMixin, db.Model):
     project_id: Mapped[int | None] = mapped_column(ForeignKey("project.id"))
     order_id: Mapped[int | None] = mapped_column(ForeignKey("service_order.id"))
     person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
-    pass_code: Mapped[str | None] = mapped_column(String(64))  # a person named by entry pass (wired later)
+    pass_code: Mapped[str | None] = mapped_column(String(64))  # the code of the entry pass that named the person
     # Routing: the handling region (a county, or the city) and the city whose policy sets the deadlines.
     region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True, nullable=False)
     city_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True, nullable=False)

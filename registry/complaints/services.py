@@ -37,6 +37,7 @@ from registry.extensions import db
 from registry.files import services as files
 from registry.notifications import services as notifications
 from registry.orders.models import Order
+from registry.passes.models import EntryPass
 from registry.people.models import Person
 from registry.policy import services as policy
 from registry.projects.models import Project
@@ -153,6 +154,13 @@ def open_case(*, source, category, summary, school_id=None, provider_id=None, pr
         raise ValidationFailed({"summary": ["投诉内容不能超过4000字"]})
     if source == ComplaintSource.public:
         complainant_name, complainant_phone = check_complainant(complainant_name, complainant_phone)
+    pass_code = (pass_code or "").strip().upper() or None
+    if pass_code and not person_id:  # a person named by the code on their entry pass (issue 14)
+        entry_pass = db.session.scalar(select(EntryPass).where(EntryPass.code == pass_code))
+        if entry_pass is None:
+            raise ValidationFailed({"pass_code": ["未找到该入校凭证编号，请核对凭证上的编号"]})
+        person_id, school_id = entry_pass.person_id, school_id or entry_pass.school_id
+        order_id = order_id or entry_pass.order_id
     kind, school, provider, project, order, person = _subject(school_id, provider_id, project_id, order_id,
                                                               person_id)
     if kind == SubjectKind.person and not person and not pass_code:
@@ -164,7 +172,7 @@ def open_case(*, source, category, summary, school_id=None, provider_id=None, pr
         tracking_code=new_tracking_code(), source=source, category=category, summary=summary, subject_kind=kind,
         school_id=getattr(school, "id", None), provider_id=getattr(provider, "id", None),
         project_id=getattr(project, "id", None), order_id=getattr(order, "id", None),
-        person_id=getattr(person, "id", None), pass_code=(pass_code or "").strip() or None,
+        person_id=getattr(person, "id", None), pass_code=pass_code,
         region_id=region.id, city_id=city.id, filed_by_id=getattr(actor, "id", None),
         evidence=list(evidence or []), received_on=today, ack_due=ack_due, resolve_due=resolve_due,
         calendar_warning=warning, reminders=[])
