@@ -390,4 +390,5 @@ BENCHMARKS = {
     "catalog_vs_bare": _lazy("bench.http", "catalog_vs_bare"),
     "verify": _lazy("bench.http", "verify_latency"),
     "pdf": _lazy("bench.pdf", "announcement_pdf"),
+    "load": _lazy("bench.load.run", "load"),   # issue 20: the mixed load (PostgreSQL only)
 }

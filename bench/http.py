@@ -117,10 +117,12 @@ def _get(port, path, headers=None, timeout=30):
 
 
 @contextmanager
-def gunicorn(spec, env, probe="/healthz"):
-    """Run `gunicorn spec` on a free loopback port; yields the port once `probe` answers."""
+def gunicorn(spec, env, probe="/healthz", prefix=(), workers=None):
+    """Run `gunicorn spec` on a free loopback port; yields the port once `probe` answers. `prefix` goes
+    before the command (e.g. taskset -c 0: the mixed load pins the app to cores of its own)."""
     port = _free_port()
-    command = [sys.executable, "-m", "gunicorn", "--workers", str(GUNICORN_WORKERS), "--worker-class", "sync",
+    command = [*prefix, sys.executable, "-m", "gunicorn", "--workers", str(workers or GUNICORN_WORKERS),
+               "--worker-class", "sync",
                "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "--worker-tmp-dir", "/dev/shm", spec]
     log = tempfile.TemporaryFile()
     proc = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,

@@ -134,7 +134,7 @@ def catalog(school, filters, day=None, page=1, per_page=20):
     providers = sorted({(c.provider_id, c.provider_name) for c in candidates}, key=lambda p: (p[1], p[0]))
     if filters.get("provider_id"):
         candidates = [c for c in candidates if c.provider_id == filters["provider_id"]]
-    results = eligibility.evaluate_for_listing([c.id for c in candidates], day)
+    results = eligibility.evaluate_for_listing({c.id: c.provider_id for c in candidates}, day)
     rows = [(c, _with_school(results[c.id], school, c)) for c in candidates if c.id in results]
     orderable = [row for row in rows if row[1].ok]
     if show_all:
@@ -154,7 +154,9 @@ def catalog(school, filters, day=None, page=1, per_page=20):
 
 
 def catalog_entry(school, entry_id, day=None):
-    """One entry of the school's city with its eligibility for the school (a project page), or NotFound."""
+    """One entry of the school's city with its eligibility for the school (a project page), or NotFound:
+    the cached eligibility of the entry (evaluate_for_listing, as on the catalog) and the school's part.
+    Ordering checks the records again (evaluate_one)."""
     day = day or clock.today()
     entry = db.session.scalar(
         select(WhitelistEntry).where(WhitelistEntry.id == entry_id, WhitelistEntry.city_id == school.city_id)
@@ -164,4 +166,13 @@ def catalog_entry(school, entry_id, day=None):
                  selectinload(WhitelistEntry.counties)))
     if entry is None:
         raise NotFound("白名单项目不存在")
-    return CatalogRow(entry, eligibility.evaluate_one(entry, day, school))
+    result = eligibility.evaluate_for_listing({entry.id: entry.provider_id}, day)[entry.id]
+    covers = school.county_id in {c.county_id for c in entry.counties}
+    return CatalogRow(entry, _with_school(result, school, _Facts(covers, entry.project.stages_mask)))
+
+
+@dataclass
+class _Facts:
+    """The school's part of a candidate row (_candidates), for one entry."""
+    covers: bool
+    stages_mask: int
