@@ -65,6 +65,14 @@ def accept_order(provider_token, order_id, person_ids):
                 {"person_ids": person_ids})
 
 
+def staff_check(provider_token, person_id, day):
+    """A provider records a staff member's health check: a commit that changes what the catalog shows (the
+    pages' generation and that provider's eligibility scope)."""
+    return Call("staff check", "POST", f"{API}/people/{person_id}/checks", provider_token,
+                {"check_type": "health", "result": "clear", "check_date": day, "authority": "南昌市第一医院"},
+                expect=(201,))
+
+
 # ---------------------------------------------------------------- gate rush (issue 14): wired when issue 14 lands
 
 GATE_PROBE = f"{API}/gate/scans"       # planned path of the entry-pass scan endpoint

@@ -95,6 +95,9 @@ class OpenLoopUser(FastHttpUser):
 # ---------------------------------------------------------------- term start
 
 TERM_START_MIX = (("catalog list", 60), ("catalog entry", 30), ("order create", 8), ("order accept", 2))
+# Besides the mix, at a fixed rate whatever the mix's rate: a provider of the city records a staff check, a
+# commit that misses the catalog pages and that provider's eligibility (issue 20: the cache is not left warm).
+STAFF_CHECKS_PER_SECOND = float(os.environ.get("BENCH_LOAD_WRITES", "0.2"))
 _accept_queue = collections.deque()     # (order id, entry id): requested orders waiting for their provider
 
 
@@ -116,6 +119,10 @@ class TermStartUser(OpenLoopUser):
         self.names = [name for name, weight in TERM_START_MIX for _ in range(weight)]
 
     def next_call(self):
+        if self.rnd.random() < STAFF_CHECKS_PER_SECOND / RATE:
+            entry = WORLD["entries"][self.rnd.choice(WORLD["checked"])]
+            return adapters.staff_check(WORLD["providers"][str(entry["provider_id"])], entry["cleared"][0],
+                                        WORLD["day"])
         kind = self.rnd.choice(self.names)
         if kind == "order create" and self.ordering:
             return adapters.create_order(self.rnd.choice(self.ordering), self.rnd, WORLD["term_id"], _created)

@@ -84,8 +84,10 @@ def drop_database(url):
 # ---------------------------------------------------------------- one Locust run
 
 def run_locust(port, user_class, rate, seconds, world_file, cores, warmup=WARMUP):
-    """One open-loop run at `rate` requests/s: [(name, scheduled, latency s, status, ok)] of the measured
-    window, and how many requests scheduled in the window got no answer before the run ended."""
+    """One open-loop run at `rate` requests/s, on an empty cache (Redis flushed: the morning's first
+    requests of the day): [(name, scheduled, latency s, status, ok)] of the measured window, and how many
+    requests scheduled in the window got no answer before the run ended."""
+    flush_bench_redis()
     users = max(20, int(rate))   # one request a second per user
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "results.jsonl"

@@ -121,8 +121,9 @@ def term_start_world(db, city_code):
                                if str(o["id"]) in entries_info
                                and str(entries_info[str(o["id"])]["provider_id"]) in providers]
     db.session.commit()
-    return {"term_id": term.id, "city": city_code, "schools": schools, "providers": providers,
-            "entries": entries_info, "accept_pool": pool}
+    checked = sorted(key for key, e in entries_info.items() if e["cleared"] and str(e["provider_id"]) in providers)
+    return {"term_id": term.id, "city": city_code, "day": day.isoformat(), "schools": schools,
+            "providers": providers, "entries": entries_info, "accept_pool": pool, "checked": checked}
 
 
 def gate_world(db):

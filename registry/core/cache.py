@@ -68,6 +68,33 @@ def watch_scoped(name, resolvers):
         _SCOPED.setdefault(table, {})[name] = resolver
 
 
+def row_values(rows, name):
+    """The values of column `name` in flushed `rows` as they hold them, without loading anything, plus the
+    values a change in this flush replaced; None when one row does not hold it (the resolver cannot place
+    the rows)."""
+    from sqlalchemy import inspect
+    values = set()
+    for row in rows:
+        state = inspect(row)
+        value = state.dict.get(name)
+        if value is None:
+            return None
+        values.add(value)
+        if not state.pending:
+            values.update(v for v in state.attrs[name].history.deleted if v is not None)
+    return values
+
+
+def by_column(name):
+    """A resolver whose scopes are the rows' values of column `name` (e.g. provider_id)."""
+    return lambda session, rows: row_values(rows, name)
+
+
+def every(session, rows):
+    """A resolver for a table whose rows can change every value of the name (None: a bump of the name)."""
+    return None
+
+
 def scoped_names():
     return {name for names in _SCOPED.values() for name in names}
 

@@ -117,6 +117,11 @@ class CatalogItemOut(BaseSchema):
     cleared_staff = fields.Integer(attribute="cleared_count", metadata={"description": "今日准入合格的授课人员数"})
 
 
+# What an entry shows to every school alike (cached per entry: registry.orders.catalog.catalog_items).
+CATALOG_ITEM_OWN = CatalogItemOut(only=("entry_id", "provider", "project", "price", "valid_from", "valid_until",
+                                        "batch", "counties"))
+
+
 class CatalogPageOut(PageOut):
     items = fields.List(fields.Nested(CatalogItemOut))
     hidden = fields.Integer(metadata={"description": "因不能点单而未列出的项目数（show=eligible 时）"})

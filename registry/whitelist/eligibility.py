@@ -31,44 +31,20 @@ ELIGIBILITY_TABLES = ("whitelist_entry", "provider", "provider_document", "provi
 # gets the rows a flush wrote and returns the provider ids whose entries they can change, or None (every
 # entry: the rows cannot be placed). It reads the database on the flush's connection, not the session.
 
-def _column(rows, name):
-    """The values of a column as the rows hold them, without loading anything (None: one is not loaded)."""
-    values = set()
-    for row in rows:
-        value = inspect(row).dict.get(name)
-        if value is None:
-            return None
-        values.add(value)
-    return values
-
-
-def _column_then(rows, name):
-    """_column, plus the values the rows held before this flush changed them."""
-    values = _column(rows, name)
-    if values is not None:
-        for row in rows:
-            if not inspect(row).pending:
-                values.update(v for v in inspect(row).attrs[name].history.deleted if v is not None)
-    return values
-
-
-def _by_column(name):
-    return lambda session, rows: _column_then(rows, name)
-
-
-def _providers_of(session, column, values):
+def providers_of(session, column, values):
+    """The provider ids of the rows of `column`'s table whose `column` is in `values` (a resolver's read)."""
     return set(session.connection().scalars(select(column.table.c.provider_id).where(column.in_(values))))
 
 
 def _project_staff(session, rows):
-    ids = _column(rows, "project_id")
-    return None if ids is None else _providers_of(session, Project.__table__.c.id, ids)
+    ids = cache.row_values(rows, "project_id")
+    return None if ids is None else providers_of(session, Project.__table__.c.id, ids)
 
 
 def _provider(session, rows):
     if any(inspect(row).attrs.city_id.history.has_changes() for row in rows if not inspect(row).pending):
         return None   # the city decides the ban length of an adverse check, read for every provider's staff
-    return _column(rows, "id")
+    return cache.row_values(rows, "id")
 
 
 def _sharing_an_id_number(session, bidx):
@@ -78,14 +54,14 @@ def _sharing_an_id_number(session, bidx):
 
 
 def _person(session, rows):
-    own, bidx = _column_then(rows, "provider_id"), _column_then(rows, "id_bidx")
+    own, bidx = cache.row_values(rows, "provider_id"), cache.row_values(rows, "id_bidx")
     if own is None or bidx is None:
         return None
     return own | _sharing_an_id_number(session, bidx)
 
 
 def _person_check(session, rows):
-    ids = _column(rows, "person_id")
+    ids = cache.row_values(rows, "person_id")
     if ids is None:
         return None
     this, other = aliased(Person.__table__), aliased(Person.__table__)
@@ -94,21 +70,21 @@ def _person_check(session, rows):
 
 
 def _person_ban(session, rows):
-    bidx = _column(rows, "id_bidx")
+    bidx = cache.row_values(rows, "id_bidx")
     return None if bidx is None else _sharing_an_id_number(session, bidx)
 
 
 def _qualification(session, rows):
-    ids = _column(rows, "person_id")
-    return None if ids is None else _providers_of(session, Person.__table__.c.id, ids)
+    ids = cache.row_values(rows, "person_id")
+    return None if ids is None else providers_of(session, Person.__table__.c.id, ids)
 
 
 SCOPE_RESOLVERS = {
-    "whitelist_entry": _by_column("provider_id"), "provider": _provider,
-    "provider_document": _by_column("provider_id"), "provider_action": _by_column("provider_id"),
-    "project": _by_column("provider_id"), "project_staff": _project_staff, "person": _person,
+    "whitelist_entry": cache.by_column("provider_id"), "provider": _provider,
+    "provider_document": cache.by_column("provider_id"), "provider_action": cache.by_column("provider_id"),
+    "project": cache.by_column("provider_id"), "project_staff": _project_staff, "person": _person,
     "person_check": _person_check, "qualification": _qualification, "person_ban": _person_ban,
-    "city_policy": lambda session, rows: None,   # a city's rules: every entry
+    "city_policy": cache.every,   # a city's rules: every entry
 }
 assert set(SCOPE_RESOLVERS) == set(ELIGIBILITY_TABLES)
 cache.watch_scoped("eligibility", SCOPE_RESOLVERS)

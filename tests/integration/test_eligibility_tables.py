@@ -233,3 +233,18 @@ def test_random_histories_bump_the_providers_they_change(db, dataset, steps):
         example.rollback()
         db.session.expire_all()
         at(START)
+
+
+def test_the_catalog_items_own_part_reads_only_item_tables(db, dataset):
+    """What the cached own part of a catalog item (catalog.catalog_items) reads is watched for "catalog_item"."""
+    from registry.orders import schemas
+    at(START)
+    with reads(db) as seen:
+        db.session.expire_all()
+        found = catalog._entries(dataset["entries"])
+        for entry in found.values():
+            schemas.CATALOG_ITEM_OWN.dump(catalog.CatalogRow(entry, None))
+    assert {"whitelist_entry", "provider", "project", "entry_county"} <= seen
+    scoped = {table for table, names in cache._SCOPED.items() if "catalog_item" in names}
+    assert set(catalog.ITEM_TABLES) == scoped
+    assert not _missing(seen, scoped), f"the own part reads {_missing(seen, scoped)}, not watched for 'catalog_item'"

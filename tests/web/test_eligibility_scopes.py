@@ -125,3 +125,59 @@ def test_the_next_day_everything_is_computed_for_that_day(scoped):
     with app.app_context():
         assert computed_again(entries) == {e.id for e in entries}
     assert clock.today() > date(2026, 3, 13)
+
+
+# ---------------------------------------------------------------- the entry's own part of a catalog item
+
+def test_the_api_items_are_the_catalog_rows_dumped(db, catalog_world, cached_app):  # noqa: F811
+    """catalog_items (cached own parts + the school's part) answers what dumping catalog()'s rows answers,
+    with and without the cache, for the orderable page and for show=all with every reason."""
+    from registry.orders import catalog, schemas
+    school = catalog_world["school"]
+    for app in (cached_app(), None):
+        commit(app) if app else None
+        with (app.app_context() if app else _nullcontext()):
+            for filters in ({}, {"show": "all"}, {"show": "all", "sort": "-price"}):
+                for _twice in range(2):   # the second time from the cache
+                    page, hidden = catalog.catalog_items(school, filters, schemas.CATALOG_ITEM_OWN.dump, per_page=3)
+                    rows = catalog.catalog(school, filters, per_page=3)
+                    expected = schemas.CatalogPageOut().dump({"items": rows.page.items, "total": rows.page.total,
+                                                               "page": 1, "per_page": 3, "pages": rows.page.pages,
+                                                               "hidden": rows.hidden})
+                    assert page.items == expected["items"] and (page.total, hidden) == (expected["total"],
+                                                                                       expected["hidden"])
+                    assert page.items
+
+
+def _nullcontext():
+    from contextlib import nullcontext
+    return nullcontext()
+
+
+def own_parts_computed_again(entries):
+    from registry.orders import catalog, schemas
+    missed = []
+
+    def build(keys):
+        missed.extend(int(k) for k in keys)
+        found = catalog._entries([int(k) for k in keys])
+        return {k: schemas.CATALOG_ITEM_OWN.dump(catalog.CatalogRow(found[int(k)], None)) for k in keys}
+
+    cache.cached_scoped_values("catalog_item", clock.today(), {str(e.id): e.provider_id for e in entries}, build)
+    return set(missed)
+
+
+def test_a_project_edit_misses_the_own_part_of_that_providers_entries_only(scoped):
+    from registry.regions.models import Region
+    app, w, entries = scoped
+    with app.app_context():
+        own_parts_computed_again(entries)
+        assert own_parts_computed_again(entries) == set()
+        project = _db.session.get(type(w["go"].project), w["go"].project_id)
+        project.description = "新的项目介绍"
+        _db.session.commit()
+        assert own_parts_computed_again(entries) == {w["go"].id}
+        region = _db.session.get(Region, w["school"].county_id)
+        region.name = region.name + "（新）"
+        _db.session.commit()
+        assert own_parts_computed_again(entries) == {e.id for e in entries}
