@@ -13,9 +13,11 @@
    and survey evening run at the rate their adapters ask (300 scans/s, 200 submissions/s), after a probe
    of their endpoint: a 404 skips the scenario with a note (issues 14 and 16 not merged yet).
 
-The first requests of a run fill the cache: they are in the warm-up, not in the figures. The caches are
-not kept warm by anything else: every order's commit and every acceptance's commit happen during the
-measured window as they come.
+The cache is empty when the scenario starts (the day's first requests): a first run at the start rate
+measures that cold start apart (term_start_cold_*, no warm-up excluded). The steps follow on the cache as
+that left it, each after a warm-up of WARMUP seconds; nothing keeps it warm: the orders, acceptances and
+the providers' staff checks commit during the measured window as they come, and the checks miss the
+catalog pages and their provider's entries.
 """
 import argparse
 import json
@@ -32,11 +34,13 @@ from bench.load import adapters, world
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 P99_TARGET_MS = 300
-START_RATE = 20.0
+START_RATE = 8.0
 STEP = 1.5
+MIN_RATE = 2.0
 MAX_STEPS = 8
 WARMUP = 5.0
 PROFILE_OUT = ROOT / "bench/data/load-profile.txt"
+RUN_CPU = []   # per run: CPU milliseconds per request of the app's workers and of PostgreSQL
 SCENARIO_CLASS = {"term_start": "TermStartUser", "gate_rush": "GateRushUser", "survey_evening": "SurveyEveningUser"}
 
 
@@ -81,13 +85,67 @@ def drop_database(url):
         conn.execute(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
 
 
+# ---------------------------------------------------------------- CPU time spent (contention-proof cost)
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pid):
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / TICK   # utime + stime
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def _children(pid):
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(entry.name))
+            except (OSError, IndexError, ValueError):
+                continue
+    return found
+
+
+class CpuMeter:
+    """CPU seconds used by the gunicorn workers and by the PostgreSQL backends serving the copy database
+    between start() and stop(): what a request costs each side whatever else the machine runs (waiting for
+    a core is not counted), the basis of the capacity arithmetic in README.md."""
+
+    def __init__(self, database_url):
+        self.url = database_url
+
+    def _pg_backends(self):
+        conn, parsed = _admin_conn(self.url)
+        with conn:
+            return [row[0] for row in conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s",
+                                                   (parsed.database,))]
+
+    def _sample(self):
+        master = _gunicorn_master()
+        app = {pid: _cpu_seconds(pid) for pid in _children(master)}
+        pg = {pid: _cpu_seconds(pid) for pid in self._pg_backends()}
+        return app, pg
+
+    def start(self):
+        self.before = self._sample()
+
+    def stop(self):
+        after = self._sample()
+        spent = []
+        for side in (0, 1):
+            spent.append(sum(max(0.0, value - self.before[side].get(pid, 0.0)) for pid, value in after[side].items()))
+        return spent   # [app seconds, PostgreSQL seconds]
+
+
 # ---------------------------------------------------------------- one Locust run
 
-def run_locust(port, user_class, rate, seconds, world_file, cores, warmup=WARMUP):
-    """One open-loop run at `rate` requests/s, on an empty cache (Redis flushed: the morning's first
-    requests of the day): [(name, scheduled, latency s, status, ok)] of the measured window, and how many
-    requests scheduled in the window got no answer before the run ended."""
-    flush_bench_redis()
+def run_locust(port, user_class, rate, seconds, world_file, cores, warmup=WARMUP, meter=None):
+    """One open-loop run at `rate` requests/s: [(name, scheduled, latency s, status, ok)] of the measured
+    window, and how many requests scheduled in the window got no answer before the run ended."""
     users = max(20, int(rate))   # one request a second per user
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "results.jsonl"
@@ -100,13 +158,27 @@ def run_locust(port, user_class, rate, seconds, world_file, cores, warmup=WARMUP
                    "--headless", "-u", str(users), "-r", str(users), "--run-time", f"{int(end - time.time() + 12)}s",
                    "--stop-timeout", "10", "--host", f"http://127.0.0.1:{port}", "--only-summary",
                    "--loglevel", "ERROR", "--csv", str(Path(tmp) / "locust"), user_class]
+        if meter is not None:
+            meter.start()
         proc = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+        cpu = meter.stop() if meter is not None else None
         if not out.exists():
             raise RuntimeError(f"locust wrote no results (exit {proc.returncode}): {proc.stderr[-2000:]}")
         rows = [json.loads(line) for line in out.read_text().splitlines()]
+    _consume_pool(world_file, sum(1 for r in rows if r[0] == "order accept"))
     measured = [r for r in rows if t0 + warmup <= r[1] < end]
     expected = int(seconds * rate)
+    if cpu is not None and rows:   # the whole run, warm-up included: every request's cost
+        RUN_CPU.append({"app_ms": round(1000 * cpu[0] / len(rows), 2), "pg_ms": round(1000 * cpu[1] / len(rows), 2)})
     return measured, max(0, expected - len(measured))
+
+
+def _consume_pool(world_file, accepted):
+    """The next run accepts other orders: the first `accepted` of the pool were taken (in order) by this one."""
+    data = json.loads(Path(world_file).read_text())
+    if accepted and data.get("accept_pool"):
+        data["accept_pool"] = data["accept_pool"][accepted:]
+        Path(world_file).write_text(json.dumps(data))
 
 
 def _pct(values, q):
@@ -136,6 +208,7 @@ def _errors_seen(measured, limit=3):
 
 def _line(rate, summary):
     parts = [f"{name} {s['count']} req p50 {s['p50_ms']} p95 {s['p95_ms']} p99 {s['p99_ms']} ms err {s['errors']}"
+             + (f" cpu app {s['app_cpu_ms']} pg {s['pg_cpu_ms']} ms/req" if "app_cpu_ms" in s else "")
              for name, s in sorted(summary.items())]
     return f"  rate {rate:.0f}/s: " + "; ".join(parts)
 
@@ -144,27 +217,39 @@ def held(summary):
     return summary["all"]["errors"] == 0 and summary["all"]["p99_ms"] <= P99_TARGET_MS
 
 
-def term_start(port, world_file, cores, seconds, start_rate=START_RATE):
-    """Step the rate up; (highest rate held, its summary, [(rate, summary)] of every step)."""
+def _with_cpu(summary):
+    if RUN_CPU:
+        summary["all"].update({"app_cpu_ms": RUN_CPU[-1]["app_ms"], "pg_cpu_ms": RUN_CPU[-1]["pg_ms"]})
+    return summary
+
+
+def term_start(port, world_file, cores, seconds, start_rate=START_RATE, meter=None):
+    """Step the rate up from `start_rate` (x STEP) while it holds, or down (/ STEP) while it does not,
+    then once between the last rate held and the first one not held; (highest rate held and its summary,
+    or None, [(rate, summary)] of every step)."""
     steps, best, failed_at = [], None, None
     rate = start_rate
     for _ in range(MAX_STEPS):
-        measured, unanswered = run_locust(port, "TermStartUser", rate, seconds, world_file, cores)
-        summary = summarize(measured, unanswered, seconds)
+        measured, unanswered = run_locust(port, "TermStartUser", rate, seconds, world_file, cores, meter=meter)
+        summary = _with_cpu(summarize(measured, unanswered, seconds))
         steps.append((rate, summary))
         note(_line(rate, summary) + ("" if held(summary) else f"  NOT HELD {_errors_seen(measured)}"))
         if held(summary):
             best = (rate, summary)
             if failed_at is not None:
                 break
-            rate *= STEP
+            rate = round(rate * STEP)
         else:
-            failed_at = rate
-            if best is None or rate - best[0] < 0.1 * rate:
+            failed_at = rate if failed_at is None else min(failed_at, rate)
+            if best is None:
+                if rate <= MIN_RATE:
+                    break
+                rate = max(MIN_RATE, round(rate / STEP))
+                continue
+            between = round((best[0] + failed_at) / 2)
+            if between in {r for r, _s in steps} or failed_at - best[0] < 0.15 * failed_at:
                 break
-            rate = round((best[0] + failed_at) / 2)   # once between the last good and the failed rate
-            if rate in {r for r, _s in steps}:
-                break
+            rate = between
     return best, steps
 
 
@@ -211,10 +296,10 @@ def profile(port, world_file, cores, rate, seconds, out):
         note(f"    {100 * count / samples:5.1f}%  {frame}")
 
 
-def fixed(port, name, world_file, cores, seconds):
+def fixed(port, name, world_file, cores, seconds, meter=None):
     rate = adapters.SCENARIOS[name][1]
-    measured, unanswered = run_locust(port, SCENARIO_CLASS[name], rate, seconds, world_file, cores)
-    summary = summarize(measured, unanswered, seconds)
+    measured, unanswered = run_locust(port, SCENARIO_CLASS[name], rate, seconds, world_file, cores, meter=meter)
+    summary = _with_cpu(summarize(measured, unanswered, seconds))
     note(_line(rate, summary))
     return rate, summary
 
@@ -226,6 +311,9 @@ def _figures(prefix, kind, summary):
         figures += [(f"{prefix}{label}_ok_rps_{kind}", s["rps"]), (f"{prefix}{label}_p50_ms_{kind}", s["p50_ms"]),
                     (f"{prefix}{label}_p95_ms_{kind}", s["p95_ms"]), (f"{prefix}{label}_p99_ms_{kind}", s["p99_ms"]),
                     (f"{prefix}{label}_errors_{kind}", s["errors"])]
+        if "app_cpu_ms" in s:
+            figures += [(f"{prefix}_app_cpu_ms_per_request_{kind}", s["app_cpu_ms"]),
+                        (f"{prefix}_pg_cpu_ms_per_request_{kind}", s["pg_cpu_ms"])]
     return figures
 
 
@@ -258,6 +346,7 @@ def load(app, kind, seconds=20.0, scale=1.0, scenarios=None, start_rate=None, pr
                  f"ordering), {len(ts['providers'])} providers, {len(ts['accept_pool'])} requested orders")
             flush_bench_redis()
             env = app_environment(copy_app)
+            meter = CpuMeter(copy_url)
             with gunicorn("bench.http:registry_app()", env, prefix=_taskset(app_cores)) as port:
                 for name in scenarios:
                     probe, _rate = adapters.SCENARIOS[name]
@@ -272,7 +361,15 @@ def load(app, kind, seconds=20.0, scale=1.0, scenarios=None, start_rate=None, pr
                     if name == "term_start" and profile_rate:
                         profile(port, world_file, gen_cores, profile_rate, seconds, PROFILE_OUT)
                     elif name == "term_start":
-                        best, steps = term_start(port, world_file, gen_cores, seconds, start_rate or START_RATE)
+                        # The day's first requests, on the empty cache: reported apart (term_start_cold_*).
+                        rate = start_rate or START_RATE
+                        measured, unanswered = run_locust(port, "TermStartUser", rate, seconds, world_file,
+                                                          gen_cores, warmup=0.0, meter=meter)
+                        cold = _with_cpu(summarize(measured, unanswered, seconds))
+                        note("  cold start:" + _line(rate, cold)[1:])
+                        figures += [(f"term_start_cold_rate_{kind}", rate)] + _figures("term_start_cold", kind, cold)
+                        best, steps = term_start(port, world_file, gen_cores, seconds, start_rate or START_RATE,
+                                                 meter)
                         figures.append((f"term_start_steps_{kind}", " ".join(
                             f"{r:.0f}:{s['all']['p99_ms']}{'' if held(s) else '!'}" for r, s in steps)))
                         if best is None:
@@ -282,7 +379,7 @@ def load(app, kind, seconds=20.0, scale=1.0, scenarios=None, start_rate=None, pr
                             figures.append((f"term_start_rps_{kind}", best[0]))
                             figures += _figures("term_start", kind, best[1])
                     else:
-                        rate, summary = fixed(port, name, world_file, gen_cores, seconds)
+                        rate, summary = fixed(port, name, world_file, gen_cores, seconds, meter)
                         figures.append((f"{name}_rate_asked_{kind}", rate))
                         figures += _figures(name, kind, summary)
     finally:
