@@ -27,6 +27,9 @@ class Call:
 # ---------------------------------------------------------------- term start (orders, issue 7/8)
 
 CATALOG_SORTS = ("provider", "title", "price", "-price")
+TERM_START_MIX = (("catalog list", 60), ("catalog entry", 30), ("order create", 8), ("order accept", 2))
+GATE_SCAN_SHARE = 0.9         # of the gate rush's requests; the others are roll-call reads
+SURVEY_SUBMIT_SHARE = 0.5     # of the survey evening's requests; the others are page loads
 
 
 def catalog_list(school, rnd):

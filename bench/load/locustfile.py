@@ -94,7 +94,7 @@ class OpenLoopUser(FastHttpUser):
 
 # ---------------------------------------------------------------- term start
 
-TERM_START_MIX = (("catalog list", 60), ("catalog entry", 30), ("order create", 8), ("order accept", 2))
+TERM_START_MIX = adapters.TERM_START_MIX
 # Besides the mix, at a fixed rate whatever the mix's rate: a provider of the city records a staff check, a
 # commit that misses the catalog pages and that provider's eligibility (issue 20: the cache is not left warm).
 STAFF_CHECKS_PER_SECOND = float(os.environ.get("BENCH_LOAD_WRITES", "0.2"))
@@ -150,11 +150,13 @@ class MixUser(OpenLoopUser):
 
 class GateRushUser(MixUser):
     """Entry scans written (9 in 10) and roll-call reads, at the fixed rate asked (300/s)."""
-    pool, first, share, other = "gates", staticmethod(adapters.gate_scan), 0.9, staticmethod(adapters.gate_roll_call)
+    pool, share = "gates", adapters.GATE_SCAN_SHARE
+    first, other = staticmethod(adapters.gate_scan), staticmethod(adapters.gate_roll_call)
 
 
 # ---------------------------------------------------------------- survey evening (issue 16): wired when issue 16 lands
 
 class SurveyEveningUser(MixUser):
     """Parents opening a survey page, then submitting it: 200 submissions/s in 400 requests/s."""
-    pool, first, share, other = "surveys", staticmethod(adapters.survey_submit), 0.5, staticmethod(adapters.survey_page)
+    pool, share = "surveys", adapters.SURVEY_SUBMIT_SHARE
+    first, other = staticmethod(adapters.survey_submit), staticmethod(adapters.survey_page)
