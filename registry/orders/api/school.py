@@ -19,7 +19,8 @@ from registry.schools import services as schools
 
 blp = Blueprint("api_school_orders", __name__, url_prefix="/school",
                 description="学校点单、本校课后服务项目与第三方占比")
-core_db.reads_only("api_school_orders.Catalog")  # the catalog page, computed or cached, writes nothing
+core_db.reads_only("api_school_orders.Catalog",   # the catalog page, computed or cached, writes nothing
+                  "api_school_orders.CatalogEntry")   # issue 20: a project page reads only, cached eligibility
 _PAGE_OUT = schemas.CatalogPageOut(exclude=("items",))   # the page's numbers; its items are dumped already
 
 
