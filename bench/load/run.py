@@ -328,7 +328,10 @@ def load(app, kind, seconds=20.0, scale=1.0, scenarios=None, start_rate=None, pr
     scenarios = scenarios or list(adapters.SCENARIOS)
     seconds = max(8.0, seconds)
     with app.app_context():
-        db.engine.dispose()
+        from registry.core.reads import reads_engine
+        for engine in (db.engine, reads_engine(app)):   # a template database must have no connection
+            if engine is not None:
+                engine.dispose()
         url = app.config["SQLALCHEMY_DATABASE_URI"]
     copy_url = copy_database(url)
     app_cores, gen_cores, split = cpu_split()
