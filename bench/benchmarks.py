@@ -398,4 +398,5 @@ BENCHMARKS = {
     "schedule_validate_ms": _lazy("bench.schedules", "validate_ms"),
     "schedule_public_page_statements": _lazy("bench.schedules", "public_page_statements"),
     "gate_scan": _lazy("bench.gate", "gate_scan"),  # issue 14: passes
+    "load": _lazy("bench.load.run", "load"),   # issue 20: the mixed load (PostgreSQL only)
 }

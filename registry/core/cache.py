@@ -11,6 +11,12 @@ generation and the value in one round trip before it touches the database, so a 
 read before a commit is stored under the generation that the commit replaced, and never served again.
 Generations never expire; one that Redis loses is replaced by a new random one, so no old value matches.
 
+A name can also be SCOPED (watch_scoped): each value is stored under a scope (the eligibility of an entry:
+its provider) and a generation of that scope besides the name's own. A commit that wrote rows of a scoped
+table asks the table's resolver which scopes those rows belong to, and only those scopes get new
+generations; a row the resolver cannot place, and an ORM bulk statement (its rows are not known), replace
+the name's own generation, which every value of the name carries: all of them miss.
+
 The day (registry.core.clock.today()) is part of every key: what is in force changes at midnight with
 no write at all (an entry expires when valid_until passes, a suspension lifts on its lift date).
 
@@ -39,7 +45,9 @@ from registry.core import clock
 TTL_SECONDS = 600
 EXTENSION = "registry_cache"
 _PENDING = "registry_cache_pending"
+_PENDING_SCOPES = "registry_cache_pending_scopes"
 _WATCHED = {}   # table name -> {generation name}
+_SCOPED = {}    # table name -> {scoped generation name: resolver(session, rows) -> {scope} or None (all)}
 _FRONT = {}     # endpoint -> generation name, answered by FrontCache
 
 log = logging.getLogger(__name__)
@@ -49,6 +57,46 @@ def watch(name, *tables):
     """Bump the generation `name` after every commit that wrote a row of one of `tables`."""
     for table in tables:
         _WATCHED.setdefault(table, set()).add(name)
+
+
+def watch_scoped(name, resolvers):
+    """`name` is scoped: after a commit that wrote rows of a table in `resolvers` ({table: resolver}), only
+    the scopes resolver(session, rows) returns get new generations (None: every value of `name` misses).
+    The resolver runs in the flush (after_flush) with the flushed instances, new, changed and deleted; it may
+    read the database through session.connection(), never through the ORM session."""
+    for table, resolver in resolvers.items():
+        _SCOPED.setdefault(table, {})[name] = resolver
+
+
+def row_values(rows, name):
+    """The values of column `name` in flushed `rows` as they hold them, without loading anything, plus the
+    values a change in this flush replaced; None when one row does not hold it (the resolver cannot place
+    the rows)."""
+    from sqlalchemy import inspect
+    values = set()
+    for row in rows:
+        state = inspect(row)
+        value = state.dict.get(name)
+        if value is None:
+            return None
+        values.add(value)
+        if not state.pending:
+            values.update(v for v in state.attrs[name].history.deleted if v is not None)
+    return values
+
+
+def by_column(name):
+    """A resolver whose scopes are the rows' values of column `name` (e.g. provider_id)."""
+    return lambda session, rows: row_values(rows, name)
+
+
+def every(session, rows):
+    """A resolver for a table whose rows can change every value of the name (None: a bump of the name)."""
+    return None
+
+
+def scoped_names():
+    return {name for names in _SCOPED.values() for name in names}
 
 
 class RedisCache:
@@ -92,6 +140,36 @@ class RedisCache:
         self.redis.set(key, secrets.token_hex(8), nx=True)
         return self.redis.get(key)
 
+    def fetch_scoped(self, name, keys):
+        """For {key: scope}: ({scope: the token a value of that scope must carry now}, {key: cached body}
+        for the values stored under their scope's current token), in one round trip; ({}, {}) when Redis
+        fails. A token is the name's generation and the scope's, so a bump of either makes the value a miss."""
+        import redis
+        scopes = sorted(set(keys.values()), key=str)
+        names = [self._generation_key(name)] + [self._generation_key(f"{name}:{scope}") for scope in scopes]
+        try:
+            stored = self.redis.mget(*names, *(self.prefix + k for k in keys))
+            generations = stored[:len(names)]
+            if any(g is None for g in generations):
+                with self.redis.pipeline(transaction=False) as pipe:
+                    for key, value in zip(names, generations, strict=True):
+                        if value is None:
+                            pipe.set(key, secrets.token_hex(8), nx=True)
+                    pipe.execute()
+                generations = self.redis.mget(*names)
+        except redis.RedisError as exc:
+            self._warn("read", exc)
+            return {}, {}
+        tokens = {scope: generations[0] + b"." + generation for scope, generation in zip(scopes, generations[1:],
+                                                                                          strict=True)}
+        found = {}
+        for (key, scope), value in zip(keys.items(), stored[len(names):], strict=True):
+            if value is not None:
+                stored_token, _, body = value.partition(b"\n")
+                if stored_token == tokens[scope]:
+                    found[key] = body
+        return tokens, found
+
     def store(self, generation, bodies):
         """Store {key: body} under `generation` for TTL_SECONDS."""
         import redis
@@ -103,17 +181,32 @@ class RedisCache:
         except redis.RedisError as exc:
             self._warn("write", exc)
 
-    def bump(self, names):
-        """Give `names` new generations (after a commit): every value cached under the old ones is a miss."""
+    def store_tokens(self, bodies):
+        """Store {key: (token, body)} for TTL_SECONDS."""
         import redis
         try:
             with self.redis.pipeline(transaction=False) as pipe:
-                for name in sorted(names):
-                    pipe.set(self._generation_key(name), secrets.token_hex(8))
+                for key, (token, body) in bodies.items():
+                    pipe.set(self.prefix + key, token + b"\n" + body, ex=TTL_SECONDS)
+                pipe.execute()
+        except redis.RedisError as exc:
+            self._warn("write", exc)
+
+    def bump(self, names, scopes=None):
+        """Give `names` new generations (after a commit): every value cached under the old ones is a miss.
+        `scopes` ({scoped name: {scope}}): new generations for these scopes only."""
+        import redis
+        keys = [self._generation_key(name) for name in sorted(names)]
+        for name, values in sorted((scopes or {}).items()):
+            keys += [self._generation_key(f"{name}:{scope}") for scope in sorted(values, key=str)]
+        try:
+            with self.redis.pipeline(transaction=False) as pipe:
+                for key in keys:
+                    pipe.set(key, secrets.token_hex(8))
                 pipe.execute()
         except redis.RedisError as exc:
             log.error("cache generation bump of %s failed: cached values may be stale for up to %s s: %s",
-                      sorted(names), TTL_SECONDS, exc)
+                      keys, TTL_SECONDS, exc)
 
 
 def init_app(app):
@@ -220,35 +313,76 @@ def cached_values(name, day, keys, build):
     return values
 
 
+def cached_scoped_values(name, day, keys, build):
+    """As cached_values, for a scoped name: `keys` is {key: scope} (the eligibility of an entry: {entry id:
+    provider id}); a value is served only under its scope's current generation."""
+    cache = current()
+    if cache is None:
+        return build(list(keys))
+    prefix = f"{name}:{day.isoformat()}:"
+    tokens, found = cache.fetch_scoped(name, {prefix + key: scope for key, scope in keys.items()})
+    hits = [key for key in keys if prefix + key in found]
+    # one JSON document for all the hits: one call of the decoder instead of one per value
+    values = dict(zip(hits, json.loads(b"[" + b",".join(found[prefix + key] for key in hits) + b"]"), strict=True))
+    missing = [key for key in keys if key not in values]
+    if missing:
+        built = build(missing)
+        if tokens:
+            cache.store_tokens({prefix + key: (tokens[keys[key]], json.dumps(value).encode())
+                                for key, value in built.items() if key in keys})
+        values.update(built)
+    return values
+
+
 def forget_all():
     """Make every cached value a miss (bump every generation). Returns False when no cache is configured."""
     cache = current()
     if cache is None:
         return False
-    cache.bump({name for names in _WATCHED.values() for name in names})
+    cache.bump({name for names in _WATCHED.values() for name in names} | scoped_names())
     return True
 
 
 # ---------------------------------------------------------------- which commits bump which generation
 
-def _mark(session, tables):
+def _mark(session, tables, whole_scoped=True):
+    """Mark the names watching `tables` for a bump; scoped names too when `whole_scoped` (rows unknown)."""
     names = set()
     for table in tables:
         names |= _WATCHED.get(table, set())
+        if whole_scoped:
+            names |= set(_SCOPED.get(table, ()))
     if names:
         session.info.setdefault(_PENDING, set()).update(names)
 
 
+def _mark_scopes(session, rows_by_table):
+    """Ask each scoped table's resolver which scopes its written rows belong to."""
+    pending = session.info.setdefault(_PENDING_SCOPES, {})
+    for table, rows in rows_by_table.items():
+        for name, resolver in _SCOPED.get(table, {}).items():
+            scopes = resolver(session, rows)
+            if scopes is None:
+                session.info.setdefault(_PENDING, set()).add(name)
+            else:
+                pending.setdefault(name, set()).update(scopes)
+
+
 @event.listens_for(Session, "after_flush")
 def _after_flush(session, _flush_context):
-    if _WATCHED:
-        _mark(session, {obj.__table__.name for part in (session.new, session.dirty, session.deleted)
-                        for obj in part if hasattr(obj, "__table__")})
+    if _WATCHED or _SCOPED:
+        rows = {}
+        for part in (session.new, session.dirty, session.deleted):
+            for obj in part:
+                if hasattr(obj, "__table__"):
+                    rows.setdefault(obj.__table__.name, []).append(obj)
+        _mark(session, set(rows), whole_scoped=False)
+        _mark_scopes(session, {table: objs for table, objs in rows.items() if table in _SCOPED})
 
 
 @event.listens_for(Session, "do_orm_execute")
 def _on_execute(state):
-    if _WATCHED and (state.is_insert or state.is_update or state.is_delete):
+    if (_WATCHED or _SCOPED) and (state.is_insert or state.is_update or state.is_delete):
         table = getattr(state.statement, "table", None)
         if table is not None:
             _mark(state.session, {table.name})
@@ -256,14 +390,17 @@ def _on_execute(state):
 
 @event.listens_for(Session, "after_commit")
 def _after_commit(session):
-    names = session.info.pop(_PENDING, None)
-    if names:
+    names = session.info.pop(_PENDING, None) or set()
+    scopes = {name: values for name, values in (session.info.pop(_PENDING_SCOPES, None) or {}).items()
+              if values and name not in names}   # a whole bump covers its scopes
+    if names or scopes:
         cache = current()
         if cache is not None:
-            cache.bump(names)
+            cache.bump(names, scopes)
 
 
 @event.listens_for(Session, "after_transaction_end")
 def _after_transaction_end(session, transaction):
     if transaction.parent is None:   # the outermost transaction ended without a commit: nothing to bump
         session.info.pop(_PENDING, None)
+        session.info.pop(_PENDING_SCOPES, None)

@@ -22,6 +22,11 @@ def _keys():
     return current_app.config["DATA_KEYS"]
 
 
+def key_ring():
+    """The app's data keys as a hashable value (a cache key of results that depend on them)."""
+    return tuple((kid, bytes(key)) for kid, key in _keys())
+
+
 def current_key_id():
     return _keys()[0][0]
 

@@ -43,6 +43,18 @@ SORT_CHOICES = [(key, label) for key, (label, _key) in SORTS.items()]
 cache.watch("catalog", *eligibility.ELIGIBILITY_TABLES, "entry_county", "release_batch", "region")
 cache.watch("catalog", "project_standing", "term")  # issue 16: each project's last standing (quality)
 
+# An entry's own part of a catalog item (provider, project, batch, counties: what every school sees alike) is
+# cached per entry and day under its provider's scope (issue 20), so a page built again after a commit loads
+# and dumps only the entries of the providers the commit touched. ITEM_TABLES: what that part reads.
+ITEM_TABLES = ("whitelist_entry", "provider", "project", "entry_county", "release_batch", "region")
+cache.watch_scoped("catalog_item", {
+    "whitelist_entry": cache.by_column("provider_id"), "provider": cache.by_column("id"),
+    "project": cache.by_column("provider_id"),
+    "entry_county": lambda session, rows: (None if (ids := cache.row_values(rows, "entry_id")) is None else
+                                           eligibility.providers_of(session, WhitelistEntry.__table__.c.id, ids)),
+    "release_batch": cache.every, "region": cache.every,   # a batch or a region's name: shared by many providers
+})
+
 
 def cache_key(school, filters):
     """What a catalog page is a function of, besides the day and the data: the school's city, county and
@@ -129,14 +141,14 @@ def _with_school(result, school, candidate):
                                    result.cleared_count)
 
 
-def catalog(school, filters, day=None, page=1, per_page=20):
-    day = day or clock.today()
+def _page_rows(school, filters, day, page, per_page):
+    """(the page's [(candidate, eligibility for the school)], how many rows in all, the providers, hidden)."""
     show_all = filters.get("show") == "all"
     candidates = _candidates(school, filters, day, show_all)
     providers = sorted({(c.provider_id, c.provider_name) for c in candidates}, key=lambda p: (p[1], p[0]))
     if filters.get("provider_id"):
         candidates = [c for c in candidates if c.provider_id == filters["provider_id"]]
-    results = eligibility.evaluate_for_listing([c.id for c in candidates], day)
+    results = eligibility.evaluate_for_listing({c.id: c.provider_id for c in candidates}, day)
     rows = [(c, _with_school(results[c.id], school, c)) for c in candidates if c.id in results]
     orderable = [row for row in rows if row[1].ok]
     if show_all:
@@ -149,15 +161,44 @@ def catalog(school, filters, day=None, page=1, per_page=20):
     if show_all:
         rows.sort(key=lambda row: not row[1].ok)  # stable: orderable first, each group in the chosen order
     start = (page - 1) * per_page
-    shown = rows[start:start + per_page]
+    return rows[start:start + per_page], len(rows), providers, hidden
+
+
+def catalog(school, filters, day=None, page=1, per_page=20):
+    day = day or clock.today()
+    shown, total, providers, hidden = _page_rows(school, filters, day, page, per_page)
     entries = _entries([c.id for c, _result in shown]) if shown else {}
     standings = signals.standings_of([entries[c.id].project_id for c, _result in shown], day) if shown else {}
     items = [CatalogRow(entries[c.id], result, standings.get(entries[c.id].project_id)) for c, result in shown]
-    return Catalog(Page(items, page, per_page, len(rows)), providers, hidden, day)
+    return Catalog(Page(items, page, per_page, total), providers, hidden, day)
+
+
+def catalog_items(school, filters, dump, day=None, page=1, per_page=20, dump_standing=None):
+    """The same page as catalog(), as plain items for the JSON API: (Page of item dicts, hidden). Each
+    entry's own part is dump(CatalogRow(entry, None)), taken from the cache "catalog_item" where it holds
+    it; the school's part (orderable, reasons, cleared_staff) and the project's last standing (issue 16, not
+    cached: the term-end step records it) are added to it."""
+    day = day or clock.today()
+    shown, total, _providers, hidden = _page_rows(school, filters, day, page, per_page)
+
+    def build(missing):
+        entries = _entries([int(key) for key in missing])
+        return {key: dump(CatalogRow(entries[int(key)], None)) for key in missing}
+
+    own = cache.cached_scoped_values("catalog_item", day, {str(c.id): c.provider_id for c, _r in shown}, build)
+    projects = {c.id: own[str(c.id)]["project"]["id"] for c, _r in shown}
+    standings = signals.standings_of(list(projects.values()), day) if shown else {}
+    items = [{**own[str(c.id)], "orderable": result.ok, "reasons": result.reasons,
+              "cleared_staff": result.cleared_count,
+              "standing": (dump_standing(standings[projects[c.id]]) if dump_standing and projects[c.id] in standings
+                           else None)} for c, result in shown]
+    return Page(items, page, per_page, total), hidden
 
 
 def catalog_entry(school, entry_id, day=None):
-    """One entry of the school's city with its eligibility for the school (a project page), or NotFound."""
+    """One entry of the school's city with its eligibility for the school (a project page), or NotFound:
+    the cached eligibility of the entry (evaluate_for_listing, as on the catalog) and the school's part.
+    Ordering checks the records again (evaluate_one)."""
     day = day or clock.today()
     entry = db.session.scalar(
         select(WhitelistEntry).where(WhitelistEntry.id == entry_id, WhitelistEntry.city_id == school.city_id)
@@ -167,5 +208,14 @@ def catalog_entry(school, entry_id, day=None):
                  selectinload(WhitelistEntry.counties)))
     if entry is None:
         raise NotFound("白名单项目不存在")
-    return CatalogRow(entry, eligibility.evaluate_one(entry, day, school),
+    result = eligibility.evaluate_for_listing({entry.id: entry.provider_id}, day)[entry.id]
+    covers = school.county_id in {c.county_id for c in entry.counties}
+    return CatalogRow(entry, _with_school(result, school, _Facts(covers, entry.project.stages_mask)),
                       signals.standings_of([entry.project_id], day).get(entry.project_id))
+
+
+@dataclass
+class _Facts:
+    """The school's part of a candidate row (_candidates), for one entry."""
+    covers: bool
+    stages_mask: int

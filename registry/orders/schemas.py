@@ -128,6 +128,11 @@ class CatalogItemOut(BaseSchema):
                              metadata={"description": "项目最近一个学期的质量评估（无评估时为空）"})
 
 
+# What an entry shows to every school alike (cached per entry: registry.orders.catalog.catalog_items).
+CATALOG_ITEM_OWN = CatalogItemOut(only=("entry_id", "provider", "project", "price", "valid_from", "valid_until",
+                                        "batch", "counties"))
+
+
 class CatalogPageOut(PageOut):
     items = fields.List(fields.Nested(CatalogItemOut))
     hidden = fields.Integer(metadata={"description": "因不能点单而未列出的项目数（show=eligible 时）"})

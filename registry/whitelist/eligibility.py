@@ -4,8 +4,8 @@ sweep agree and nothing waits for a nightly job."""
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import Integer, select
-from sqlalchemy.orm import joinedload, subqueryload
+from sqlalchemy import Integer, inspect, select
+from sqlalchemy.orm import aliased, joinedload, subqueryload
 
 from registry.core import bulk, cache, clock, signals
 from registry.extensions import db
@@ -13,16 +13,81 @@ from registry.people import services as people
 from registry.people.models import Person
 from registry.policy import services as policy
 from registry.policy.models import CityPolicy
-from registry.projects.models import STAGE_LABELS, ProjectStaff, mask_to_stages
+from registry.projects.models import STAGE_LABELS, Project, ProjectStaff, mask_to_stages
 from registry.providers.models import ProviderDocument
 from registry.providers.services import ANY_REQUIRED_DOC_TYPES, document_checklist
 from registry.whitelist.models import ENTRY_STATUS_LABELS, EntryStatus, WhitelistEntry
 
-# What evaluate() reads, without the school's part: a commit that writes one of these tables makes every
-# eligibility cached for lists (evaluate_for_listing) a miss.
+# What evaluate() reads, without the school's part: a commit that writes one of these tables makes the
+# eligibility cached for lists (evaluate_for_listing) of the providers its rows belong to a miss (below).
 ELIGIBILITY_TABLES = ("whitelist_entry", "provider", "provider_document", "provider_action", "project",
                       "project_staff", "person", "person_check", "qualification", "person_ban", "city_policy")
-cache.watch("eligibility", *ELIGIBILITY_TABLES)
+
+
+# ---------------------------------------------------------------- which providers a commit's rows touch
+# The eligibility of an entry is cached per entry and day under its provider's scope (cache.watch_scoped):
+# everything evaluate() reads belongs to one provider, except the bans of a blind index (an adverse check or
+# a ban of the same ID number at ANY provider bans the person everywhere) and the city rules. A resolver
+# gets the rows a flush wrote and returns the provider ids whose entries they can change, or None (every
+# entry: the rows cannot be placed). It reads the database on the flush's connection, not the session.
+
+def providers_of(session, column, values):
+    """The provider ids of the rows of `column`'s table whose `column` is in `values` (a resolver's read)."""
+    return set(session.connection().scalars(select(column.table.c.provider_id).where(column.in_(values))))
+
+
+def _project_staff(session, rows):
+    ids = cache.row_values(rows, "project_id")
+    return None if ids is None else providers_of(session, Project.__table__.c.id, ids)
+
+
+def _provider(session, rows):
+    if any(inspect(row).attrs.city_id.history.has_changes() for row in rows if not inspect(row).pending):
+        return None   # the city decides the ban length of an adverse check, read for every provider's staff
+    return cache.row_values(rows, "id")
+
+
+def _sharing_an_id_number(session, bidx):
+    """The providers with a person of these blind indexes: a ban or adverse check of one bans them all."""
+    return set(session.connection().scalars(select(Person.__table__.c.provider_id)
+                                            .where(Person.__table__.c.id_bidx.in_(bidx))))
+
+
+def _person(session, rows):
+    own, bidx = cache.row_values(rows, "provider_id"), cache.row_values(rows, "id_bidx")
+    if own is None or bidx is None:
+        return None
+    return own | _sharing_an_id_number(session, bidx)
+
+
+def _person_check(session, rows):
+    ids = cache.row_values(rows, "person_id")
+    if ids is None:
+        return None
+    this, other = aliased(Person.__table__), aliased(Person.__table__)
+    return set(session.connection().scalars(select(other.c.provider_id).join(this, this.c.id_bidx == other.c.id_bidx)
+                                            .where(this.c.id.in_(ids))))
+
+
+def _person_ban(session, rows):
+    bidx = cache.row_values(rows, "id_bidx")
+    return None if bidx is None else _sharing_an_id_number(session, bidx)
+
+
+def _qualification(session, rows):
+    ids = cache.row_values(rows, "person_id")
+    return None if ids is None else providers_of(session, Person.__table__.c.id, ids)
+
+
+SCOPE_RESOLVERS = {
+    "whitelist_entry": cache.by_column("provider_id"), "provider": _provider,
+    "provider_document": cache.by_column("provider_id"), "provider_action": cache.by_column("provider_id"),
+    "project": cache.by_column("provider_id"), "project_staff": _project_staff, "person": _person,
+    "person_check": _person_check, "qualification": _qualification, "person_ban": _person_ban,
+    "city_policy": cache.every,   # a city's rules: every entry
+}
+assert set(SCOPE_RESOLVERS) == set(ELIGIBILITY_TABLES)
+cache.watch_scoped("eligibility", SCOPE_RESOLVERS)
 
 
 @dataclass
@@ -145,11 +210,18 @@ def evaluate_one(entry, day, school=None):
 
 
 def evaluate_for_listing(entry_ids, day):
-    """{entry_id: Eligibility} without a school's part, for pages that list many entries (the school's
-    catalog). Results are shared between requests and instances through the cache (generation
-    "eligibility", see ELIGIBILITY_TABLES; the day is part of the key); what the cache does not hold is
-    computed by evaluate() in bulk and stored. cleared_staff is empty; cleared_count holds the number.
-    Ordering and accepting never use this: they call evaluate_one() on the records themselves."""
+    """{entry_id: Eligibility} without a school's part, for pages that show entries (the school's catalog
+    and its project page). `entry_ids`: {entry id: provider id}, or ids (their providers are read).
+    Results are shared between requests and instances through the cache, per entry and day, under the
+    scope of the entry's provider (SCOPE_RESOLVERS: a commit makes a miss only of the entries of the
+    providers its rows touch); what the cache does not hold is computed by evaluate() in bulk and stored.
+    cleared_staff is empty; cleared_count holds the number. Ordering and accepting never use this: they
+    call evaluate_one() on the records themselves."""
+    if not isinstance(entry_ids, dict):
+        ids = list(entry_ids)
+        entry_ids = dict(db.session.execute(select(WhitelistEntry.id, WhitelistEntry.provider_id)
+                                            .where(WhitelistEntry.id.in_(ids))).all()) if ids else {}
+
     def build(missing):
         entries = db.session.scalars(select(WhitelistEntry).where(WhitelistEntry.id.in_([int(k) for k in missing]))
                                      .options(joinedload(WhitelistEntry.provider), joinedload(WhitelistEntry.project))
@@ -158,6 +230,7 @@ def evaluate_for_listing(entry_ids, day):
                                 "cleared": len(r.cleared_staff)}
                 for entry_id, r in evaluate(entries, day).items()}
 
-    values = cache.cached_values("eligibility", day, [str(entry_id) for entry_id in entry_ids], build)
+    values = cache.cached_scoped_values("eligibility", day,
+                                        {str(entry_id): provider for entry_id, provider in entry_ids.items()}, build)
     return {int(key): Eligibility(v["ok"], v["reasons"], [], set(v["causes"]), v["cleared"])
             for key, v in values.items()}

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Table, event, select
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.sql.util import find_tables
 
@@ -93,17 +94,22 @@ def catalog_reads(db, d):
     return seen - CATALOG_KEY_TABLES
 
 
+def _step(db, d, op):
+    """Apply one operation in a savepoint; a refused one (DomainError) changes nothing."""
+    step = db.session.begin_nested()
+    try:
+        _apply(d, op)
+        step.commit()
+    except DomainError:
+        step.rollback()
+
+
 def _run(db, d, steps):
     read, catalog_read = set(), set()
     at(START)
     for op in [None, *steps]:
         if op is not None:
-            step = db.session.begin_nested()
-            try:
-                _apply(d, op)
-                step.commit()
-            except DomainError:
-                step.rollback()
+            _step(db, d, op)
         read |= eligibility_reads(db, d)
         catalog_read |= catalog_reads(db, d)
     return read, catalog_read
@@ -147,3 +153,102 @@ def test_random_histories_read_no_other_table(db, dataset, steps):
         example.rollback()
         db.session.expire_all()
         at(START)
+
+
+# ---------------------------------------------------------------- issue 20: the scopes a commit bumps
+
+@contextmanager
+def bumps():
+    """Yields a function: (every entry, {provider ids}) the "eligibility" cache was to bump since its last
+    call, whether the test's savepoint release (a commit to the session) or a flush marked it. Listens
+    before the cache's own after_commit, which takes the marks."""
+    taken = []
+
+    def take(session):
+        taken.append((set(session.info.get(cache._PENDING, ())),
+                      set(session.info.get(cache._PENDING_SCOPES, {}).get("eligibility", ()))))
+
+    def since():
+        from registry.extensions import db
+        db.session.flush()
+        take(db.session)
+        db.session.info.pop(cache._PENDING, None)
+        db.session.info.pop(cache._PENDING_SCOPES, None)
+        whole = any("eligibility" in names for names, _scopes in taken)
+        scopes = set().union(*(scopes for _names, scopes in taken))
+        taken.clear()
+        return whole, scopes
+
+    event.listen(Session, "after_commit", take, insert=True)
+    try:
+        yield since
+    finally:
+        event.remove(Session, "after_commit", take)
+
+
+def _results(db, d):
+    entries = _fresh_entries(db, d["entries"])
+    return {e.id: (e.provider_id, r.ok, r.reasons, len(r.cleared_staff))
+            for e, r in ((e, eligibility.evaluate([e], clock.today())[e.id]) for e in entries)}
+
+
+def _scopes_cover(db, d, steps):
+    """Apply `steps`; every entry whose eligibility a step changed (on the same day) must be among what the
+    step's flushes marked: its provider's scope, or every entry. Returns the steps covered by a scope alone."""
+    with bumps() as since:
+        return _covered(db, d, steps, since)
+
+
+def _covered(db, d, steps, _bumped):
+    at(START)
+    _bumped()
+    by_scope = []
+    for op in steps:
+        day, before = clock.today(), _results(db, d)
+        _step(db, d, op)
+        whole, scopes = _bumped()
+        if clock.today() != day:
+            continue   # another day: another key, whatever the generations
+        after = _results(db, d)
+        changed = {i for i in after if after[i] != before[i]}
+        stale = {i for i in changed if not whole and after[i][0] not in scopes}
+        assert not stale, f"{op} changed entries {sorted(stale)} but bumped only providers {sorted(scopes)}"
+        if changed and not whole:
+            by_scope.append(op)
+    return by_scope
+
+
+def test_a_commit_bumps_the_providers_whose_entries_it_changes(db, dataset):
+    steps = [("insurance", 0, "expired"), ("adverse_elsewhere", 0, "criminal"), ("recheck", 1), ("adverse", 1),
+             *SCRIPT]
+    by_scope = _scopes_cover(db, dataset, steps)
+    # not vacuous: changes were covered by a provider's scope alone (no bump of every entry)
+    assert {op[0] for op in by_scope} >= {"insurance", "adverse_elsewhere"}, by_scope
+
+
+@settings(max_examples=8, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(steps=st.lists(operation, min_size=1, max_size=5))
+def test_random_histories_bump_the_providers_they_change(db, dataset, steps):
+    example = db.session.begin_nested()
+    try:
+        _scopes_cover(db, dataset, steps)
+    finally:
+        example.rollback()
+        db.session.expire_all()
+        at(START)
+
+
+def test_the_catalog_items_own_part_reads_only_item_tables(db, dataset):
+    """What the cached own part of a catalog item (catalog.catalog_items) reads is watched for "catalog_item"."""
+    from registry.orders import schemas
+    at(START)
+    with reads(db) as seen:
+        db.session.expire_all()
+        found = catalog._entries(dataset["entries"])
+        for entry in found.values():
+            schemas.CATALOG_ITEM_OWN.dump(catalog.CatalogRow(entry, None))
+    assert {"whitelist_entry", "provider", "project", "entry_county"} <= seen
+    scoped = {table for table, names in cache._SCOPED.items() if "catalog_item" in names}
+    assert set(catalog.ITEM_TABLES) == scoped
+    assert not _missing(seen, scoped), f"the own part reads {_missing(seen, scoped)}, not watched for 'catalog_item'"

@@ -19,7 +19,9 @@ from registry.schools import services as schools
 
 blp = Blueprint("api_school_orders", __name__, url_prefix="/school",
                 description="学校点单、本校课后服务项目与第三方占比")
-core_db.reads_only("api_school_orders.Catalog")  # the catalog page, computed or cached, writes nothing
+core_db.reads_only("api_school_orders.Catalog",   # the catalog page, computed or cached, writes nothing
+                  "api_school_orders.CatalogEntry")   # issue 20: a project page reads only, cached eligibility
+_PAGE_OUT = schemas.CatalogPageOut(exclude=("items",))   # the page's numbers; its items are dumped already
 
 
 def _actor():
@@ -35,6 +37,9 @@ def _page(page, **extra):
             "pages": page.pages, **extra}
 
 
+_STANDING = schemas.CatalogStandingOut()
+
+
 @blp.route("/catalog")
 class Catalog(MethodView):
     @blp.arguments(schemas.CatalogQueryIn(), location="query")  # one instance: building a schema per request is slow
@@ -44,8 +49,10 @@ class Catalog(MethodView):
         school = current_user.school
 
         def build():
-            result = catalog_queries.catalog(school, args, page=args["page"], per_page=args["per_page"])
-            return schemas.CatalogPageOut().dump(_page(result.page, hidden=result.hidden))
+            page, hidden = catalog_queries.catalog_items(school, args, schemas.CATALOG_ITEM_OWN.dump,
+                                                         page=args["page"], per_page=args["per_page"],
+                                                         dump_standing=_STANDING.dump)
+            return {**_PAGE_OUT.dump(_page(page, hidden=hidden)), "items": page.items}
 
         return cache.cached_json("catalog", catalog_queries.cache_key(school, args), build)
 

@@ -1,0 +1,119 @@
+"""Where each scenario's requests go and what they carry. The locustfile imports only this module (no
+registry code runs in the load generator).
+
+Term start drives endpoints that exist. Gate rush (issue 14, entry passes) and survey evening (issue 16,
+quality surveys) are WIRED WHEN THOSE ISSUES LAND: their paths and payloads below are the adapter to fill
+in (the paths are the planned ones), and `probe` is requested once before a run: a 404 there makes the
+runner skip the scenario with a note instead of reporting a figure.
+"""
+import random
+from dataclasses import dataclass, field
+
+API = "/api/v1"
+
+
+@dataclass
+class Call:
+    name: str                     # the request type reported (p50/p95/p99 per name)
+    method: str
+    path: str
+    token: str | None = None      # bearer token
+    json: dict | None = None
+    expect: tuple = (200,)
+    after: object = None          # callback(response json) on success, in the load generator
+    headers: dict = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------- term start (orders, issue 7/8)
+
+CATALOG_SORTS = ("provider", "title", "price", "-price")
+TERM_START_MIX = (("catalog list", 60), ("catalog entry", 30), ("order create", 8), ("order accept", 2))
+GATE_SCAN_SHARE = 0.9         # of the gate rush's requests; the others are roll-call reads
+SURVEY_SUBMIT_SHARE = 0.5     # of the survey evening's requests; the others are page loads
+
+
+def catalog_list(school, rnd):
+    """A school admin browsing the catalog: page 1-3, 20 or 50 a page, by stage, sometimes a category,
+    a sort or show=all."""
+    query = {"per_page": rnd.choice((20, 20, 50)), "page": rnd.choice((1, 1, 1, 2, 3))}
+    if school["stages"] and rnd.random() < 0.6:
+        query["stage"] = rnd.choice(school["stages"])
+    if rnd.random() < 0.25:
+        query["category"] = rnd.choice(school["categories"] or ["sports"])
+    if rnd.random() < 0.3:
+        query["sort"] = rnd.choice(CATALOG_SORTS)
+    if rnd.random() < 0.1:
+        query["show"] = "all"
+    qs = "&".join(f"{k}={v}" for k, v in sorted(query.items()))
+    return Call("catalog list", "GET", f"{API}/school/catalog?{qs}", school["token"])
+
+
+def catalog_entry(school, rnd):
+    """A project page of the catalog: one entry of the school's city."""
+    return Call("catalog entry", "GET", f"{API}/school/catalog/{rnd.choice(school['browse'])}", school["token"])
+
+
+def create_order(school, rnd, term_id, on_created):
+    """An order of another class (or the school's one new project while its share allows it)."""
+    entry = rnd.choice(school["orderable"])
+    body = {"entry_id": entry["id"], "term_id": term_id, "grades": entry["grades"], "classes": "三（2）班",
+            "weekdays": sorted(rnd.sample(range(5), 2)), "time_slot": "16:30-17:30", "sessions": 16,
+            "expected_students": entry["students"], "venue": "学校操场"}
+    return Call("order create", "POST", f"{API}/school/orders", school["token"], body, expect=(201,),
+                after=lambda data: on_created({"id": data["id"], "entry_id": entry["id"]}))
+
+
+def accept_order(provider_token, order_id, person_ids):
+    return Call("order accept", "POST", f"{API}/provider-orders/{order_id}/accept", provider_token,
+                {"person_ids": person_ids})
+
+
+def staff_check(provider_token, person_id, day):
+    """A provider records a staff member's health check: a commit that changes what the catalog shows (the
+    pages' generation and that provider's eligibility scope)."""
+    return Call("staff check", "POST", f"{API}/people/{person_id}/checks", provider_token,
+                {"check_type": "health", "result": "clear", "check_date": day, "authority": "南昌市第一医院"},
+                expect=(201,))
+
+
+# ---------------------------------------------------------------- gate rush (issue 14): wired when issue 14 lands
+
+GATE_PROBE = f"{API}/gate/scans"       # planned path of the entry-pass scan endpoint
+
+
+def gate_scan(gate, rnd):
+    """A gate keeper's scan of an entry pass, written (issue 14 fills in the payload)."""
+    return Call("gate scan", "POST", GATE_PROBE, gate["token"], {"pass": rnd.choice(gate["passes"])},
+                expect=(200, 201))
+
+
+def gate_roll_call(gate, rnd):
+    """A roll-call read of the day at one school (issue 14 fills in the path)."""
+    return Call("gate roll call", "GET", f"{API}/gate/roll-call", gate["token"])
+
+
+# ---------------------------------------------------------------- survey evening (issue 16): wired when issue 16 lands
+
+SURVEY_PROBE = f"{API}/surveys"        # planned path of the parents' survey endpoint
+
+
+def survey_page(survey, rnd):
+    return Call("survey page", "GET", f"{API}/surveys/{rnd.choice(survey['links'])}")
+
+
+def survey_submit(survey, rnd):
+    return Call("survey submit", "POST", f"{API}/surveys/{rnd.choice(survey['links'])}",
+                json={"answers": [rnd.randint(1, 5) for _ in range(survey.get("questions", 5))]},
+                expect=(200, 201))
+
+
+SCENARIOS = {
+    # name: (probe path or None, fixed arrival rate asked (requests/s) or None = stepped up to the highest held)
+    "term_start": (None, None),
+    "gate_rush": (GATE_PROBE, 300),
+    "survey_evening": (SURVEY_PROBE, 400),   # half of them submissions: 200 submissions/s
+}
+
+
+def rng(seed):
+    return random.Random(seed)
