@@ -49,7 +49,6 @@ NAV = [
     # issue 15: schedules
     ("课后服务安排表", "schedules.editor"),
     ("安排表备案", "schedules.filings"),
-    ("API 文档", "api_docs.docs"),
     # issue 14: passes
     ("自聘人员", "people.school_index"),
     ("通行证", "passes.school_index"),

@@ -63,7 +63,7 @@ def test_school_fee_complaint_upheld_delists_bans_and_tells(db, world, create_us
     entry = db.session.get(WhitelistEntry, world["entry"].id)
     assert entry.status == EntryStatus.delisted
     assert db.session.get(Order, world["order"].id).status == OrderStatus.suspended
-    assert _inbox(db, world["school_admin"], "点单服务已暂停")
+    assert _inbox(db, world["school_admin"], "订单服务已终止")  # a delisted provider's orders do not resume
     feed = db.session.scalars(select(ChangeFeedItem).where(ChangeFeedItem.entry_id == entry.id,
                                                            ChangeFeedItem.kind == ChangeKind.delisted)).all()
     assert feed and feed[0].reason_category == "违规收费"

@@ -85,7 +85,7 @@ def test_sessions_that_cannot_fit_the_term_are_warned_and_total_is_computed(app,
     response = browser.post("/school/orders", data={**form, "preview": "1"})
     html = response.get_data(as_text=True)
     assert "只有 2 个周二，排不下 16 次服务" in html
-    assert "1200.00 元" in html  # 3.00 × 25 × 16, computed on the server
+    assert "1800.00 元" in html  # 3.00 × 25 × 16 sessions × 1.5 class hours (60 of 40 minutes), on the server
     assert 'src="/static/order_form.js"' in html and 'id="order-total"' in html
     fitting = browser.post("/school/orders", data={**form, "weekdays": [0, 1, 2, 3, 4], "sessions": 8,
                                                    "preview": "1"}).get_data(as_text=True)
