@@ -21,6 +21,7 @@ from registry.core.pagination import paginate
 from registry.core.schema import form_data, load
 from registry.extensions import db
 from registry.files import services as files
+from registry.passes import queries as pass_queries
 from registry.supervision import exports, indicators, pdf, queries, schemas
 from registry.supervision import services as supervision
 from registry.supervision.models import (
@@ -185,9 +186,13 @@ def visits():
 
 def _visit_form(school, status=200, errors=None, form=None):
     now = clock.to_cst(clock.utcnow())
+    today = now.date()
     return render_template("supervision/visit_form.html", school=school, items=list(CheckItem),
                            results=list(ItemResult), errors=errors or {}, form=form or {},
-                           default_at=now.strftime("%Y-%m-%dT%H:%M")), status
+                           default_at=now.strftime("%Y-%m-%dT%H:%M"),
+                           gate_scans=[(clock.to_cst(scan.scanned_at).strftime("%H:%M"), scan)
+                                       for scan in pass_queries.scans(school.id, today)],
+                           gate_no_shows=pass_queries.no_shows(school_id=school.id, start=today, end=today)), status
 
 
 @bp.get("/visits/new/<int:school_id>")

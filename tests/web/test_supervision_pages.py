@@ -182,3 +182,22 @@ def test_api_visit_and_task_flow(app, db, world, bearer):
     again = inspector.post(f"/api/v1/supervision/visits/{visit_id}/complaint",
                            headers=bearer(world["inspector"]), json={"item": "safety"})
     assert again.status_code == 409 and again.get_json()["code"] == "already_referred"
+
+
+def test_the_visit_form_shows_todays_gate_scans_beside_the_passes_item(app, db, world):
+    from datetime import datetime
+
+    from registry.core import clock
+    from registry.passes.models import EntryPass, GateScan, PassKind, ScanDirection, ScanResult
+    today = clock.today()
+    worn = EntryPass(kind=PassKind.school, code="VIST0001", link_key="visit-form-test", person_id=world["person"].id,
+                     school_id=world["a"].id, weekdays=[0, 1, 2, 3, 4], time_slot="16:30-17:30",
+                     valid_from=today, valid_until=today, token="", key_id="")
+    db.session.add(worn)
+    db.session.flush()
+    came = datetime(today.year, today.month, today.day, 8, 25)   # 16:25 in Beijing
+    db.session.add(GateScan(pass_id=worn.id, school_id=world["a"].id, scanned_at=came, scan_day=today,
+                            result=ScanResult.allowed, direction=ScanDirection.entry, reasons=[], received_at=came))
+    db.session.flush()
+    html = _client(app, world["inspector"]).get(f"/supervision/visits/new/{world['a'].id}").get_data(as_text=True)
+    assert "当日入校扫码记录（1 条" in html and "16:25" in html and world["person"].name in html
