@@ -1,10 +1,9 @@
 """Where each scenario's requests go and what they carry. The locustfile imports only this module (no
 registry code runs in the load generator).
 
-Term start drives endpoints that exist. Gate rush (issue 14, entry passes) and survey evening (issue 16,
-quality surveys) are WIRED WHEN THOSE ISSUES LAND: their paths and payloads below are the adapter to fill
-in (the paths are the planned ones), and `probe` is requested once before a run: a 404 there makes the
-runner skip the scenario with a note instead of reporting a figure.
+Term start drives the catalog and orders (issues 7/8), gate rush the entry-pass scan and roll call (issue 14),
+survey evening the parents' survey (issue 16). Each fixed-rate scenario's `probe` is requested once before a
+run: a 404 there makes the runner skip the scenario with a note instead of reporting a figure.
 """
 import random
 from dataclasses import dataclass, field

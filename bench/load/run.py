@@ -11,7 +11,7 @@
    START_RATE (x STEP) until a step fails (p99 > P99_TARGET_MS, an error, or a request unanswered), then
    once between the last good and the failed rate; `term_start_rps` is the highest rate held. Gate rush
    and survey evening run at the rate their adapters ask (300 scans/s, 200 submissions/s), after a probe
-   of their endpoint: a 404 skips the scenario with a note (issues 14 and 16 not merged yet).
+   of their endpoint: a 404 skips the scenario with a note.
 
 The cache is empty when the scenario starts (the day's first requests): a first run at the start rate
 measures that cold start apart (term_start_cold_*, no warm-up excluded). The steps follow on the cache as

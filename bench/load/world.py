@@ -9,6 +9,8 @@ term_start_world(): the schools of one city with a school admin (up to MAX_SCHOO
     project. Schools with none only read;
   and the providers of the city with a provider_admin (one token each), the cleared staff of each
   entry (whom an acceptance assigns), and the requested orders of the term to accept.
+gate_world(): gate keepers of the schools with the most entry passes and the texts they scan.
+survey_world(): fresh single-use survey codes issued through the quality service.
 """
 import secrets
 from collections import defaultdict
