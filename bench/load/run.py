@@ -297,8 +297,10 @@ def profile(port, world_file, cores, rate, seconds, out):
         note(f"    {100 * count / samples:5.1f}%  {frame}")
 
 
-def fixed(port, name, world_file, cores, seconds, meter=None):
-    rate = adapters.SCENARIOS[name][1]
+def fixed(port, name, world_file, cores, seconds, meter=None, rate=None):
+    """One run of a fixed-rate scenario at the rate its adapter asks (or `rate`: --rate, for measuring the CPU
+    per request where the app keeps up; the figure's rate is said in <name>_rate_asked)."""
+    rate = rate or adapters.SCENARIOS[name][1]
     measured, unanswered = run_locust(port, SCENARIO_CLASS[name], rate, seconds, world_file, cores, meter=meter)
     summary = _with_cpu(summarize(measured, unanswered, seconds))
     note(_line(rate, summary))
@@ -318,7 +320,7 @@ def _figures(prefix, kind, summary):
     return figures
 
 
-def load(app, kind, seconds=20.0, scale=1.0, scenarios=None, start_rate=None, profile_rate=None, **_):
+def load(app, kind, seconds=20.0, scale=1.0, scenarios=None, start_rate=None, profile_rate=None, rate=None, **_):
     """BENCHMARKS["load"]: the mixed load on PostgreSQL (the SQLite dataset is skipped: production runs
     PostgreSQL, and SQLite serialises the writers)."""
     from bench.dataset import make_app
@@ -347,7 +349,7 @@ def load(app, kind, seconds=20.0, scale=1.0, scenarios=None, start_rate=None, pr
                 note(f"  gate rush: {len(worlds['gate_rush']['gates'])} gates, "
                      f"{sum(len(g['passes']) for g in worlds['gate_rush']['gates'])} passes")
             if "survey_evening" in scenarios:   # fresh codes: the page loads take about half the run's requests
-                needed = int(0.6 * adapters.SCENARIOS["survey_evening"][1] * (WARMUP + seconds)) + 1000
+                needed = int(0.6 * max(rate or 0, adapters.SCENARIOS["survey_evening"][1]) * (WARMUP + seconds)) + 1000
                 worlds["survey_evening"] = world.survey_world(db, needed)
                 note(f"  survey evening: {len(worlds['survey_evening']['survey_codes'])} fresh codes issued")
             db.session.remove()
@@ -398,8 +400,8 @@ def load(app, kind, seconds=20.0, scale=1.0, scenarios=None, start_rate=None, pr
                             figures.append((f"term_start_rps_{kind}", best[0]))
                             figures += _figures("term_start", kind, best[1])
                     else:
-                        rate, summary = fixed(port, name, world_file, gen_cores, seconds, meter)
-                        figures.append((f"{name}_rate_asked_{kind}", rate))
+                        asked, summary = fixed(port, name, world_file, gen_cores, seconds, meter, rate)
+                        figures.append((f"{name}_rate_asked_{kind}", asked))
                         figures += _figures(name, kind, summary)
                         if name == "survey_evening" and "survey submit" in summary:
                             figures.append((f"survey_submit_p99_ms_{kind}", summary["survey submit"]["p99_ms"]))
@@ -415,13 +417,15 @@ def main(argv=None):
     parser.add_argument("--scenario", action="append", choices=list(adapters.SCENARIOS))
     parser.add_argument("--seconds", type=float, default=20.0, help="measured seconds of each step")
     parser.add_argument("--start-rate", type=float, default=None, help=f"term start's first step ({START_RATE}/s)")
+    parser.add_argument("--rate", type=float, default=None,
+                        help="gate rush / survey evening at this rate instead of the asked one (CPU per request)")
     parser.add_argument("--profile", type=float, default=None, metavar="RATE",
                         help=f"instead of the rate steps: one term-start run at RATE under py-spy ({PROFILE_OUT})")
     args = parser.parse_args(argv)
     for target in targets(args.scale, "postgres", log=note):
         app, _seconds = ensure(target, args.scale, log=lambda line, *_: None)
         for figure, value in load(app, "postgres", args.seconds, args.scale, args.scenario, args.start_rate,
-                                  profile_rate=args.profile):
+                                  profile_rate=args.profile, rate=args.rate):
             print(f"{figure}: {value}", flush=True)
     return 0
 
