@@ -4,12 +4,13 @@
     python -m bench.load [--scale S] [--scenario term_start|gate_rush|survey_evening] [--seconds N]
 
 Modules:
-  adapters.py    endpoint paths and payload builders of each scenario (gate and survey: wired when issues
-                 14 and 16 land; until then their probe answers 404 and the runner skips them, saying so)
+  adapters.py    endpoint paths and payload builders of each scenario (term start, gate scans and roll
+                 calls, survey pages and single-use submissions); a probe answering 404 skips a scenario
   locustfile.py  the Locust user classes: one open-loop base (requests sent on a fixed schedule, latency
                  counted from the scheduled send time) and one small class per scenario
   world.py       what the users act as: API tokens made directly in a throwaway copy of the dataset, the
-                 schools' orderable entries, the providers' requested orders and cleared staff
+                 schools' orderable entries, the providers' requested orders and cleared staff, the gate
+                 keepers' passes, fresh survey codes issued through the quality service
   run.py         the runner: copies the dataset database, starts gunicorn and Locust on separate cores
                  (taskset), steps the term-start rate up to the highest that holds p99 <= 300 ms with no
                  errors, and prints the figures

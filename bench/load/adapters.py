@@ -1,10 +1,9 @@
 """Where each scenario's requests go and what they carry. The locustfile imports only this module (no
 registry code runs in the load generator).
 
-Term start drives endpoints that exist. Gate rush (issue 14, entry passes) and survey evening (issue 16,
-quality surveys) are WIRED WHEN THOSE ISSUES LAND: their paths and payloads below are the adapter to fill
-in (the paths are the planned ones), and `probe` is requested once before a run: a 404 there makes the
-runner skip the scenario with a note instead of reporting a figure.
+Term start drives the catalog and orders (issues 7/8), gate rush the entry-pass scan and roll call (issue 14),
+survey evening the parents' survey (issue 16). Each fixed-rate scenario's `probe` is requested once before a
+run: a 404 there makes the runner skip the scenario with a note instead of reporting a figure.
 """
 import random
 from dataclasses import dataclass, field
@@ -76,35 +75,58 @@ def staff_check(provider_token, person_id, day):
                 expect=(201,))
 
 
-# ---------------------------------------------------------------- gate rush (issue 14): wired when issue 14 lands
+# ---------------------------------------------------------------- gate rush (issue 14)
 
-GATE_PROBE = f"{API}/gate/scans"       # planned path of the entry-pass scan endpoint
+GATE_PROBE = f"{API}/gate/scan"        # POST only: a GET answers 405 (or 401) once the route exists, 404 before
 
 
 def gate_scan(gate, rnd):
-    """A gate keeper's scan of an entry pass, written (issue 14 fills in the payload)."""
-    return Call("gate scan", "POST", GATE_PROBE, gate["token"], {"pass": rnd.choice(gate["passes"])},
-                expect=(200, 201))
+    """A gate keeper (or the school admin) of the school scans one of its passes: the QR text or the typed
+    8-character code, judged by the live rules and written (a second scan of the day is the leaving)."""
+    return Call("gate scan", "POST", GATE_PROBE, gate["token"], {"text": rnd.choice(gate["passes"])})
 
 
 def gate_roll_call(gate, rnd):
-    """A roll-call read of the day at one school (issue 14 fills in the path)."""
-    return Call("gate roll call", "GET", f"{API}/gate/roll-call", gate["token"])
+    """The roll call of the day at the gate's school (在校人员: entered, not left yet)."""
+    return Call("gate roll call", "GET", f"{API}/gate/onsite", gate["token"])
 
 
-# ---------------------------------------------------------------- survey evening (issue 16): wired when issue 16 lands
+# ---------------------------------------------------------------- survey evening (issue 16)
 
-SURVEY_PROBE = f"{API}/surveys"        # planned path of the parents' survey endpoint
+SURVEY_PATH = f"{API}/survey/"
+SURVEY_PROBE = SURVEY_PATH + "{code}"  # a code of the world (an unknown code answers 404 by design)
+SURVEY_ANSWER = {"satisfaction": "satisfied", "interest": "high", "safety": "safe", "extra_fee": False,
+                 "voluntary": True, "comment": ""}
+SATISFACTION = ("satisfied", "satisfied", "satisfied", "basic", "dissatisfied")
 
 
-def survey_page(survey, rnd):
-    return Call("survey page", "GET", f"{API}/surveys/{rnd.choice(survey['links'])}")
+def survey_page(code, rnd):
+    """A parent opens the survey of the code on the slip (no token)."""
+    return Call("survey page", "GET", SURVEY_PATH + code)
 
 
-def survey_submit(survey, rnd):
-    return Call("survey submit", "POST", f"{API}/surveys/{rnd.choice(survey['links'])}",
-                json={"answers": [rnd.randint(1, 5) for _ in range(survey.get("questions", 5))]},
-                expect=(200, 201))
+def survey_submit(code, rnd):
+    """A parent answers: each code once (single-use), so the caller never hands a code over twice."""
+    answer = {**SURVEY_ANSWER, "satisfaction": rnd.choice(SATISFACTION), "comment": rnd.choice(("", "", "很好"))}
+    return Call("survey submit", "POST", SURVEY_PATH + code, json=answer, expect=(201,))
+
+
+class SurveyCodes:
+    """The world's fresh codes handed out in order: a page load takes a new code and leaves it opened, a
+    submission answers an opened one (the parent who loaded the page), else a new one. None when out."""
+
+    def __init__(self, codes):
+        self.fresh = iter(codes)
+        self.opened = []
+
+    def page(self):
+        code = next(self.fresh, None)
+        if code is not None:
+            self.opened.append(code)
+        return code
+
+    def submit(self):
+        return self.opened.pop(0) if self.opened else next(self.fresh, None)
 
 
 SCENARIOS = {

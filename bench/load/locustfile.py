@@ -136,7 +136,7 @@ class TermStartUser(OpenLoopUser):
         return adapters.catalog_list(school, self.rnd)
 
 
-# ---------------------------------------------------------------- gate rush (issue 14): wired when issue 14 lands
+# ---------------------------------------------------------------- gate rush (issue 14)
 
 class MixUser(OpenLoopUser):
     """A slot picks one of the world's `pool` items, then the first call with the share `first`, else the other."""
@@ -149,14 +149,24 @@ class MixUser(OpenLoopUser):
 
 
 class GateRushUser(MixUser):
-    """Entry scans written (9 in 10) and roll-call reads, at the fixed rate asked (300/s)."""
+    """Entry scans written (9 in 10) and roll-call reads, at the fixed rate asked (300/s), over the gates
+    (gate keepers and their schools' passes) of the world."""
     pool, share = "gates", adapters.GATE_SCAN_SHARE
     first, other = staticmethod(adapters.gate_scan), staticmethod(adapters.gate_roll_call)
 
 
-# ---------------------------------------------------------------- survey evening (issue 16): wired when issue 16 lands
+# ---------------------------------------------------------------- survey evening (issue 16)
 
-class SurveyEveningUser(MixUser):
-    """Parents opening a survey page, then submitting it: 200 submissions/s in 400 requests/s."""
-    pool, share = "surveys", adapters.SURVEY_SUBMIT_SHARE
-    first, other = staticmethod(adapters.survey_submit), staticmethod(adapters.survey_page)
+_codes = adapters.SurveyCodes(WORLD.get("survey_codes", ()))   # one process: the users share it
+
+
+class SurveyEveningUser(OpenLoopUser):
+    """Parents opening a survey page (a fresh code) and submitting (a code opened before, else a fresh one):
+    200 submissions/s in 400 requests/s. Every code is answered once: none is refused as used."""
+
+    def next_call(self):
+        if self.rnd.random() < adapters.SURVEY_SUBMIT_SHARE:
+            code = _codes.submit()
+            return None if code is None else adapters.survey_submit(code, self.rnd)
+        code = _codes.page()
+        return None if code is None else adapters.survey_page(code, self.rnd)

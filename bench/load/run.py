@@ -11,7 +11,7 @@
    START_RATE (x STEP) until a step fails (p99 > P99_TARGET_MS, an error, or a request unanswered), then
    once between the last good and the failed rate; `term_start_rps` is the highest rate held. Gate rush
    and survey evening run at the rate their adapters ask (300 scans/s, 200 submissions/s), after a probe
-   of their endpoint: a 404 skips the scenario with a note (issues 14 and 16 not merged yet).
+   of their endpoint: a 404 skips the scenario with a note.
 
 The cache is empty when the scenario starts (the day's first requests): a first run at the start rate
 measures that cold start apart (term_start_cold_*, no warm-up excluded). The steps follow on the cache as
@@ -39,6 +39,7 @@ STEP = 1.5
 MIN_RATE = 2.0
 MAX_STEPS = 8
 WARMUP = 5.0
+SURVEY_RATE_LIMIT = "1000000 per minute"
 PROFILE_OUT = ROOT / "bench/data/load-profile.txt"
 RUN_CPU = []   # per run: CPU milliseconds per request of the app's workers and of PostgreSQL
 SCENARIO_CLASS = {"term_start": "TermStartUser", "gate_rush": "GateRushUser", "survey_evening": "SurveyEveningUser"}
@@ -296,8 +297,10 @@ def profile(port, world_file, cores, rate, seconds, out):
         note(f"    {100 * count / samples:5.1f}%  {frame}")
 
 
-def fixed(port, name, world_file, cores, seconds, meter=None):
-    rate = adapters.SCENARIOS[name][1]
+def fixed(port, name, world_file, cores, seconds, meter=None, rate=None):
+    """One run of a fixed-rate scenario at the rate its adapter asks (or `rate`: --rate, for measuring the CPU
+    per request where the app keeps up; the figure's rate is said in <name>_rate_asked)."""
+    rate = rate or adapters.SCENARIOS[name][1]
     measured, unanswered = run_locust(port, SCENARIO_CLASS[name], rate, seconds, world_file, cores, meter=meter)
     summary = _with_cpu(summarize(measured, unanswered, seconds))
     note(_line(rate, summary))
@@ -317,7 +320,7 @@ def _figures(prefix, kind, summary):
     return figures
 
 
-def load(app, kind, seconds=20.0, scale=1.0, scenarios=None, start_rate=None, profile_rate=None, **_):
+def load(app, kind, seconds=20.0, scale=1.0, scenarios=None, start_rate=None, profile_rate=None, rate=None, **_):
     """BENCHMARKS["load"]: the mixed load on PostgreSQL (the SQLite dataset is skipped: production runs
     PostgreSQL, and SQLite serialises the writers)."""
     from bench.dataset import make_app
@@ -340,20 +343,35 @@ def load(app, kind, seconds=20.0, scale=1.0, scenarios=None, start_rate=None, pr
     try:
         copy_app = make_app(copy_url)
         with tempfile.TemporaryDirectory() as tmp, copy_app.app_context(), frozen_clock():
-            worlds = {"term_start": world.term_start_world(db, PUBLIC_CITY), "gate_rush": world.gate_world(db),
-                      "survey_evening": world.survey_world(db)}
+            worlds = {"term_start": world.term_start_world(db, PUBLIC_CITY), "gate_rush": {}, "survey_evening": {}}
+            if "gate_rush" in scenarios:
+                worlds["gate_rush"] = world.gate_world(db)
+                note(f"  gate rush: {len(worlds['gate_rush']['gates'])} gates, "
+                     f"{sum(len(g['passes']) for g in worlds['gate_rush']['gates'])} passes")
+            if "survey_evening" in scenarios:   # fresh codes: the page loads take about half the run's requests
+                needed = int(0.6 * max(rate or 0, adapters.SCENARIOS["survey_evening"][1]) * (WARMUP + seconds)) + 1000
+                worlds["survey_evening"] = world.survey_world(db, needed)
+                note(f"  survey evening: {len(worlds['survey_evening']['survey_codes'])} fresh codes issued")
             db.session.remove()
             db.engine.dispose()
             ts = worlds["term_start"]
             note(f"  term start: {len(ts['schools'])} schools ({sum(1 for s in ts['schools'] if s['orderable'])} "
                  f"ordering), {len(ts['providers'])} providers, {len(ts['accept_pool'])} requested orders")
             flush_bench_redis()
-            env = app_environment(copy_app)
+            # All the parents come from 127.0.0.1 here: the survey's per-address limit (30/min) is raised for
+            # the run, as bench/quality.py does; the limiter's check itself still runs against Redis.
+            env = {**app_environment(copy_app), "REGISTRY_SURVEY_RATE_LIMIT": SURVEY_RATE_LIMIT}
             meter = CpuMeter(copy_url)
             with gunicorn("bench.http:registry_app()", env, prefix=_taskset(app_cores)) as port:
                 for name in scenarios:
                     probe, _rate = adapters.SCENARIOS[name]
                     if probe is not None:
+                        if "{code}" in probe:
+                            if not worlds[name].get("survey_codes"):
+                                note(f"  {name}: skipped, no survey code could be issued")
+                                figures.append((f"{name}_skipped_{kind}", "no survey code issued"))
+                                continue
+                            probe = probe.format(code=worlds[name]["survey_codes"][-1])   # a page load only
                         status, _body = _get(port, probe)
                         if status == 404:
                             note(f"  {name}: skipped, {probe} answered 404 (the endpoint has not landed)")
@@ -382,9 +400,11 @@ def load(app, kind, seconds=20.0, scale=1.0, scenarios=None, start_rate=None, pr
                             figures.append((f"term_start_rps_{kind}", best[0]))
                             figures += _figures("term_start", kind, best[1])
                     else:
-                        rate, summary = fixed(port, name, world_file, gen_cores, seconds, meter)
-                        figures.append((f"{name}_rate_asked_{kind}", rate))
+                        asked, summary = fixed(port, name, world_file, gen_cores, seconds, meter, rate)
+                        figures.append((f"{name}_rate_asked_{kind}", asked))
                         figures += _figures(name, kind, summary)
+                        if name == "survey_evening" and "survey submit" in summary:
+                            figures.append((f"survey_submit_p99_ms_{kind}", summary["survey submit"]["p99_ms"]))
     finally:
         drop_database(copy_url)
     return figures
@@ -397,13 +417,15 @@ def main(argv=None):
     parser.add_argument("--scenario", action="append", choices=list(adapters.SCENARIOS))
     parser.add_argument("--seconds", type=float, default=20.0, help="measured seconds of each step")
     parser.add_argument("--start-rate", type=float, default=None, help=f"term start's first step ({START_RATE}/s)")
+    parser.add_argument("--rate", type=float, default=None,
+                        help="gate rush / survey evening at this rate instead of the asked one (CPU per request)")
     parser.add_argument("--profile", type=float, default=None, metavar="RATE",
                         help=f"instead of the rate steps: one term-start run at RATE under py-spy ({PROFILE_OUT})")
     args = parser.parse_args(argv)
     for target in targets(args.scale, "postgres", log=note):
         app, _seconds = ensure(target, args.scale, log=lambda line, *_: None)
         for figure, value in load(app, "postgres", args.seconds, args.scale, args.scenario, args.start_rate,
-                                  profile_rate=args.profile):
+                                  profile_rate=args.profile, rate=args.rate):
             print(f"{figure}: {value}", flush=True)
     return 0
 

@@ -9,6 +9,8 @@ term_start_world(): the schools of one city with a school admin (up to MAX_SCHOO
     project. Schools with none only read;
   and the providers of the city with a provider_admin (one token each), the cleared staff of each
   entry (whom an acceptance assigns), and the requested orders of the term to accept.
+gate_world(): gate keepers of the schools with the most entry passes and the texts they scan.
+survey_world(): fresh single-use survey codes issued through the quality service.
 """
 import secrets
 from collections import defaultdict
@@ -126,11 +128,66 @@ def term_start_world(db, city_code):
             "providers": providers, "entries": entries_info, "accept_pool": pool, "checked": checked}
 
 
+GATE_SCHOOLS = 60          # the schools with the most passes, each scanned at its gate
+PASSES_PER_SCHOOL = 60
+
+
 def gate_world(db):
-    """Gate keepers, their schools' passes (issue 14). Wired when issue 14 lands."""
-    return {"gates": []}
+    """Gate keepers of the GATE_SCHOOLS schools with the most entry passes (issue 14), one token each (the
+    school admin where a school has no gate keeper), and what they scan: PASSES_PER_SCHOOL passes of the
+    school, in turn the signed QR text and the typed code."""
+    from sqlalchemy import func
+
+    from registry.auth.models import Role, User
+    from registry.passes import services
+    from registry.passes.models import EntryPass
+    ranked = db.session.execute(select(EntryPass.school_id, func.count()).group_by(EntryPass.school_id)
+                                .order_by(func.count().desc(), EntryPass.school_id).limit(GATE_SCHOOLS)).all()
+    school_ids = [school_id for school_id, _n in ranked]
+    users = {}
+    for school_id, role, user_id in db.session.execute(
+            select(User.school_id, User.role, User.id).where(
+                User.school_id.in_(school_ids), User.role.in_([Role.gate_keeper, Role.school_admin]),
+                User.disabled_at.is_(None)).order_by(User.id)):
+        if school_id not in users or (Role(role) == Role.gate_keeper and users[school_id][0] != Role.gate_keeper):
+            users[school_id] = (Role(role), user_id)
+    tokens = _tokens(db, [user_id for _role, user_id in users.values()])
+    gates = []
+    for school_id in school_ids:
+        if school_id not in users:
+            continue
+        passes = db.session.scalars(select(EntryPass).where(EntryPass.school_id == school_id)
+                                    .order_by(EntryPass.id).limit(PASSES_PER_SCHOOL)).all()
+        gates.append({"school_id": school_id, "role": users[school_id][0].value,
+                      "token": tokens[users[school_id][1]],
+                      "passes": [services.qr_text(p) if i % 2 == 0 else p.code for i, p in enumerate(passes)]})
+    db.session.commit()
+    return {"gates": gates}
 
 
-def survey_world(db):
-    """Survey links handed to parents (issue 16). Wired when issue 16 lands."""
-    return {"surveys": []}
+def survey_world(db, count):
+    """At least `count` fresh single-use survey codes (issue 16), issued through the service as a school
+    would (registry.quality.services.issue_codes, one sheet per served order of a term not ended, in order
+    id order, until enough), shuffled so that the submissions spread over orders. The codes are stored
+    hashed: the plain ones exist only in this world."""
+    import random
+
+    from registry.core import clock
+    from registry.core.errors import Conflict
+    from registry.orders.models import Order
+    from registry.quality import services
+    from registry.schools.models import Term
+    day = clock.today()
+    codes = []
+    orders = db.session.scalars(select(Order).join(Term, Term.id == Order.term_id).where(
+        Order.status.in_(services.SERVED), Term.ends_on >= day).order_by(Order.id))
+    for order in orders:
+        if len(codes) >= count:
+            break
+        try:
+            codes += services.issue_codes(order, actor=None, day=day)
+        except Conflict:   # every parent of it answered already, or another refusal: the next order
+            continue
+    db.session.commit()
+    random.Random(16).shuffle(codes)
+    return {"survey_codes": codes}

@@ -48,3 +48,42 @@ def test_every_scenario_has_a_user_class_and_the_fixed_rates_asked():
     assert adapters.SCENARIOS["gate_rush"] == (adapters.GATE_PROBE, 300)
     assert adapters.SCENARIOS["survey_evening"][1] * adapters.SURVEY_SUBMIT_SHARE == 200
     assert adapters.SCENARIOS["term_start"] == (None, None)
+
+
+def _route(app, method, path):
+    """The endpoint the app routes `method path` to (raises when none)."""
+    adapter = app.url_map.bind("localhost")
+    return adapter.match(path.split("?")[0], method=method)[0]
+
+
+def test_the_gate_calls_reach_the_scan_and_roll_call_with_a_valid_scan_body(app):
+    from registry.passes.schemas import ScanIn
+    gate = {"token": "t", "passes": ["ABCD2345"]}
+    scan, roll = adapters.gate_scan(gate, adapters.rng(1)), adapters.gate_roll_call(gate, adapters.rng(1))
+    assert _route(app, scan.method, scan.path) == "api_passes.GateScan"
+    assert _route(app, roll.method, roll.path) == "api_passes.GateOnSite"
+    assert scan.token == roll.token == "t" and 200 in scan.expect
+    with app.app_context():
+        assert ScanIn().load(scan.json) == {"text": "ABCD2345"}
+
+
+def test_the_survey_calls_reach_the_public_survey_with_a_valid_answer(app):
+    from registry.quality.schemas import SurveyAnswerIn
+    rnd = adapters.rng(2)
+    page, submit = adapters.survey_page("ABCD-2345", rnd), adapters.survey_submit("ABCD-2345", rnd)
+    assert _route(app, page.method, page.path) == _route(app, submit.method, submit.path) == "api_survey.Survey"
+    assert page.token is None and submit.token is None and submit.expect == (201,)
+    assert adapters.SURVEY_PROBE.format(code="X") == page.path.replace("ABCD-2345", "X")
+    with app.app_context():
+        for _ in range(20):
+            SurveyAnswerIn().load(adapters.survey_submit("C", rnd).json)
+
+
+def test_survey_codes_are_submitted_once_each_and_pages_open_fresh_ones():
+    codes = adapters.SurveyCodes([f"c{i}" for i in range(6)])
+    assert [codes.page(), codes.page()] == ["c0", "c1"]
+    submitted = [codes.submit(), codes.submit(), codes.submit()]   # the two opened, then a fresh one
+    assert submitted == ["c0", "c1", "c2"]
+    assert codes.page() == "c3" and codes.submit() == "c3"
+    assert [codes.submit(), codes.submit(), codes.submit()] == ["c4", "c5", None]
+    assert codes.page() is None
