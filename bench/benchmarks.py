@@ -26,6 +26,8 @@ from bench.generate import AS_OF
 
 FROZEN_AT = datetime.combine(AS_OF - timedelta(days=1), datetime.min.time()) + timedelta(hours=18, minutes=30)
 # 18:30 UTC the day before = 02:30 CST on AS_OF, when cron runs the nightly sweep
+# 07:30 UTC on AS_OF = 15:30 CST: the afternoon the gates scan and the loads run (passes are for after-school hours)
+BUSY_AT = datetime.combine(AS_OF, datetime.min.time()) + timedelta(hours=7, minutes=30)
 
 
 def note(message):

@@ -20,7 +20,7 @@ import socket
 from contextlib import ExitStack
 from types import SimpleNamespace
 
-from bench.benchmarks import count_statements, frozen_clock, note
+from bench.benchmarks import BUSY_AT, count_statements, frozen_clock, note
 from bench.http import (
     _percentile,
     app_environment,
@@ -131,7 +131,8 @@ def gate_scan(app, kind, seconds=20.0, scale=1.0, **_):
             tokens = [(stack.enter_context(bench_token(db, admin)), items) for admin, items in texts]
             db.session.remove()
             flush_bench_redis()
-            with gunicorn("bench.http:registry_app()", app_environment(app)) as port:
+            env = {**app_environment(app), "BENCH_FROZEN_AT": BUSY_AT.isoformat()}  # 15:30 CST, in the passes' hours
+            with gunicorn("bench.http:registry_app()", env) as port:
                 requests = [_raw(port, token, text) for token, items in tokens for text in items]
                 random.Random(14).shuffle(requests)
                 for raw in requests[:5]:  # each answers 200 with a decision before the clock starts

@@ -28,7 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.benchmarks import frozen_clock, note
+from bench.benchmarks import BUSY_AT, frozen_clock, note
 from bench.http import PUBLIC_CITY, _get, app_environment, flush_bench_redis, gunicorn
 from bench.load import adapters, world
 
@@ -360,7 +360,8 @@ def load(app, kind, seconds=20.0, scale=1.0, scenarios=None, start_rate=None, pr
             flush_bench_redis()
             # All the parents come from 127.0.0.1 here: the survey's per-address limit (30/min) is raised for
             # the run, as bench/quality.py does; the limiter's check itself still runs against Redis.
-            env = {**app_environment(copy_app), "REGISTRY_SURVEY_RATE_LIMIT": SURVEY_RATE_LIMIT}
+            env = {**app_environment(copy_app), "REGISTRY_SURVEY_RATE_LIMIT": SURVEY_RATE_LIMIT,
+                   "BENCH_FROZEN_AT": BUSY_AT.isoformat()}   # 15:30 CST: scans fall in their passes' hours
             meter = CpuMeter(copy_url)
             with gunicorn("bench.http:registry_app()", env, prefix=_taskset(app_cores)) as port:
                 for name in scenarios:
