@@ -31,6 +31,7 @@ def test_file_with_a_photo_and_follow_by_tracking_code(browser: Browser, live_se
                                   device_scale_factor=2, is_mobile=True, has_touch=True)
     page = context.new_page()
     page.goto("/")
+    page.locator("label.nav-toggle-label").click()   # on a phone the navigation folds behind 菜单
     page.get_by_role("link", name="投诉", exact=True).click()
     expect(page.get_by_role("heading", name="投诉课后服务问题")).to_be_visible()
     page.get_by_label("投诉类别").select_option("illegal_fees")

@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from registry.demo import DEMO_PASSWORD
+from registry.supervision.indicators import INDICATORS
 
 pytestmark = pytest.mark.browser
 
@@ -48,6 +49,6 @@ def test_supervisor_reads_the_dashboard_with_charts(page: Page, screenshot_dir):
     page.get_by_role("link", name="南昌市").last.click()
     page.get_by_role("link", name="红谷滩区").last.click()
     expect(page.locator(".chart canvas").first).to_be_visible()
-    assert page.locator(".chart canvas").count() == 6
+    assert page.locator(".chart canvas").count() == len(INDICATORS)  # every indicator's source has landed
     page.screenshot(path=str(screenshot_dir / "supervision_dashboard_1366.png"), full_page=True)
     assert errors == []
