@@ -1,13 +1,10 @@
 """The objection form's rate limit (per client address), shared by the HTML form and the JSON API: the HTTP
 edge of registry.batches, between the views and API above and the services below."""
-from functools import wraps
-
 from flask import current_app
-from flask_limiter.errors import RateLimitExceeded
 from limits import parse as parse_limit
 
 from registry.core.http import error_response
-from registry.extensions import limiter
+from registry.core.ratelimit import limited_per_address
 
 
 def objection_rate_limit():
@@ -29,17 +26,7 @@ def objection_limit_message():
 def objection_limited(on_limit):
     """Rate-limit objection POSTs per client address, shared by the HTML form and the API. A refusal is a
     429 that `on_limit` renders (the form keeps what was typed; the API answers {code, message, field})."""
-    def decorate(view):
-        limited = limiter.shared_limit(objection_rate_limit, scope="objection", methods=["POST"])(view)
-
-        @wraps(view)
-        def wrapper(*args, **kwargs):
-            try:
-                return limited(*args, **kwargs)
-            except RateLimitExceeded:
-                return on_limit(*args, **kwargs)
-        return wrapper
-    return decorate
+    return limited_per_address(objection_rate_limit, "objection", on_limit)
 
 
 def objection_limited_json(batch_id):
