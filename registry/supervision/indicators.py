@@ -73,6 +73,11 @@ class Indicator:
     def landed(self):
         return self.figures is not None
 
+    @property
+    def empty(self):
+        """The figure where no row was counted: no ratio without a denominator, nothing counted is 0."""
+        return Figure(None) if self.unit == "%" else Figure(0)
+
 
 def day_end_utc(day):
     """The end of a Beijing day as the naive UTC datetime the tables store."""
@@ -497,9 +502,8 @@ def _dashboard(region, as_of, with_trend):
             continue
         by_child = {k: f for (day, k), f in indicator.figures(region, group, [as_of]).items() if day == as_of}
         totals = {day: f for (day, _k), f in indicator.figures(region, "all", days).items()}
-        empty = Figure(None) if indicator.unit == "%" else Figure(0)
-        rows.append(Row(indicator, totals.get(as_of, empty), by_child,
-                        [(d.strftime("%Y-%m"), totals.get(d, empty)) for d in days]))
+        rows.append(Row(indicator, totals.get(as_of, indicator.empty), by_child,
+                        [(d.strftime("%Y-%m"), totals.get(d, indicator.empty)) for d in days]))
     return Dashboard(region, as_of, group, children(region), rows)
 
 
@@ -554,7 +558,8 @@ def monthly_report(region, month, today=None):
     previous = {}
     for indicator in INDICATORS:
         if indicator.landed:
-            previous[indicator.key] = indicator.figures(region, "all", [before]).get((before, None))
+            previous[indicator.key] = indicator.figures(region, "all", [before]).get((before, None),
+                                                                                   indicator.empty)
     complete = last < today
     unvisited = db.session.execute(queries.unvisited_stmt(month, region)).all() if complete else []
     return MonthlyReport(region, month, as_of, complete, dash, previous, _month_activity(region, month, as_of),

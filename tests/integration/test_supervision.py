@@ -360,6 +360,8 @@ def test_a_past_month_report_is_reproducible(db, counted):
     tasks_after = {r.key: r.total.value for r in again.dashboard.rows if r.indicator.landed}["tasks_open"]
     assert tasks_before == tasks_after == 2     # a task raised in April does not change March
     assert first.as_of == again.as_of == date(2026, 3, 31) and first.complete
+    # the month before: nothing was counted, so a count reads 0 and a ratio without schools has no figure
+    assert first.previous["complaints_open"].value == 0 and first.previous["tasks_open"].value == 0
 
 
 def _statements(db, call):
